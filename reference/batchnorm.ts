@@ -1,0 +1,281 @@
+/**
+ * Batch Normalization, float64, with PyTorch's semantics
+ * (torch/nn/modules/batchnorm.py `_BatchNorm.forward`, torch/nn/functional.py `batch_norm`,
+ * ATen native/Normalization.cpp `batch_norm_cpu_update_stats_template`).
+ *
+ * Sizes: N batch, C channels, S spatial positions (L, H·W or D·H·W; 1 for BatchNorm1d on (N, C)),
+ * M = N·S values per channel. x has shape (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W), row-major,
+ * so element (n, c, s) lives at index (n·C + c)·S + s.
+ *
+ * Forward, per channel c (training mode):
+ *   mean    = (1/M) Σ x
+ *   var     = (1/M) Σ (x - mean)²                       biased: this is what normalises
+ *   rstd    = 1 / sqrt(var + eps)                        eps inside the square root
+ *   x̂       = (x - mean) · rstd
+ *   y       = weight · x̂ + bias
+ * Running statistics (training mode with track_running_stats), factor f:
+ *   f = momentum                  (default 0.1)          new = (1 - f)·old + f·batch
+ *   f = 1 / num_batches_tracked   (momentum = null)      cumulative moving average
+ *   running_mean ← (1 - f)·running_mean + f·mean
+ *   running_var  ← (1 - f)·running_var  + f·var·M/(M - 1)   unbiased (Bessel-corrected)
+ * num_batches_tracked is incremented on every training call, whatever the momentum.
+ * Eval mode uses running_mean and running_var in place of mean and var, and updates nothing.
+ * With track_running_stats = false there are no running buffers and both modes use batch statistics.
+ *
+ * Backward. Write g = dy · weight, the gradient with respect to x̂. Then
+ *   dbias   = Σ dy                  dweight = Σ dy · x̂
+ * Eval mode: mean and rstd are constants, so dx = g · rstd.
+ * Training mode: mean and var depend on every x of the channel. With ∂mean/∂x_j = 1/M,
+ * ∂var/∂x_j = 2(x_j - mean)/M and ∂rstd/∂var = -rstd³/2,
+ *   dx_j = rstd·g_j + Σ_i g_i·(x_i - mean)·∂rstd/∂x_j - rstd·(1/M) Σ_i g_i
+ *        = rstd · ( g_j - mean(g) - x̂_j · mean(g · x̂) )
+ * The two subtracted terms are what make Σ dx = 0 and Σ dx·x̂ = 0 per channel: the output cannot
+ * change under a shift or a positive scaling of the channel, so neither can the loss.
+ *
+ * Not here: other layouts (channels-last is a kernel concern), mixed precision, SyncBatchNorm's
+ * communication (see sharded_stats.ts for its statistics).
+ */
+import { checkEps, checkLength, checkShape, formatShape, ShapeError, sizeOf, type Shape } from './shape.js';
+
+export interface BatchNormDims {
+  /** batch */
+  N: number;
+  /** channels */
+  C: number;
+  /** spatial positions per (n, c): product of the dimensions after C */
+  S: number;
+}
+
+/** Splits (N, C, ...spatial) into N, C, S, checking the rank is 2 to 5 as BatchNorm1d/2d/3d accept. */
+export function batchNormDims(shape: Shape): BatchNormDims {
+  checkShape('shape', shape, 2, 5);
+  const [N, C] = shape as [number, number];
+  return { N, C, S: sizeOf(shape.slice(2)) };
+}
+
+export interface RunningStats {
+  runningMean: Float64Array; // (C)
+  runningVar: Float64Array; // (C)
+  numBatchesTracked: number;
+}
+
+export interface BatchNormTrainArgs {
+  x: ArrayLike<number>; // (N, C, ...spatial)
+  shape: Shape;
+  weight?: ArrayLike<number> | null; // (C); null when affine = false
+  bias?: ArrayLike<number> | null; // (C); null when affine = false
+  /** Running buffers to update; null when track_running_stats = false. Never modified: the result holds the new ones. */
+  running?: RunningStats | null;
+  /** Fraction of the batch statistic in the new running value; null for the cumulative average. */
+  momentum?: number | null;
+  eps?: number;
+  /**
+   * true (PyTorch): the running variance takes the unbiased batch variance var·M/(M-1).
+   * false: it takes the biased one, as ONNX and Keras do. Exists for the conformance profiles.
+   */
+  unbiasedRunningVar?: boolean;
+}
+
+export interface BatchNormTrainResult {
+  y: Float64Array; // (N, C, ...spatial)
+  mean: Float64Array; // (C) batch mean
+  var: Float64Array; // (C) biased batch variance
+  rstd: Float64Array; // (C) 1/sqrt(var + eps)
+  running: RunningStats | null; // updated copies, null without running buffers
+}
+
+function checkAffine(weight: ArrayLike<number> | null | undefined, bias: ArrayLike<number> | null | undefined, C: number): void {
+  if (weight != null) checkLength('weight', weight, C, `one weight per channel, shape (${C},)`);
+  if (bias != null) checkLength('bias', bias, C, `one bias per channel, shape (${C},)`);
+}
+
+function checkRunning(running: RunningStats, C: number): void {
+  checkLength('running.runningMean', running.runningMean, C, `one running mean per channel, shape (${C},)`);
+  checkLength('running.runningVar', running.runningVar, C, `one running variance per channel, shape (${C},)`);
+  if (!Number.isInteger(running.numBatchesTracked) || running.numBatchesTracked < 0) {
+    throw new ShapeError(`running.numBatchesTracked: expected a non-negative integer, got ${running.numBatchesTracked}`);
+  }
+}
+
+function checkMomentum(momentum: number | null): void {
+  if (momentum !== null && !(momentum >= 0 && momentum <= 1)) {
+    throw new ShapeError(`momentum: expected a number in [0, 1] or null (cumulative average), got ${momentum}`);
+  }
+}
+
+/** Batch mean and biased variance per channel, two passes (the second over x - mean, so no cancellation). */
+export function batchMoments(x: ArrayLike<number>, { N, C, S }: BatchNormDims): { mean: Float64Array; var: Float64Array } {
+  const M = N * S;
+  const mean = new Float64Array(C);
+  const variance = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    // mean
+    let sum = 0;
+    for (let n = 0; n < N; n++) {
+      const base = (n * C + c) * S;
+      for (let s = 0; s < S; s++) sum += x[base + s]!;
+    }
+    const m = sum / M;
+    // variance, biased
+    let sq = 0;
+    for (let n = 0; n < N; n++) {
+      const base = (n * C + c) * S;
+      for (let s = 0; s < S; s++) {
+        const d = x[base + s]! - m;
+        sq += d * d;
+      }
+    }
+    mean[c] = m;
+    variance[c] = sq / M;
+  }
+  return { mean, var: variance };
+}
+
+/** y = weight·(x - mean)·rstd + bias, per channel. */
+function normalize(
+  x: ArrayLike<number>, { N, C, S }: BatchNormDims, mean: ArrayLike<number>, rstd: ArrayLike<number>,
+  weight: ArrayLike<number> | null | undefined, bias: ArrayLike<number> | null | undefined,
+): Float64Array {
+  const y = new Float64Array(N * C * S);
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const w = weight != null ? weight[c]! : 1;
+      const b = bias != null ? bias[c]! : 0;
+      const base = (n * C + c) * S;
+      for (let s = 0; s < S; s++) y[base + s] = w * ((x[base + s]! - mean[c]!) * rstd[c]!) + b;
+    }
+  }
+  return y;
+}
+
+/** Training-mode forward: normalise with the batch statistics, update copies of the running buffers. */
+export function batchNormTrain(args: BatchNormTrainArgs): BatchNormTrainResult {
+  const { x, shape, weight = null, bias = null, running = null, momentum = 0.1, eps = 1e-5, unbiasedRunningVar = true } = args;
+  const dims = batchNormDims(shape);
+  const { N, C, S } = dims;
+  const M = N * S;
+  checkLength('x', x, N * C * S, `an input of shape ${formatShape(shape)}`);
+  checkAffine(weight, bias, C);
+  checkEps(eps);
+  checkMomentum(momentum);
+  if (running) checkRunning(running, C);
+  if (M < 2) {
+    // PyTorch: "Expected more than 1 value per channel when training": the variance of one value is 0
+    // and its unbiased estimate is 0/0.
+    throw new ShapeError(`x: expected more than 1 value per channel when training, got input of shape ${formatShape(shape)}`);
+  }
+
+  const { mean, var: variance } = batchMoments(x, dims);
+  // rstd
+  const rstd = new Float64Array(C);
+  for (let c = 0; c < C; c++) rstd[c] = 1 / Math.sqrt(variance[c]! + eps);
+  // normalise, scale and shift
+  const y = normalize(x, dims, mean, rstd, weight, bias);
+
+  // running statistics
+  let updated: RunningStats | null = null;
+  if (running) {
+    const numBatchesTracked = running.numBatchesTracked + 1;
+    const f = momentum === null ? 1 / numBatchesTracked : momentum;
+    const bessel = unbiasedRunningVar ? M / (M - 1) : 1;
+    const runningMean = new Float64Array(C);
+    const runningVar = new Float64Array(C);
+    for (let c = 0; c < C; c++) {
+      runningMean[c] = (1 - f) * running.runningMean[c]! + f * mean[c]!;
+      runningVar[c] = (1 - f) * running.runningVar[c]! + f * variance[c]! * bessel;
+    }
+    updated = { runningMean, runningVar, numBatchesTracked };
+  }
+  return { y, mean, var: variance, rstd, running: updated };
+}
+
+export interface BatchNormEvalArgs {
+  x: ArrayLike<number>; // (N, C, ...spatial)
+  shape: Shape;
+  weight?: ArrayLike<number> | null; // (C)
+  bias?: ArrayLike<number> | null; // (C)
+  runningMean: ArrayLike<number>; // (C)
+  runningVar: ArrayLike<number>; // (C)
+  eps?: number;
+}
+
+/** Eval-mode forward: a fixed per-channel affine map built from the running statistics. */
+export function batchNormEval(args: BatchNormEvalArgs): { y: Float64Array; rstd: Float64Array } {
+  const { x, shape, weight = null, bias = null, runningMean, runningVar, eps = 1e-5 } = args;
+  const dims = batchNormDims(shape);
+  const { N, C, S } = dims;
+  checkLength('x', x, N * C * S, `an input of shape ${formatShape(shape)}`);
+  checkAffine(weight, bias, C);
+  checkLength('runningMean', runningMean, C, `one running mean per channel, shape (${C},)`);
+  checkLength('runningVar', runningVar, C, `one running variance per channel, shape (${C},)`);
+  checkEps(eps);
+  // rstd from the running variance
+  const rstd = new Float64Array(C);
+  for (let c = 0; c < C; c++) rstd[c] = 1 / Math.sqrt(runningVar[c]! + eps);
+  return { y: normalize(x, dims, runningMean, rstd, weight, bias), rstd };
+}
+
+export interface BatchNormBackwardArgs {
+  dy: ArrayLike<number>; // (N, C, ...spatial)
+  x: ArrayLike<number>; // (N, C, ...spatial), the forward input
+  shape: Shape;
+  weight?: ArrayLike<number> | null; // (C)
+  /** The mean and rstd the forward used: batch ones (training) or running ones (eval). */
+  mean: ArrayLike<number>; // (C)
+  rstd: ArrayLike<number>; // (C)
+  /** true: mean and rstd came from this batch, so they depend on x. */
+  training: boolean;
+}
+
+export interface BatchNormGrads {
+  dx: Float64Array; // (N, C, ...spatial)
+  dweight: Float64Array | null; // (C), null when affine = false
+  dbias: Float64Array | null; // (C), null when affine = false
+}
+
+/** Gradients of BatchNorm given the upstream gradient dy, for either mode (see the header for the math). */
+export function batchNormBackward(args: BatchNormBackwardArgs): BatchNormGrads {
+  const { dy, x, shape, weight = null, mean, rstd, training } = args;
+  const { N, C, S } = batchNormDims(shape);
+  const M = N * S;
+  checkLength('dy', dy, N * C * S, `a gradient of shape ${formatShape(shape)}`);
+  checkLength('x', x, N * C * S, `an input of shape ${formatShape(shape)}`);
+  if (weight != null) checkLength('weight', weight, C, `one weight per channel, shape (${C},)`);
+  checkLength('mean', mean, C, `one mean per channel, shape (${C},)`);
+  checkLength('rstd', rstd, C, `one rstd per channel, shape (${C},)`);
+
+  const dx = new Float64Array(N * C * S);
+  const dweight = weight != null ? new Float64Array(C) : null;
+  const dbias = weight != null ? new Float64Array(C) : null;
+  for (let c = 0; c < C; c++) {
+    const w = weight != null ? weight[c]! : 1;
+    const m = mean[c]!;
+    const r = rstd[c]!;
+    // reductions: Σ dy and Σ dy·x̂
+    let sumDy = 0;
+    let sumDyXhat = 0;
+    for (let n = 0; n < N; n++) {
+      const base = (n * C + c) * S;
+      for (let s = 0; s < S; s++) {
+        const xhat = (x[base + s]! - m) * r;
+        sumDy += dy[base + s]!;
+        sumDyXhat += dy[base + s]! * xhat;
+      }
+    }
+    if (dweight && dbias) {
+      dweight[c] = sumDyXhat;
+      dbias[c] = sumDy;
+    }
+    // per-element terms: dx = rstd·(g - mean(g) - x̂·mean(g·x̂)), g = dy·weight
+    const meanG = training ? (w * sumDy) / M : 0;
+    const meanGXhat = training ? (w * sumDyXhat) / M : 0;
+    for (let n = 0; n < N; n++) {
+      const base = (n * C + c) * S;
+      for (let s = 0; s < S; s++) {
+        const xhat = (x[base + s]! - m) * r;
+        dx[base + s] = r * (w * dy[base + s]! - meanG - xhat * meanGXhat);
+      }
+    }
+  }
+  return { dx, dweight, dbias };
+}
