@@ -11,3 +11,4 @@ export * from './cross_entropy.js';
 export * from './sgd.js';
 export * from './network.js';
 export * from './sharded_stats.js';
+export * from './gradcheck.js';
