@@ -1,0 +1,170 @@
+/**
+ * The ONNX Runtime adapters, shared by onnxruntime-node (native CPU execution provider, MLAS/Eigen kernels)
+ * and onnxruntime-web (the same C++ kernels compiled to WebAssembly). Each capability builds a one-node
+ * model (onnx_model.ts), runs it, and returns the outputs in the adapter contract.
+ *
+ * Conventions: ONNX's, the `onnx` profile. The contract's momentum is the fraction of the batch statistic,
+ * ONNX's attribute the fraction kept, so the model gets momentum = 1 - args.momentum; the cumulative
+ * average (momentum = null) is the step's factor 1/(numBatchesTracked + 1), expressible because calls are
+ * stateless. affine = false is weight 1 and bias 0: the operator has no optional scale.
+ *
+ * Provided: bnEvalForward, bnTrainForward (no saved mean/rstd: opset 14+ has no such outputs), lnForward
+ * (with Mean and InvStdDev). Not provided: any backward — ONNX Runtime's inference API has no gradients,
+ * so the suite reports bnBackward and lnBackward as "not provided", never as failed.
+ *
+ * Sessions are cached per model (shape and attributes): creating one costs ~1 ms, more than most runs.
+ * Both runtimes run single-threaded (intra-op 1 thread, wasm numThreads 1): results must not depend on how
+ * a reduction is split between threads, and the bench compares against single-threaded kernels.
+ */
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type {
+  Adapter, BatchNormEvalArgs, BatchNormTrainArgs, BatchNormTrainResult, FloatArray, LayerNormArgs, LayerNormResult,
+} from '../../adapter.js';
+import { batchNormModel, layerNormModel } from './onnx_model.js';
+
+/** What both packages export and the adapter uses (onnxruntime-common's API). */
+export interface OrtRuntime {
+  InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => Tensor;
+}
+
+export interface OrtAdapterOptions {
+  name: string;
+  description: string;
+  /** Imports the package and configures it; rejects with a readable reason when it cannot load. */
+  load(): Promise<OrtRuntime>;
+  sessionOptions: InferenceSession.SessionOptions;
+}
+
+export interface OrtAdapter extends Adapter {
+  bnEvalForward(args: BatchNormEvalArgs): Promise<{ y: Float32Array }>;
+  bnTrainForward(args: BatchNormTrainArgs): Promise<BatchNormTrainResult & { y: Float32Array }>;
+  lnForward(args: LayerNormArgs): Promise<LayerNormResult & { y: Float32Array; mean: Float32Array; rstd: Float32Array }>;
+  /** Sessions currently cached (for tests and the bench). */
+  sessionCount(): number;
+}
+
+/** The suite passes Float32Array to float32 adapters; anything else is converted rather than reinterpreted. */
+function f32(a: FloatArray): Float32Array {
+  return a instanceof Float32Array ? a : Float32Array.from(a);
+}
+
+/**
+ * A private copy of the running statistics. ONNX Runtime registers BatchNormalization with
+ * input_mean/input_var aliased to running_mean/running_var (KernelDefBuilder().Alias(3,1).Alias(4,2)), so a
+ * runtime may write the update into the input's memory; the contract forbids touching the caller's arrays.
+ */
+function copyF32(a: FloatArray): Float32Array {
+  return Float32Array.from(a);
+}
+
+function filled(n: number, value: number): Float32Array {
+  return new Float32Array(n).fill(value);
+}
+
+function output(results: InferenceSession.OnnxValueMapType, name: string): Float32Array {
+  const t = results[name] as Tensor | undefined;
+  if (!t || !(t.data instanceof Float32Array)) throw new Error(`ONNX Runtime returned no float32 output '${name}'`);
+  return t.data;
+}
+
+export function makeOrtAdapter(options: OrtAdapterOptions): OrtAdapter {
+  let runtime: Promise<OrtRuntime> | null = null;
+  const sessions = new Map<string, Promise<InferenceSession>>();
+
+  const ort = (): Promise<OrtRuntime> => (runtime ??= options.load());
+
+  /** One session per model; the key is everything that goes into the model. */
+  function session(key: string, build: () => Uint8Array): Promise<InferenceSession> {
+    let s = sessions.get(key);
+    if (!s) {
+      s = ort().then((rt) => rt.InferenceSession.create(build(), options.sessionOptions));
+      // A failed creation must not poison the cache: the next call retries and reports its own error.
+      s.catch(() => sessions.delete(key));
+      sessions.set(key, s);
+    }
+    return s;
+  }
+
+  async function run(s: InferenceSession, feeds: Record<string, { data: Float32Array; dims: readonly number[] }>) {
+    const rt = await ort();
+    const tensors: Record<string, Tensor> = {};
+    for (const [name, { data, dims }] of Object.entries(feeds)) tensors[name] = new rt.Tensor('float32', data, dims);
+    return s.run(tensors);
+  }
+
+  return {
+    name: options.name,
+    description: options.description,
+    precision: 'float32',
+    layout: 'NCHW',
+    profile: 'onnx',
+
+    async available() {
+      try {
+        // Loading the package is not enough (the native binding or the wasm file loads lazily): run one model.
+        const probe = await this.bnEvalForward({
+          x: new Float32Array([1, 2]), shape: [2, 1], weight: null, bias: null,
+          runningMean: new Float32Array([0]), runningVar: new Float32Array([1]), eps: 1e-5,
+        });
+        return probe.y.length === 2 ? true : `${options.name}: unexpected output length ${probe.y.length}`;
+      } catch (e) {
+        return `${options.name} cannot run here: ${(e as Error).message.split('\n')[0]}`;
+      }
+    },
+
+    async teardown() {
+      const all = [...sessions.values()];
+      sessions.clear();
+      for (const s of all) await s.then((x) => x.release(), () => undefined);
+    },
+
+    sessionCount: () => sessions.size,
+
+    async bnEvalForward({ x, shape, weight, bias, runningMean, runningVar, eps }) {
+      const C = shape[1]!;
+      // momentum does not enter eval mode; 0.9 is the spec default.
+      const s = await session(`bn|eval|${shape.join('x')}|${eps}`, () => batchNormModel({ shape, training: false, epsilon: eps, momentum: 0.9 }));
+      const out = await run(s, {
+        X: { data: f32(x), dims: shape },
+        scale: { data: weight ? f32(weight) : filled(C, 1), dims: [C] },
+        B: { data: bias ? f32(bias) : filled(C, 0), dims: [C] },
+        input_mean: { data: copyF32(runningMean), dims: [C] },
+        input_var: { data: copyF32(runningVar), dims: [C] },
+      });
+      return { y: output(out, 'Y') };
+    },
+
+    async bnTrainForward({ x, shape, weight, bias, runningMean, runningVar, numBatchesTracked, momentum, eps }) {
+      const C = shape[1]!;
+      // Contract momentum f is the batch fraction; ONNX keeps 1 - f of the running value.
+      const f = momentum === null ? 1 / (numBatchesTracked + 1) : momentum;
+      const onnxMomentum = 1 - f;
+      const s = await session(`bn|train|${shape.join('x')}|${eps}|${onnxMomentum}`,
+        () => batchNormModel({ shape, training: true, epsilon: eps, momentum: onnxMomentum }));
+      const out = await run(s, {
+        X: { data: f32(x), dims: shape },
+        scale: { data: weight ? f32(weight) : filled(C, 1), dims: [C] },
+        B: { data: bias ? f32(bias) : filled(C, 0), dims: [C] },
+        input_mean: { data: copyF32(runningMean), dims: [C] },
+        input_var: { data: copyF32(runningVar), dims: [C] },
+      });
+      return { y: output(out, 'Y'), runningMean: output(out, 'running_mean'), runningVar: output(out, 'running_var') };
+    },
+
+    async lnForward({ x, shape, normalizedShape, weight, bias, eps }) {
+      const k = normalizedShape.length;
+      let D = 1;
+      for (const d of normalizedShape) D *= d;
+      const s = await session(`ln|${shape.join('x')}|${k}|${eps}|${bias !== null}`,
+        () => layerNormModel({ shape, normalizedRank: k, epsilon: eps, withBias: bias !== null }));
+      const feeds: Record<string, { data: Float32Array; dims: readonly number[] }> = {
+        X: { data: f32(x), dims: shape },
+        Scale: { data: weight ? f32(weight) : filled(D, 1), dims: normalizedShape },
+      };
+      if (bias) feeds.B = { data: f32(bias), dims: normalizedShape };
+      const out = await run(s, feeds);
+      return { y: output(out, 'Y'), mean: output(out, 'Mean'), rstd: output(out, 'InvStdDev') };
+    },
+  };
+}
