@@ -37,6 +37,8 @@ export interface OrtAdapterOptions {
 }
 
 export interface OrtAdapter extends Adapter {
+  available(): Promise<true | string>;
+  teardown(): Promise<void>;
   bnEvalForward(args: BatchNormEvalArgs): Promise<{ y: Float32Array }>;
   bnTrainForward(args: BatchNormTrainArgs): Promise<BatchNormTrainResult & { y: Float32Array }>;
   lnForward(args: LayerNormArgs): Promise<LayerNormResult & { y: Float32Array; mean: Float32Array; rstd: Float32Array }>;
