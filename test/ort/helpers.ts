@@ -4,8 +4,9 @@
  * Error model (until the suite's shared one lands): u = 2^-24, the unit roundoff of float32. A float32
  * two-pass normalisation over n values, compared with the float64 reference on the same float32 inputs:
  *   mean        |Δmean| ≤ γ_n · max|x|,                  γ_n = n·u / (1 - n·u)   (summation, Higham 4.3)
- *   variance    relative error ≤ γ_{n+3} (the mean's error enters only squared: Σ(x - mean) = 0)
- *   rstd        relative error ≤ γ_{n+3}/2 + 2u (square root halves it, then one division)
+ *   variance    |Δvar| ≤ γ_{n+3}·var + Δmean² (the mean's error enters only squared: Σ(x - mean) = 0;
+ *               the square matters only at large offsets, where Δmean²/var = (κ·γ_n)²)
+ *   rstd        relative error ≤ γ_{n+3}/2 + 2u (+ Δmean²/(2·var)): square root halves it, then one division
  *   y           |Δy| ≤ |w| · (|Δmean|·rstd + |x̂|·(γ_{n+3}/2 + 3u)) + |b|·u + 4u·(|w·x̂| + |b|)
  * The last term covers ONNX Runtime's fused form y = x·(w·rstd) + (b - mean·w·rstd): each product and the
  * sum round once, on operands of size up to max|x|·|w|·rstd. So the bound, per element, is
