@@ -10,6 +10,8 @@
  *             better than ~κ·u/2: the mean alone rounds by |mean|·u/2)
  *   specials  one NaN / +Inf in the input: which outputs it reaches (it should stay inside its channel / row)
  *   shapes    batch of 2, single-element spatial dims, one value per channel in training (M = 1)
+ *   range     values ±scale·{0.5, 1, 2} for scale 1e18..1e20: (x - mean)² overflows float32 (max 3.4e38) once
+ *             scale ≳ 1.3e19, though x, var's square root and y are all representable
  *   conventions  what running_var takes (biased or unbiased), and whether ONNX Runtime writes into the
  *             running-stat inputs it aliases to its outputs
  */
@@ -164,6 +166,19 @@ async function shapes(adapter: OrtAdapter, seed: number): Promise<Row[]> {
   return rows;
 }
 
+async function range(adapter: OrtAdapter): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const scale of [1e18, 1e19, 1e20]) {
+    const x = Float32Array.from([1, -1, 2, -2, 0.5, -0.5], (v) => v * scale);
+    const ref = layerNormForward({ x, shape: [1, 6], normalizedShape: [6], eps: EPS });
+    const bn = await adapter.bnTrainForward({ x, shape: [6, 1], weight: null, bias: null, runningMean: new Float32Array(1), runningVar: new Float32Array([1]), numBatchesTracked: 0, momentum: 0.1, eps: EPS });
+    const ln = await adapter.lnForward({ x, shape: [1, 6], normalizedShape: [6], weight: null, bias: null, eps: EPS });
+    rows.push({ scale: fmt(scale), 'reference y[0]': ref.y[0]!.toPrecision(6), 'BN train y[0]': String(bn.y[0]), 'BN running_var': fmt(bn.runningVar[0]!),
+      'LN y[0]': String(ln.y[0]), 'LN InvStdDev': fmt(ln.rstd![0]!) });
+  }
+  return rows;
+}
+
 /** Runs the raw model (not the adapter, which copies) to see whether ORT writes into the aliased inputs. */
 async function aliasing(name: string, load: () => Promise<typeof import('onnxruntime-node')>): Promise<string> {
   const ort = await load();
@@ -192,6 +207,7 @@ async function main(): Promise<void> {
     console.log(`## ${adapter.name}\n\n### Large offsets (std 1)\n\n${table(await offsets(adapter, seed))}\n`);
     console.log(`### NaN / Inf confinement (shape (4,3,2); channel:non-finite/total)\n\n${table(await specials(adapter, seed))}\n`);
     console.log(`### Small shapes, training mode\n\n${table(await shapes(adapter, seed))}\n`);
+    console.log(`### Range: values ±scale·{0.5, 1, 2}, (6, 1) for BN, (1, 6) for LN\n\n${table(await range(adapter))}\n`);
     await adapter.teardown();
   }
   console.log('### Aliased running statistics\n');
