@@ -1,0 +1,137 @@
+/**
+ * Float32 GEMM in the three forms a Linear layer's training step needs, PyTorch's layout (weight is (out, in)).
+ *
+ * Sizes: N rows (batch), I input features, O output features. All arrays row-major Float32Array.
+ *   gemmXWt   y  (N, O) = x (N, I) · weightᵀ (+ bias) (then ReLU)      forward,          x·Wᵀ
+ *   gemmDyTX  dW (O, I) = dy (N, O)ᵀ · x (N, I)   (dbias = Σ_n dy)     weight gradient,  dyᵀ·x
+ *   gemmDyW   dx (N, I) = dy (N, O) · weight (O, I) (masked by ReLU)   input gradient,   dy·W
+ * Epilogues save a pass over the output: bias and ReLU on the forward; the bias gradient (column sums of dy)
+ * beside the weight gradient; ReLU's backward on the input gradient — `reluMask` is the forward *output* of the
+ * ReLU that fed this layer (the layer's input x), and dx is zeroed where it is ≤ 0, as PyTorch's
+ * threshold_backward does.
+ *
+ * Outputs are caller-supplied buffers of exactly the result's size, written whole (not accumulated into);
+ * inputs are never modified; an output may not overlap an input. Every version accumulates in float64
+ * (see gemm_naive.ts for why the products are exact), so for a reduction of length k
+ *   |ŷ - y| ≤ u32·|y| + γ_k(u64)·Σ|a||b|,    u32 = 2⁻²⁴ (the one rounding to float32), u64 = 2⁻⁵³
+ * where γ_k = k·u/(1 - k·u); the bias counts as one more term.
+ *
+ * Versions, one signature (`GemmVersion`), listed in GEMM_VERSIONS so tests and the benchmark loop over all:
+ *   naive    plain triple loops (gemm_naive.ts)
+ *   blocked  4×4 register tiles, contiguous or fixed-stride inner loads (gemm_blocked.ts) — the default
+ */
+import { checkDims, checkF32, checkNoOverlap, type GemmDims } from './gemm_args.js';
+import { dytxBlocked, dywBlocked, xwtBlocked } from './gemm_blocked.js';
+import { dytxNaive, dywNaive, xwtNaive } from './gemm_naive.js';
+
+export type { GemmDims } from './gemm_args.js';
+export { KernelArgError } from './gemm_args.js';
+
+/** One implementation of the three forms; arguments already checked. */
+export interface GemmVersion {
+  name: string;
+  description: string;
+  xwt(x: Float32Array, weight: Float32Array, bias: Float32Array | null, relu: boolean, y: Float32Array, dims: GemmDims): void;
+  dytx(dy: Float32Array, x: Float32Array, dweight: Float32Array, dims: GemmDims): void;
+  dyw(dy: Float32Array, weight: Float32Array, reluMask: Float32Array | null, dx: Float32Array, dims: GemmDims): void;
+}
+
+export const GEMM_NAIVE: GemmVersion = {
+  name: 'naive', description: 'triple loops, float64 accumulation', xwt: xwtNaive, dytx: dytxNaive, dyw: dywNaive,
+};
+export const GEMM_BLOCKED: GemmVersion = {
+  name: 'blocked', description: '4×4 register tiles, float64 accumulation', xwt: xwtBlocked, dytx: dytxBlocked, dyw: dywBlocked,
+};
+
+/** Every version, for tests and the benchmark. */
+export const GEMM_VERSIONS: readonly GemmVersion[] = [GEMM_NAIVE, GEMM_BLOCKED];
+
+let defaultVersion: GemmVersion = GEMM_BLOCKED;
+
+/** The version the public functions use unless given one. */
+export function getGemmVersion(): GemmVersion {
+  return defaultVersion;
+}
+export function setGemmVersion(version: GemmVersion): void {
+  defaultVersion = version;
+}
+
+export interface XWtOptions {
+  /** (O); added to every row. */
+  bias?: Float32Array | null;
+  /** Apply max(·, 0) to the output. */
+  relu?: boolean;
+  version?: GemmVersion;
+}
+
+/** y (N, O) = x (N, I) · weightᵀ + bias, then ReLU if `relu`. Writes all of y. */
+export function gemmXWt(x: Float32Array, weight: Float32Array, y: Float32Array, dims: GemmDims, options: XWtOptions = {}): void {
+  checkDims(dims);
+  const { N, I, O } = dims;
+  const { bias = null, relu = false, version = defaultVersion } = options;
+  checkF32('x', x, N * I, `an input of shape (N, I) = (${N}, ${I})`);
+  checkF32('weight', weight, O * I, `a weight of shape (out, in) = (${O}, ${I})`);
+  if (bias !== null) checkF32('bias', bias, O, `a bias of shape (${O},)`);
+  checkF32('y', y, N * O, `an output of shape (N, O) = (${N}, ${O})`);
+  checkNoOverlap('y', y, 'x', x);
+  checkNoOverlap('y', y, 'weight', weight);
+  checkNoOverlap('y', y, 'bias', bias);
+  version.xwt(x, weight, bias, relu, y, dims);
+}
+
+export interface DyTXOptions {
+  /** (O); receives Σ_n dy[n, :], the bias gradient. */
+  dbias?: Float32Array | null;
+  version?: GemmVersion;
+}
+
+/** dweight (O, I) = dyᵀ · x; also dbias (O) = Σ_n dy when given. Writes all of dweight (and dbias). */
+export function gemmDyTX(dy: Float32Array, x: Float32Array, dweight: Float32Array, dims: GemmDims, options: DyTXOptions = {}): void {
+  checkDims(dims);
+  const { N, I, O } = dims;
+  const { dbias = null, version = defaultVersion } = options;
+  checkF32('dy', dy, N * O, `a gradient of shape (N, O) = (${N}, ${O})`);
+  checkF32('x', x, N * I, `an input of shape (N, I) = (${N}, ${I})`);
+  checkF32('dweight', dweight, O * I, `a weight gradient of shape (out, in) = (${O}, ${I})`);
+  checkNoOverlap('dweight', dweight, 'dy', dy);
+  checkNoOverlap('dweight', dweight, 'x', x);
+  if (dbias !== null) {
+    checkF32('dbias', dbias, O, `a bias gradient of shape (${O},)`);
+    checkNoOverlap('dbias', dbias, 'dy', dy);
+    checkNoOverlap('dbias', dbias, 'dweight', dweight);
+  }
+  version.dytx(dy, x, dweight, dims);
+  if (dbias !== null) columnSums(dy, dbias, N, O);
+}
+
+export interface DyWOptions {
+  /** (N, I); dx is zeroed where reluMask ≤ 0 (ReLU's backward given its forward output). */
+  reluMask?: Float32Array | null;
+  version?: GemmVersion;
+}
+
+/** dx (N, I) = dy (N, O) · weight (O, I), zeroed where reluMask ≤ 0 when given. Writes all of dx. */
+export function gemmDyW(dy: Float32Array, weight: Float32Array, dx: Float32Array, dims: GemmDims, options: DyWOptions = {}): void {
+  checkDims(dims);
+  const { N, I, O } = dims;
+  const { reluMask = null, version = defaultVersion } = options;
+  checkF32('dy', dy, N * O, `a gradient of shape (N, O) = (${N}, ${O})`);
+  checkF32('weight', weight, O * I, `a weight of shape (out, in) = (${O}, ${I})`);
+  if (reluMask !== null) checkF32('reluMask', reluMask, N * I, `a ReLU output of shape (N, I) = (${N}, ${I})`);
+  checkF32('dx', dx, N * I, `an input gradient of shape (N, I) = (${N}, ${I})`);
+  checkNoOverlap('dx', dx, 'dy', dy);
+  checkNoOverlap('dx', dx, 'weight', weight);
+  checkNoOverlap('dx', dx, 'reluMask', reluMask);
+  version.dyw(dy, weight, reluMask, dx, dims);
+}
+
+/** out[o] = Σ_n m[n, o] for an (N, O) matrix, float64 accumulation, rows in order. */
+function columnSums(m: Float32Array, out: Float32Array, N: number, O: number): void {
+  // One column at a time into a float64 local: strided reads, but N·O is small beside the GEMM's N·O·I,
+  // and no float64 scratch array is needed.
+  for (let o = 0; o < O; o++) {
+    let acc = 0;
+    for (let n = 0, k = o; n < N; n++, k += O) acc += m[k]!;
+    out[o] = acc;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The float32 GEMM kernels (kernels/gemm.ts), every version, against the float64 reference Linear
+ * (reference/linear.ts), with the bound of test/kernels/gemm_error_model.ts:
+ *   |ŷ - ref| ≤ u32·|ref| + 3·γ_k(u64)·Σ|a||b| + 2⁻¹⁴⁹,   k the reduction length (I, N or O; +1 with a bias)
+ * Values come from a seeded PRNG (seed drawn by fast-check, printed on failure) and are rounded to float32
+ * first, so kernel and reference see the same numbers.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  GEMM_BLOCKED, GEMM_NAIVE, GEMM_VERSIONS, gemmDyTX, gemmDyW, gemmXWt, KernelArgError, type GemmVersion,
+} from '../../kernels/gemm.js';
+import { linearBackward, linearForward } from '../../reference/index.js';
+import { seed, seededRng } from '../helpers/arbitraries.js';
+import { absOf, compareWithBound, gemmBound } from './gemm_error_model.js';
+
+/** Odd sizes and the edges of the 4×4 tiles: 1, 3, 5, 7 (below and between tiles), 17 (a tile plus one). */
+const oddDim = fc.constantFrom(1, 3, 5, 7, 17, 4, 8, 12);
+const oddSizes = fc.record({ N: oddDim, I: oddDim, O: oddDim });
+
+type ValueCase = 'standardValues' | 'wideExponents' | 'sparseZeros';
+/**
+ * standardValues  z ~ N(0, 1)
+ * wideExponents   z·2^e, e uniform in [-20, 20]: sums whose terms differ by 2⁴⁰, where the Σ|a||b| term of the
+ *                 bound, not u32·|ref|, is what covers the cancellation
+ * sparseZeros     half the values exactly 0 (ReLU outputs look like this; the mask must treat 0 as "off")
+ */
+const valueCase = fc.constantFrom<ValueCase>('standardValues', 'wideExponents', 'sparseZeros');
+
+function float32Values(rng: ReturnType<typeof seededRng>, n: number, kind: ValueCase): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const z = rng.normal();
+    if (kind === 'wideExponents') out[i] = z * 2 ** (rng.int(41) - 20);
+    else if (kind === 'sparseZeros') out[i] = rng.uniform() < 0.5 ? 0 : z;
+    else out[i] = z;
+  }
+  return out;
+}
+
+function expectWithin(got: Float32Array, want: ArrayLike<number>, bound: (i: number) => number, what: string): void {
+  const bad = compareWithBound(got, want, bound);
+  expect(bad, `${what}: worst mismatches (index, got, want, bound)`).toEqual([]);
+}
+
+function copy(a: Float32Array): Float32Array {
+  return Float32Array.from(a);
+}
+
+describe.each(GEMM_VERSIONS.map((v) => [v.name, v] as [string, GemmVersion]))('GEMM version %s', (_name, version) => {
+  it('x·Wᵀ + bias, with and without ReLU, matches the float64 reference within the float32 output rounding and the float64 sum error', () => {
+    fc.assert(
+      fc.property(seed, oddSizes, valueCase, fc.boolean(), fc.boolean(), (s, dims, kind, hasBias, relu) => {
+        const { N, I, O } = dims;
+        const rng = seededRng(s);
+        const x = float32Values(rng, N * I, kind);
+        const w = float32Values(rng, O * I, kind);
+        const bias = hasBias ? float32Values(rng, O, kind) : null;
+        const [x0, w0, b0] = [copy(x), copy(w), bias && copy(bias)];
+        const y = new Float32Array(N * O).fill(NaN); // every element must be written
+        gemmXWt(x, w, y, dims, { bias, relu, version });
+        const ref = linearForward(x, w, bias, dims);
+        const absSum = linearForward(absOf(x), absOf(w), bias && absOf(bias), dims);
+        const want = relu ? ref.map((v) => (v > 0 ? v : 0)) : ref;
+        // k = I products, plus the bias as one more term
+        expectWithin(y, want, (i) => gemmBound(I + (hasBias ? 1 : 0), ref[i]!, absSum[i]!), 'y');
+        expect([x, w, bias]).toEqual([x0, w0, b0]); // inputs untouched
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('dyᵀ·x and the bias gradient Σ_n dy match the float64 reference within the error model', () => {
+    fc.assert(
+      fc.property(seed, oddSizes, valueCase, (s, dims, kind) => {
+        const { N, I, O } = dims;
+        const rng = seededRng(s);
+        const dy = float32Values(rng, N * O, kind);
+        const x = float32Values(rng, N * I, kind);
+        const w = new Float32Array(O * I); // unused by dW and db; the reference wants one
+        const [dy0, x0] = [copy(dy), copy(x)];
+        const dweight = new Float32Array(O * I).fill(NaN);
+        const dbias = new Float32Array(O).fill(NaN);
+        gemmDyTX(dy, x, dweight, dims, { dbias, version });
+        const ref = linearBackward(dy, x, w, dims);
+        const abs = linearBackward(absOf(dy), absOf(x), w, dims);
+        // dW: k = N products per output; db: N terms dy·1
+        expectWithin(dweight, ref.dweight, (i) => gemmBound(N, ref.dweight[i]!, abs.dweight[i]!), 'dweight');
+        expectWithin(dbias, ref.dbias!, (i) => gemmBound(N, ref.dbias![i]!, abs.dbias![i]!), 'dbias');
+        expect([dy, x]).toEqual([dy0, x0]);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('dy·W, with and without the ReLU mask, matches the float64 reference and is exactly 0 where the mask is ≤ 0', () => {
+    fc.assert(
+      fc.property(seed, oddSizes, valueCase, fc.boolean(), (s, dims, kind, masked) => {
+        const { N, I, O } = dims;
+        const rng = seededRng(s);
+        const dy = float32Values(rng, N * O, kind);
+        const w = float32Values(rng, O * I, kind);
+        // the mask is a ReLU output: non-negative, about half exactly 0
+        const mask = masked ? float32Values(rng, N * I, 'sparseZeros').map(Math.abs) : null;
+        const [dy0, w0, m0] = [copy(dy), copy(w), mask && copy(mask)];
+        const dx = new Float32Array(N * I).fill(NaN);
+        gemmDyW(dy, w, dx, dims, { reluMask: mask, version });
+        const xUnused = new Float64Array(N * I);
+        const ref = linearBackward(dy, xUnused, w, dims, false);
+        const abs = linearBackward(absOf(dy), xUnused, absOf(w), dims, false);
+        const want = mask ? ref.dx.map((v, i) => (mask[i]! > 0 ? v : 0)) : ref.dx;
+        // k = O products per output; where masked the result is exactly 0 (bound 2⁻¹⁴⁹ when ref = 0 and S = 0)
+        expectWithin(dx, want, (i) => (mask && !(mask[i]! > 0) ? 0 : gemmBound(O, ref.dx[i]!, abs.dx[i]!)), 'dx');
+        expect([dy, w, mask]).toEqual([dy0, w0, m0]);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('GEMM versions against each other', () => {
+  it('the blocked version reproduces the naive one bit for bit: same float64 sums in the same order', () => {
+    fc.assert(
+      fc.property(seed, oddSizes, (s, dims) => {
+        const { N, I, O } = dims;
+        const rng = seededRng(s);
+        const x = float32Values(rng, N * I, 'standardValues');
+        const w = float32Values(rng, O * I, 'standardValues');
+        const dy = float32Values(rng, N * O, 'standardValues');
+        const bias = float32Values(rng, O, 'standardValues');
+        const out = (v: GemmVersion) => {
+          const y = new Float32Array(N * O);
+          const dw = new Float32Array(O * I);
+          const dx = new Float32Array(N * I);
+          gemmXWt(x, w, y, dims, { bias, relu: true, version: v });
+          gemmDyTX(dy, x, dw, dims, { version: v });
+          gemmDyW(dy, w, dx, dims, { reluMask: x, version: v });
+          return [y, dw, dx];
+        };
+        expect(out(GEMM_BLOCKED)).toEqual(out(GEMM_NAIVE));
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('GEMM argument checks', () => {
+  const dims = { N: 2, I: 3, O: 4 };
+  const x = new Float32Array(6);
+  const w = new Float32Array(12);
+  const y = new Float32Array(8);
+
+  it('a buffer of the wrong size is rejected naming the argument and the expected shape', () => {
+    expect(() => gemmXWt(x, new Float32Array(11), y, dims)).toThrow(/weight: expected a weight of shape \(out, in\) = \(4, 3\) \(12 values\), got 11/);
+    expect(() => gemmXWt(x, w, new Float32Array(9), dims)).toThrow(/y: expected an output of shape \(N, O\) = \(2, 4\) \(8 values\)/);
+    expect(() => gemmXWt(x, w, y, dims, { bias: new Float32Array(3) })).toThrow(/bias: expected a bias of shape \(4,\)/);
+    expect(() => gemmDyTX(y, x, new Float32Array(12), dims, { dbias: new Float32Array(5) })).toThrow(/dbias: expected/);
+    expect(() => gemmDyW(y, w, new Float32Array(6), dims, { reluMask: new Float32Array(5) })).toThrow(/reluMask: expected a ReLU output of shape \(N, I\) = \(2, 3\)/);
+  });
+
+  it('a Float64Array or plain array is rejected: the kernels are float32 only', () => {
+    expect(() => gemmXWt(new Float64Array(6) as unknown as Float32Array, w, y, dims)).toThrow(/x: expected a Float32Array .* got Float64Array/);
+    expect(() => gemmDyW(y, w, [0, 0, 0, 0, 0, 0] as unknown as Float32Array, dims)).toThrow(/dx: expected a Float32Array .* got Array/);
+  });
+
+  it('dimensions must be positive integers', () => {
+    expect(() => gemmXWt(x, w, y, { N: 0, I: 3, O: 4 })).toThrow(KernelArgError);
+    expect(() => gemmXWt(x, w, y, { N: 2, I: 3.5, O: 4 })).toThrow(/dims.I: expected a positive integer, got 3.5/);
+  });
+
+  it('an output overlapping an input is rejected, since the kernels read inputs after writing outputs', () => {
+    const buf = new Float32Array(20);
+    expect(() => gemmXWt(buf.subarray(0, 6), w, buf.subarray(4, 12), dims)).toThrow(/y: must not overlap x/);
+    expect(() => gemmXWt(buf.subarray(0, 6), w, buf.subarray(6, 14), dims)).not.toThrow(); // adjacent is fine
+  });
+});
