@@ -1,0 +1,75 @@
+/**
+ * The wiring shared by every tfjs adapter: loading, backend selection before each call, the leak check.
+ * The computations live in ops.ts (tf.moments + tf.batchNorm, PyTorch profile) and layers.ts
+ * (tf.layers.*, Keras profile); each takes the tfjs module first and runs synchronously.
+ */
+import type {
+  Adapter, BatchNormBackwardArgs, BatchNormEvalArgs, BatchNormTrainArgs, BatchNormTrainResult, FloatArray, Grads,
+  LayerNormArgs, LayerNormBackwardArgs, LayerNormResult, ProfileName,
+} from '../../adapter.js';
+import { numTensors, useBackend, type BackendName, type TF } from './backend.js';
+
+export interface TfjsImpl {
+  profile: ProfileName;
+  bnTrainForward(tf: TF, args: BatchNormTrainArgs): BatchNormTrainResult;
+  bnEvalForward(tf: TF, args: BatchNormEvalArgs): { y: FloatArray };
+  bnBackward(tf: TF, args: BatchNormBackwardArgs): Grads;
+  lnForward(tf: TF, args: LayerNormArgs): LayerNormResult;
+  lnBackward(tf: TF, args: LayerNormBackwardArgs): Grads;
+}
+
+export interface TfjsAdapterOptions {
+  name: string;
+  description: string;
+  backend: BackendName;
+  /** Resolves tfjs (with the backend registered) or says why it cannot be used here. */
+  load: () => Promise<TF | string>;
+}
+
+/**
+ * Every capability first selects the adapter's backend, then runs `impl` synchronously: no await separates
+ * the switch from the ops, so interleaved calls of two tfjs adapters cannot run on each other's backend.
+ * setup and teardown count the engine's live tensors; a run that leaves any behind fails teardown.
+ */
+export function makeTfjsAdapter(opts: TfjsAdapterOptions, impl: TfjsImpl): Adapter {
+  let tf: TF | undefined;
+  let tensorsAtSetup = 0;
+  const ready = async (): Promise<TF> => {
+    if (!tf) {
+      const loaded = await opts.load();
+      if (typeof loaded === 'string') throw new Error(`${opts.name}: ${loaded}`);
+      tf = loaded;
+    }
+    await useBackend(tf, opts.backend);
+    return tf;
+  };
+  return {
+    name: opts.name,
+    description: opts.description,
+    precision: 'float32',
+    layout: 'NHWC',
+    profile: impl.profile,
+    async available() {
+      const loaded = await opts.load();
+      if (typeof loaded === 'string') return loaded;
+      try {
+        await useBackend(loaded, opts.backend);
+        return true;
+      } catch (err) {
+        return String((err as Error).message ?? err);
+      }
+    },
+    async setup() {
+      tensorsAtSetup = numTensors(await ready());
+    },
+    async teardown() {
+      const leaked = numTensors(await ready()) - tensorsAtSetup;
+      if (leaked !== 0) throw new Error(`${opts.name}: ${leaked} tensors leaked over the run (tf.memory().numTensors)`);
+    },
+    bnTrainForward: async (args) => impl.bnTrainForward(await ready(), args),
+    bnEvalForward: async (args) => impl.bnEvalForward(await ready(), args),
+    bnBackward: async (args) => impl.bnBackward(await ready(), args),
+    lnForward: async (args) => impl.lnForward(await ready(), args),
+    lnBackward: async (args) => impl.lnBackward(await ready(), args),
+  };
+}
