@@ -161,6 +161,31 @@ describe.each<[string, OrtAdapter]>([['ort-node', ortNode], ['ort-web', ortWeb]]
     expect(ms.count, describeMismatch(`rstd seed ${seed}`, ms)).toBe(0);
   });
 
+  it('a NaN in one channel (training) or row (LayerNorm) stays there: every other channel and row is finite', async () => {
+    const x = normalF32(24, 51);
+    x[0] = NaN; // BN (4, 3, 2): n 0, channel 0; LN (4, 6): row 0
+    const bn = await adapter.bnTrainForward({
+      x, shape: [4, 3, 2], weight: null, bias: null, runningMean: new Float32Array(3), runningVar: new Float32Array([1, 1, 1]),
+      numBatchesTracked: 0, momentum: 0.1, eps: EPS,
+    });
+    for (let i = 0; i < 24; i++) expect(Number.isNaN(bn.y[i]!), `BN y[${i}] (channel ${Math.floor(i / 2) % 3})`).toBe(Math.floor(i / 2) % 3 === 0);
+    expect(Array.from(bn.runningMean, Number.isNaN)).toEqual([true, false, false]);
+    const ln = await adapter.lnForward({ x, shape: [4, 6], normalizedShape: [6], weight: null, bias: null, eps: EPS });
+    for (let i = 0; i < 24; i++) expect(Number.isNaN(ln.y[i]!), `LN y[${i}] (row ${Math.floor(i / 6)})`).toBe(i < 6);
+  });
+
+  it('a constant channel normalises to the bias, not NaN: variance 0 leaves rstd = 1/sqrt(eps)', async () => {
+    const x = new Float32Array([3, 1, 3, 2, 3, 3, 3, 4]); // (4, 2), element (n, c) at 2n + c: channel 0 is all 3
+    const got = await adapter.bnTrainForward({
+      x, shape: [4, 2], weight: new Float32Array([2, 2]), bias: new Float32Array([0.5, 0.5]),
+      runningMean: new Float32Array(2), runningVar: new Float32Array([1, 1]), numBatchesTracked: 0, momentum: 0.1, eps: EPS,
+    });
+    // The mean of equal values is that value, so the exact y is b. ONNX Runtime's fused form
+    // x·a + (b - mean·a), a = w·rstd, forms the same product x·a twice but rounds b - x·a (and the final
+    // sum) at the size of |x·a| = 3·2·316: allow 4u·|w|·rstd·|x|, rstd = 1/sqrt(1e-5) ≈ 316.2.
+    for (const i of [0, 2, 4, 6]) expect(Math.abs(got.y[i]! - 0.5)).toBeLessThanOrEqual(4 * U * 2 * 316.3 * 3);
+  });
+
   it('leaves every input array unmodified, including the running statistics ONNX Runtime aliases to its outputs', async () => {
     const shape = [4, 2, 3];
     const x = normalF32(24, 31);
