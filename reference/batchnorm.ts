@@ -29,8 +29,9 @@
  * ∂var/∂x_j = 2(x_j - mean)/M and ∂rstd/∂var = -rstd³/2,
  *   dx_j = rstd·g_j + Σ_i g_i·(x_i - mean)·∂rstd/∂x_j - rstd·(1/M) Σ_i g_i
  *        = rstd · ( g_j - mean(g) - x̂_j · mean(g · x̂) )
- * The two subtracted terms are what make Σ dx = 0 and Σ dx·x̂ = 0 per channel: the output cannot
- * change under a shift or a positive scaling of the channel, so neither can the loss.
+ * The two subtracted terms make Σ dx = 0 per channel (the output cannot change under a shift of the
+ * channel, so neither can the loss) and Σ dx·x̂ = rstd·eps/(var + eps)·Σ g·x̂: a positive scaling of the
+ * channel changes the output only through eps, so Σ dx·x̂ = 0 holds only in the limit eps → 0.
  *
  * Not here: other layouts (channels-last is a kernel concern), mixed precision, SyncBatchNorm's
  * communication (see sharded_stats.ts for its statistics).

@@ -8,7 +8,7 @@
  *   dweight[o, i] = Σ_n dy[n, o] · x[n, i]                       dW = dyᵀ·x
  *   dbias[o]      = Σ_n dy[n, o]                                 every row of the batch adds to b
  */
-import { checkLength, checkShape, ShapeError } from './shape.js';
+import { checkLength, checkShape } from './shape.js';
 
 export interface LinearDims {
   N: number;
