@@ -100,3 +100,18 @@ export function scoped<T>(tfm: TF, fn: () => T): T {
   });
   return out;
 }
+
+/**
+ * After an exception inside tf.grads / tf.variableGrads, tfjs leaves its gradient tape behind: the engine's
+ * `activeTape` still holds the tensors the forward saved for the backward (tape nodes' `saved`), and the
+ * next gradient call replaces the tape without disposing them, so they leak for the life of the process
+ * (tfjs-core engine.ts `gradients`: the disposal sits after the backprop, with no finally). Disposing them
+ * here, as the engine would have, keeps the leak check meaningful when a check fails by throwing.
+ */
+export function disposeAbandonedTape(tfm: TF): void {
+  const state = (tfm.engine() as unknown as { state: { gradientDepth: number; activeTape: { saved: { dispose(): void }[] }[] | null } }).state;
+  if (state.gradientDepth === 0 && state.activeTape) {
+    for (const node of state.activeTape) for (const t of node.saved) t.dispose();
+    state.activeTape = null;
+  }
+}

@@ -7,7 +7,7 @@ import type {
   Adapter, BatchNormBackwardArgs, BatchNormEvalArgs, BatchNormTrainArgs, BatchNormTrainResult, FloatArray, Grads,
   LayerNormArgs, LayerNormBackwardArgs, LayerNormResult, ProfileName,
 } from '../../adapter.js';
-import { numTensors, useBackend, type BackendName, type TF } from './backend.js';
+import { disposeAbandonedTape, numTensors, useBackend, type BackendName, type TF } from './backend.js';
 
 export interface TfjsImpl {
   profile: ProfileName;
@@ -43,6 +43,16 @@ export function makeTfjsAdapter(opts: TfjsAdapterOptions, impl: TfjsImpl): Adapt
     await useBackend(tf, opts.backend);
     return tf;
   };
+  /** Selects the backend, then runs one call synchronously; a tfjs exception leaves no tape behind. */
+  const run = async <A, R>(fn: (tfm: TF, args: A) => R, args: A): Promise<R> => {
+    const tfm = await ready();
+    try {
+      return fn(tfm, args);
+    } catch (err) {
+      disposeAbandonedTape(tfm);
+      throw err;
+    }
+  };
   return {
     name: opts.name,
     description: opts.description,
@@ -66,10 +76,10 @@ export function makeTfjsAdapter(opts: TfjsAdapterOptions, impl: TfjsImpl): Adapt
       const leaked = numTensors(await ready()) - tensorsAtSetup;
       if (leaked !== 0) throw new Error(`${opts.name}: ${leaked} tensors leaked over the run (tf.memory().numTensors)`);
     },
-    bnTrainForward: async (args) => impl.bnTrainForward(await ready(), args),
-    bnEvalForward: async (args) => impl.bnEvalForward(await ready(), args),
-    bnBackward: async (args) => impl.bnBackward(await ready(), args),
-    lnForward: async (args) => impl.lnForward(await ready(), args),
-    lnBackward: async (args) => impl.lnBackward(await ready(), args),
+    bnTrainForward: (args) => run(impl.bnTrainForward, args),
+    bnEvalForward: (args) => run(impl.bnEvalForward, args),
+    bnBackward: (args) => run(impl.bnBackward, args),
+    lnForward: (args) => run(impl.lnForward, args),
+    lnBackward: (args) => run(impl.lnBackward, args),
   };
 }
