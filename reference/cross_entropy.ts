@@ -40,6 +40,8 @@ export function crossEntropyBackward(probs: ArrayLike<number>, targets: ArrayLik
   checkLength('targets', targets, N, `one class index per sample, shape (${N},)`);
   const dlogits = new Float64Array(N * K);
   for (let n = 0; n < N; n++) {
+    const t = targets[n]!;
+    if (!Number.isInteger(t) || t < 0 || t >= K) throw new ShapeError(`targets[${n}]: expected an integer class index in [0, ${K}), got ${t}`);
     for (let k = 0; k < K; k++) dlogits[n * K + k] = (probs[n * K + k]! - (k === targets[n] ? 1 : 0)) / N;
   }
   return dlogits;

@@ -155,6 +155,8 @@ describe('Linear, ReLU and cross-entropy reject invalid arguments, naming them',
     expectShapeError(() => crossEntropyForward(logits, [0], 2, 3), /^targets: expected one class index per sample/);
     expectShapeError(() => crossEntropyForward(logits, [0, 1], 2, 0), /^dims \(N, K\):/);
     expectShapeError(() => crossEntropyBackward(new Float64Array(5), [0, 1], 2, 3), /^probs:/);
+    // the backward is callable on its own: an out-of-range target there would silently drop the -1 of the one-hot
+    for (const t of [-1, 3, 0.5]) expectShapeError(() => crossEntropyBackward(logits, [t, 0], 2, 3), /^targets\[0\]: expected an integer class index in \[0, 3\)/);
   });
 });
 
