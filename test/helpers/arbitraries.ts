@@ -268,3 +268,17 @@ export function layerNormCase({
     .tuple(seed, shape, fc.constantFrom(...values), fc.constantFrom(...affine))
     .map(([s, sh, v, a]) => buildLayerNormCase(s, sh, v, a));
 }
+
+/**
+ * The same case with every array rounded to float32 (Math.fround), so a float32 implementation and the
+ * float64 reference receive exactly the same numbers and any difference is the implementation's own.
+ */
+export function roundedToFloat32<T extends { x: Float64Array; weight: Float64Array | null; bias: Float64Array | null }>(c: T): T {
+  const round = (a: Float64Array) => a.map(Math.fround);
+  const out: T = { ...c, x: round(c.x), weight: c.weight && round(c.weight), bias: c.bias && round(c.bias) };
+  for (const key of ['runningMean', 'runningVar'] as const) {
+    const v = (c as Record<string, unknown>)[key];
+    if (v instanceof Float64Array) (out as Record<string, unknown>)[key] = round(v);
+  }
+  return out;
+}

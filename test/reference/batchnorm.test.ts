@@ -175,6 +175,19 @@ describe('BatchNorm training backward', () => {
       { numRuns: NUM_RUNS },
     );
   });
+
+  it('Σdx·x̂ is not 0 when eps > 0: x = (0, 2), dy = (1, 3), eps = 0.01 gives 2·eps/(1 + eps)² (regression)', () => {
+    // Found by the property above against the header's old claim Σdx·x̂ = 0. By hand: mean 1, var 1,
+    // r = 1/sqrt(1.01), x̂ = (-r, r), mean(g) = 2, mean(g·x̂) = r, so
+    // dx = (r(1 - 2 + r²), r(3 - 2 - r²)) = (-r(1 - r²), r(1 - r²)): Σdx = 0 and Σdx·x̂ = 2r²(1 - r²) = 0.02/1.0201.
+    const x = Float64Array.of(0, 2);
+    const { mean, rstd } = batchNormTrain({ x, shape: [2, 1], eps: 0.01 });
+    const { dx } = batchNormBackward({ dy: [1, 3], x, shape: [2, 1], mean, rstd, training: true });
+    const r = 1 / Math.sqrt(1.01);
+    // a dozen roundings of numbers ≤ 3
+    expect(Math.abs(dx[0]! + dx[1]!)).toBeLessThanOrEqual(24 * U);
+    expect(Math.abs(dx[1]! * r - dx[0]! * r - 0.02 / 1.0201)).toBeLessThanOrEqual(24 * U);
+  });
 });
 
 describe('BatchNorm running statistics', () => {
