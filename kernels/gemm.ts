@@ -11,18 +11,23 @@
  * threshold_backward does.
  *
  * Outputs are caller-supplied buffers of exactly the result's size, written whole (not accumulated into);
- * inputs are never modified; an output may not overlap an input. Every version accumulates in float64
- * (see gemm_naive.ts for why the products are exact), so for a reduction of length k
+ * inputs are never modified; an output may not overlap an input. Each version states its accumulation:
+ * float64 (naive, blocked; see gemm_naive.ts for why the products are exact), for a reduction of length k
  *   |ŷ - y| ≤ u32·|y| + γ_k(u64)·Σ|a||b|,    u32 = 2⁻²⁴ (the one rounding to float32), u64 = 2⁻⁵³
+ * or float32 (wasm-simd: products and sums rounded to float32, as PyTorch's and XNNPACK's kernels do)
+ *   |ŷ - y| ≤ γ_k(u32)·Σ|a||b|
  * where γ_k = k·u/(1 - k·u); the bias counts as one more term.
  *
  * Versions, one signature (`GemmVersion`), listed in GEMM_VERSIONS so tests and the benchmark loop over all:
  *   naive    plain triple loops (gemm_naive.ts)
- *   blocked  4×4 register tiles, contiguous or fixed-stride inner loads (gemm_blocked.ts) — the default
+ *   blocked    4×4 register tiles, contiguous or fixed-stride inner loads (gemm_blocked.ts)
+ *   wasm-simd  WebAssembly SIMD 4×8 micro-kernel on packed panels (gemm_wasm.ts) — the default where the
+ *              engine runs WebAssembly SIMD, else blocked
  */
 import { checkDims, checkF32, checkNoOverlap, type GemmDims } from './gemm_args.js';
 import { dytxBlocked, dywBlocked, xwtBlocked } from './gemm_blocked.js';
 import { dytxNaive, dywNaive, xwtNaive } from './gemm_naive.js';
+import { dytxWasm, dywWasm, wasmSimdAvailable, xwtWasm } from './gemm_wasm.js';
 
 export type { GemmDims } from './gemm_args.js';
 export { KernelArgError } from './gemm_args.js';
@@ -31,22 +36,32 @@ export { KernelArgError } from './gemm_args.js';
 export interface GemmVersion {
   name: string;
   description: string;
+  /** The precision the sums are carried in, which sets the error bound. */
+  accumulation: 'float64' | 'float32';
   xwt(x: Float32Array, weight: Float32Array, bias: Float32Array | null, relu: boolean, y: Float32Array, dims: GemmDims): void;
   dytx(dy: Float32Array, x: Float32Array, dweight: Float32Array, dims: GemmDims): void;
   dyw(dy: Float32Array, weight: Float32Array, reluMask: Float32Array | null, dx: Float32Array, dims: GemmDims): void;
 }
 
 export const GEMM_NAIVE: GemmVersion = {
-  name: 'naive', description: 'triple loops, float64 accumulation', xwt: xwtNaive, dytx: dytxNaive, dyw: dywNaive,
+  name: 'naive', description: 'triple loops, float64 accumulation', accumulation: 'float64',
+  xwt: xwtNaive, dytx: dytxNaive, dyw: dywNaive,
 };
 export const GEMM_BLOCKED: GemmVersion = {
-  name: 'blocked', description: '4×4 register tiles, float64 accumulation', xwt: xwtBlocked, dytx: dytxBlocked, dyw: dywBlocked,
+  name: 'blocked', description: '4×4 register tiles, float64 accumulation', accumulation: 'float64',
+  xwt: xwtBlocked, dytx: dytxBlocked, dyw: dywBlocked,
+};
+export const GEMM_WASM: GemmVersion = {
+  name: 'wasm-simd', description: 'WebAssembly SIMD 4×8 tiles on packed panels, float32 accumulation', accumulation: 'float32',
+  xwt: xwtWasm, dytx: dytxWasm, dyw: dywWasm,
 };
 
-/** Every version, for tests and the benchmark. */
-export const GEMM_VERSIONS: readonly GemmVersion[] = [GEMM_NAIVE, GEMM_BLOCKED];
+/** Every version this engine can run, for tests and the benchmark. */
+export const GEMM_VERSIONS: readonly GemmVersion[] = wasmSimdAvailable()
+  ? [GEMM_NAIVE, GEMM_BLOCKED, GEMM_WASM]
+  : [GEMM_NAIVE, GEMM_BLOCKED];
 
-let defaultVersion: GemmVersion = GEMM_BLOCKED;
+let defaultVersion: GemmVersion = GEMM_VERSIONS[GEMM_VERSIONS.length - 1]!;
 
 /** The version the public functions use unless given one. */
 export function getGemmVersion(): GemmVersion {

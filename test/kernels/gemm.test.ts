@@ -1,21 +1,24 @@
 /**
  * The float32 GEMM kernels (kernels/gemm.ts), every version, against the float64 reference Linear
- * (reference/linear.ts), with the bound of test/kernels/gemm_error_model.ts:
- *   |ŷ - ref| ≤ u32·|ref| + 3·γ_k(u64)·Σ|a||b| + 2⁻¹⁴⁹,   k the reduction length (I, N or O; +1 with a bias)
+ * (reference/linear.ts), with the bound of test/kernels/gemm_error_model.ts for the version's accumulation:
+ *   float64   |ŷ - ref| ≤ u32·|ref| + 3·γ_k(u64)·Σ|a||b| + 2⁻¹⁴⁹
+ *   float32   |ŷ - ref| ≤ γ_{k+1}(u32)·Σ|a||b| + 2·γ_k(u64)·Σ|a||b| + k·2⁻¹⁴⁹
+ * k the reduction length (I, N or O; +1 with a bias). The bias gradient Σ_n dy is computed in float64 by
+ * every version (gemm.ts's columnSums), so it takes the float64 bound.
  * Values come from a seeded PRNG (seed drawn by fast-check, printed on failure) and are rounded to float32
  * first, so kernel and reference see the same numbers.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  GEMM_BLOCKED, GEMM_NAIVE, GEMM_VERSIONS, gemmDyTX, gemmDyW, gemmXWt, KernelArgError, type GemmVersion,
+  GEMM_BLOCKED, GEMM_NAIVE, GEMM_VERSIONS, gemmDyTX, gemmDyW, gemmXWt, getGemmVersion, KernelArgError, type GemmVersion,
 } from '../../kernels/gemm.js';
 import { linearBackward, linearForward } from '../../reference/index.js';
 import { seed, seededRng } from '../helpers/arbitraries.js';
 import { absOf, compareWithBound, gemmBound } from './gemm_error_model.js';
 
-/** Odd sizes and the edges of the 4×4 tiles: 1, 3, 5, 7 (below and between tiles), 17 (a tile plus one). */
-const oddDim = fc.constantFrom(1, 3, 5, 7, 17, 4, 8, 12);
+/** Odd sizes and the tile edges: 1, 3, 5, 7 (inside a tile), 4, 8, 12 (whole 4×4 / 4×8 tiles), 17 and 33 (tiles plus one). */
+const oddDim = fc.constantFrom(1, 3, 5, 7, 17, 4, 8, 12, 33);
 const oddSizes = fc.record({ N: oddDim, I: oddDim, O: oddDim });
 
 type ValueCase = 'standardValues' | 'wideExponents' | 'sparseZeros';
@@ -63,7 +66,7 @@ describe.each(GEMM_VERSIONS.map((v) => [v.name, v] as [string, GemmVersion]))('G
         const absSum = linearForward(absOf(x), absOf(w), bias && absOf(bias), dims);
         const want = relu ? ref.map((v) => (v > 0 ? v : 0)) : ref;
         // k = I products, plus the bias as one more term
-        expectWithin(y, want, (i) => gemmBound(I + (hasBias ? 1 : 0), ref[i]!, absSum[i]!), 'y');
+        expectWithin(y, want, (i) => gemmBound(I + (hasBias ? 1 : 0), ref[i]!, absSum[i]!, version.accumulation), 'y');
         expect([x, w, bias]).toEqual([x0, w0, b0]); // inputs untouched
       }),
       { numRuns: 60 },
@@ -85,7 +88,7 @@ describe.each(GEMM_VERSIONS.map((v) => [v.name, v] as [string, GemmVersion]))('G
         const ref = linearBackward(dy, x, w, dims);
         const abs = linearBackward(absOf(dy), absOf(x), w, dims);
         // dW: k = N products per output; db: N terms dy·1
-        expectWithin(dweight, ref.dweight, (i) => gemmBound(N, ref.dweight[i]!, abs.dweight[i]!), 'dweight');
+        expectWithin(dweight, ref.dweight, (i) => gemmBound(N, ref.dweight[i]!, abs.dweight[i]!, version.accumulation), 'dweight');
         expectWithin(dbias, ref.dbias!, (i) => gemmBound(N, ref.dbias![i]!, abs.dbias![i]!), 'dbias');
         expect([dy, x]).toEqual([dy0, x0]);
       }),
@@ -110,11 +113,42 @@ describe.each(GEMM_VERSIONS.map((v) => [v.name, v] as [string, GemmVersion]))('G
         const abs = linearBackward(absOf(dy), xUnused, absOf(w), dims, false);
         const want = mask ? ref.dx.map((v, i) => (mask[i]! > 0 ? v : 0)) : ref.dx;
         // k = O products per output; where masked the result is exactly 0 (bound 2⁻¹⁴⁹ when ref = 0 and S = 0)
-        expectWithin(dx, want, (i) => (mask && !(mask[i]! > 0) ? 0 : gemmBound(O, ref.dx[i]!, abs.dx[i]!)), 'dx');
+        expectWithin(dx, want, (i) => (mask && !(mask[i]! > 0) ? 0 : gemmBound(O, ref.dx[i]!, abs.dx[i]!, version.accumulation)), 'dx');
         expect([dy, w, mask]).toEqual([dy0, w0, m0]);
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('GEMM at the seed network size', () => {
+  it('every form of the default version matches the reference at 128×784×256, the shape of fc1 at batch 128', () => {
+    const dims = { N: 128, I: 784, O: 256 };
+    const rng = seededRng(20261127);
+    const x = float32Values(rng, dims.N * dims.I, 'standardValues');
+    const w = float32Values(rng, dims.O * dims.I, 'standardValues');
+    const dy = float32Values(rng, dims.N * dims.O, 'standardValues');
+    const bias = float32Values(rng, dims.O, 'standardValues');
+    const version = getGemmVersion();
+    const y = new Float32Array(dims.N * dims.O);
+    const dweight = new Float32Array(dims.O * dims.I);
+    const dx = new Float32Array(dims.N * dims.I);
+    gemmXWt(x, w, y, dims, { bias });
+    gemmDyTX(dy, x, dweight, dims);
+    gemmDyW(dy, w, dx, dims);
+    const ref = linearForward(x, w, bias, dims);
+    const refAbs = linearForward(absOf(x), absOf(w), absOf(bias), dims);
+    const back = linearBackward(dy, x, w, dims, false);
+    const backAbs = linearBackward(absOf(dy), absOf(x), absOf(w), dims, false);
+    const acc = version.accumulation;
+    expectWithin(y, ref, (i) => gemmBound(dims.I + 1, ref[i]!, refAbs[i]!, acc), 'y');
+    expectWithin(dweight, back.dweight, (i) => gemmBound(dims.N, back.dweight[i]!, backAbs.dweight[i]!, acc), 'dweight');
+    expectWithin(dx, back.dx, (i) => gemmBound(dims.O, back.dx[i]!, backAbs.dx[i]!, acc), 'dx');
+  });
+
+  it('this Node runs WebAssembly SIMD, so the wasm-simd version is among those tested and is the default', () => {
+    expect(GEMM_VERSIONS.map((v) => v.name)).toEqual(['naive', 'blocked', 'wasm-simd']);
+    expect(getGemmVersion().name).toBe('wasm-simd');
   });
 });
 

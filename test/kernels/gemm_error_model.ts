@@ -11,6 +11,13 @@
  * A ReLU after the sum is 1-Lipschitz and |relu(ref)| ≤ |ref|, so the same bound holds with the pre-ReLU |ref|.
  * S itself is computed by the reference on |a|, |b|; its own relative error γ_k(u64) is a factor 1 + 1e-13 on a
  * term that is already a small fraction of the bound, absorbed by using 3 rather than 2 + u32.
+ *
+ * Float32 accumulation (the wasm-simd version): every product and every partial sum rounds to float32, the
+ * classic dot-product bound |ŝ - s| ≤ γ_k(u32)·S (Higham, Accuracy and Stability, §3.1); the output is then
+ * already float32. A bias added afterwards in float64 and rounded once is one more rounded term, inside γ_{k+1}.
+ * Products that underflow lose at most 2⁻¹⁵⁰ each (half the subnormal spacing), k of them at most. So
+ *   bound = γ_{k+1}(u32)·S + 2·γ_k(u64)·S + k·2⁻¹⁴⁹      (the γ(u64) term is the reference's own error)
+ * with k counting the bias when there is one (hence k + 1 covers the final rounding of the bias add).
  */
 
 export const U32 = 2 ** -24;
@@ -20,8 +27,12 @@ export function gamma(k: number, u: number): number {
   return (k * u) / (1 - k * u);
 }
 
-/** The bound on |kernel - reference| for one output: k terms, reference value `ref`, Σ|a||b| = `absSum`. */
-export function gemmBound(k: number, ref: number, absSum: number): number {
+/**
+ * The bound on |kernel - reference| for one output: k terms, reference value `ref`, Σ|a||b| = `absSum`,
+ * for a kernel that accumulates in `accumulation`.
+ */
+export function gemmBound(k: number, ref: number, absSum: number, accumulation: 'float64' | 'float32' = 'float64'): number {
+  if (accumulation === 'float32') return gamma(k + 1, U32) * absSum + 2 * gamma(k, U64) * absSum + k * 2 ** -149;
   return U32 * Math.abs(ref) + 3 * gamma(k, U64) * absSum + 2 ** -149;
 }
 

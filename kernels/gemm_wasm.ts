@@ -1,0 +1,154 @@
+/**
+ * GEMM version 3, WebAssembly SIMD: the three forms mapped onto one packed micro-kernel (gemm_wasm_module.ts)
+ * computing C = A·B with A read in place through strides and B packed into 8-column panels.
+ *
+ *   form   C (M × cols)        A (M × K), strides (m, k)     B (K × cols), packed from
+ *   xwt    y  = x·Wᵀ  N × O    x,  (I, 1)                    Wᵀ: B[i, o] = W[o, i]   (transposed while packing)
+ *   dytx   dW = dyᵀ·x O × I    dy, (1, O)  (dyᵀ in place)    x:  B[n, i] = x[n, i]
+ *   dyw    dx = dy·W  N × I    dy, (O, 1)                    W:  B[o, i] = W[o, i]
+ * The operands must be copied into the module's memory anyway; packing B during that copy costs the same
+ * pass, and makes every form's inner loop a contiguous stream — none of them pays for its transposed operand.
+ * Epilogues (bias, ReLU, ReLU mask) are applied while copying C out. Rows are padded to a multiple of 4 and
+ * columns to a multiple of 8 (zeros in B; padded rows of C are discarded).
+ *
+ * Accumulation is float32 (f32x4 lanes, k in order): |ŝ - s| ≤ γ_k(u32)·Σ|a||b|, u32 = 2⁻²⁴, with the bias as one
+ * more term added in float64 and rounded once. The memory grows to the largest problem seen and is reused:
+ * calls after the first at a given size allocate nothing.
+ */
+import type { GemmDims } from './gemm_args.js';
+import { gemmWasmBytes } from './gemm_wasm_module.js';
+
+/**
+ * The slice of the WebAssembly JS API used here. The project compiles against lib ES2022 without DOM,
+ * whose types do not declare the WebAssembly namespace, so it is typed locally.
+ */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+type GemmFn = (a: number, sm4: number, sk4: number, b: number, c: number, Mt: number, P: number, K: number, ldc4: number) => void;
+
+interface Runtime {
+  memory: WasmMemory;
+  gemm: GemmFn;
+  f32: Float32Array;
+}
+
+let runtime: Runtime | null = null;
+
+/** True when this JavaScript engine runs WebAssembly SIMD (Node ≥ 16.4). */
+export function wasmSimdAvailable(): boolean {
+  try {
+    return wasm !== undefined && wasm.validate(gemmWasmBytes());
+  } catch {
+    return false;
+  }
+}
+
+/** The module, instantiated on first use, with memory for at least `floats` float32 values. */
+function memoryFor(floats: number): Runtime {
+  if (runtime === null) {
+    if (wasm === undefined) throw new Error('GEMM version wasm-simd: this engine has no WebAssembly');
+    const instance = new wasm.Instance(new wasm.Module(gemmWasmBytes()), {});
+    const memory = instance.exports['memory'] as WasmMemory;
+    runtime = { memory, gemm: instance.exports['gemm'] as GemmFn, f32: new Float32Array(memory.buffer) };
+  }
+  const bytes = floats * 4;
+  if (runtime.memory.buffer.byteLength < bytes) {
+    runtime.memory.grow(Math.ceil((bytes - runtime.memory.buffer.byteLength) / 65536));
+    runtime.f32 = new Float32Array(runtime.memory.buffer);
+  }
+  return runtime;
+}
+
+const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** Layout of one call in the module's memory, in floats: A, then packed B, then C. */
+function layout(aFloats: number, K: number, M: number, cols: number) {
+  const Mt = Math.ceil(M / 4);
+  const P = Math.ceil(cols / 8);
+  const aOff = 0;
+  const bOff = roundUp(aFloats, 4);
+  const cOff = bOff + P * K * 8;
+  return { Mt, P, aOff, bOff, cOff, ldc: P * 8, total: cOff + Mt * 4 * P * 8 };
+}
+
+/** Packs B[k, j] = src[k·sk + j·sj] (k < K, j < cols) into 8-column panels at `off`, zero past the last column. */
+function packPanels(f32: Float32Array, off: number, src: Float32Array, K: number, cols: number, sk: number, sj: number): void {
+  const P = Math.ceil(cols / 8);
+  for (let p = 0; p < P; p++) {
+    const base = off + p * K * 8;
+    for (let c = 0; c < 8; c++) {
+      const j = p * 8 + c;
+      if (j >= cols) {
+        for (let k = 0; k < K; k++) f32[base + k * 8 + c] = 0;
+        continue;
+      }
+      // walk k along src's contiguous direction when it has one
+      for (let k = 0, s = j * sj; k < K; k++, s += sk) f32[base + k * 8 + c] = src[s]!;
+    }
+  }
+}
+
+export function xwtWasm(
+  x: Float32Array, w: Float32Array, bias: Float32Array | null, relu: boolean, y: Float32Array, { N, I, O }: GemmDims,
+): void {
+  // A = x with 3 spare rows for the last tile; B[i, o] = W[o, i]
+  const L = layout((N + 3) * I, I, N, O);
+  const rt = memoryFor(L.total);
+  const f32 = rt.f32;
+  f32.set(x, L.aOff);
+  f32.fill(0, L.aOff + N * I, L.aOff + (N + 3) * I);
+  packPanels(f32, L.bOff, w, I, O, 1, I);
+  rt.gemm(L.aOff * 4, I * 4, 4, L.bOff * 4, L.cOff * 4, L.Mt, L.P, I, L.ldc * 4);
+  for (let n = 0; n < N; n++) {
+    const c = L.cOff + n * L.ldc;
+    const r = n * O;
+    for (let o = 0; o < O; o++) {
+      const v = bias !== null ? f32[c + o]! + bias[o]! : f32[c + o]!;
+      y[r + o] = relu ? (v > 0 ? v : 0) : v;
+    }
+  }
+}
+
+export function dytxWasm(dy: Float32Array, x: Float32Array, dw: Float32Array, { N, I, O }: GemmDims): void {
+  // A = dyᵀ read in place (strides 1, O); the last tile's spare rows read at most 3 values past dy's end
+  const L = layout(N * O + 4, N, O, I);
+  const rt = memoryFor(L.total);
+  const f32 = rt.f32;
+  f32.set(dy, L.aOff);
+  f32.fill(0, L.aOff + N * O, L.aOff + N * O + 4);
+  packPanels(f32, L.bOff, x, N, I, I, 1);
+  rt.gemm(L.aOff * 4, 4, O * 4, L.bOff * 4, L.cOff * 4, L.Mt, L.P, N, L.ldc * 4);
+  for (let o = 0; o < O; o++) {
+    const c = L.cOff + o * L.ldc;
+    const r = o * I;
+    for (let i = 0; i < I; i++) dw[r + i] = f32[c + i]!;
+  }
+}
+
+export function dywWasm(
+  dy: Float32Array, w: Float32Array, mask: Float32Array | null, dx: Float32Array, { N, I, O }: GemmDims,
+): void {
+  // A = dy with 3 spare rows; B = W as it is
+  const L = layout((N + 3) * O, O, N, I);
+  const rt = memoryFor(L.total);
+  const f32 = rt.f32;
+  f32.set(dy, L.aOff);
+  f32.fill(0, L.aOff + N * O, L.aOff + (N + 3) * O);
+  packPanels(f32, L.bOff, w, O, I, I, 1);
+  rt.gemm(L.aOff * 4, O * 4, 4, L.bOff * 4, L.cOff * 4, L.Mt, L.P, O, L.ldc * 4);
+  for (let n = 0; n < N; n++) {
+    const c = L.cOff + n * L.ldc;
+    const r = n * I;
+    if (mask === null) for (let i = 0; i < I; i++) dx[r + i] = f32[c + i]!;
+    else for (let i = 0; i < I; i++) dx[r + i] = mask[r + i]! > 0 ? f32[c + i]! : 0;
+  }
+}

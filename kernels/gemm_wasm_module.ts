@@ -1,0 +1,150 @@
+/**
+ * The WebAssembly SIMD micro-kernel of GEMM version 3, assembled here byte by byte (no wat2wasm in the
+ * toolchain, and a few dozen instructions do not need one).
+ *
+ * One exported function computes C = A·B for a packed B:
+ *   gemm(a, sm4, sk4, b, c, Mt, P, K, ldc4)
+ *     A  element (m, k) at byte a + m·sm4 + k·sk4 (any strides: A may be x, dy or dyᵀ in place)
+ *     B  packed in P panels of 8 columns: panel p holds, for k = 0..K-1, the 8 values B[k, 8p .. 8p+7]
+ *        contiguously (32 bytes per k), so the inner loop streams it
+ *     C  (4·Mt) × (8·P) floats, row stride ldc4 bytes; written whole (not accumulated into)
+ * Micro-tile 4 rows × 8 columns held in 8 f32x4 accumulators: per k, two vector loads of B, four
+ * broadcast loads of A (v128.load32_splat), eight multiplies and eight adds — 64 flops for 6 loads.
+ * Loop order: panels outer, row tiles inner, so one B panel (K·32 bytes: 25 KB at K = 784) stays in L1
+ * while A streams from L2. Float32 accumulation: each output is a sum of K rounded float32 products in
+ * k order (one lane per output), so |ŝ - s| ≤ γ_K(u32)·Σ|a||b| with u32 = 2⁻²⁴.
+ */
+
+// ---------------------------------------------------------------------------------------------------------
+// A minimal encoder for the instructions used below
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function str(s: string): number[] {
+  return [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+/** Function body builder: each method appends one instruction. */
+class Code {
+  readonly bytes: number[] = [];
+  get(i: number): this { this.bytes.push(0x20, ...uleb(i)); return this; }
+  set(i: number): this { this.bytes.push(0x21, ...uleb(i)); return this; }
+  tee(i: number): this { this.bytes.push(0x22, ...uleb(i)); return this; }
+  i32(v: number): this { this.bytes.push(0x41, ...sleb(v)); return this; }
+  add(): this { this.bytes.push(0x6a); return this; }
+  sub(): this { this.bytes.push(0x6b); return this; }
+  mul(): this { this.bytes.push(0x6c); return this; }
+  shl(): this { this.bytes.push(0x74); return this; }
+  geU(): this { this.bytes.push(0x4f); return this; }
+  block(): this { this.bytes.push(0x02, 0x40); return this; }
+  loop(): this { this.bytes.push(0x03, 0x40); return this; }
+  end(): this { this.bytes.push(0x0b); return this; }
+  br(depth: number): this { this.bytes.push(0x0c, ...uleb(depth)); return this; }
+  brIf(depth: number): this { this.bytes.push(0x0d, ...uleb(depth)); return this; }
+  private simd(op: number, ...imm: number[]): this { this.bytes.push(0xfd, ...uleb(op), ...imm); return this; }
+  /** v128.load, memarg align 2⁴ bytes */
+  v128Load(offset = 0): this { return this.simd(0x00, 4, ...uleb(offset)); }
+  v128Store(offset = 0): this { return this.simd(0x0b, 4, ...uleb(offset)); }
+  /** v128.load32_splat: one f32 broadcast to four lanes, memarg align 2² bytes */
+  load32Splat(offset = 0): this { return this.simd(0x09, 2, ...uleb(offset)); }
+  v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Mul(): this { return this.simd(0xe6); }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// gemm(a, sm4, sk4, b, c, Mt, P, K, ldc4)
+
+function gemmBody(): number[] {
+  // parameters
+  const a = 0, sm4 = 1, sk4 = 2, b = 3, c = 4, Mt = 5, P = 6, K = 7, ldc4 = 8;
+  // i32 locals
+  const p = 9, t = 10, a0 = 11, a1 = 12, a2 = 13, a3 = 14, bk = 15, k = 16, bp = 17, cp = 18;
+  // v128 locals: the broadcast, two B vectors, eight accumulators acc[r][j] = 22 + 2r + j
+  const s = 19, b0 = 20, b1 = 21, acc0 = 22;
+  const rows = [a0, a1, a2, a3];
+  const acc = (r: number, j: number) => acc0 + 2 * r + j;
+
+  const f = new Code();
+  f.i32(0).set(p);
+  f.block().loop(); // panels
+  f.get(p).get(P).geU().brIf(1);
+  //   bp = b + p·K·32
+  f.get(p).get(K).mul().i32(5).shl().get(b).add().set(bp);
+  f.i32(0).set(t);
+  f.block().loop(); // row tiles
+  f.get(t).get(Mt).geU().brIf(1);
+  //   a0 = a + 4t·sm4, a1 = a0 + sm4, …
+  f.get(t).get(sm4).mul().i32(2).shl().get(a).add().tee(a0);
+  f.get(sm4).add().tee(a1).get(sm4).add().tee(a2).get(sm4).add().set(a3);
+  for (let r = 0; r < 4; r++) for (let j = 0; j < 2; j++) f.v128Zero().set(acc(r, j));
+  f.get(bp).set(bk).get(K).set(k);
+  f.loop(); // k
+  f.get(bk).v128Load(0).set(b0).get(bk).v128Load(16).set(b1);
+  for (let r = 0; r < 4; r++) {
+    f.get(rows[r]!).load32Splat().set(s);
+    for (let j = 0; j < 2; j++) f.get(acc(r, j)).get(s).get(j === 0 ? b0 : b1).f32x4Mul().f32x4Add().set(acc(r, j));
+    f.get(rows[r]!).get(sk4).add().set(rows[r]!);
+  }
+  f.get(bk).i32(32).add().set(bk);
+  f.get(k).i32(1).sub().tee(k).brIf(0);
+  f.end(); // k
+  //   cp = c + 4t·ldc4 + 32p; store the 4 × 8 tile
+  f.get(t).i32(2).shl().get(ldc4).mul().get(c).add().get(p).i32(5).shl().add().set(cp);
+  for (let r = 0; r < 4; r++) {
+    f.get(cp).get(acc(r, 0)).v128Store(0).get(cp).get(acc(r, 1)).v128Store(16);
+    if (r < 3) f.get(cp).get(ldc4).add().set(cp);
+  }
+  f.get(t).i32(1).add().set(t).br(0);
+  f.end().end(); // row tiles
+  f.get(p).i32(1).add().set(p).br(0);
+  f.end().end(); // panels
+  f.end(); // function
+
+  const locals = [...uleb(2), ...uleb(10), I32, ...uleb(11), V128];
+  const body = [...locals, ...f.bytes];
+  return [...uleb(body.length), ...body];
+}
+
+/** The module's bytes: one memory (exported as "memory", 1 page to start) and the function "gemm". */
+export function gemmWasmBytes(): Uint8Array {
+  const type = [0x60, ...uleb(9), ...new Array<number>(9).fill(I32), ...uleb(0)];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [...uleb(1), ...type]), // types
+    ...section(3, [...uleb(1), ...uleb(0)]), // functions: one of type 0
+    ...section(5, [...uleb(1), 0x00, ...uleb(1)]), // memory: min 1 page, no max
+    ...section(7, [...uleb(2), ...str('memory'), 0x02, ...uleb(0), ...str('gemm'), 0x00, ...uleb(0)]), // exports
+    ...section(10, [...uleb(1), ...gemmBody()]), // code
+  ];
+  return Uint8Array.from(bytes);
+}
