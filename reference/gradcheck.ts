@@ -28,10 +28,12 @@
  *   float64, u = 1.1e-16, |L|, |L'''| of order 1: h = 1e-6 gives truncation ≈ 2e-13 and rounding ≈ 1e-10,
  *     both far under atol = 1e-5 (the optimum 7e-6 is no better in practice: rounding grows with the
  *     growth factor of f, truncation with its curvature, and 1e-6 leaves room for both).
- *   float32, u = 6e-8: rounding at h = 1e-6 would be ≈ 0.06, useless; h ≈ 1e-3 to 1e-2 balances the terms
- *     at an error near 1e-4·|L|, so a float32 caller passes a larger `step` and tolerances to match.
- * Catastrophic cases the model names: a kink within h of x (ReLU at 0: the difference straddles it), and
- * large |L| relative to its slope (BatchNorm at offset 1e6: δ ≈ u·1e6·|L| / σ), both for the caller to avoid.
+ *   float32, u = 6e-8: rounding at h = 1e-6 would be ≈ 0.06, useless; the optimum h ≈ (3u)^(1/3) ≈ 6e-3
+ *     gives ≈ 2e-5 (more with the growth factor), so a float32 caller passes a step near 1e-3 to 1e-2 and
+ *     tolerances to match, and `round: Math.fround`.
+ * Cases the model rules out: a kink within h of x (ReLU at 0: the difference straddles it), and rounding
+ * amplified by conditioning (BatchNorm at offset |x|/σ = 1e6: x - mean loses u·|x|, so δ ≈ u·(|x|/σ)·Σ|v_j|,
+ * 1e6 times the well-conditioned δ), both for the caller to avoid or to budget for.
  *
  * Never mutates the caller's inputs: every evaluation gets fresh copies. Returns a result; never throws
  * for a failed check (use `assertGradcheck` for that). Invalid arguments throw `ShapeError`.
