@@ -1,0 +1,311 @@
+/**
+ * BatchNorm forward kernels, float32 storage, float64 arithmetic. No argument checks: batchnorm.ts checks, then
+ * calls a version. Sizes: N batch, C channels, S spatial positions, M = N·S values per channel.
+ *   NCHW  element (n, c, s) at (n·C + c)·S + s   — a channel is N contiguous runs of S values
+ *   NHWC  element (m, c)    at m·C + c           — channels-last, a row-major (M, C) matrix
+ *
+ * Statistics, per channel, with a shift K = the channel's first value (x - K is exact or nearly so in float64,
+ * and |x - K| is of the order of the spread, not of the offset, so no sum below sees the offset):
+ *   mean = K + Σ(x - K)/M
+ *   var  = Σ(x - mean)²/M                       (two-pass)        or
+ *   var  = Σ(x - K)²/M - (Σ(x - K)/M)²          (one-pass, shifted; checked, see below)
+ *   rstd = 1/sqrt(var + eps)
+ * Normalise, scale, shift (and ReLU), as one expression every version and the backward share bit for bit:
+ *   y = fl32((x - mean)·scale + bias),   scale = weight·rstd        (ReLU: 0 where that is ≤ 0)
+ *
+ * The one-pass variance cancels when K sits far out in the channel's distribution. Recursive float64 sums of
+ * M terms err by at most γ_M = M·u64/(1 - M·u64), u64 = 2⁻⁵³, so
+ *   |δvar| ≤ 3·γ_M·E[(x - K)²]       (|Σ(x-K)/M| ≤ sqrt(E[(x-K)²]) bounds the cross term)
+ * Whenever that bound exceeds 2⁻³⁰·var the channel is recomputed with the exact second pass. Past that test the
+ * variance is good to 2⁻³⁰, rstd to 2⁻³¹, and y to a small fraction of its last float32 bit (ulp = 2⁻²³·|y|).
+ *
+ * Versions, one signature (`BatchNormForwardVersion`), listed in kernels/registry.ts:
+ *   twoPass   mean pass, squared-deviation pass, normalise pass: three reads of x, always exact
+ *   onePass   Σ(x-K) and Σ(x-K)² in one pass, checked cancellation (rarely a second pass), normalise: two reads
+ */
+import type { BatchNormWorkspace } from './batchnorm_workspace.js';
+
+/** fl32(v) > 0 exactly when v > 2⁻¹⁵⁰ (half the smallest subnormal rounds to 0): ReLU's mask from a float64 value. */
+export const RELU_THRESHOLD = 2 ** -150;
+
+const U64 = 2 ** -53;
+
+/** True when the one-pass variance `v` of M values with mean square `meanSq` about K is accurate to 2⁻³⁰. */
+export function onePassVarianceIsAccurate(v: number, meanSq: number, M: number): boolean {
+  const gammaM = (M * U64) / (1 - M * U64);
+  return v >= 0 && 3 * gammaM * meanSq <= 2 ** -30 * v;
+}
+
+export interface BatchNormForwardVersion {
+  name: string;
+  /** one line: what this version changes */
+  description: string;
+  /**
+   * Training forward for (N, C, S) NCHW. Writes y (N·C·S), mean and rstd (C), ws.variance (C, biased).
+   * weight/bias null mean 1/0.
+   */
+  nchw(
+    x: Float32Array, N: number, C: number, S: number, weight: Float32Array | null, bias: Float32Array | null,
+    eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
+  ): void;
+  /** Training forward for (M, C) channels-last; the same outputs. */
+  nhwc(
+    x: Float32Array, M: number, C: number, weight: Float32Array | null, bias: Float32Array | null,
+    eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
+  ): void;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Shared pieces
+
+/** Σ(x - m)² over channel c of NCHW data: the exact second pass. */
+function sumSquaredDeviationsNchw(x: Float32Array, N: number, C: number, S: number, c: number, m: number): number {
+  const CS = C * S;
+  let sq = 0;
+  for (let n = 0; n < N; n++) {
+    const base = n * CS + c * S;
+    const end = base + S;
+    for (let i = base; i < end; i++) {
+      const d = x[i]! - m;
+      sq += d * d;
+    }
+  }
+  return sq;
+}
+
+/** y = (x - m)·scale + b over channel c of NCHW data, then ReLU if asked. */
+export function normalizeChannelNchw(
+  x: Float32Array, y: Float32Array, N: number, C: number, S: number, c: number,
+  m: number, scale: number, b: number, relu: boolean,
+): void {
+  const CS = C * S;
+  for (let n = 0; n < N; n++) {
+    const base = n * CS + c * S;
+    const end = base + S;
+    if (relu) {
+      for (let i = base; i < end; i++) {
+        const v = (x[i]! - m) * scale + b;
+        y[i] = v > 0 ? v : 0;
+      }
+    } else {
+      for (let i = base; i < end; i++) y[i] = (x[i]! - m) * scale + b;
+    }
+  }
+}
+
+/** y = (x - mean[c])·scale[c] + offset[c] over (M, C) channels-last data, then ReLU if asked. */
+export function normalizeNhwc(
+  x: Float32Array, y: Float32Array, M: number, C: number,
+  mean: Float64Array, scale: Float64Array, offset: Float64Array, relu: boolean,
+): void {
+  for (let row = 0, i = 0; row < M; row++) {
+    if (relu) {
+      for (let c = 0; c < C; c++, i++) {
+        const v = (x[i]! - mean[c]!) * scale[c]! + offset[c]!;
+        y[i] = v > 0 ? v : 0;
+      }
+    } else {
+      for (let c = 0; c < C; c++, i++) y[i] = (x[i]! - mean[c]!) * scale[c]! + offset[c]!;
+    }
+  }
+}
+
+/** Σ(x - mean[c])² per channel into out, over (M, C) channels-last data. */
+function sumSquaredDeviationsNhwc(x: Float32Array, M: number, C: number, mean: Float64Array, out: Float64Array): void {
+  out.fill(0);
+  for (let row = 0, i = 0; row < M; row++) {
+    for (let c = 0; c < C; c++, i++) {
+      const d = x[i]! - mean[c]!;
+      out[c] = out[c]! + d * d;
+    }
+  }
+}
+
+/** Σ(x - shift[c]) into sum1 and, if sum2 is given, Σ(x - shift[c])² into it, over (M, C) channels-last data. */
+function shiftedSumsNhwc(x: Float32Array, M: number, C: number, shift: Float64Array, sum1: Float64Array, sum2: Float64Array | null): void {
+  sum1.fill(0);
+  if (sum2 === null) {
+    for (let row = 0, i = 0; row < M; row++) {
+      for (let c = 0; c < C; c++, i++) sum1[c] = sum1[c]! + (x[i]! - shift[c]!);
+    }
+    return;
+  }
+  sum2.fill(0);
+  for (let row = 0, i = 0; row < M; row++) {
+    for (let c = 0; c < C; c++, i++) {
+      const d = x[i]! - shift[c]!;
+      sum1[c] = sum1[c]! + d;
+      sum2[c] = sum2[c]! + d * d;
+    }
+  }
+}
+
+/** From mean and var per channel: rstd, and the affine map's scale and offset in the workspace. */
+function finishStatistics(
+  C: number, weight: Float32Array | null, bias: Float32Array | null, eps: number,
+  variance: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
+): void {
+  for (let c = 0; c < C; c++) {
+    const r = 1 / Math.sqrt(variance[c]! + eps);
+    rstd[c] = r;
+    ws.scale[c] = (weight !== null ? weight[c]! : 1) * r;
+    ws.offset[c] = bias !== null ? bias[c]! : 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Version 1: two-pass
+
+function twoPassNchw(
+  x: Float32Array, N: number, C: number, S: number, weight: Float32Array | null, bias: Float32Array | null,
+  eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
+): void {
+  const M = N * S;
+  const CS = C * S;
+  for (let c = 0; c < C; c++) {
+    // mean, about the shift K = first value of the channel
+    const K = x[c * S]!;
+    let sum = 0;
+    for (let n = 0; n < N; n++) {
+      const base = n * CS + c * S;
+      const end = base + S;
+      for (let i = base; i < end; i++) sum += x[i]! - K;
+    }
+    const m = K + sum / M;
+    // variance, biased, about the mean
+    const v = sumSquaredDeviationsNchw(x, N, C, S, c, m) / M;
+    // rstd; normalise, scale and shift
+    const r = 1 / Math.sqrt(v + eps);
+    mean[c] = m;
+    rstd[c] = r;
+    ws.variance[c] = v;
+    const scale = (weight !== null ? weight[c]! : 1) * r;
+    normalizeChannelNchw(x, y, N, C, S, c, m, scale, bias !== null ? bias[c]! : 0, relu);
+  }
+}
+
+function twoPassNhwc(
+  x: Float32Array, M: number, C: number, weight: Float32Array | null, bias: Float32Array | null,
+  eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
+): void {
+  // mean, about the shift K = row 0
+  for (let c = 0; c < C; c++) ws.shift[c] = x[c]!;
+  shiftedSumsNhwc(x, M, C, ws.shift, ws.sum1, null);
+  for (let c = 0; c < C; c++) mean[c] = ws.shift[c]! + ws.sum1[c]! / M;
+  // variance, biased, about the mean
+  sumSquaredDeviationsNhwc(x, M, C, mean, ws.sum2);
+  for (let c = 0; c < C; c++) ws.variance[c] = ws.sum2[c]! / M;
+  // rstd; normalise, scale and shift
+  finishStatistics(C, weight, bias, eps, ws.variance, rstd, ws);
+  normalizeNhwc(x, y, M, C, mean, ws.scale, ws.offset, relu);
+}
+
+export const BN_FORWARD_TWO_PASS: BatchNormForwardVersion = {
+  name: 'twoPass',
+  description: 'shifted mean pass, squared-deviation pass, normalise pass (three reads of x)',
+  nchw: twoPassNchw,
+  nhwc: twoPassNhwc,
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Version 2: one-pass shifted sums, checked
+
+function onePassNchw(
+  x: Float32Array, N: number, C: number, S: number, weight: Float32Array | null, bias: Float32Array | null,
+  eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
+): void {
+  const M = N * S;
+  const CS = C * S;
+  for (let c = 0; c < C; c++) {
+    // Σ(x - K), Σ(x - K)², K = first value of the channel
+    const K = x[c * S]!;
+    let s1 = 0;
+    let s2 = 0;
+    for (let n = 0; n < N; n++) {
+      const base = n * CS + c * S;
+      const end = base + S;
+      for (let i = base; i < end; i++) {
+        const d = x[i]! - K;
+        s1 += d;
+        s2 += d * d;
+      }
+    }
+    const dm = s1 / M;
+    const m = K + dm;
+    // variance, biased; the exact second pass when the shifted formula may have cancelled
+    let v = s2 / M - dm * dm;
+    if (!onePassVarianceIsAccurate(v, s2 / M, M)) v = sumSquaredDeviationsNchw(x, N, C, S, c, m) / M;
+    // rstd; normalise, scale and shift
+    const r = 1 / Math.sqrt(v + eps);
+    mean[c] = m;
+    rstd[c] = r;
+    ws.variance[c] = v;
+    const scale = (weight !== null ? weight[c]! : 1) * r;
+    normalizeChannelNchw(x, y, N, C, S, c, m, scale, bias !== null ? bias[c]! : 0, relu);
+  }
+}
+
+function onePassNhwc(
+  x: Float32Array, M: number, C: number, weight: Float32Array | null, bias: Float32Array | null,
+  eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
+): void {
+  // Σ(x - K), Σ(x - K)², K = row 0
+  for (let c = 0; c < C; c++) ws.shift[c] = x[c]!;
+  shiftedSumsNhwc(x, M, C, ws.shift, ws.sum1, ws.sum2);
+  let recheck = false;
+  for (let c = 0; c < C; c++) {
+    const dm = ws.sum1[c]! / M;
+    const meanSq = ws.sum2[c]! / M;
+    const v = meanSq - dm * dm;
+    mean[c] = ws.shift[c]! + dm;
+    ws.variance[c] = v;
+    if (!onePassVarianceIsAccurate(v, meanSq, M)) recheck = true;
+  }
+  // the exact second pass for every channel, if any channel may have cancelled (rare: K far out in its channel)
+  if (recheck) {
+    sumSquaredDeviationsNhwc(x, M, C, mean, ws.sum2);
+    for (let c = 0; c < C; c++) ws.variance[c] = ws.sum2[c]! / M;
+  }
+  // rstd; normalise, scale and shift
+  finishStatistics(C, weight, bias, eps, ws.variance, rstd, ws);
+  normalizeNhwc(x, y, M, C, mean, ws.scale, ws.offset, relu);
+}
+
+export const BN_FORWARD_ONE_PASS: BatchNormForwardVersion = {
+  name: 'onePass',
+  description: 'one pass of shifted sums Σ(x-K), Σ(x-K)² with a checked cancellation bound, then normalise (two reads)',
+  nchw: onePassNchw,
+  nhwc: onePassNhwc,
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Eval mode: a fixed affine map from the running statistics (one version)
+
+/** Eval forward, NCHW: y = (x - runningMean)·weight·rstd + bias, rstd = 1/sqrt(runningVar + eps). Writes y, mean, rstd. */
+export function evalForwardNchw(
+  x: Float32Array, N: number, C: number, S: number, weight: Float32Array | null, bias: Float32Array | null,
+  runningMean: Float32Array, runningVar: Float32Array, eps: number, relu: boolean,
+  y: Float32Array, mean: Float64Array, rstd: Float64Array,
+): void {
+  for (let c = 0; c < C; c++) {
+    const m = runningMean[c]!;
+    const r = 1 / Math.sqrt(runningVar[c]! + eps);
+    mean[c] = m;
+    rstd[c] = r;
+    normalizeChannelNchw(x, y, N, C, S, c, m, (weight !== null ? weight[c]! : 1) * r, bias !== null ? bias[c]! : 0, relu);
+  }
+}
+
+/** Eval forward, (M, C) channels-last. */
+export function evalForwardNhwc(
+  x: Float32Array, M: number, C: number, weight: Float32Array | null, bias: Float32Array | null,
+  runningMean: Float32Array, runningVar: Float32Array, eps: number, relu: boolean,
+  y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
+): void {
+  for (let c = 0; c < C; c++) {
+    mean[c] = runningMean[c]!;
+    ws.variance[c] = runningVar[c]!;
+  }
+  finishStatistics(C, weight, bias, eps, ws.variance, rstd, ws);
+  normalizeNhwc(x, y, M, C, mean, ws.scale, ws.offset, relu);
+}

@@ -1,0 +1,28 @@
+/**
+ * normcheck/kernels — float32 fast kernels (float64 arithmetic). Never imports reference/.
+ * A plain explicit list of exports: each kernel family adds its own lines.
+ */
+// Argument errors (shared by every kernel)
+export { KernelArgError } from './gemm_args.js';
+
+// BatchNorm: NCHW and NHWC / (M, C), training and eval forward, backward, fused ReLU
+export {
+  batchNormTrainForward, batchNormEvalForward, batchNormBackward, BatchNormWorkspace,
+  getBatchNormForwardVersion, setBatchNormForwardVersion,
+} from './batchnorm.js';
+export type {
+  BatchNormDims, BatchNormLayout, BatchNormRunning, BatchNormTrainForwardArgs, BatchNormEvalForwardArgs,
+  BatchNormBackwardArgs, BatchNormForwardVersion, BatchNormBackwardVersion,
+} from './batchnorm.js';
+
+// LayerNorm over (R, D)
+export {
+  layerNormForward, layerNormBackward, LayerNormWorkspace, getLayerNormForwardVersion, setLayerNormForwardVersion,
+} from './layernorm.js';
+export type { LayerNormDims, LayerNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardVersion } from './layernorm.js';
+
+// Registry of every normalisation kernel version
+export {
+  BATCHNORM_FORWARD_VERSIONS, BATCHNORM_BACKWARD_VERSIONS, LAYERNORM_FORWARD_VERSIONS,
+  BN_FORWARD_TWO_PASS, BN_FORWARD_ONE_PASS, BN_BACKWARD_TWO_PASS, LN_FORWARD_TWO_PASS, LN_FORWARD_ONE_PASS,
+} from './registry.js';

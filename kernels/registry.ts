@@ -1,0 +1,19 @@
+/**
+ * Every normalisation kernel version, listed explicitly, so the tests and the benchmark loop over all of them
+ * (llm.c dev/cuda style: each version is validated against the reference before it is timed).
+ * The GEMM versions are listed beside their kernels, in gemm.ts (GEMM_VERSIONS).
+ */
+import { BN_BACKWARD_TWO_PASS, type BatchNormBackwardVersion } from './batchnorm_backward.js';
+import { BN_FORWARD_ONE_PASS, BN_FORWARD_TWO_PASS, type BatchNormForwardVersion } from './batchnorm_forward.js';
+import { LN_FORWARD_ONE_PASS, LN_FORWARD_TWO_PASS, type LayerNormForwardVersion } from './layernorm_impl.js';
+
+/** BatchNorm training forward: twoPass (three reads of x), onePass (two reads; the default). */
+export const BATCHNORM_FORWARD_VERSIONS: readonly BatchNormForwardVersion[] = [BN_FORWARD_TWO_PASS, BN_FORWARD_ONE_PASS];
+
+/** BatchNorm backward (training and eval, with or without the fused ReLU). */
+export const BATCHNORM_BACKWARD_VERSIONS: readonly BatchNormBackwardVersion[] = [BN_BACKWARD_TWO_PASS];
+
+/** LayerNorm forward: twoPass, onePass (the default). */
+export const LAYERNORM_FORWARD_VERSIONS: readonly LayerNormForwardVersion[] = [LN_FORWARD_TWO_PASS, LN_FORWARD_ONE_PASS];
+
+export { BN_BACKWARD_TWO_PASS, BN_FORWARD_ONE_PASS, BN_FORWARD_TWO_PASS, LN_FORWARD_ONE_PASS, LN_FORWARD_TWO_PASS };
