@@ -66,6 +66,26 @@ export function normals(seed: number, n: number): Float64Array {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// fast-check's own seed
+
+/** The seed every property in `npm test` starts from, so a run is deterministic. */
+export const DEFAULT_FAST_CHECK_SEED = 20_261_127;
+
+/**
+ * Fixes fast-check's seed for the calling test file (vitest isolates files, so this is per file).
+ * NORMCHECK_FC_SEED=<integer> picks another seed, NORMCHECK_FC_SEED=random leaves fast-check's time-based one
+ * to explore; either way a failure prints the seed and path that replay it. Returns the seed, or null.
+ */
+export function useReproducibleSeed(): number | null {
+  const requested = process.env['NORMCHECK_FC_SEED'];
+  if (requested === 'random') return null;
+  const chosen = requested === undefined ? DEFAULT_FAST_CHECK_SEED : Number(requested);
+  if (!Number.isInteger(chosen)) throw new Error(`NORMCHECK_FC_SEED: expected an integer or 'random', got ${requested}`);
+  fc.configureGlobal({ ...fc.readConfigureGlobal(), seed: chosen });
+  return chosen;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Scalars
 
 /** A seed for `seededRng`: any non-negative 31-bit integer. */

@@ -45,7 +45,10 @@ import {
   seededRng,
   type BatchNormCase,
   type LayerNormCase,
+  useReproducibleSeed,
 } from '../helpers/arbitraries.js';
+
+useReproducibleSeed();
 
 const NUM_RUNS = 25;
 

@@ -18,7 +18,10 @@ import {
   seed,
   VALUE_CASES,
   type BatchNormCase,
+  useReproducibleSeed,
 } from '../helpers/arbitraries.js';
+
+useReproducibleSeed();
 
 const U = 2 ** -53;
 const NUM_RUNS = 30;

@@ -5,7 +5,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crossEntropyBackward, crossEntropyForward } from '../../reference/index.js';
-import { normals, seed, seededRng } from '../helpers/arbitraries.js';
+import { normals, seed, seededRng, useReproducibleSeed } from '../helpers/arbitraries.js';
+
+useReproducibleSeed();
 
 const U = 2 ** -53;
 

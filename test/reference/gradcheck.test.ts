@@ -13,7 +13,9 @@ import {
   type GradcheckProblem,
   type GradcheckValues,
 } from '../../reference/index.js';
-import { normals, seed } from '../helpers/arbitraries.js';
+import { normals, seed, useReproducibleSeed } from '../helpers/arbitraries.js';
+
+useReproducibleSeed();
 
 const U64 = 2 ** -53; // unit roundoff of float64
 

@@ -6,7 +6,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { layerNormBackward, layerNormForward } from '../../reference/index.js';
-import { epsValue, layerNormCase, normals } from '../helpers/arbitraries.js';
+import { epsValue, layerNormCase, normals, useReproducibleSeed } from '../helpers/arbitraries.js';
+
+useReproducibleSeed();
 
 const U = 2 ** -53;
 const NUM_RUNS = 30;

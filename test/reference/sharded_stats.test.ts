@@ -13,7 +13,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mergeAll, mergeMoments, shardMoments, ShapeError } from '../../reference/index.js';
-import { seed, seededRng } from '../helpers/arbitraries.js';
+import { seed, seededRng, useReproducibleSeed } from '../helpers/arbitraries.js';
+
+useReproducibleSeed();
 
 const U = 2 ** -53;
 
