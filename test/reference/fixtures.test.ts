@@ -8,6 +8,10 @@
  * step's bound does not have to carry the previous steps' errors. The eval pass of the network starts
  * from the reference's own post-step state (net_seed's post-step fc1.weight is only sampled), with the
  * post-step bounds as its input errors.
+ * The network is checked twice: layer by layer, each op on PyTorch's own input for that layer (tight
+ * single-op bounds, ~1e-13 relative), and end to end through seedNetTrainStep/seedNetForward with the
+ * worst-case bound propagated through the layers (loose for the full-size net, ~1e-3 relative for
+ * fc1.weight's gradient, but it is what tests network.ts's wiring, whose mistakes are O(1)).
  *
  * At the end it prints, per family, the largest normwise relative error max|Δ|/max|torch| over all
  * tensors, and the largest ratio |Δ|/bound (how much of the bound was used).
