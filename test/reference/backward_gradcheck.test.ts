@@ -39,6 +39,8 @@ import {
 import {
   batchNormCase,
   batchNormShape,
+  buildBatchNormCase,
+  buildLayerNormCase,
   layerNormCase,
   normals,
   seed,
@@ -96,6 +98,14 @@ describe('BatchNorm backward matches central differences', () => {
     }
   });
 
+  it('in training mode on a large 2d input (8, 16, 5, 5), in random-direction mode', () => {
+    // 3200 + 32 values: full mode would take 6464 forwards, 12 directions take 24
+    for (const values of smoothValues) {
+      const c = buildBatchNormCase(31, [8, 16, 5, 5], values, 'nonUnit');
+      expectGradcheck(trainProblem(c), { mode: 'random', directions: 12, seed: 31 });
+    }
+  });
+
   it('in eval mode, where the running statistics are constants, with and without affine', () => {
     fc.assert(
       fc.property(batchNormCase({ shape: batchNormShape({ training: false }), values: smoothValues }), (c) => {
@@ -135,6 +145,24 @@ describe('LayerNorm backward matches central differences', () => {
         );
       }),
       { numRuns: NUM_RUNS },
+    );
+  });
+});
+
+describe('LayerNorm backward on a large input matches central differences', () => {
+  it('over the last two of (6, 4, 12, 10), in random-direction mode', () => {
+    const c = buildLayerNormCase(41, { shape: [6, 4, 12, 10], normalizedShape: [12, 10] }, 'standardValues', 'nonUnit');
+    const { shape, normalizedShape } = c;
+    expectGradcheck(
+      {
+        inputs: affineInputs(c),
+        forward: ({ x, weight, bias }) => layerNormForward({ x: x!, shape, normalizedShape, weight, bias }).y,
+        backward: ({ x, weight, bias }, dy) => {
+          const { mean, rstd } = layerNormForward({ x: x!, shape, normalizedShape, weight, bias });
+          return grads(layerNormBackward({ dy, x: x!, shape, normalizedShape, weight, mean, rstd }));
+        },
+      },
+      { mode: 'random', directions: 12, seed: 41 },
     );
   });
 });
