@@ -103,10 +103,11 @@ export function scoped<T>(tfm: TF, fn: () => T): T {
 
 /**
  * After an exception inside tf.grads / tf.variableGrads, tfjs leaves its gradient tape behind: the engine's
- * `activeTape` still holds the tensors the forward saved for the backward (tape nodes' `saved`), and the
- * next gradient call replaces the tape without disposing them, so they leak for the life of the process
- * (tfjs-core engine.ts `gradients`: the disposal sits after the backprop, with no finally). Disposing them
- * here, as the engine would have, keeps the leak check meaningful when a check fails by throwing.
+ * `activeTape` still holds the tensors the ops recorded so far saved for the backward (tape nodes'
+ * `saved`), and the next gradient call replaces the tape without disposing them (tfjs-core engine.ts
+ * `gradients`: the disposal sits after the backprop, with no finally). Disposing them here, as the engine
+ * would have, keeps them from accumulating. (Clones an op made before it threw while saving its own inputs
+ * never reach the tape and cannot be recovered: see docs/divergences.md#tfjs-failed-grads-leak.)
  */
 export function disposeAbandonedTape(tfm: TF): void {
   const state = (tfm.engine() as unknown as { state: { gradientDepth: number; activeTape: { saved: { dispose(): void }[] }[] | null } }).state;
