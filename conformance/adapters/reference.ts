@@ -1,0 +1,50 @@
+/**
+ * The `reference` adapter: the float64 reference (reference/) behind the adapter contract, PyTorch
+ * conventions, NCHW. It should pass every check; when it does not, the suite (or the reference) is wrong.
+ */
+import {
+  batchNormBackward, batchNormEval, batchNormTrain, layerNormBackward, layerNormForward,
+} from '../../reference/index.js';
+import { defineAdapter } from '../adapter.js';
+
+export default defineAdapter({
+  name: 'reference',
+  description: 'float64 reference implementation (reference/), PyTorch semantics',
+  precision: 'float64',
+  layout: 'NCHW',
+  profile: 'pytorch',
+
+  bnTrainForward({ x, shape, weight, bias, runningMean, runningVar, numBatchesTracked, momentum, eps }) {
+    const r = batchNormTrain({
+      x, shape, weight, bias, momentum, eps, unbiasedRunningVar: true,
+      running: { runningMean: Float64Array.from(runningMean), runningVar: Float64Array.from(runningVar), numBatchesTracked },
+    });
+    return { y: r.y, runningMean: r.running!.runningMean, runningVar: r.running!.runningVar, mean: r.mean, rstd: r.rstd };
+  },
+
+  bnEvalForward({ x, shape, weight, bias, runningMean, runningVar, eps }) {
+    return { y: batchNormEval({ x, shape, weight, bias, runningMean, runningVar, eps }).y };
+  },
+
+  bnBackward({ dy, x, shape, weight, training, runningMean, runningVar, eps }) {
+    let mean: ArrayLike<number>;
+    let rstd: ArrayLike<number>;
+    if (training) {
+      ({ mean, rstd } = batchNormTrain({ x, shape, eps }));
+    } else {
+      if (!runningMean || !runningVar) throw new Error('runningMean, runningVar: required for the eval-mode backward');
+      mean = runningMean;
+      rstd = Float64Array.from(runningVar, (v) => 1 / Math.sqrt(v + eps));
+    }
+    return batchNormBackward({ dy, x, shape, weight, mean, rstd, training });
+  },
+
+  lnForward({ x, shape, normalizedShape, weight, bias, eps }) {
+    return layerNormForward({ x, shape, normalizedShape, weight, bias, eps });
+  },
+
+  lnBackward({ dy, x, shape, normalizedShape, weight, bias, eps }) {
+    const { mean, rstd } = layerNormForward({ x, shape, normalizedShape, eps });
+    return layerNormBackward({ dy, x, shape, normalizedShape, weight, hasBias: bias != null, mean, rstd });
+  },
+});

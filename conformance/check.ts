@@ -1,0 +1,197 @@
+/**
+ * What a check is, what it returns, and the builder most checks use: a fast-check property over generated
+ * cases whose predicate returns comparisons (compare.ts). The builder runs `fc.check` with the run's seed
+ * (and replay path), keeps the worst error/bound ratio seen over all runs, and on failure reports the
+ * shrunk counterexample, fast-check's seed and path, and the mismatches of that counterexample.
+ */
+import fc from 'fast-check';
+import type { Capability } from './adapter.js';
+import { describeComparison, type Comparison } from './compare.js';
+import { AdapterFailure, type CheckContext } from './invoke.js';
+
+export type Category = 'differential' | 'metamorphic' | 'edge' | 'hygiene' | 'gradcheck' | 'fixtures';
+export const CATEGORIES: readonly Category[] = ['differential', 'fixtures', 'metamorphic', 'edge', 'hygiene', 'gradcheck'];
+
+/**
+ * pass          every run within bound
+ * fail          a wrong result: out of bound, wrong shape or type, mutated input, nondeterministic
+ * error         the adapter threw, rejected or timed out (or, marked "internal", the check itself broke)
+ * skipped       the check does not apply (e.g. a PyTorch-only convention under the keras profile)
+ * not provided  the adapter lacks a capability the check needs
+ */
+export type Status = 'pass' | 'fail' | 'error' | 'skipped' | 'not provided';
+
+export interface Worst {
+  /** error / bound: ≤ 1 passes */
+  ratio: number;
+  /** the same error in ulps of the adapter's precision */
+  ulps: number;
+  error: number;
+  bound: number;
+  /** which output: 'y', 'runningVar', 'dx', 'Σdx', … */
+  quantity: string;
+}
+
+export interface CheckRun {
+  status: Status;
+  message: string;
+  /** Worst error/bound over every comparison of every run; null when nothing was compared. */
+  worst: Worst | null;
+  runs: number;
+  /** fast-check seed and replay path of the failure (seed also on success: the run is replayable) */
+  seed: number | null;
+  path: string | null;
+  /** the shrunk counterexample, described */
+  counterexample: string | null;
+  /** mismatch lines of the counterexample */
+  details: string[];
+  durationMs?: number;
+}
+
+export interface Check {
+  /** Specific enough that a bug class maps to it: 'bn.train.running_var', 'bn.backward.sum_dx_zero'. */
+  id: string;
+  category: Category;
+  description: string;
+  /** Capabilities the check calls; if the adapter lacks one the check is 'not provided'. Empty: decides itself. */
+  needs: readonly Capability[];
+  /** true, or why the check does not apply to this adapter (→ 'skipped'). */
+  applies?(ctx: CheckContext): true | string;
+  run(ctx: CheckContext): Promise<CheckRun>;
+}
+
+/** Thrown inside a property when a comparison is out of bound; carries the comparisons for the report. */
+export class PropertyFailure extends Error {
+  constructor(readonly comparisons: Comparison[], readonly where: (quantity: string, index: number) => string) {
+    super(comparisons.filter((c) => !c.ok).map((c) => describeComparison(c, (i) => where(c.quantity, i))[0]).join('; '));
+    this.name = 'PropertyFailure';
+  }
+}
+
+export function worstOf(comparisons: readonly Comparison[], current: Worst | null): Worst | null {
+  let w = current;
+  for (const c of comparisons) {
+    if (c.count === 0) continue;
+    if (!w || c.worstRatio > w.ratio) {
+      w = { ratio: c.worstRatio, ulps: c.worstUlps, error: c.worstError, bound: c.worstBound, quantity: c.quantity };
+    }
+  }
+  return w;
+}
+
+/** A case that can describe itself for a report. */
+export interface Described {
+  label: string;
+}
+
+export interface PropertySpec<T extends Described> {
+  id: string;
+  category: Category;
+  description: string;
+  needs: readonly Capability[];
+  applies?(ctx: CheckContext): true | string;
+  arbitrary(ctx: CheckContext): fc.Arbitrary<T>;
+  /** Runs the adapter on one case; returns every comparison made (ok or not). */
+  property(ctx: CheckContext, c: T): Promise<Comparison[]>;
+  /** How to print the counterexample (default: its label). */
+  describe?(c: T): string;
+  /** Readable position of a flat index of a quantity (default `[i]`). */
+  where?(c: T, quantity: string, index: number): string;
+  /** Runs relative to the context's numRuns (e.g. 0.5 for expensive properties). */
+  runsFactor?: number;
+}
+
+export function statusOfError(e: unknown): { status: Status; message: string } {
+  if (e instanceof PropertyFailure) return { status: 'fail', message: e.message };
+  if (e instanceof AdapterFailure) {
+    return { status: e.kind === 'threw' || e.kind === 'timeout' ? 'error' : 'fail', message: e.message };
+  }
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return { status: 'error', message: `internal error in the check (not the adapter's fault): ${msg}` };
+}
+
+export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check {
+  return {
+    id: spec.id,
+    category: spec.category,
+    description: spec.description,
+    needs: spec.needs,
+    ...(spec.applies ? { applies: spec.applies } : {}),
+    async run(ctx) {
+      let worst: Worst | null = null;
+      const numRuns = Math.max(1, Math.round(ctx.numRuns * (spec.runsFactor ?? 1)));
+      const where = (c: T) => (q: string, i: number) => (spec.where ? spec.where(c, q, i) : `[${i}]`);
+      const prop = fc.asyncProperty(spec.arbitrary(ctx), async (c) => {
+        const comparisons = await spec.property(ctx, c);
+        worst = worstOf(comparisons, worst);
+        if (comparisons.some((x) => !x.ok)) throw new PropertyFailure(comparisons, where(c));
+      });
+      const params: fc.Parameters<[T]> = { seed: ctx.seed, numRuns };
+      if (ctx.path) params.path = ctx.path;
+      const details = await fc.check(prop, params);
+      const base = { worst, runs: details.numRuns, seed: details.seed, path: null, counterexample: null, details: [] as string[] };
+      if (!details.failed) {
+        if (details.interrupted) return { ...base, status: 'error', message: 'interrupted before the runs completed' };
+        return { ...base, status: 'pass', message: `${details.numRuns} cases within bound` };
+      }
+      const { status, message } = statusOfError(details.errorInstance);
+      const c = details.counterexample?.[0];
+      const lines: string[] = [];
+      if (details.errorInstance instanceof PropertyFailure) {
+        const pf = details.errorInstance;
+        for (const comp of pf.comparisons.filter((x) => !x.ok)) lines.push(...describeComparison(comp, (i) => pf.where(comp.quantity, i)));
+      }
+      return {
+        ...base,
+        status,
+        message,
+        path: details.counterexamplePath,
+        counterexample: c ? (spec.describe ? spec.describe(c) : c.label) : null,
+        details: lines,
+      };
+    },
+  };
+}
+
+/** A check whose work is not a random property (fixtures): one deterministic pass, same reporting. */
+export function fixedCheck(spec: {
+  id: string; category: Category; description: string; needs: readonly Capability[];
+  applies?(ctx: CheckContext): true | string;
+  /** Returns the comparisons of each named case; stops at the first failing case. */
+  cases(ctx: CheckContext): Promise<{ label: string; run: () => Promise<Comparison[]> }[]>;
+}): Check {
+  return {
+    id: spec.id,
+    category: spec.category,
+    description: spec.description,
+    needs: spec.needs,
+    ...(spec.applies ? { applies: spec.applies } : {}),
+    async run(ctx) {
+      let worst: Worst | null = null;
+      const cases = await spec.cases(ctx);
+      if (cases.length === 0) {
+        return { status: 'skipped', message: 'no cases found', worst, runs: 0, seed: null, path: null, counterexample: null, details: [] };
+      }
+      let runs = 0;
+      for (const k of cases) {
+        runs++;
+        try {
+          const comparisons = await k.run();
+          worst = worstOf(comparisons, worst);
+          const bad = comparisons.filter((x) => !x.ok);
+          if (bad.length) {
+            const pf = new PropertyFailure(comparisons, (_q, i) => `[${i}]`);
+            return {
+              status: 'fail', message: `${k.label}: ${pf.message}`, worst, runs, seed: null, path: null, counterexample: k.label,
+              details: bad.flatMap((x) => describeComparison(x)),
+            };
+          }
+        } catch (e) {
+          const { status, message } = statusOfError(e);
+          return { status, message: `${k.label}: ${message}`, worst, runs, seed: null, path: null, counterexample: k.label, details: [] };
+        }
+      }
+      return { status: 'pass', message: `${runs} cases within bound`, worst, runs, seed: null, path: null, counterexample: null, details: [] };
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Hygiene: contract properties that hold whatever the numbers are.
+ *   no_input_mutation   every array the adapter is given is bit-for-bit the same after the call
+ *   deterministic       the same call twice gives the same result, bit for bit (NaN matches NaN)
+ *   output_shape_type   every output is the typed array of the adapter's precision with the right length
+ * Each calls every capability the adapter provides (none provided: 'not provided').
+ */
+import fc from 'fast-check';
+import type { Capability } from '../adapter.js';
+import { CAPABILITIES } from '../adapter.js';
+import type { Check } from '../check.js';
+import { propertyCheck } from '../check.js';
+import { compare, type Comparison } from '../compare.js';
+import { bnCase, describeCase, lnCase, lnShapes, oddShapes, type BnCase, type LnCase } from '../generators.js';
+import {
+  bnBackward, bnBackwardArgs, bnEval, bnEvalArgs, bnTrain, bnTrainArgs, callAdapter, lnBackward, lnBackwardArgs, lnForward, lnArgs,
+  type CheckContext,
+} from '../invoke.js';
+
+interface Pair {
+  label: string;
+  bn: BnCase;
+  ln: LnCase;
+}
+
+const pairs = (ctx: CheckContext): fc.Arbitrary<Pair> =>
+  fc.record({
+    bn: bnCase(ctx.precision, oddShapes(true), { label: 'hygiene_bn', kind: 'typical', affine: true }),
+    ln: lnCase(ctx.precision, lnShapes(true, true), { label: 'hygiene_ln', kind: 'typical', affine: true }),
+  }).map((r) => ({ ...r, label: `${r.bn.label} / ${r.ln.label}` }));
+
+const describePair = (p: Pair) => `${describeCase(p.bn)} | ${describeCase(p.ln)}`;
+
+function provided(ctx: CheckContext): Capability[] {
+  return CAPABILITIES.filter((c) => typeof ctx.adapter[c] === 'function');
+}
+
+/** The raw adapter arguments of one call of each capability. */
+function rawArgs(ctx: CheckContext, cap: Capability, p: Pair): object {
+  const eps = ctx.conventions.eps;
+  const { bn, ln } = p;
+  switch (cap) {
+    case 'bnTrainForward': return bnTrainArgs(ctx, { ...bn, numBatchesTracked: 0, momentum: ctx.conventions.momentum, eps });
+    case 'bnEvalForward': return bnEvalArgs(ctx, { ...bn, eps });
+    case 'bnBackward': return bnBackwardArgs(ctx, { ...bn, training: true, runningMean: null, runningVar: null, eps });
+    case 'lnForward': return lnArgs(ctx, { ...ln, eps });
+    case 'lnBackward': return lnBackwardArgs(ctx, { ...ln, eps });
+  }
+}
+
+/** Validated outputs of each capability, as named Float64Arrays. */
+async function outputs(ctx: CheckContext, cap: Capability, p: Pair): Promise<Record<string, Float64Array | null>> {
+  const eps = ctx.conventions.eps;
+  const { bn, ln } = p;
+  switch (cap) {
+    case 'bnTrainForward': return { ...(await bnTrain(ctx, { ...bn, numBatchesTracked: 0, momentum: ctx.conventions.momentum, eps })) };
+    case 'bnEvalForward': return { y: await bnEval(ctx, { ...bn, eps }) };
+    case 'bnBackward': return { ...(await bnBackward(ctx, { ...bn, training: true, runningMean: null, runningVar: null, eps })) };
+    case 'lnForward': return { ...(await lnForward(ctx, { ...ln, eps })) };
+    case 'lnBackward': return { ...(await lnBackward(ctx, { ...ln, eps })) };
+  }
+}
+
+const notProvided = (ctx: CheckContext) => provided(ctx).length > 0 || 'the adapter provides no capability';
+
+export const hygieneChecks: Check[] = [
+  propertyCheck<Pair>({
+    id: 'hygiene.no_input_mutation', category: 'hygiene', describe: describePair,
+    description: 'no capability modifies any array it is given (x, dy, weight, bias, running statistics)',
+    needs: [], applies: notProvided, runsFactor: 0.5,
+    arbitrary: pairs,
+    property: async (ctx, p) => {
+      const comps: Comparison[] = [];
+      for (const cap of provided(ctx)) {
+        const args = rawArgs(ctx, cap, p) as Record<string, unknown>;
+        const before = Object.entries(args).filter(([, v]) => ArrayBuffer.isView(v)).map(([k, v]) => [k, Float64Array.from(v as Float64Array)] as const);
+        await callAdapter(ctx, cap, args);
+        for (const [k, copy] of before) comps.push(compare(`${cap} argument ${k} after the call`, args[k] as Float64Array, copy, 0, ctx.precision));
+      }
+      return comps;
+    },
+  }),
+  propertyCheck<Pair>({
+    id: 'hygiene.deterministic', category: 'hygiene', describe: describePair,
+    description: 'the same call twice gives bit-identical results',
+    needs: [], applies: notProvided, runsFactor: 0.5,
+    arbitrary: pairs,
+    property: async (ctx, p) => {
+      const comps: Comparison[] = [];
+      for (const cap of provided(ctx)) {
+        const first = await outputs(ctx, cap, p);
+        const second = await outputs(ctx, cap, p);
+        for (const [k, v] of Object.entries(first)) {
+          const w = second[k];
+          if (v && w) comps.push(compare(`${cap} ${k}, second call`, w, v, 0, ctx.precision));
+        }
+      }
+      return comps;
+    },
+  }),
+  propertyCheck<Pair>({
+    id: 'hygiene.output_shape_type', category: 'hygiene', describe: describePair,
+    description: 'every output is a typed array of the adapter\'s precision with the length its shape needs',
+    needs: [], applies: notProvided, runsFactor: 0.5,
+    arbitrary: pairs,
+    property: async (ctx, p) => {
+      // outputs() validates type and length of every output and throws AdapterFailure ('shape' / 'type') otherwise
+      for (const cap of provided(ctx)) await outputs(ctx, cap, p);
+      return [];
+    },
+  }),
+];

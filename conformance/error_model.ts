@@ -1,0 +1,344 @@
+/**
+ * The error model: how far a CORRECT implementation in a given precision may be from the exact result.
+ * Every differential check takes its tolerance from here, and nowhere else.
+ *
+ * Sizes: M values per normalisation group (N·S for a BatchNorm channel, D for a LayerNorm row).
+ * Precision: unit roundoff u (2^-11 float16, 2^-24 float32, 2^-53 float64), γ_k = k·u / (1 - k·u), the
+ * classical bound on the relative error of a k-term sum or product (Higham, Accuracy and Stability, §3.1).
+ *
+ * ## What is exact and what is not
+ * The suite rounds every input to the adapter's precision BEFORE the reference sees it, so inputs carry no
+ * error: the reference (float64) and the adapter compute the same function of the same numbers. What
+ * separates them is only the rounding inside the adapter's algorithm (and, far smaller, inside the
+ * reference's; the tolerance of a comparison is the bound at the adapter's u PLUS the bound at float64's u).
+ *
+ * ## The conditioning that matters is the algorithm's, not the problem's
+ * Per group write A = max|x| (size of the inputs, offset included), m the mean, v the biased variance,
+ * σ = sqrt(v + eps), r = 1/σ (rstd), R = max|x - m| (spread), κ = A/σ (offset relative to spread).
+ * x̂ = (x - m)/σ is perfectly conditioned in x - m, but any algorithm must form a mean of numbers of size A,
+ * and that mean carries an error proportional to A, not to σ:
+ *
+ *   mean       |m̂ - m| ≤ ε_m = γ_{M+1}·A                         M-1 additions and one division
+ *   deviation  |d̂ - d| ≤ ε_d = ε_m + u·(R + ε_m)                  d = x - m
+ *   variance   |v̂ - v| ≤ ε_v = 2R·ε_d + ε_d² + γ_{M+2}·(R + ε_d)²  squares of perturbed deviations, summed
+ *   rstd       relative error ρ ≤ max(1 - σ/sqrt(σ² + ε_v), σ/sqrt(max(σ² - ε_v, eps)) - 1) + 3u
+ *              (not linearised: when ε_v is comparable to σ² the bound stays honest; v̂ ≥ 0 in any
+ *               correct algorithm, so v̂ + eps ≥ eps)
+ *   x̂          |x̂̂ - x̂| ≤ E = ε_d·r·(1 + ρ) + |x̂|·ρ + u·(|x̂| + …)
+ *   y          |ŷ - y| ≤ |w|·E + 2u·(|w x̂| + |w|·E + |b|)
+ *
+ * So the relative error of x̂ is about γ_M·(1 + κ): LINEAR in κ. This is exactly what a two-pass algorithm
+ * reaches: its mean is off by ~u·A, so x - m̂ is off by ~u·A = u·κ·σ. At κ = 1e6 in float32 (u = 6e-8)
+ * that is 0.06 of σ: an honest two-pass float32 BatchNorm is legitimately inaccurate there, and it passes,
+ * because the bound says so. Welford's update, the shifted-data algorithm (subtract one sample first) and
+ * float64 accumulation all have errors of the same order or smaller (Chan, Golub & LeVeque 1983), so they
+ * pass too. The one-pass formula v = E[x²] - E[x]² does not: it subtracts two numbers of size A², so its
+ * variance error is ~u·A² = u·κ²·σ², QUADRATIC in κ — beyond the bound by a factor ~κ/M^1.5 once κ passes
+ * ~1e2–1e3, and catastrophically (negative variance, NaN) at κ = 1e4 in float32.
+ *
+ * ## Why the worst-case γ_k, not √k
+ * Rounding errors of a sum usually grow like √M·u, but nothing guarantees it (pairwise, blocked and naive
+ * summation all differ). The checks must be fair to ANY correct implementation, so the bound is the
+ * deterministic worst case; the differences we hunt (missing Bessel correction: a factor M/(M-1); eps
+ * outside the square root; one-pass variance) are orders of magnitude beyond it at the sizes we test.
+ *
+ * ## SAFETY = 2
+ * The counts above follow one natural operation order. Correct implementations reorder: fused
+ * y = x·(w·r) + (b - m·w·r), rstd via rsqrt, reciprocal-of-M multiply, blocked sums. Each reordering adds at
+ * most a few roundings per term, of the same order as the terms counted; a factor 2 covers them. It is not a
+ * fudge fitted to data: the conformance tests run emulated float32 two-pass, Welford, shifted-data and
+ * float64-accumulating implementations and an emulated float16 one against these bounds.
+ *
+ * Running statistics, one step with factor f (momentum, or 1/(n+1) for the cumulative average):
+ *   running_mean' = (1-f)·old + f·m̂            error ≤ f·ε_m + 3u·(|(1-f)·old| + |f·m|)
+ *   running_var'  = (1-f)·old + f·β·v̂           error ≤ f·β·ε_v + 4u·(|(1-f)·old| + |f·β·v|),  β = M/(M-1) or 1
+ * Several steps: the adapter's previous output is fed back, so earlier errors are carried with a factor
+ * (1-f) ≤ 1; the bound after K steps is the sum of the per-step bounds.
+ *
+ * Backward (training), g = w·dy, exact dx = r·(g - mean(g) - x̂·mean(g·x̂)):
+ *   mean(g)     error ε_g  ≤ γ_{M+2}·max|g|
+ *   mean(g·x̂)   error ε_gx ≤ max(|g|·E) + γ_{M+3}·max(|g|·(|x̂| + E))
+ *   dx          error ≤ r(1+ρ)·(u|g| + ε_g + E·|mean(g x̂)| + (|x̂| + E)·ε_gx + 3u(|g| + |mean g| + |x̂·mean(g x̂)|)) + (ρ+u)·|dx|
+ *   dweight     error ≤ Σ|dy|·E + γ_{M+1}·Σ|dy|·(|x̂| + E)          (summed over every element sharing the weight)
+ *   dbias       error ≤ γ_M·Σ|dy|
+ * Eval mode: r comes from the running variance (relative error 3u), x̂ = (x - running_mean)·r, dx = g·r.
+ *
+ * Every bound is computed per element from the data of the case itself (A, R, σ of each group).
+ */
+import type { Precision } from './adapter.js';
+import { PRECISIONS } from './precision.js';
+
+export const SAFETY = 2;
+
+/**
+ * Underflow floor: below the smallest normal number rounding is absolute, |error| ≤ u·minNormal per
+ * operation, not relative. The generators keep data away from subnormals; this floor (k operations' worth)
+ * keeps a bound from being exactly 0 when a result is tiny.
+ */
+export function underflow(k: number, u: number): number {
+  const minNormal = u === 2 ** -11 ? 2 ** -14 : u === 2 ** -24 ? 2 ** -126 : 2 ** -1022;
+  return k * u * minNormal;
+}
+
+export function gamma(k: number, u: number): number {
+  const ku = k * u;
+  return ku >= 1 ? Infinity : ku / (1 - ku);
+}
+
+/** The unit roundoffs a comparison adds up: the adapter's, and the float64 reference's own. */
+export function roundoffs(precision: Precision): number[] {
+  return precision === 'float64' ? [PRECISIONS.float64.u, PRECISIONS.float64.u] : [PRECISIONS[precision].u, PRECISIONS.float64.u];
+}
+
+/**
+ * A grouping of a flat array into normalisation groups: BatchNorm channels or LayerNorm rows.
+ * `param[i]` is the index of the weight/bias element i uses (the channel for BN, the position in the row for LN).
+ */
+export interface Grouping {
+  groups: Int32Array[];
+  param: Int32Array;
+  numParams: number;
+}
+
+/** BatchNorm on (N, C, S): group c holds (n·C + c)·S + s for every n, s; weight index c. */
+export function bnGrouping(N: number, C: number, S: number): Grouping {
+  const groups: Int32Array[] = [];
+  const param = new Int32Array(N * C * S);
+  for (let c = 0; c < C; c++) {
+    const idx = new Int32Array(N * S);
+    let k = 0;
+    for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) idx[k++] = (n * C + c) * S + s;
+    groups.push(idx);
+    for (const i of idx) param[i] = c;
+  }
+  return { groups, param, numParams: C };
+}
+
+/** LayerNorm on (R, D): row r holds r·D .. r·D + D - 1; weight index is the position in the row. */
+export function lnGrouping(R: number, D: number): Grouping {
+  const groups: Int32Array[] = [];
+  const param = new Int32Array(R * D);
+  for (let r = 0; r < R; r++) {
+    const idx = new Int32Array(D);
+    for (let i = 0; i < D; i++) {
+      idx[i] = r * D + i;
+      param[r * D + i] = i;
+    }
+    groups.push(idx);
+  }
+  return { groups, param, numParams: D };
+}
+
+/** Exact-enough statistics of one group, computed in float64 by two passes. */
+export interface GroupStats {
+  M: number;
+  A: number; // max |x|
+  mean: number;
+  var: number; // biased
+  sigma: number; // sqrt(var + eps)
+  rstd: number;
+  R: number; // max |x - mean|
+}
+
+export function groupStats(x: ArrayLike<number>, idx: Int32Array, eps: number): GroupStats {
+  const M = idx.length;
+  let A = 0;
+  let sum = 0;
+  for (const i of idx) {
+    sum += x[i]!;
+    A = Math.max(A, Math.abs(x[i]!));
+  }
+  const mean = sum / M;
+  let sq = 0;
+  let R = 0;
+  for (const i of idx) {
+    const d = x[i]! - mean;
+    sq += d * d;
+    R = Math.max(R, Math.abs(d));
+  }
+  const v = sq / M;
+  const sigma = Math.sqrt(v + eps);
+  return { M, A, mean, var: v, sigma, rstd: 1 / sigma, R };
+}
+
+/** The forward error terms of one group at unit roundoff u (see the header). */
+export interface ForwardErrors {
+  eMean: number;
+  eDev: number;
+  eVar: number;
+  rho: number; // relative error of rstd
+}
+
+export function forwardErrors(u: number, s: GroupStats, eps: number): ForwardErrors {
+  const eMean = gamma(s.M + 1, u) * s.A;
+  const eDev = eMean + u * (s.R + eMean);
+  const eVar = 2 * s.R * eDev + eDev * eDev + gamma(s.M + 2, u) * (s.R + eDev) ** 2;
+  const s2 = s.sigma * s.sigma;
+  const lower = Math.max(s2 - eVar, eps);
+  const rho = Math.max(1 - s.sigma / Math.sqrt(s2 + eVar), s.sigma / Math.sqrt(lower) - 1) + 3 * u;
+  return { eMean, eDev, eVar, rho };
+}
+
+/** Error of x̂_i given the group's forward errors: ε_d·r·(1+ρ) + |x̂|·ρ + u·|x̂|. */
+function xhatError(f: ForwardErrors, s: GroupStats, xhat: number, u: number): number {
+  return f.eDev * s.rstd * (1 + f.rho) + Math.abs(xhat) * (f.rho + u);
+}
+
+export interface NormForwardBounds {
+  y: Float64Array;
+  mean: Float64Array; // per group
+  rstd: Float64Array; // per group
+  /** absolute error bound of the biased variance, per group (for the running variance) */
+  var: Float64Array;
+  stats: GroupStats[];
+}
+
+/**
+ * Bounds for a training-mode (batch-statistics) normalisation forward — BatchNorm training or LayerNorm —
+ * summed over the given unit roundoffs (adapter + reference).
+ */
+export function normForwardBounds(
+  us: number[], x: ArrayLike<number>, grouping: Grouping, weight: ArrayLike<number> | null, bias: ArrayLike<number> | null, eps: number,
+): NormForwardBounds {
+  const G = grouping.groups.length;
+  const y = new Float64Array(x.length);
+  const mean = new Float64Array(G);
+  const rstd = new Float64Array(G);
+  const variance = new Float64Array(G);
+  const stats: GroupStats[] = [];
+  grouping.groups.forEach((idx, g) => {
+    const s = groupStats(x, idx, eps);
+    stats.push(s);
+    for (const u of us) {
+      const f = forwardErrors(u, s, eps);
+      mean[g]! += SAFETY * f.eMean;
+      rstd[g]! += SAFETY * f.rho * s.rstd;
+      variance[g]! += SAFETY * f.eVar;
+      for (const i of idx) {
+        const p = grouping.param[i]!;
+        const w = weight ? Math.abs(weight[p]!) : 1;
+        const b = bias ? Math.abs(bias[p]!) : 0;
+        const xhat = (x[i]! - s.mean) * s.rstd;
+        const E = xhatError(f, s, xhat, u);
+        y[i]! += SAFETY * (w * E + 2 * u * (w * Math.abs(xhat) + w * E + b)) + underflow(s.M + 8, u);
+      }
+    }
+  });
+  return { y, mean, rstd, var: variance, stats };
+}
+
+/** Bound of one running-statistics step, per channel (see the header). */
+export function runningStepBounds(
+  us: number[], fwd: NormForwardBounds, oldMean: ArrayLike<number>, oldVar: ArrayLike<number>, f: number, unbiased: boolean,
+): { runningMean: Float64Array; runningVar: Float64Array } {
+  const C = fwd.stats.length;
+  const runningMean = new Float64Array(C);
+  const runningVar = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const s = fwd.stats[c]!;
+    const beta = unbiased ? s.M / (s.M - 1) : 1;
+    // fwd.mean / fwd.var already include SAFETY and both roundoffs.
+    runningMean[c] = f * fwd.mean[c]!;
+    runningVar[c] = f * beta * fwd.var[c]!;
+    for (const u of us) {
+      runningMean[c]! += SAFETY * 3 * u * (Math.abs((1 - f) * oldMean[c]!) + Math.abs(f * s.mean));
+      runningVar[c]! += SAFETY * 4 * u * (Math.abs((1 - f) * oldVar[c]!) + Math.abs(f * beta * s.var));
+    }
+  }
+  return { runningMean, runningVar };
+}
+
+/** Eval-mode BatchNorm forward: a fixed affine map per channel from the running statistics. */
+export function bnEvalBounds(
+  us: number[], x: ArrayLike<number>, grouping: Grouping, weight: ArrayLike<number> | null, bias: ArrayLike<number> | null,
+  runningMean: ArrayLike<number>, runningVar: ArrayLike<number>, eps: number,
+): Float64Array {
+  const y = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const c = grouping.param[i]!;
+    const r = 1 / Math.sqrt(runningVar[c]! + eps);
+    const w = weight ? Math.abs(weight[c]!) : 1;
+    const b = bias ? Math.abs(bias[c]!) : 0;
+    const xhat = (x[i]! - runningMean[c]!) * r;
+    for (const u of us) {
+      // x - rm (or x·s and rm·s in the fused form) and 3u in r, then scale and shift.
+      y[i]! += SAFETY * (w * r * (2 * u * (Math.abs(x[i]!) + Math.abs(runningMean[c]!)) + 4 * u * Math.abs(x[i]! - runningMean[c]!)) + 2 * u * (w * Math.abs(xhat) + b)) + underflow(8, u);
+    }
+  }
+  return y;
+}
+
+export interface BackwardBounds {
+  dx: Float64Array;
+  dweight: Float64Array;
+  dbias: Float64Array;
+}
+
+/**
+ * Bounds for the backward of a normalisation with batch statistics (training BN, LN), or, with
+ * `evalStats`, of eval-mode BatchNorm (x̂ from the running statistics, no dependence of the statistics on x).
+ */
+export function normBackwardBounds(
+  us: number[], x: ArrayLike<number>, dy: ArrayLike<number>, grouping: Grouping, weight: ArrayLike<number> | null, eps: number,
+  evalStats: { runningMean: ArrayLike<number>; runningVar: ArrayLike<number> } | null = null,
+): BackwardBounds {
+  const dx = new Float64Array(x.length);
+  const dweight = new Float64Array(grouping.numParams);
+  const dbias = new Float64Array(grouping.numParams);
+  const count = new Float64Array(grouping.numParams);
+  for (const i of grouping.param) count[i]! += 1;
+  for (const idx of grouping.groups) {
+    const s = groupStats(x, idx, eps);
+    const g0 = grouping.param[idx[0]!]!;
+    const mean = evalStats ? evalStats.runningMean[g0]! : s.mean;
+    const r = evalStats ? 1 / Math.sqrt(evalStats.runningVar[g0]! + eps) : s.rstd;
+    const M = idx.length;
+    // exact (float64) intermediate quantities
+    let sumG = 0;
+    let sumGX = 0;
+    let maxG = 0;
+    for (const i of idx) {
+      const g = dy[i]! * (weight ? weight[grouping.param[i]!]! : 1);
+      const xhat = (x[i]! - mean) * r;
+      sumG += g;
+      sumGX += g * xhat;
+      maxG = Math.max(maxG, Math.abs(g));
+    }
+    const meanG = sumG / M;
+    const meanGX = sumGX / M;
+    for (const u of us) {
+      const f = evalStats ? null : forwardErrors(u, s, eps);
+      const rho = f ? f.rho : 3 * u;
+      const E = (i: number, xhat: number): number =>
+        f ? xhatError(f, s, xhat, u) : r * 2 * u * (Math.abs(x[i]!) + Math.abs(mean)) + 2 * u * Math.abs(xhat);
+      let maxGE = 0;
+      let maxGXE = 0;
+      for (const i of idx) {
+        const g = Math.abs(dy[i]! * (weight ? weight[grouping.param[i]!]! : 1));
+        const xhat = (x[i]! - mean) * r;
+        const e = E(i, xhat);
+        maxGE = Math.max(maxGE, g * e);
+        maxGXE = Math.max(maxGXE, g * (Math.abs(xhat) + e));
+      }
+      const eG = gamma(M + 2, u) * maxG;
+      const eGX = maxGE + gamma(M + 3, u) * maxGXE;
+      for (const i of idx) {
+        const p = grouping.param[i]!;
+        const w = weight ? weight[p]! : 1;
+        const g = dy[i]! * w;
+        const xhat = (x[i]! - mean) * r;
+        const e = E(i, xhat);
+        const exact = evalStats ? r * g : r * (g - meanG - xhat * meanGX);
+        const inner = evalStats
+          ? u * Math.abs(g)
+          : u * Math.abs(g) + eG + e * Math.abs(meanGX) + (Math.abs(xhat) + e) * eGX
+            + 3 * u * (Math.abs(g) + Math.abs(meanG) + Math.abs(xhat * meanGX));
+        dx[i]! += SAFETY * (r * (1 + rho) * inner + (rho + u) * Math.abs(exact)) + underflow(M + 8, u);
+        // parameter gradients, summed over every element sharing the parameter
+        dweight[p]! += SAFETY * (Math.abs(dy[i]!) * e + gamma(count[p]! + 1, u) * Math.abs(dy[i]!) * (Math.abs(xhat) + e)) + underflow(4, u);
+        dbias[p]! += SAFETY * gamma(count[p]!, u) * Math.abs(dy[i]!) + underflow(2, u);
+      }
+    }
+  }
+  return { dx, dweight, dbias };
+}

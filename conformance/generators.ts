@@ -1,0 +1,314 @@
+/**
+ * fast-check arbitraries for the conformance checks, each named for the case it builds.
+ *
+ * Every value is drawn from bounded, finite generators (`noNaN`, `noDefaultInfinity`, explicit min/max);
+ * NaN and ±Infinity appear only where a generator puts them on purpose (`poison`). Every value is rounded to
+ * the adapter's precision here, at generation, so the adapter and the float64 reference see the same numbers.
+ *
+ * Data of one normalisation group (a BatchNorm channel, a LayerNorm row) is `offset + scale·t` with
+ * t ∈ [-1, 1]; the group's kind decides offset and scale:
+ *   typical   offset ∈ [-3, 3], scale ∈ [0.25, 4]
+ *   offset κ  offset = ±κ·s, scale s: the offset is κ times the spread (κ = 1e2 … 1e6); for float16 s shrinks
+ *             so the offset stays representable (|x| ≤ 512, so a sum of the values cannot overflow)
+ *   tiny      scale 10^e, e ∈ [-6, -2]: variance from 1e-12 to 1e-4, against eps 1e-5 (eps placement shows)
+ *   constant  every value the same, from values that are and are not exact in binary (0, 1, 0.1, -3.7, 1000.5)
+ *   dyadic    t = k·2^-F for integers k: shifts and power-of-two scalings of these values are exact in the
+ *             precision, so metamorphic relations hold exactly for the inputs (only the algorithm rounds)
+ */
+import fc from 'fast-check';
+import type { Precision } from './adapter.js';
+import { PRECISIONS, roundTo } from './precision.js';
+
+export type GroupKind = 'typical' | 'tiny' | 'constant' | 'dyadic' | { offset: number };
+
+export interface BnCase {
+  label: string;
+  shape: number[]; // NCHW
+  x: Float64Array;
+  dy: Float64Array;
+  weight: Float64Array | null;
+  bias: Float64Array | null;
+  runningMean: Float64Array;
+  runningVar: Float64Array;
+  /** channel (BN) or row (LN) that holds a non-finite value on purpose, or -1 */
+  poisoned: number;
+}
+
+export interface LnCase {
+  label: string;
+  shape: number[];
+  normalizedShape: number[];
+  x: Float64Array;
+  dy: Float64Array;
+  weight: Float64Array | null;
+  bias: Float64Array | null;
+  poisoned: number;
+}
+
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+export const fmtShape = (s: readonly number[]) => `(${s.join(', ')}${s.length === 1 ? ',' : ''})`;
+
+/** The largest offset magnitude the generators use at this precision. */
+function maxMagnitude(precision: Precision): number {
+  return precision === 'float16' ? 512 : 1e7;
+}
+
+/** Bits of the integer k in dyadic data, and of the shifts added to it, so that k + shift stays exact. */
+export function dyadicBits(precision: Precision): { valueBits: number; shiftBits: number; fracBits: number } {
+  const p = PRECISIONS[precision].p;
+  // values t = k·2^-F with |k| ≤ 2^valueBits (|t| ≤ 4) plus an offset |o| ≤ 4 (2^(valueBits) grid steps);
+  // a shift of up to 2^shiftBits grid steps keeps the integer |k + o + j| < 2^(p-1): exact.
+  const valueBits = Math.min(10, p - 5);
+  return { valueBits, shiftBits: Math.min(p - 3, 24), fracBits: valueBits - 2 };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Shapes
+
+export interface ShapeLimits {
+  maxN: number;
+  maxC: number;
+  maxSpatialRank: number;
+  maxSpatial: number;
+}
+
+/** (N, C, ...spatial) with N·S ≥ 2 (training needs more than one value per channel). */
+export function bnShape(l: ShapeLimits): fc.Arbitrary<number[]> {
+  return fc
+    .record({
+      N: fc.integer({ min: 1, max: l.maxN }),
+      C: fc.integer({ min: 1, max: l.maxC }),
+      spatial: fc.array(fc.integer({ min: 1, max: l.maxSpatial }), { maxLength: l.maxSpatialRank }),
+    })
+    .map(({ N, C, spatial }) => [size(spatial) * N < 2 ? 2 : N, C, ...spatial]);
+}
+
+export function typicalShapes(quick: boolean): fc.Arbitrary<number[]> {
+  return bnShape(quick ? { maxN: 4, maxC: 3, maxSpatialRank: 2, maxSpatial: 4 } : { maxN: 8, maxC: 5, maxSpatialRank: 3, maxSpatial: 6 });
+}
+
+/** Sizes divisible by neither 4 nor 8 (nor 2): vectorised loops must handle their remainders. */
+export function oddShapes(quick: boolean): fc.Arbitrary<number[]> {
+  const odd = fc.constantFrom(3, 5, 7, 9, 11, 13);
+  return fc
+    .record({ N: odd, C: fc.constantFrom(3, 5, 7), spatial: fc.array(quick ? fc.constantFrom(3, 5, 7) : odd, { minLength: 0, maxLength: 2 }) })
+    .map(({ N, C, spatial }) => [N, C, ...spatial]);
+}
+
+/** N·S = 2: the smallest batch training accepts; the unbiased variance divides by 1. */
+export function twoValueShapes(): fc.Arbitrary<number[]> {
+  return fc.tuple(fc.constantFrom([2], [1, 2], [2, 1], [2, 1, 1], [1, 1, 2], [1, 2, 1], [1, 1, 1, 2]), fc.integer({ min: 1, max: 4 }))
+    .map(([rest, C]) => [rest[0]!, C, ...rest.slice(1)]);
+}
+
+/** Spatial dimensions of size one: (N, C, 1), (N, C, 1, 1), (N, C, 1, W), (N, C, H, 1), (N, C, 1, 1, 1). */
+export function unitSpatialShapes(): fc.Arbitrary<number[]> {
+  return fc
+    .tuple(fc.integer({ min: 2, max: 5 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 5 }),
+      fc.constantFrom('1', '1x1', '1xW', 'Hx1', '1x1x1'))
+    .map(([N, C, k, form]) => {
+      const spatial = { '1': [1], '1x1': [1, 1], '1xW': [1, k], 'Hx1': [k, 1], '1x1x1': [1, 1, 1] }[form]!;
+      return [N, C, ...spatial];
+    });
+}
+
+/** LayerNorm: (...outer, ...normalizedShape), 1–2 outer and 1–2 normalised dimensions. */
+export function lnShapes(quick: boolean, odd = false): fc.Arbitrary<{ shape: number[]; normalizedShape: number[] }> {
+  const dim = odd ? fc.constantFrom(3, 5, 7, 9, 13) : fc.integer({ min: 1, max: quick ? 6 : 10 });
+  return fc
+    .record({
+      outer: fc.array(fc.integer({ min: 1, max: quick ? 3 : 5 }), { minLength: 1, maxLength: 2 }),
+      normalized: fc.array(dim, { minLength: 1, maxLength: 2 }),
+    })
+    .map(({ outer, normalized }) => ({ shape: [...outer, ...normalized], normalizedShape: normalized }));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Values
+
+/**
+ * t ∈ [-1, 1] with magnitudes below 2^-10 flushed to 0: fc.double shrinks towards subnormal numbers, whose
+ * rounding is absolute rather than relative; the error model covers them only by a floor, and they are
+ * not where normalisation bugs live.
+ */
+const unit = fc.double({ min: -1, max: 1, noNaN: true, noDefaultInfinity: true }).map((t) => (Math.abs(t) < 2 ** -10 ? 0 : t));
+const CONSTANTS = [0, 1, 0.1, -3.7, 1000.5];
+
+interface GroupParams {
+  offset: number;
+  scale: number;
+  constant: number;
+}
+
+function groupParams(kind: GroupKind, precision: Precision): fc.Arbitrary<GroupParams> {
+  if (kind === 'typical') {
+    return fc.record({
+      offset: unit.map((t) => 3 * t),
+      scale: fc.constantFrom(0.25, 0.5, 1, 1.7, 4),
+      constant: fc.constant(0),
+    });
+  }
+  if (kind === 'tiny') {
+    return fc.record({
+      offset: unit.map((t) => 2 * t),
+      scale: fc.constantFrom(1e-6, 1e-5, 1e-4, 1e-3, 1e-2),
+      constant: fc.constant(0),
+    });
+  }
+  if (kind === 'constant') return fc.record({ offset: fc.constant(0), scale: fc.constant(0), constant: fc.constantFrom(...CONSTANTS) });
+  if (kind === 'dyadic') {
+    // offsets in halves: on the grid, and |offset + t| ≤ 8 keeps k + shift within the precision's integers
+    return fc.record({ offset: fc.integer({ min: -8, max: 8 }).map((k) => k / 2), scale: fc.constant(1), constant: fc.constant(0) });
+  }
+  const kappa = kind.offset;
+  const s = Math.min(1, maxMagnitude(precision) / kappa);
+  return fc.record({ offset: fc.constantFrom(kappa * s, -kappa * s), scale: fc.constant(s), constant: fc.constant(0) });
+}
+
+/** t values for a group kind: dyadic ones are k·2^-F, the others doubles in [-1, 1]. */
+function tValues(kind: GroupKind, precision: Precision, n: number): fc.Arbitrary<number[]> {
+  if (kind === 'dyadic') {
+    const { valueBits, fracBits } = dyadicBits(precision);
+    const K = 2 ** valueBits;
+    return fc.array(fc.integer({ min: -K, max: K }).map((k) => k * 2 ** -fracBits), { minLength: n, maxLength: n });
+  }
+  return fc.array(unit, { minLength: n, maxLength: n });
+}
+
+export interface CaseOptions {
+  label: string;
+  kind: GroupKind;
+  /** 'random': affine or not, drawn */
+  affine: boolean | 'random';
+  /** put one NaN, +Inf or -Inf into one group */
+  poison?: boolean;
+}
+
+const weightArb = fc.double({ min: -2, max: 2, noNaN: true, noDefaultInfinity: true }).map((w) => (Math.abs(w) < 0.1 ? 0.5 : w));
+const biasArb = unit;
+const poisonValue = fc.constantFrom(NaN, Infinity, -Infinity);
+
+function rounded(precision: Precision, values: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = roundTo(precision, values[i]!);
+  return out;
+}
+
+/** A BatchNorm case on NCHW shapes from `shapes`, channels of the given kind. */
+export function bnCase(precision: Precision, shapes: fc.Arbitrary<number[]>, o: CaseOptions): fc.Arbitrary<BnCase> {
+  return shapes.chain((shape) => {
+    const C = shape[1]!;
+    const total = size(shape);
+    const S = total / (shape[0]! * C);
+    return fc
+      .record({
+        t: tValues(o.kind, precision, total),
+        groups: fc.array(groupParams(o.kind, precision), { minLength: C, maxLength: C }),
+        dy: fc.array(unit, { minLength: total, maxLength: total }),
+        affine: o.affine === 'random' ? fc.boolean() : fc.constant(o.affine),
+        weight: fc.array(weightArb, { minLength: C, maxLength: C }),
+        bias: fc.array(biasArb, { minLength: C, maxLength: C }),
+        runningMean: fc.array(unit, { minLength: C, maxLength: C }),
+        runningVar: fc.array(fc.double({ min: 0.25, max: 4, noNaN: true, noDefaultInfinity: true }), { minLength: C, maxLength: C }),
+        poison: o.poison
+          ? fc.record({ channel: fc.integer({ min: 0, max: C - 1 }), at: fc.nat({ max: total / C - 1 }), value: poisonValue })
+          : fc.constant(null),
+      })
+      .map((r): BnCase => {
+        const x = new Float64Array(total);
+        for (let i = 0; i < total; i++) {
+          const c = Math.floor(i / S) % C;
+          const g = r.groups[c]!;
+          x[i] = o.kind === 'constant' ? g.constant : g.offset + g.scale * r.t[i]!;
+        }
+        let poisoned = -1;
+        if (r.poison) {
+          const n = Math.floor(r.poison.at / S);
+          const s = r.poison.at % S;
+          x[(n * C + r.poison.channel) * S + s] = r.poison.value;
+          poisoned = r.poison.channel;
+        }
+        const kindName = typeof o.kind === 'object' ? `offset${o.kind.offset.toExponential(0).replace('+', '')}` : o.kind;
+        return {
+          label: `${o.label}_${kindName}_${fmtShape(shape)}${r.affine ? '' : '_noaffine'}${r.poison ? `_${r.poison.value}_in_channel${r.poison.channel}` : ''}`,
+          shape,
+          x: rounded(precision, x),
+          dy: rounded(precision, r.dy),
+          weight: r.affine ? rounded(precision, r.weight) : null,
+          bias: r.affine ? rounded(precision, r.bias) : null,
+          runningMean: rounded(precision, r.runningMean),
+          runningVar: rounded(precision, r.runningVar),
+          poisoned,
+        };
+      });
+  });
+}
+
+/** A LayerNorm case: rows of the given kind. */
+export function lnCase(precision: Precision, shapes: fc.Arbitrary<{ shape: number[]; normalizedShape: number[] }>, o: CaseOptions): fc.Arbitrary<LnCase> {
+  return shapes.chain(({ shape, normalizedShape }) => {
+    const total = size(shape);
+    const D = size(normalizedShape);
+    const R = total / D;
+    return fc
+      .record({
+        t: tValues(o.kind, precision, total),
+        groups: fc.array(groupParams(o.kind, precision), { minLength: R, maxLength: R }),
+        dy: fc.array(unit, { minLength: total, maxLength: total }),
+        affine: o.affine === 'random' ? fc.boolean() : fc.constant(o.affine),
+        weight: fc.array(weightArb, { minLength: D, maxLength: D }),
+        bias: fc.array(biasArb, { minLength: D, maxLength: D }),
+        poison: o.poison ? fc.record({ row: fc.integer({ min: 0, max: R - 1 }), at: fc.nat({ max: D - 1 }), value: poisonValue }) : fc.constant(null),
+      })
+      .map((r): LnCase => {
+        const x = new Float64Array(total);
+        for (let i = 0; i < total; i++) {
+          const g = r.groups[Math.floor(i / D)]!;
+          x[i] = o.kind === 'constant' ? g.constant : g.offset + g.scale * r.t[i]!;
+        }
+        let poisoned = -1;
+        if (r.poison) {
+          x[r.poison.row * D + r.poison.at] = r.poison.value;
+          poisoned = r.poison.row;
+        }
+        const kindName = typeof o.kind === 'object' ? `offset${o.kind.offset.toExponential(0).replace('+', '')}` : o.kind;
+        return {
+          label: `${o.label}_${kindName}_${fmtShape(shape)}_normalized${fmtShape(normalizedShape)}${r.affine ? '' : '_noaffine'}${r.poison ? `_${r.poison.value}_in_row${r.poison.row}` : ''}`,
+          shape,
+          normalizedShape,
+          x: rounded(precision, x),
+          dy: rounded(precision, r.dy),
+          weight: r.affine ? rounded(precision, r.weight) : null,
+          bias: r.affine ? rounded(precision, r.bias) : null,
+          poisoned,
+        };
+      });
+  });
+}
+
+/** Prints a case: label, and the values when there are few enough to read. */
+export function describeCase(c: BnCase | LnCase): string {
+  const vals = (a: ArrayLike<number>) => `[${Array.from(a, (v) => (Number.isFinite(v) ? +v.toPrecision(7) : v)).join(', ')}]`;
+  const parts = [c.label];
+  if (c.x.length <= 24) parts.push(`x=${vals(c.x)}`);
+  else parts.push(`x: ${c.x.length} values`);
+  if (c.weight && c.weight.length <= 8) parts.push(`weight=${vals(c.weight)}`);
+  if (c.bias && c.bias.length <= 8) parts.push(`bias=${vals(c.bias)}`);
+  return parts.join(' ');
+}
+
+/** NCHW flat index → "[n, c, s…]" for BN outputs; per-channel quantities "[c]". */
+export function bnWhere(c: BnCase, quantity: string, index: number): string {
+  if (index < 0) return '[-]';
+  const full = size(c.shape);
+  if (['y', 'dx'].includes(quantity) && index < full) {
+    const coords: number[] = [];
+    let r = index;
+    for (let d = c.shape.length - 1; d >= 0; d--) {
+      coords.unshift(r % c.shape[d]!);
+      r = Math.floor(r / c.shape[d]!);
+    }
+    return `[${coords.join(', ')}]`;
+  }
+  return `[${index}]`;
+}

@@ -1,0 +1,284 @@
+/**
+ * The runner: every selected check on every adapter, one at a time, never crashing.
+ *
+ * For each adapter: available()? → setup() → each check (skipped when it does not apply, 'not provided' when
+ * a capability it needs is missing) → teardown(). Each check gets a fresh context (seed, runs, timeout). A
+ * check that throws is caught and reported as an internal error; an adapter that throws, rejects, hangs or
+ * returns the wrong thing fails that check only. Expectations (expectations.ts) turn known failures into
+ * "expected failure". The result carries, per check, the worst error as a fraction of its bound, so a
+ * baseline can be gated on it.
+ *
+ * Exit code (`exitCodeOf`): 0 when every check passed, was skipped, not provided, or failed as expected;
+ * 1 when a check failed or errored unexpectedly; 2 when an adapter could not be loaded or set up.
+ */
+import type { Adapter, Capability, Conventions, Layout, Precision, ProfileName } from './adapter.js';
+import { CAPABILITIES } from './adapter.js';
+import type { Category, Check, CheckRun, Status, Worst } from './check.js';
+import { statusOfError } from './check.js';
+import { selectChecks } from './catalog.js';
+import { findExpectation, type Expectation } from './expectations.js';
+import type { CheckContext } from './invoke.js';
+import { conventionsFor, isProfileName } from './profiles.js';
+
+export interface RunOptions {
+  /** Judge every adapter by this profile instead of its own. */
+  profile?: ProfileName;
+  /** Few runs per property, small shapes (default false). */
+  quick?: boolean;
+  /** fast-check seed for every check (default: from the clock; always reported). */
+  seed?: number;
+  /** fast-check runs per property (default 5 quick, 50 full). */
+  runs?: number;
+  /** `--only` patterns (catalog.ts `matchesPattern`). */
+  only?: string;
+  /** fast-check replay path (with `seed` and one check selected). */
+  path?: string;
+  /** Per-call timeout in ms (default 10 000). */
+  timeoutMs?: number;
+  expectations?: readonly Expectation[];
+  /** Adapters the user named: unavailable ones make the run a loading error (exit 2). */
+  required?: readonly string[];
+  onCheckStart?(adapter: string, check: Check, index: number, total: number): void;
+  onCheckEnd?(adapter: string, result: CheckResult, index: number, total: number): void;
+}
+
+export type Outcome = 'ok' | 'failed' | 'expected failure' | 'unexpected pass';
+
+export interface CheckResult extends CheckRun {
+  id: string;
+  category: Category;
+  description: string;
+  /** ok: pass/skipped/not provided without expectation; failed: fail/error, not expected. */
+  outcome: Outcome;
+  /** The matching expectation's reason, if any. */
+  expectedReason: string | null;
+  /** One command that replays this check's run (with its seed and, on failure, its path). */
+  replay: string | null;
+  durationMs: number;
+}
+
+export interface AdapterReport {
+  name: string;
+  description: string;
+  precision: Precision;
+  layout: Layout;
+  profile: ProfileName;
+  conventions: Conventions;
+  capabilities: Capability[];
+  /** 'ran', or why it did not: unavailable (skipped) or a setup error (loading error). */
+  state: 'ran' | 'unavailable' | 'setup error';
+  message: string | null;
+  /** How the CLI named it (built-in name or module path), for replay commands. */
+  spec: string;
+  checks: CheckResult[];
+}
+
+export interface Summary {
+  passed: number;
+  failed: number;
+  errors: number;
+  skipped: number;
+  notProvided: number;
+  expectedFailures: number;
+  unexpectedPasses: number;
+  unavailableAdapters: number;
+  loadErrors: number;
+}
+
+export interface RunReport {
+  schema: 'normcheck-report/1';
+  startedAt: string;
+  durationMs: number;
+  seed: number;
+  quick: boolean;
+  runs: number;
+  profileOverride: ProfileName | null;
+  summary: Summary;
+  adapters: AdapterReport[];
+  exitCode: 0 | 1 | 2;
+}
+
+export interface AdapterEntry {
+  adapter: Adapter;
+  /** built-in name or module path, used in replay commands */
+  spec: string;
+}
+
+export class AdapterShapeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdapterShapeError';
+  }
+}
+
+/** The adapter object must declare name, precision and layout; capabilities must be functions. */
+export function validateAdapter(a: unknown, source: string): Adapter {
+  if (a == null || typeof a !== 'object') throw new AdapterShapeError(`${source}: expected an adapter object, got ${a === null ? 'null' : typeof a}`);
+  const o = a as Record<string, unknown>;
+  if (typeof o.name !== 'string' || !o.name) throw new AdapterShapeError(`${source}: adapter.name must be a non-empty string`);
+  if (!['float16', 'float32', 'float64'].includes(o.precision as string)) {
+    throw new AdapterShapeError(`${source}: adapter.precision must be 'float16', 'float32' or 'float64', got ${JSON.stringify(o.precision)}`);
+  }
+  if (!['NCHW', 'NHWC'].includes(o.layout as string)) throw new AdapterShapeError(`${source}: adapter.layout must be 'NCHW' or 'NHWC', got ${JSON.stringify(o.layout)}`);
+  if (o.profile !== undefined && !isProfileName(o.profile as string)) {
+    throw new AdapterShapeError(`${source}: adapter.profile must be 'pytorch', 'keras' or 'onnx', got ${JSON.stringify(o.profile)}`);
+  }
+  for (const cap of CAPABILITIES) {
+    if (o[cap] !== undefined && typeof o[cap] !== 'function') throw new AdapterShapeError(`${source}: adapter.${cap} must be a function when present`);
+  }
+  return a as Adapter;
+}
+
+function quote(s: string): string {
+  return /^[\w./@:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function replayCommand(spec: string, checkId: string, seed: number, path: string | null, profile: ProfileName | null, quick: boolean): string {
+  const parts = ['normcheck', 'check', quote(spec), '--only', checkId, '--seed', String(seed)];
+  if (path) parts.push('--path', `"${path}"`);
+  if (profile) parts.push('--profile', profile);
+  if (quick) parts.push('--quick');
+  return parts.join(' ');
+}
+
+function outcomeOf(status: Status, expectation: Expectation | null): Outcome {
+  const bad = status === 'fail' || status === 'error';
+  if (expectation) return bad ? 'expected failure' : status === 'pass' ? 'unexpected pass' : 'ok';
+  return bad ? 'failed' : 'ok';
+}
+
+function emptyRun(status: Status, message: string): CheckRun {
+  return { status, message, worst: null, runs: 0, seed: null, path: null, counterexample: null, details: [] };
+}
+
+async function withTimeout<T>(p: Promise<T> | T, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      Promise.resolve(p),
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not return within ${ms} ms`)), ms); }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function runConformance(entries: readonly AdapterEntry[], options: RunOptions = {}): Promise<RunReport> {
+  const started = Date.now();
+  const quick = options.quick ?? false;
+  const seed = options.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 0;
+  const runs = options.runs ?? (quick ? 5 : 50);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const checks = selectChecks(options.only);
+  const expectations = options.expectations ?? [];
+  const adapters: AdapterReport[] = [];
+  const total = checks.length * entries.length;
+  let index = 0;
+
+  for (const { adapter, spec } of entries) {
+    const profile = options.profile ?? adapter.profile ?? 'pytorch';
+    const conventions = conventionsFor(adapter, options.profile);
+    const report: AdapterReport = {
+      name: adapter.name, description: adapter.description ?? '', precision: adapter.precision, layout: adapter.layout, profile, conventions,
+      capabilities: CAPABILITIES.filter((c) => typeof adapter[c] === 'function'), state: 'ran', message: null, spec, checks: [],
+    };
+    adapters.push(report);
+
+    let availability: true | string = true;
+    try {
+      availability = adapter.available ? await withTimeout(adapter.available(), timeoutMs, 'available()') : true;
+    } catch (e) {
+      availability = `available() threw: ${(e as Error).message ?? e}`;
+    }
+    if (availability !== true) {
+      report.state = 'unavailable';
+      report.message = String(availability);
+      index += checks.length;
+      continue;
+    }
+    try {
+      if (adapter.setup) await withTimeout(adapter.setup(), timeoutMs * 3, 'setup()');
+    } catch (e) {
+      report.state = 'setup error';
+      report.message = `setup() failed: ${(e as Error).message ?? e}`;
+      index += checks.length;
+      continue;
+    }
+
+    for (const check of checks) {
+      const ctx: CheckContext = {
+        adapter, precision: adapter.precision, layout: adapter.layout, profile, conventions, quick, numRuns: runs, seed, timeoutMs, timedOut: null,
+        ...(options.path ? { path: options.path } : {}),
+      };
+      options.onCheckStart?.(adapter.name, check, index, total);
+      const t0 = Date.now();
+      let run: CheckRun;
+      const missing = check.needs.filter((c) => typeof adapter[c] !== 'function');
+      const applies = check.applies ? check.applies(ctx) : true;
+      if (missing.length) run = emptyRun('not provided', `needs ${missing.join(', ')}`);
+      else if (applies !== true) run = emptyRun(applies.startsWith('the adapter provides no') ? 'not provided' : 'skipped', applies);
+      else {
+        try {
+          run = await check.run(ctx);
+        } catch (e) {
+          const { status, message } = statusOfError(e);
+          run = emptyRun(status, message);
+        }
+      }
+      const expectation = findExpectation(expectations, adapter.name, check.id);
+      const ran = run.status === 'pass' || run.status === 'fail' || run.status === 'error';
+      const result: CheckResult = {
+        ...run,
+        id: check.id,
+        category: check.category,
+        description: check.description,
+        outcome: outcomeOf(run.status, expectation),
+        expectedReason: expectation?.reason ?? null,
+        replay: ran && run.seed !== null ? replayCommand(spec, check.id, run.seed, run.path, options.profile ?? null, quick) : null,
+        durationMs: Date.now() - t0,
+      };
+      report.checks.push(result);
+      options.onCheckEnd?.(adapter.name, result, index, total);
+      index++;
+    }
+    try {
+      if (adapter.teardown) await withTimeout(adapter.teardown(), timeoutMs, 'teardown()');
+    } catch (e) {
+      report.message = `teardown() failed: ${(e as Error).message ?? e}`;
+    }
+  }
+
+  const summary = summarize(adapters, options.required ?? []);
+  return {
+    schema: 'normcheck-report/1', startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, seed, quick, runs,
+    profileOverride: options.profile ?? null, summary, adapters, exitCode: exitCodeOf(summary),
+  };
+}
+
+function summarize(adapters: readonly AdapterReport[], required: readonly string[]): Summary {
+  const s: Summary = { passed: 0, failed: 0, errors: 0, skipped: 0, notProvided: 0, expectedFailures: 0, unexpectedPasses: 0, unavailableAdapters: 0, loadErrors: 0 };
+  for (const a of adapters) {
+    if (a.state === 'unavailable') {
+      s.unavailableAdapters++;
+      if (required.includes(a.spec) || required.includes(a.name)) s.loadErrors++;
+    }
+    if (a.state === 'setup error') s.loadErrors++;
+    for (const c of a.checks) {
+      if (c.outcome === 'expected failure') s.expectedFailures++;
+      else if (c.status === 'pass') s.passed++;
+      else if (c.status === 'fail') s.failed++;
+      else if (c.status === 'error') s.errors++;
+      else if (c.status === 'skipped') s.skipped++;
+      else s.notProvided++;
+      if (c.outcome === 'unexpected pass') s.unexpectedPasses++;
+    }
+  }
+  return s;
+}
+
+export function exitCodeOf(s: Summary): 0 | 1 | 2 {
+  if (s.loadErrors > 0) return 2;
+  return s.failed + s.errors > 0 ? 1 : 0;
+}
+
+export type { Worst };
