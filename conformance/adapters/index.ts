@@ -11,4 +11,6 @@ export type AdapterLoader = () => Promise<{ default: Adapter }>;
 export const BUILTIN_ADAPTERS: Record<string, AdapterLoader> = {
   reference: () => import('./reference.js'),
   kernels: () => import('./kernels.js'),
+  'ort-node': () => import('./ort-node.js'),
+  'ort-web': () => import('./ort-web.js'),
 };
