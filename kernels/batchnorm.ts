@@ -1,6 +1,7 @@
 /**
  * Float32 BatchNorm kernels with PyTorch's semantics: training forward (batch statistics, running-statistics
  * update), eval forward, backward in both modes, each optionally fused with a following ReLU; NCHW and NHWC.
+ * Fused ReLU: the forwards take `relu: true`; the backward takes the forward's output as `reluOutput`.
  *
  * Sizes: N batch, C channels, S spatial positions (L, H·W or D·H·W; 1 for BatchNorm1d on (N, C)), M = N·S.
  *   layout 'NCHW'  element (n, c, s) at (n·C + c)·S + s     (PyTorch's contiguous layout)
@@ -237,16 +238,14 @@ export interface BatchNormBackwardArgs {
   layout?: BatchNormLayout;
   /** (C) or null, as in the forward */
   weight?: Float32Array | null;
-  /** (C) or null, as in the forward; only read when `relu` (to recompute the ReLU mask) */
-  bias?: Float32Array | null;
   /** (C) the forward's saved `mean` (batch mean in training, running mean in eval) */
   mean: Float64Array;
   /** (C) the forward's saved `rstd` */
   rstd: Float64Array;
   /** true: the forward used batch statistics, so they depend on x */
   training: boolean;
-  /** the forward was fused with a ReLU */
-  relu?: boolean;
+  /** the forward was fused with a ReLU: its output y (N·C·S in `layout`); dy is masked where y ≤ 0 */
+  reluOutput?: Float32Array | null;
   /** OUTPUT: N·C·S values in `layout` */
   dx: Float32Array;
   /** OUTPUT (C) or null: Σ dy·x̂ */
@@ -261,7 +260,7 @@ export interface BatchNormBackwardArgs {
 /** Gradients of (ReLU ∘) BatchNorm: writes dx, and dweight, dbias when given. */
 export function batchNormBackward(args: BatchNormBackwardArgs): void {
   const {
-    dy, x, dims, layout = 'NCHW', weight = null, bias = null, mean, rstd, training, relu = false,
+    dy, x, dims, layout = 'NCHW', weight = null, mean, rstd, training, reluOutput = null,
     dx, dweight = null, dbias = null, workspace, version = BN_BACKWARD_TWO_PASS,
   } = args;
   checkLayoutDims(dims, layout);
@@ -269,7 +268,8 @@ export function batchNormBackward(args: BatchNormBackwardArgs): void {
   const shape = describeShape(dims, layout);
   checkF32('dy', dy, N * C * S, `a gradient of shape ${shape}`);
   checkF32('x', x, N * C * S, `an input of shape ${shape}`);
-  checkAffine(weight, bias, C);
+  if (weight !== null) checkF32('weight', weight, C, `one weight per channel, shape (${C},)`);
+  if (reluOutput !== null) checkF32('reluOutput', reluOutput, N * C * S, `the fused forward's output y of shape ${shape}`);
   checkStats(mean, rstd, C, "the forward's saved");
   if (typeof training !== 'boolean') throw new KernelArgError(`training: expected true or false, got ${String(training)}`);
   checkF32('dx', dx, N * C * S, `an input gradient of shape ${shape}`);
@@ -278,11 +278,12 @@ export function batchNormBackward(args: BatchNormBackwardArgs): void {
   checkWorkspace(workspace, C);
   checkNoOverlap('dx', dx, 'dy', dy);
   checkNoOverlap('dx', dx, 'x', x);
+  checkNoOverlap('dx', dx, 'reluOutput', reluOutput);
   if (dweight !== null) checkNoOverlap('dweight', dweight, 'dy', dy);
   if (dbias !== null) checkNoOverlap('dbias', dbias, 'dy', dy);
   if (layout === 'NHWC' || S === 1) {
-    version.nhwc(dy, x, N * S, C, weight, bias, mean, rstd, training, relu, dx, dweight, dbias, workspace);
+    version.nhwc(dy, x, N * S, C, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, workspace);
   } else {
-    version.nchw(dy, x, N, C, S, weight, bias, mean, rstd, training, relu, dx, dweight, dbias, workspace);
+    version.nchw(dy, x, N, C, S, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, workspace);
   }
 }

@@ -11,11 +11,10 @@
  * Two passes over (x, dy): the two reductions, then dx. Σ dy·(x - mean) is accumulated in float64 about the
  * saved float64 mean, so a large offset does not enter the sum.
  *
- * Fused ReLU (the forward was y = relu(BN(x))): dy is first masked by y > 0. The mask is recomputed from x with
- * the forward's own expression, fl32((x - mean)·scale + bias) > 0 ⇔ (x - mean)·scale + bias > 2⁻¹⁵⁰, which
- * equals the forward's y > 0 bit for bit when given the forward's mean and rstd; so y need not be read.
+ * Fused ReLU (the forward was y = relu(BN(x))): dy is first masked by the forward's output, where y > 0, as
+ * PyTorch's threshold_backward does. The mask is read from y rather than recomputed from x: a recomputation would
+ * have to repeat the forward's float64 expression bit for bit to agree at y = 0.
  */
-import { RELU_THRESHOLD } from './batchnorm_forward.js';
 import type { BatchNormWorkspace } from './batchnorm_workspace.js';
 
 export interface BatchNormBackwardVersion {
@@ -25,23 +24,23 @@ export interface BatchNormBackwardVersion {
   /** NCHW (N, C, S). Writes dx (N·C·S) and, when given, dweight and dbias (C). */
   nchw(
     dy: Float32Array, x: Float32Array, N: number, C: number, S: number,
-    weight: Float32Array | null, bias: Float32Array | null, mean: Float64Array, rstd: Float64Array,
-    training: boolean, relu: boolean, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
+    weight: Float32Array | null, mean: Float64Array, rstd: Float64Array,
+    training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
     ws: BatchNormWorkspace,
   ): void;
   /** (M, C) channels-last; the same outputs. */
   nhwc(
     dy: Float32Array, x: Float32Array, M: number, C: number,
-    weight: Float32Array | null, bias: Float32Array | null, mean: Float64Array, rstd: Float64Array,
-    training: boolean, relu: boolean, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
+    weight: Float32Array | null, mean: Float64Array, rstd: Float64Array,
+    training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
     ws: BatchNormWorkspace,
   ): void;
 }
 
 function twoPassNchw(
   dy: Float32Array, x: Float32Array, N: number, C: number, S: number,
-  weight: Float32Array | null, bias: Float32Array | null, mean: Float64Array, rstd: Float64Array,
-  training: boolean, relu: boolean, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
+  weight: Float32Array | null, mean: Float64Array, rstd: Float64Array,
+  training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
 ): void {
   const M = N * S;
   const CS = C * S;
@@ -49,20 +48,18 @@ function twoPassNchw(
     const m = mean[c]!;
     const r = rstd[c]!;
     const scale = (weight !== null ? weight[c]! : 1) * r;
-    const b = bias !== null ? bias[c]! : 0;
     // reductions: Σ dy and Σ dy·(x - mean), dy masked by the ReLU when fused
     let sumDy = 0;
     let sumDyXc = 0;
     for (let n = 0; n < N; n++) {
       const base = n * CS + c * S;
       const end = base + S;
-      if (relu) {
+      if (reluOutput !== null) {
         for (let i = base; i < end; i++) {
-          const xc = x[i]! - m;
-          if (xc * scale + b > RELU_THRESHOLD) {
+          if (reluOutput[i]! > 0) {
             const g = dy[i]!;
             sumDy += g;
-            sumDyXc += g * xc;
+            sumDyXc += g * (x[i]! - m);
           }
         }
       } else {
@@ -82,11 +79,10 @@ function twoPassNchw(
     for (let n = 0; n < N; n++) {
       const base = n * CS + c * S;
       const end = base + S;
-      if (relu) {
+      if (reluOutput !== null) {
         for (let i = base; i < end; i++) {
-          const xc = x[i]! - m;
-          const g = xc * scale + b > RELU_THRESHOLD ? dy[i]! : 0;
-          dx[i] = scale * g - k0 - xc * k1;
+          const g = reluOutput[i]! > 0 ? dy[i]! : 0;
+          dx[i] = scale * g - k0 - (x[i]! - m) * k1;
         }
       } else {
         for (let i = base; i < end; i++) dx[i] = scale * dy[i]! - k0 - (x[i]! - m) * k1;
@@ -98,26 +94,22 @@ function twoPassNchw(
 /** Channels-last: per-channel sums and constants live in the workspace. */
 function twoPassNhwc(
   dy: Float32Array, x: Float32Array, M: number, C: number,
-  weight: Float32Array | null, bias: Float32Array | null, mean: Float64Array, rstd: Float64Array,
-  training: boolean, relu: boolean, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
+  weight: Float32Array | null, mean: Float64Array, rstd: Float64Array,
+  training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
   ws: BatchNormWorkspace,
 ): void {
-  const { scale, offset, sum1: sumDy, sum2: sumDyXc, k0, k1 } = ws;
-  for (let c = 0; c < C; c++) {
-    scale[c] = (weight !== null ? weight[c]! : 1) * rstd[c]!;
-    offset[c] = bias !== null ? bias[c]! : 0;
-  }
+  const { scale, sum1: sumDy, sum2: sumDyXc, k0, k1 } = ws;
+  for (let c = 0; c < C; c++) scale[c] = (weight !== null ? weight[c]! : 1) * rstd[c]!;
   sumDy.fill(0);
   sumDyXc.fill(0);
   // reductions: Σ dy and Σ dy·(x - mean) per channel, dy masked by the ReLU when fused
   for (let row = 0, i = 0; row < M; row++) {
-    if (relu) {
+    if (reluOutput !== null) {
       for (let c = 0; c < C; c++, i++) {
-        const xc = x[i]! - mean[c]!;
-        if (xc * scale[c]! + offset[c]! > RELU_THRESHOLD) {
+        if (reluOutput[i]! > 0) {
           const g = dy[i]!;
           sumDy[c] = sumDy[c]! + g;
-          sumDyXc[c] = sumDyXc[c]! + g * xc;
+          sumDyXc[c] = sumDyXc[c]! + g * (x[i]! - mean[c]!);
         }
       }
     } else {
@@ -137,11 +129,10 @@ function twoPassNhwc(
   }
   // per-element terms: dx = scale·dy - k0 - (x - mean)·k1
   for (let row = 0, i = 0; row < M; row++) {
-    if (relu) {
+    if (reluOutput !== null) {
       for (let c = 0; c < C; c++, i++) {
-        const xc = x[i]! - mean[c]!;
-        const g = xc * scale[c]! + offset[c]! > RELU_THRESHOLD ? dy[i]! : 0;
-        dx[i] = scale[c]! * g - k0[c]! - xc * k1[c]!;
+        const g = reluOutput[i]! > 0 ? dy[i]! : 0;
+        dx[i] = scale[c]! * g - k0[c]! - (x[i]! - mean[c]!) * k1[c]!;
       }
     } else {
       for (let c = 0; c < C; c++, i++) dx[i] = scale[c]! * dy[i]! - k0[c]! - (x[i]! - mean[c]!) * k1[c]!;
@@ -151,7 +142,7 @@ function twoPassNhwc(
 
 export const BN_BACKWARD_TWO_PASS: BatchNormBackwardVersion = {
   name: 'twoPass',
-  description: 'reductions pass over (x, dy), then the dx pass; ReLU mask recomputed from x',
+  description: 'reductions pass over (x, dy), then the dx pass (ReLU mask read from the forward output)',
   nchw: twoPassNchw,
   nhwc: twoPassNhwc,
 };

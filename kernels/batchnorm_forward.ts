@@ -10,8 +10,11 @@
  *   var  = Σ(x - mean)²/M                       (two-pass)        or
  *   var  = Σ(x - K)²/M - (Σ(x - K)/M)²          (one-pass, shifted; checked, see below)
  *   rstd = 1/sqrt(var + eps)
- * Normalise, scale, shift (and ReLU), as one expression every version and the backward share bit for bit:
- *   y = fl32((x - mean)·scale + bias),   scale = weight·rstd        (ReLU: 0 where that is ≤ 0)
+ * Normalise, scale, shift (and ReLU), centring about the shift too:
+ *   y = fl32(((x - K) - dm)·scale + bias),   dm = Σ(x - K)/M,  scale = weight·rstd   (ReLU: 0 where that is ≤ 0)
+ * x - mean computed as x - (K + dm) would carry the rounding of the float64 mean, u64·|mean| ≈ 1e-10 at an offset
+ * of 1e6: invisible next to a unit output, but many ulps of an output near 0. (x - K) - dm errs by
+ * u64·|x - mean| plus the error of dm, which is of the order of the spread times γ_M, not of the offset.
  *
  * The one-pass variance cancels when K sits far out in the channel's distribution. Recursive float64 sums of
  * M terms err by at most γ_M = M·u64/(1 - M·u64), u64 = 2⁻⁵³, so
@@ -24,9 +27,6 @@
  *   onePass   Σ(x-K) and Σ(x-K)² in one pass, checked cancellation (rarely a second pass), normalise: two reads
  */
 import type { BatchNormWorkspace } from './batchnorm_workspace.js';
-
-/** fl32(v) > 0 exactly when v > 2⁻¹⁵⁰ (half the smallest subnormal rounds to 0): ReLU's mask from a float64 value. */
-export const RELU_THRESHOLD = 2 ** -150;
 
 const U64 = 2 ** -53;
 
@@ -58,25 +58,25 @@ export interface BatchNormForwardVersion {
 // ---------------------------------------------------------------------------------------------------------
 // Shared pieces
 
-/** Σ(x - m)² over channel c of NCHW data: the exact second pass. */
-function sumSquaredDeviationsNchw(x: Float32Array, N: number, C: number, S: number, c: number, m: number): number {
+/** Σ((x - K) - dm)² over channel c of NCHW data: the exact second pass. */
+function sumSquaredDeviationsNchw(x: Float32Array, N: number, C: number, S: number, c: number, K: number, dm: number): number {
   const CS = C * S;
   let sq = 0;
   for (let n = 0; n < N; n++) {
     const base = n * CS + c * S;
     const end = base + S;
     for (let i = base; i < end; i++) {
-      const d = x[i]! - m;
+      const d = x[i]! - K - dm;
       sq += d * d;
     }
   }
   return sq;
 }
 
-/** y = (x - m)·scale + b over channel c of NCHW data, then ReLU if asked. */
+/** y = ((x - K) - dm)·scale + b over channel c of NCHW data, then ReLU if asked. */
 export function normalizeChannelNchw(
   x: Float32Array, y: Float32Array, N: number, C: number, S: number, c: number,
-  m: number, scale: number, b: number, relu: boolean,
+  K: number, dm: number, scale: number, b: number, relu: boolean,
 ): void {
   const CS = C * S;
   for (let n = 0; n < N; n++) {
@@ -84,38 +84,38 @@ export function normalizeChannelNchw(
     const end = base + S;
     if (relu) {
       for (let i = base; i < end; i++) {
-        const v = (x[i]! - m) * scale + b;
+        const v = (x[i]! - K - dm) * scale + b;
         y[i] = v > 0 ? v : 0;
       }
     } else {
-      for (let i = base; i < end; i++) y[i] = (x[i]! - m) * scale + b;
+      for (let i = base; i < end; i++) y[i] = (x[i]! - K - dm) * scale + b;
     }
   }
 }
 
-/** y = (x - mean[c])·scale[c] + offset[c] over (M, C) channels-last data, then ReLU if asked. */
+/** y = ((x - shift[c]) - dm[c])·scale[c] + offset[c] over (M, C) channels-last data, then ReLU if asked. */
 export function normalizeNhwc(
   x: Float32Array, y: Float32Array, M: number, C: number,
-  mean: Float64Array, scale: Float64Array, offset: Float64Array, relu: boolean,
+  shift: Float64Array, dm: Float64Array, scale: Float64Array, offset: Float64Array, relu: boolean,
 ): void {
   for (let row = 0, i = 0; row < M; row++) {
     if (relu) {
       for (let c = 0; c < C; c++, i++) {
-        const v = (x[i]! - mean[c]!) * scale[c]! + offset[c]!;
+        const v = (x[i]! - shift[c]! - dm[c]!) * scale[c]! + offset[c]!;
         y[i] = v > 0 ? v : 0;
       }
     } else {
-      for (let c = 0; c < C; c++, i++) y[i] = (x[i]! - mean[c]!) * scale[c]! + offset[c]!;
+      for (let c = 0; c < C; c++, i++) y[i] = (x[i]! - shift[c]! - dm[c]!) * scale[c]! + offset[c]!;
     }
   }
 }
 
-/** Σ(x - mean[c])² per channel into out, over (M, C) channels-last data. */
-function sumSquaredDeviationsNhwc(x: Float32Array, M: number, C: number, mean: Float64Array, out: Float64Array): void {
+/** Σ((x - shift[c]) - dm[c])² per channel into out, over (M, C) channels-last data. */
+function sumSquaredDeviationsNhwc(x: Float32Array, M: number, C: number, shift: Float64Array, dm: Float64Array, out: Float64Array): void {
   out.fill(0);
   for (let row = 0, i = 0; row < M; row++) {
     for (let c = 0; c < C; c++, i++) {
-      const d = x[i]! - mean[c]!;
+      const d = x[i]! - shift[c]! - dm[c]!;
       out[c] = out[c]! + d * d;
     }
   }
@@ -171,16 +171,16 @@ function twoPassNchw(
       const end = base + S;
       for (let i = base; i < end; i++) sum += x[i]! - K;
     }
-    const m = K + sum / M;
+    const dm = sum / M;
     // variance, biased, about the mean
-    const v = sumSquaredDeviationsNchw(x, N, C, S, c, m) / M;
+    const v = sumSquaredDeviationsNchw(x, N, C, S, c, K, dm) / M;
     // rstd; normalise, scale and shift
     const r = 1 / Math.sqrt(v + eps);
-    mean[c] = m;
+    mean[c] = K + dm;
     rstd[c] = r;
     ws.variance[c] = v;
     const scale = (weight !== null ? weight[c]! : 1) * r;
-    normalizeChannelNchw(x, y, N, C, S, c, m, scale, bias !== null ? bias[c]! : 0, relu);
+    normalizeChannelNchw(x, y, N, C, S, c, K, dm, scale, bias !== null ? bias[c]! : 0, relu);
   }
 }
 
@@ -191,13 +191,17 @@ function twoPassNhwc(
   // mean, about the shift K = row 0
   for (let c = 0; c < C; c++) ws.shift[c] = x[c]!;
   shiftedSumsNhwc(x, M, C, ws.shift, ws.sum1, null);
-  for (let c = 0; c < C; c++) mean[c] = ws.shift[c]! + ws.sum1[c]! / M;
+  const dm = ws.sum1;
+  for (let c = 0; c < C; c++) {
+    dm[c] = dm[c]! / M;
+    mean[c] = ws.shift[c]! + dm[c]!;
+  }
   // variance, biased, about the mean
-  sumSquaredDeviationsNhwc(x, M, C, mean, ws.sum2);
+  sumSquaredDeviationsNhwc(x, M, C, ws.shift, dm, ws.sum2);
   for (let c = 0; c < C; c++) ws.variance[c] = ws.sum2[c]! / M;
   // rstd; normalise, scale and shift
   finishStatistics(C, weight, bias, eps, ws.variance, rstd, ws);
-  normalizeNhwc(x, y, M, C, mean, ws.scale, ws.offset, relu);
+  normalizeNhwc(x, y, M, C, ws.shift, dm, ws.scale, ws.offset, relu);
 }
 
 export const BN_FORWARD_TWO_PASS: BatchNormForwardVersion = {
@@ -231,17 +235,16 @@ function onePassNchw(
       }
     }
     const dm = s1 / M;
-    const m = K + dm;
     // variance, biased; the exact second pass when the shifted formula may have cancelled
     let v = s2 / M - dm * dm;
-    if (!onePassVarianceIsAccurate(v, s2 / M, M)) v = sumSquaredDeviationsNchw(x, N, C, S, c, m) / M;
+    if (!onePassVarianceIsAccurate(v, s2 / M, M)) v = sumSquaredDeviationsNchw(x, N, C, S, c, K, dm) / M;
     // rstd; normalise, scale and shift
     const r = 1 / Math.sqrt(v + eps);
-    mean[c] = m;
+    mean[c] = K + dm;
     rstd[c] = r;
     ws.variance[c] = v;
     const scale = (weight !== null ? weight[c]! : 1) * r;
-    normalizeChannelNchw(x, y, N, C, S, c, m, scale, bias !== null ? bias[c]! : 0, relu);
+    normalizeChannelNchw(x, y, N, C, S, c, K, dm, scale, bias !== null ? bias[c]! : 0, relu);
   }
 }
 
@@ -252,23 +255,24 @@ function onePassNhwc(
   // Σ(x - K), Σ(x - K)², K = row 0
   for (let c = 0; c < C; c++) ws.shift[c] = x[c]!;
   shiftedSumsNhwc(x, M, C, ws.shift, ws.sum1, ws.sum2);
+  const dm = ws.sum1;
   let recheck = false;
   for (let c = 0; c < C; c++) {
-    const dm = ws.sum1[c]! / M;
+    dm[c] = dm[c]! / M;
     const meanSq = ws.sum2[c]! / M;
-    const v = meanSq - dm * dm;
-    mean[c] = ws.shift[c]! + dm;
+    const v = meanSq - dm[c]! * dm[c]!;
+    mean[c] = ws.shift[c]! + dm[c]!;
     ws.variance[c] = v;
     if (!onePassVarianceIsAccurate(v, meanSq, M)) recheck = true;
   }
   // the exact second pass for every channel, if any channel may have cancelled (rare: K far out in its channel)
   if (recheck) {
-    sumSquaredDeviationsNhwc(x, M, C, mean, ws.sum2);
+    sumSquaredDeviationsNhwc(x, M, C, ws.shift, dm, ws.sum2);
     for (let c = 0; c < C; c++) ws.variance[c] = ws.sum2[c]! / M;
   }
   // rstd; normalise, scale and shift
   finishStatistics(C, weight, bias, eps, ws.variance, rstd, ws);
-  normalizeNhwc(x, y, M, C, mean, ws.scale, ws.offset, relu);
+  normalizeNhwc(x, y, M, C, ws.shift, dm, ws.scale, ws.offset, relu);
 }
 
 export const BN_FORWARD_ONE_PASS: BatchNormForwardVersion = {
@@ -292,7 +296,7 @@ export function evalForwardNchw(
     const r = 1 / Math.sqrt(runningVar[c]! + eps);
     mean[c] = m;
     rstd[c] = r;
-    normalizeChannelNchw(x, y, N, C, S, c, m, (weight !== null ? weight[c]! : 1) * r, bias !== null ? bias[c]! : 0, relu);
+    normalizeChannelNchw(x, y, N, C, S, c, m, 0, (weight !== null ? weight[c]! : 1) * r, bias !== null ? bias[c]! : 0, relu);
   }
 }
 
@@ -302,10 +306,13 @@ export function evalForwardNhwc(
   runningMean: Float32Array, runningVar: Float32Array, eps: number, relu: boolean,
   y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
 ): void {
+  // the running mean is float32, so x - runningMean is exact or nearly so: shift = runningMean, dm = 0
   for (let c = 0; c < C; c++) {
     mean[c] = runningMean[c]!;
+    ws.shift[c] = runningMean[c]!;
+    ws.sum1[c] = 0;
     ws.variance[c] = runningVar[c]!;
   }
   finishStatistics(C, weight, bias, eps, ws.variance, rstd, ws);
-  normalizeNhwc(x, y, M, C, mean, ws.scale, ws.offset, relu);
+  normalizeNhwc(x, y, M, C, ws.shift, ws.sum1, ws.scale, ws.offset, relu);
 }

@@ -13,7 +13,7 @@ export class BatchNormWorkspace {
   readonly C: number;
   /** per channel: the shift K of the shifted sums (the channel's first value) */
   readonly shift: Float64Array;
-  /** per channel: Σ(x - K) in the forward, Σ dy in the backward */
+  /** per channel: Σ(x - K), then dm = Σ(x - K)/M, in the forward; Σ dy in the backward */
   readonly sum1: Float64Array;
   /** per channel: Σ(x - K)² or Σ(x - mean)² in the forward, Σ dy·(x - mean) in the backward */
   readonly sum2: Float64Array;

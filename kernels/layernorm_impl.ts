@@ -9,7 +9,7 @@
  *   mean = K + Σ(x - K)/D
  *   var  = Σ(x - mean)²/D   (two-pass)   or   Σ(x - K)²/D - (Σ(x - K)/D)²   (one-pass, checked: exact second
  *                                            pass when 3·γ_D·E[(x - K)²] > 2⁻³⁰·var)
- *   rstd = 1/sqrt(var + eps),   y = ((x - mean)·rstd)·weight + bias
+ *   rstd = 1/sqrt(var + eps),   y = (((x - K) - dm)·rstd)·weight + bias,   dm = Σ(x - K)/D
  * Backward, per row, g = dy·weight:
  *   dx = rstd·(g - mean(g) - x̂·mean(g·x̂)) = rstd·g - k0 - (x - mean)·k1,  k0 = rstd·Σg/D, k1 = rstd³·Σg·(x-mean)/D
  * and across rows, in float64 accumulators of the workspace, rounded once at the end:
@@ -33,26 +33,26 @@ export interface LayerNormForwardVersion {
   ): void;
 }
 
-/** y = ((x - m)·r)·weight + bias over one row. */
+/** y = (((x - K) - dm)·r)·weight + bias over one row (centred about the shift: see batchnorm_forward.ts). */
 function normalizeRow(
-  x: Float32Array, y: Float32Array, base: number, D: number, m: number, r: number,
+  x: Float32Array, y: Float32Array, base: number, D: number, K: number, dm: number, r: number,
   weight: Float32Array | null, bias: Float32Array | null,
 ): void {
   if (weight !== null && bias !== null) {
-    for (let i = 0; i < D; i++) y[base + i] = (x[base + i]! - m) * r * weight[i]! + bias[i]!;
+    for (let i = 0; i < D; i++) y[base + i] = (x[base + i]! - K - dm) * r * weight[i]! + bias[i]!;
   } else {
     for (let i = 0; i < D; i++) {
       const w = weight !== null ? weight[i]! : 1;
       const b = bias !== null ? bias[i]! : 0;
-      y[base + i] = (x[base + i]! - m) * r * w + b;
+      y[base + i] = (x[base + i]! - K - dm) * r * w + b;
     }
   }
 }
 
-function sumSquaredDeviations(x: Float32Array, base: number, D: number, m: number): number {
+function sumSquaredDeviations(x: Float32Array, base: number, D: number, K: number, dm: number): number {
   let sq = 0;
   for (let i = base, end = base + D; i < end; i++) {
-    const d = x[i]! - m;
+    const d = x[i]! - K - dm;
     sq += d * d;
   }
   return sq;
@@ -68,13 +68,13 @@ function twoPassForward(
     const K = x[base]!;
     let sum = 0;
     for (let i = base, end = base + D; i < end; i++) sum += x[i]! - K;
-    const m = K + sum / D;
+    const dm = sum / D;
     // variance, biased, about the mean; rstd
-    const r = 1 / Math.sqrt(sumSquaredDeviations(x, base, D, m) / D + eps);
-    mean[row] = m;
+    const r = 1 / Math.sqrt(sumSquaredDeviations(x, base, D, K, dm) / D + eps);
+    mean[row] = K + dm;
     rstd[row] = r;
     // normalise, scale and shift
-    normalizeRow(x, y, base, D, m, r, weight, bias);
+    normalizeRow(x, y, base, D, K, dm, r, weight, bias);
   }
 }
 
@@ -94,15 +94,14 @@ function onePassForward(
       s2 += d * d;
     }
     const dm = s1 / D;
-    const m = K + dm;
     // variance, biased; the exact second pass when the shifted formula may have cancelled
     let v = s2 / D - dm * dm;
-    if (!onePassVarianceIsAccurate(v, s2 / D, D)) v = sumSquaredDeviations(x, base, D, m) / D;
+    if (!onePassVarianceIsAccurate(v, s2 / D, D)) v = sumSquaredDeviations(x, base, D, K, dm) / D;
     const r = 1 / Math.sqrt(v + eps);
-    mean[row] = m;
+    mean[row] = K + dm;
     rstd[row] = r;
     // normalise, scale and shift
-    normalizeRow(x, y, base, D, m, r, weight, bias);
+    normalizeRow(x, y, base, D, K, dm, r, weight, bias);
   }
 }
 
