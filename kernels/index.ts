@@ -26,3 +26,15 @@ export {
   BATCHNORM_FORWARD_VERSIONS, BATCHNORM_BACKWARD_VERSIONS, LAYERNORM_FORWARD_VERSIONS,
   BN_FORWARD_TWO_PASS, BN_FORWARD_ONE_PASS, BN_BACKWARD_TWO_PASS, LN_FORWARD_TWO_PASS, LN_FORWARD_ONE_PASS,
 } from './registry.js';
+
+// GEMM in the three Linear forms (x·Wᵀ + bias + ReLU, dyᵀ·x + dbias, dy·W + ReLU mask), every version
+export {
+  gemmXWt, gemmDyTX, gemmDyW, GEMM_VERSIONS, GEMM_NAIVE, GEMM_BLOCKED, GEMM_WASM, getGemmVersion, setGemmVersion,
+} from './gemm.js';
+export type { GemmDims, GemmVersion, XWtOptions, DyTXOptions, DyWOptions } from './gemm.js';
+
+// The seed network's training step and eval forward on a preallocated workspace
+export { SeedNetKernel, SEED_NET_KERNEL, seedNetKernelShapes, isBufferName } from './network.js';
+export type { SeedNetKernelConfig, NormKind, SgdOptions } from './network.js';
+export { crossEntropyForwardBackward, argmaxRows } from './network_loss.js';
+export { mulberry32, fillUniform } from './network_init.js';

@@ -1,0 +1,393 @@
+/**
+ * The seed network's training step and eval forward in float32, on a workspace allocated once.
+ *
+ *   x (N, d0) → fc1 Linear d0→d1 → norm1 → ReLU → fc2 Linear d1→d2 → norm2 → ReLU → fc3 Linear d2→d3 → logits (N, d3)
+ *   seed sizes [784, 256, 128, 10]; norm 'batchnorm' (BatchNorm1d, layers bn1/bn2), 'layernorm' (ln1/ln2) or 'none'.
+ * Parameters and buffers are named as PyTorch's state_dict (fc1.weight (d1, d0), fc1.bias, bn1.weight, bn1.bias,
+ * bn1.running_mean, bn1.running_var, bn1.num_batches_tracked, …), one Float32Array each; num_batches_tracked is
+ * int64 in PyTorch and a one-element Float32Array here (exact up to 2²⁴ steps).
+ *
+ * A step (`trainStep`) is the PyTorch loop: forward in training mode (batch statistics, running buffers updated),
+ * softmax cross-entropy (mean over the batch), backward, then torch.optim.SGD's update of every trainable
+ * parameter (momentum, dampening, weight decay, Nesterov). Backward, layer by layer in reverse:
+ *   dlogits = (softmax - onehot)/N
+ *   fc3:  dW3 = dlogitsᵀ·a2, db3 = Σ dlogits,  dn2 = dlogits·W3 masked by a2 > 0   (ReLU backward fused in the GEMM)
+ *   norm2 backward: dh2, dγ2, dβ2 from dn2 and the saved mean2, rstd2
+ *   fc2:  dW2 = dh2ᵀ·a1, db2,  dn1 = dh2·W2 masked by a1 > 0
+ *   norm1 backward: dh1, dγ1, dβ1
+ *   fc1:  dW1 = dh1ᵀ·x, db1                     (no dx: nothing upstream needs it)
+ * With norm 'none' the ReLU is fused into the forward GEMM and dh = dn.
+ *
+ * Workspace: every activation, gradient and statistic is allocated in the constructor for `maxBatch` rows; a
+ * step at N ≤ maxBatch uses views of the first N rows, made the first time N is seen and cached, so after the
+ * first step at a given N a step allocates nothing (no typed array, no view). The caller's x is read, never
+ * written, and must not change between `forward` and `backward`.
+ *
+ * The normalisation kernels are kernels/batchnorm.ts (BatchNorm1d on (N, C) is its channels-last case, with the
+ * ReLU fused into the training and eval forward) and kernels/layernorm.ts (ReLU applied after, in place); the
+ * GEMMs are kernels/gemm.ts. Saved statistics (mean, rstd) are float64, as those kernels keep them.
+ */
+import { checkF32, KernelArgError } from './gemm_args.js';
+import { gemmDyTX, gemmDyW, gemmXWt, type GemmVersion } from './gemm.js';
+import { argmaxRows, crossEntropyForwardBackward } from './network_loss.js';
+import { fillUniform, mulberry32 } from './network_init.js';
+import { checkSgdOptions, sgdUpdate, type SgdOptions } from './network_sgd.js';
+import { batchNormBackward, batchNormEvalForward, batchNormTrainForward, BatchNormWorkspace, type BatchNormRunning } from './batchnorm.js';
+import { layerNormBackward, layerNormForward, LayerNormWorkspace } from './layernorm.js';
+
+export type { SgdOptions } from './network_sgd.js';
+
+export type NormKind = 'batchnorm' | 'layernorm' | 'none';
+
+export interface SeedNetKernelConfig {
+  /** [input, hidden1, hidden2, classes]; the seed is [784, 256, 128, 10]. */
+  sizes: readonly [number, number, number, number];
+  norm: NormKind;
+  /** Added to the variance inside the square root (PyTorch: 1e-5). */
+  eps: number;
+  /** BatchNorm momentum, PyTorch's meaning (fraction of the batch statistic); null: cumulative average. */
+  momentum: number | null;
+  /** Rows the workspace holds; every step and forward takes N ≤ maxBatch. */
+  maxBatch: number;
+  /** GEMM version (default: gemm.ts's default). */
+  gemm?: GemmVersion;
+}
+
+export const SEED_NET_KERNEL: SeedNetKernelConfig = {
+  sizes: [784, 256, 128, 10], norm: 'batchnorm', eps: 1e-5, momentum: 0.1, maxBatch: 128,
+};
+
+const NORM_PREFIX: Record<NormKind, string> = { batchnorm: 'bn', layernorm: 'ln', none: '' };
+
+/** State-dict names and shapes in PyTorch's order (the same list as reference/network.ts's seedNetShapes). */
+export function seedNetKernelShapes(config: Pick<SeedNetKernelConfig, 'sizes' | 'norm'>): [string, number[]][] {
+  const [d0, d1, d2, d3] = config.sizes;
+  const p = NORM_PREFIX[config.norm];
+  const norm = (k: number, d: number): [string, number[]][] => {
+    if (config.norm === 'none') return [];
+    const layer: [string, number[]][] = [[`${p}${k}.weight`, [d]], [`${p}${k}.bias`, [d]]];
+    if (config.norm === 'batchnorm') {
+      layer.push([`${p}${k}.running_mean`, [d]], [`${p}${k}.running_var`, [d]], [`${p}${k}.num_batches_tracked`, [1]]);
+    }
+    return layer;
+  };
+  return [
+    ['fc1.weight', [d1, d0]], ['fc1.bias', [d1]], ...norm(1, d1),
+    ['fc2.weight', [d2, d1]], ['fc2.bias', [d2]], ...norm(2, d2),
+    ['fc3.weight', [d3, d2]], ['fc3.bias', [d3]],
+  ];
+}
+
+/** Buffers are updated by the forward pass, not by the optimiser. */
+export function isBufferName(name: string): boolean {
+  return /\.(running_mean|running_var|num_batches_tracked)$/.test(name);
+}
+
+/** Views of the first N rows of every workspace array. */
+interface BatchViews {
+  h1: Float32Array; a1: Float32Array; h2: Float32Array; a2: Float32Array; logits: Float32Array;
+  mean1: Float64Array; rstd1: Float64Array; mean2: Float64Array; rstd2: Float64Array;
+  dlogits: Float32Array; dn2: Float32Array; dh2: Float32Array; dn1: Float32Array; dh1: Float32Array;
+  predictions: Int32Array;
+}
+
+export class SeedNetKernel {
+  readonly config: Readonly<SeedNetKernelConfig>;
+  /** Parameters and buffers by state-dict name; the arrays are updated in place and never replaced. */
+  readonly params: Readonly<Record<string, Float32Array>>;
+  /** Gradients of the trainable parameters from the last backward, by parameter name. */
+  readonly grads: Readonly<Record<string, Float32Array>>;
+  /** torch.optim.SGD's momentum_buffer per trainable parameter (meaningful once a step with momentum ran). */
+  readonly momentumBuffers: Readonly<Record<string, Float32Array>>;
+  /** Names of the trainable parameters, in state-dict order. */
+  readonly trainable: readonly string[];
+
+  private readonly ws: Record<string, Float32Array>;
+  private readonly stats: Record<'mean1' | 'rstd1' | 'mean2' | 'rstd2', Float64Array>;
+  private readonly predictionsAll: Int32Array;
+  /** Per norm layer: the BatchNorm/LayerNorm scratch and, for BatchNorm, the running-buffer record it updates. */
+  private readonly normState: { bn: BatchNormWorkspace | null; ln: LayerNormWorkspace | null; running: BatchNormRunning | null }[];
+  private readonly views = new Map<number, BatchViews>();
+  private hasMomentum = false;
+  /** Set by forward: the batch and input the saved activations belong to, and whether it was training mode. */
+  private last: { N: number; x: Float32Array; training: boolean } | null = null;
+
+  constructor(config: Partial<SeedNetKernelConfig> = {}) {
+    const full: SeedNetKernelConfig = { ...SEED_NET_KERNEL, ...config };
+    checkConfig(full);
+    this.config = Object.freeze({ ...full, sizes: [...full.sizes] as unknown as SeedNetKernelConfig['sizes'] });
+    const [, d1, d2, d3] = full.sizes;
+    const B = full.maxBatch;
+
+    const params: Record<string, Float32Array> = {};
+    const grads: Record<string, Float32Array> = {};
+    const momentumBuffers: Record<string, Float32Array> = {};
+    const trainable: string[] = [];
+    for (const [name, shape] of seedNetKernelShapes(full)) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      params[name] = new Float32Array(size);
+      if (!isBufferName(name)) {
+        grads[name] = new Float32Array(size);
+        momentumBuffers[name] = new Float32Array(size);
+        trainable.push(name);
+      }
+    }
+    this.params = params;
+    this.grads = grads;
+    this.momentumBuffers = momentumBuffers;
+    this.trainable = trainable;
+    // per-row statistics: BatchNorm has one per channel, LayerNorm one per row
+    const stat1 = full.norm === 'layernorm' ? B : d1;
+    const stat2 = full.norm === 'layernorm' ? B : d2;
+    this.ws = {
+      h1: new Float32Array(B * d1), a1: new Float32Array(B * d1),
+      h2: new Float32Array(B * d2), a2: new Float32Array(B * d2),
+      logits: new Float32Array(B * d3), dlogits: new Float32Array(B * d3),
+      dn2: new Float32Array(B * d2), dh2: new Float32Array(B * d2),
+      dn1: new Float32Array(B * d1), dh1: new Float32Array(B * d1),
+    };
+    this.stats = {
+      mean1: new Float64Array(stat1), rstd1: new Float64Array(stat1), mean2: new Float64Array(stat2), rstd2: new Float64Array(stat2),
+    };
+    this.predictionsAll = new Int32Array(B);
+    const p = NORM_PREFIX[full.norm];
+    this.normState = [d1, d2].map((d, j) => ({
+      bn: full.norm === 'batchnorm' ? new BatchNormWorkspace(d) : null,
+      ln: full.norm === 'layernorm' ? new LayerNormWorkspace(d) : null,
+      // the running record points at the parameter arrays, so the kernel's in-place update lands in params
+      running: full.norm === 'batchnorm'
+        ? { runningMean: params[`${p}${j + 1}.running_mean`]!, runningVar: params[`${p}${j + 1}.running_var`]!, numBatchesTracked: 0 }
+        : null,
+    }));
+    this.initDefault(0);
+  }
+
+  /**
+   * PyTorch's default initialisation from a seeded stream (network_init.ts): Linear weight and bias
+   * U(±1/sqrt(fan_in)); norm weight 1, bias 0; running_mean 0, running_var 1, num_batches_tracked 0.
+   * Resets the optimiser's momentum buffers.
+   */
+  initDefault(seed: number): void {
+    const next = mulberry32(seed);
+    const [d0, d1, d2] = this.config.sizes;
+    const fanIn: Record<string, number> = { fc1: d0, fc2: d1, fc3: d2 };
+    for (const [name, p] of Object.entries(this.params)) {
+      const [layer, field] = name.split('.') as [string, string];
+      if (layer in fanIn) fillUniform(p, 1 / Math.sqrt(fanIn[layer]!), next);
+      else p.fill(field === 'weight' || field === 'running_var' ? 1 : 0);
+    }
+    this.resetOptimizer();
+  }
+
+  /** Forget the momentum buffers: the next step starts them from its gradient, as a fresh torch.optim.SGD does. */
+  resetOptimizer(): void {
+    this.hasMomentum = false;
+    for (const b of Object.values(this.momentumBuffers)) b.fill(0);
+  }
+
+  /**
+   * Copies every tensor of a state dict into the parameters (float64 values are rounded to float32).
+   * Every name of this network must be present with its size; unknown names are an error.
+   */
+  loadStateDict(dict: Readonly<Record<string, ArrayLike<number>>>): void {
+    const shapes = seedNetKernelShapes(this.config);
+    const known = new Set(shapes.map(([n]) => n));
+    for (const name of Object.keys(dict)) {
+      if (!known.has(name)) throw new KernelArgError(`stateDict['${name}']: not a tensor of this network (expected one of ${[...known].join(', ')})`);
+    }
+    for (const [name, shape] of shapes) {
+      const src = dict[name];
+      const size = shape.reduce((a, b) => a * b, 1);
+      if (src == null || src.length !== size) {
+        throw new KernelArgError(`stateDict['${name}']: expected shape (${shape.join(', ')}) (${size} values), got ${src == null ? src : `${src.length} values`}`);
+      }
+    }
+    for (const [name] of shapes) this.params[name]!.set(dict[name]!);
+  }
+
+  /** A copy of every parameter and buffer, by state-dict name. */
+  exportStateDict(): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    for (const [name, p] of Object.entries(this.params)) out[name] = Float32Array.from(p);
+    return out;
+  }
+
+  /**
+   * Forward pass on x (N, d0). Training mode uses batch statistics and updates the running buffers
+   * (BatchNorm); eval mode uses the running buffers. Returns a view of the logits (N, d3) in the workspace,
+   * valid until the next call.
+   */
+  forward(x: Float32Array, N: number, training: boolean): Float32Array {
+    const { sizes: [d0, d1, d2, d3], gemm } = this.config;
+    const v = this.batchViews(N);
+    checkF32('x', x, N * d0, `an input of shape (N, ${d0}) = (${N}, ${d0})`);
+    const P = this.params;
+    const version = gemm;
+    const fuseRelu = this.config.norm === 'none';
+    // fc1 (+ ReLU when there is no norm layer between)
+    gemmXWt(x, P['fc1.weight']!, fuseRelu ? v.a1 : v.h1, { N, I: d0, O: d1 }, { bias: P['fc1.bias']!, relu: fuseRelu, version });
+    if (!fuseRelu) this.norm(1, v.h1, v.a1, v.mean1, v.rstd1, N, d1, training);
+    // fc2
+    gemmXWt(v.a1, P['fc2.weight']!, fuseRelu ? v.a2 : v.h2, { N, I: d1, O: d2 }, { bias: P['fc2.bias']!, relu: fuseRelu, version });
+    if (!fuseRelu) this.norm(2, v.h2, v.a2, v.mean2, v.rstd2, N, d2, training);
+    // fc3
+    gemmXWt(v.a2, P['fc3.weight']!, v.logits, { N, I: d2, O: d3 }, { bias: P['fc3.bias']!, version });
+    this.last = { N, x, training };
+    return v.logits;
+  }
+
+  /**
+   * Loss (softmax cross-entropy, mean over the batch) of the last forward and the gradients of every trainable
+   * parameter into `grads`. Requires a training-mode forward just before.
+   */
+  backward(targets: ArrayLike<number>): number {
+    if (this.last === null || !this.last.training) throw new KernelArgError('backward: expected a training-mode forward(x, N, true) first');
+    const { N, x } = this.last;
+    const { sizes: [d0, d1, d2, d3], gemm: version } = this.config;
+    const v = this.batchViews(N);
+    const P = this.params;
+    const G = this.grads;
+    const loss = crossEntropyForwardBackward(v.logits, targets, v.dlogits, N, d3);
+    // fc3, then ReLU2's backward fused into dn2 = dlogits·W3 (masked by a2 > 0)
+    gemmDyTX(v.dlogits, v.a2, G['fc3.weight']!, { N, I: d2, O: d3 }, { dbias: G['fc3.bias']!, version });
+    gemmDyW(v.dlogits, P['fc3.weight']!, v.dn2, { N, I: d2, O: d3 }, { reluMask: v.a2, version });
+    const dh2 = this.normBackward(2, v.dn2, v.dh2, v.h2, v.mean2, v.rstd2, N, d2);
+    // fc2, then ReLU1's backward
+    gemmDyTX(dh2, v.a1, G['fc2.weight']!, { N, I: d1, O: d2 }, { dbias: G['fc2.bias']!, version });
+    gemmDyW(dh2, P['fc2.weight']!, v.dn1, { N, I: d1, O: d2 }, { reluMask: v.a1, version });
+    const dh1 = this.normBackward(1, v.dn1, v.dh1, v.h1, v.mean1, v.rstd1, N, d1);
+    // fc1: weight and bias gradients only
+    gemmDyTX(dh1, x, G['fc1.weight']!, { N, I: d0, O: d1 }, { dbias: G['fc1.bias']!, version });
+    return loss;
+  }
+
+  /** torch.optim.SGD's step on every trainable parameter from `grads`. */
+  sgdStep(sgd: SgdOptions): void {
+    checkSgdOptions(sgd);
+    const first = !this.hasMomentum;
+    for (const name of this.trainable) sgdUpdate(this.params[name]!, this.grads[name]!, this.momentumBuffers[name]!, first, sgd);
+    if ((sgd.momentum ?? 0) !== 0) this.hasMomentum = true;
+  }
+
+  /** One training step: forward (training mode), loss, backward, SGD. Returns the loss. */
+  trainStep(x: Float32Array, targets: ArrayLike<number>, N: number, sgd: SgdOptions): number {
+    checkSgdOptions(sgd);
+    this.forward(x, N, true);
+    const loss = this.backward(targets);
+    this.sgdStep(sgd);
+    return loss;
+  }
+
+  /** Eval-mode logits (N, d3): a view into the workspace, valid until the next call. */
+  evalLogits(x: Float32Array, N: number): Float32Array {
+    return this.forward(x, N, false);
+  }
+
+  /** Eval-mode predicted class per row (argmax of the logits): a view into the workspace, valid until the next call. */
+  predict(x: Float32Array, N: number): Int32Array {
+    const logits = this.forward(x, N, false);
+    const v = this.batchViews(N);
+    argmaxRows(logits, v.predictions, N, this.config.sizes[3]);
+    return v.predictions;
+  }
+
+  /** The forward activations of the last call (views), for tests and debugging. */
+  activations(): { h1: Float32Array; a1: Float32Array; h2: Float32Array; a2: Float32Array; logits: Float32Array } | null {
+    if (this.last === null) return null;
+    const { h1, a1, h2, a2, logits } = this.batchViews(this.last.N);
+    return { h1, a1, h2, a2, logits };
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // wiring
+
+  private batchViews(N: number): BatchViews {
+    const cached = this.views.get(N);
+    if (cached !== undefined) return cached;
+    const B = this.config.maxBatch;
+    if (!Number.isInteger(N) || N < 1 || N > B) throw new KernelArgError(`N: expected an integer batch size in [1, ${B}] (maxBatch), got ${N}`);
+    const [, d1, d2, d3] = this.config.sizes;
+    const w = this.ws;
+    const rows = (a: Float32Array, d: number) => a.subarray(0, N * d);
+    const stats = (a: Float64Array) => (this.config.norm === 'layernorm' ? a.subarray(0, N) : a);
+    const st = this.stats;
+    const v: BatchViews = {
+      h1: rows(w.h1!, d1), a1: rows(w.a1!, d1), h2: rows(w.h2!, d2), a2: rows(w.a2!, d2), logits: rows(w.logits!, d3),
+      mean1: stats(st.mean1), rstd1: stats(st.rstd1), mean2: stats(st.mean2), rstd2: stats(st.rstd2),
+      dlogits: rows(w.dlogits!, d3), dn2: rows(w.dn2!, d2), dh2: rows(w.dh2!, d2), dn1: rows(w.dn1!, d1), dh1: rows(w.dh1!, d1),
+      predictions: this.predictionsAll.subarray(0, N),
+    };
+    this.views.set(N, v);
+    return v;
+  }
+
+  /** norm k then ReLU: h (N, d) → a (N, d), saving mean and rstd for the backward. */
+  private norm(
+    k: number, h: Float32Array, a: Float32Array, mean: Float64Array, rstd: Float64Array, N: number, d: number, training: boolean,
+  ): void {
+    const p = `${NORM_PREFIX[this.config.norm]}${k}`;
+    const P = this.params;
+    const state = this.normState[k - 1]!;
+    const { eps, momentum } = this.config;
+    const weight = P[`${p}.weight`]!;
+    const bias = P[`${p}.bias`]!;
+    if (state.ln !== null) {
+      // LayerNorm has no running statistics: the same in training and eval
+      layerNormForward({ x: h, dims: { R: N, D: d }, weight, bias, eps, y: a, mean, rstd });
+      for (let i = 0; i < a.length; i++) if (!(a[i]! > 0)) a[i] = 0; // ReLU in place
+      return;
+    }
+    const dims = { N, C: d, S: 1 };
+    if (!training) {
+      batchNormEvalForward({
+        x: h, dims, layout: 'NHWC', weight, bias, runningMean: P[`${p}.running_mean`]!, runningVar: P[`${p}.running_var`]!,
+        eps, relu: true, y: a, mean, rstd, workspace: state.bn!,
+      });
+      return;
+    }
+    // num_batches_tracked lives in the parameter array (state dict); the kernel counts in its running record
+    const running = state.running!;
+    const count = P[`${p}.num_batches_tracked`]!;
+    running.numBatchesTracked = count[0]!;
+    batchNormTrainForward({
+      x: h, dims, layout: 'NHWC', weight, bias, eps, relu: true, running, momentum, y: a, mean, rstd, workspace: state.bn!,
+    });
+    count[0] = running.numBatchesTracked;
+  }
+
+  /**
+   * Backward of norm k given the gradient at its output, the ReLU's backward already applied (by the GEMM's
+   * mask); returns the gradient at its input.
+   */
+  private normBackward(
+    k: number, dn: Float32Array, dh: Float32Array, h: Float32Array, mean: Float64Array, rstd: Float64Array, N: number, d: number,
+  ): Float32Array {
+    if (this.config.norm === 'none') return dn;
+    const p = `${NORM_PREFIX[this.config.norm]}${k}`;
+    const state = this.normState[k - 1]!;
+    const weight = this.params[`${p}.weight`]!;
+    const dweight = this.grads[`${p}.weight`]!;
+    const dbias = this.grads[`${p}.bias`]!;
+    if (state.ln !== null) {
+      layerNormBackward({ dy: dn, x: h, dims: { R: N, D: d }, weight, mean, rstd, dx: dh, dweight, dbias, workspace: state.ln });
+    } else {
+      batchNormBackward({
+        dy: dn, x: h, dims: { N, C: d, S: 1 }, layout: 'NHWC', weight, mean, rstd, training: true,
+        dx: dh, dweight, dbias, workspace: state.bn!,
+      });
+    }
+    return dh;
+  }
+}
+
+function checkConfig(c: SeedNetKernelConfig): void {
+  if (!Array.isArray(c.sizes) || c.sizes.length !== 4 || c.sizes.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new KernelArgError(`sizes: expected four positive integers [input, hidden1, hidden2, classes], got [${c.sizes}]`);
+  }
+  if (!(c.norm in NORM_PREFIX)) throw new KernelArgError(`norm: expected 'batchnorm', 'layernorm' or 'none', got '${c.norm}'`);
+  if (!(c.eps > 0) || !Number.isFinite(c.eps)) throw new KernelArgError(`eps: expected a finite number > 0, got ${c.eps}`);
+  if (c.momentum !== null && !(c.momentum >= 0 && c.momentum <= 1)) {
+    throw new KernelArgError(`momentum: expected a number in [0, 1] or null (cumulative average), got ${c.momentum}`);
+  }
+  if (!Number.isInteger(c.maxBatch) || c.maxBatch < 1) throw new KernelArgError(`maxBatch: expected a positive integer, got ${c.maxBatch}`);
+}

@@ -1,0 +1,51 @@
+/**
+ * In-place SGD on float32 parameters with torch.optim.SGD's semantics (momentum, dampening, weight decay,
+ * Nesterov), for the network kernels. For each element, in float64, rounding only at the stores:
+ *   d = g + weight_decay · p
+ *   buf = d                                        first step (PyTorch clones d)
+ *   buf = momentum · buf + (1 - dampening) · d     afterwards
+ *   d = d + momentum · buf  (Nesterov)   or   d = buf
+ *   p ← p - lr · d
+ * PyTorch rounds to float32 after each operation; here the only roundings are the stores of buf and p,
+ * so the two differ by a few ulps of the operands, not more.
+ */
+import { KernelArgError } from './gemm_args.js';
+
+export interface SgdOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+export function checkSgdOptions({ lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }: SgdOptions): void {
+  if (!(lr >= 0) || !Number.isFinite(lr)) throw new KernelArgError(`sgd.lr: expected a finite number >= 0, got ${lr}`);
+  if (!(momentum >= 0) || !Number.isFinite(momentum)) throw new KernelArgError(`sgd.momentum: expected a finite number >= 0, got ${momentum}`);
+  if (!Number.isFinite(dampening)) throw new KernelArgError(`sgd.dampening: expected a finite number, got ${dampening}`);
+  if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new KernelArgError(`sgd.weightDecay: expected a finite number >= 0, got ${weightDecay}`);
+  if (nesterov && (momentum <= 0 || dampening !== 0)) {
+    throw new KernelArgError('sgd.nesterov: requires momentum > 0 and dampening = 0, as in torch.optim.SGD');
+  }
+}
+
+/** One SGD update of `param` in place; `buf` is the momentum buffer, initialised from d when `first`. */
+export function sgdUpdate(
+  param: Float32Array, grad: Float32Array, buf: Float32Array, first: boolean,
+  { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }: SgdOptions,
+): void {
+  const n = param.length;
+  if (momentum === 0) {
+    for (let i = 0; i < n; i++) param[i] = param[i]! - lr * (grad[i]! + weightDecay * param[i]!);
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const p = param[i]!;
+    const d = grad[i]! + weightDecay * p;
+    const b = first ? d : momentum * buf[i]! + (1 - dampening) * d;
+    buf[i] = b;
+    // use the stored (float32) buffer, as PyTorch's next step will
+    const bs = buf[i]!;
+    param[i] = p - lr * (nesterov ? d + momentum * bs : bs);
+  }
+}
