@@ -1,29 +1,33 @@
 /**
  * ONNX Runtime (onnxruntime-node and onnxruntime-web) against the float64 reference, forward only, under
- * ONNX's conventions: running = running·0.9 + batch·0.1 with the biased batch variance. The bounds are the
- * error model of helpers.ts; the inputs are float32, so both sides compute from exactly the same values.
+ * ONNX's conventions: running = running·0.9 + batch·0.1 with the biased batch variance. Every tolerance comes
+ * from the suite's error model (conformance/error_model.ts: γ_M·max|x| for the mean, linear in the
+ * conditioning κ = max|x|/σ, the fused form y = x·a + (b - mean·a) covered by its SAFETY factor) at float32's
+ * u = 2^-24 plus float64's; the inputs are float32, so both sides compute from exactly the same values, and
+ * compare() treats NaN/±Inf as equal only to themselves.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchNormEval, batchNormTrain, layerNormForward } from '../../reference/index.js';
 import { ortNode } from '../../conformance/adapters/ort-node.js';
 import { ortWeb } from '../../conformance/adapters/ort-web.js';
 import type { OrtAdapter } from '../../conformance/adapters/ort/ort_adapter.js';
-import { describeMismatch, gamma, mismatches, normalF32, U, uniformF32 } from './helpers.js';
+import { compare, describeComparison, type Comparison } from '../../conformance/compare.js';
+import { bnEvalBounds, bnGrouping, lnGrouping, normForwardBounds, roundoffs, runningStepBounds } from '../../conformance/error_model.js';
+import { normalF32, U, uniformF32 } from './helpers.js';
 
-const EPS = 1e-5;
+const US = roundoffs('float32');
 
-/** Per-channel maximum of |x| over the N·S values of channel c, for the conditioning term. */
-function channelMaxAbs(x: Float32Array, [N, C, ...spatial]: readonly number[]): Float64Array {
-  const S = spatial.reduce((a, b) => a * b, 1);
-  const m = new Float64Array(C!);
-  for (let n = 0; n < N!; n++) for (let c = 0; c < C!; c++) for (let s = 0; s < S; s++) m[c] = Math.max(m[c]!, Math.abs(x[(n * C! + c) * S + s]!));
-  return m;
+/** Asserts a comparison passed, printing the worst element and the case's seed when it did not. */
+function expectWithin(c: Comparison, seed: number): void {
+  expect(c.ok, `seed ${seed}: ${describeComparison(c).join('; ')}`).toBe(true);
 }
 
-const channelOf = (i: number, shape: readonly number[]): number => {
-  const S = shape.slice(2).reduce((a, b) => a * b, 1);
-  return Math.floor(i / S) % shape[1]!;
-};
+/** (N, C, ...spatial) → the N, C, S the error model's grouping takes. */
+function ncs(shape: readonly number[]): [number, number, number] {
+  return [shape[0]!, shape[1]!, shape.slice(2).reduce((a, b) => a * b, 1)];
+}
+
+const EPS = 1e-5;
 
 describe.each<[string, OrtAdapter]>([['ort-node', ortNode], ['ort-web', ortWeb]])('%s', (_name, adapter) => {
   afterAll(async () => {
@@ -55,15 +59,10 @@ describe.each<[string, OrtAdapter]>([['ort-node', ortNode], ['ort-web', ortWeb]]
     const runningVar = uniformF32(C, seed + 4, 0.5, 4);
     const { y } = await adapter.bnEvalForward({ x, shape, weight, bias, runningMean, runningVar, eps: EPS });
     const ref = batchNormEval({ x, shape, weight, bias, runningMean, runningVar, eps: EPS });
-    // No reduction in eval mode: rstd has 2u (sqrt, divide), and the fused y = x·a + (b - mean·a) rounds
-    // three times on operands up to |w|·rstd·(|x| + |mean|).
-    const bound = (i: number): number => {
-      const c = channelOf(i, shape);
-      const rstd = 1 / Math.sqrt(runningVar[c]! + EPS);
-      return Math.abs(weight[c]!) * rstd * (Math.abs(x[i]!) + Math.abs(runningMean[c]!)) * 6 * U + Math.abs(bias[c]!) * 5 * U;
-    };
-    const m = mismatches(y, ref.y, bound);
-    expect(m.count, describeMismatch(`y seed ${seed}`, m)).toBe(0);
+    // No reduction in eval mode: the error model's affine-map bound (x - mean, or ONNX Runtime's fused
+    // x·a + (b - mean·a), then rstd's 3u, scale and shift).
+    const bound = bnEvalBounds(US, x, bnGrouping(...ncs(shape)), weight, bias, runningMean, runningVar, EPS);
+    expectWithin(compare('y', y, ref.y, bound, 'float32'), seed);
   });
 
   it.each(bnShapes)(
@@ -71,7 +70,6 @@ describe.each<[string, OrtAdapter]>([['ort-node', ortNode], ['ort-web', ortWeb]]
     async (_case, shape, seed) => {
       const C = shape[1]!;
       const size = shape.reduce((a, b) => a * b, 1);
-      const M = size / C;
       const x = normalF32(size, seed, 0.5, 2);
       const weight = uniformF32(C, seed + 1, 0.5, 1.5);
       const bias = uniformF32(C, seed + 2, -1, 1);
@@ -82,27 +80,13 @@ describe.each<[string, OrtAdapter]>([['ort-node', ortNode], ['ort-web', ortWeb]]
         x, shape, weight, bias, momentum: 0.1, eps: EPS, unbiasedRunningVar: false,
         running: { runningMean: Float64Array.from(runningMean), runningVar: Float64Array.from(runningVar), numBatchesTracked: 0 },
       });
-      const maxAbs = channelMaxAbs(x, shape);
-      // y: see helpers.ts — conditioning term for the mean's error, relative term for rstd, fused-form roundings.
-      const yBound = (i: number): number => {
-        const c = channelOf(i, shape);
-        const xhat = Math.abs((x[i]! - ref.mean[c]!) * ref.rstd[c]!);
-        const w = Math.abs(weight[c]!);
-        return w * ref.rstd[c]! * maxAbs[c]! * (gamma(M) + 4 * U) + w * xhat * (gamma(M + 3) + 4 * U) + Math.abs(bias[c]!) * 5 * U;
-      };
-      const my = mismatches(got.y, ref.y, yBound);
-      expect(my.count, describeMismatch(`y seed ${seed}`, my)).toBe(0);
-      // running_mean = 0.9·old + 0.1·mean: the mean's error scaled by 0.1, three roundings, and the
-      // attribute 0.9 itself rounded to float32 (relative u/2, and 1 - 0.9 then carries u).
-      const rmBound = (c: number): number =>
-        0.1 * gamma(M) * maxAbs[c]! + 4 * U * (Math.abs(runningMean[c]!) + Math.abs(ref.mean[c]!));
-      const mm = mismatches(got.runningMean, ref.running!.runningMean, rmBound);
-      expect(mm.count, describeMismatch(`running_mean seed ${seed}`, mm)).toBe(0);
-      // running_var = 0.9·old + 0.1·var (biased): var relative γ_{M+3} plus the mean's error squared, then as above.
-      const rvBound = (c: number): number =>
-        0.1 * (gamma(M + 3) * ref.var[c]! + (gamma(M) * maxAbs[c]!) ** 2) + 4 * U * (runningVar[c]! + ref.var[c]!);
-      const mv = mismatches(got.runningVar, ref.running!.runningVar, rvBound);
-      expect(mv.count, describeMismatch(`running_var seed ${seed}`, mv)).toBe(0);
+      // y, then one running step with f = 0.1 and the biased variance; the bounds include the mean's error
+      // (γ_M·max|x|, entering running_mean as f·that) and the variance's (entering running_var as f·that).
+      const fwd = normForwardBounds(US, x, bnGrouping(...ncs(shape)), weight, bias, EPS);
+      const step = runningStepBounds(US, fwd, runningMean, runningVar, 0.1, false);
+      expectWithin(compare('y', got.y, ref.y, fwd.y, 'float32'), seed);
+      expectWithin(compare('runningMean', got.runningMean, ref.running!.runningMean, step.runningMean, 'float32'), seed);
+      expectWithin(compare('runningVar', got.runningVar, ref.running!.runningVar, step.runningVar, 'float32'), seed);
     },
   );
 
@@ -144,21 +128,11 @@ describe.each<[string, OrtAdapter]>([['ort-node', ortNode], ['ort-web', ortWeb]]
     const bias = withBias ? uniformF32(D, seed + 2, -1, 1) : null;
     const got = await adapter.lnForward({ x, shape, normalizedShape, weight, bias, eps: EPS });
     const ref = layerNormForward({ x, shape, normalizedShape, weight, bias, eps: EPS });
-    const rowMax = Float64Array.from({ length: R }, (_, r) => Math.max(...Array.from(x.subarray(r * D, r * D + D), Math.abs)));
-    // Same model as BatchNorm with the row in place of the channel: n = D. ORT computes (x - mean)·rstd·w + b.
-    const yBound = (i: number): number => {
-      const r = Math.floor(i / D);
-      const w = Math.abs(weight[i % D]!);
-      const xhat = Math.abs((x[i]! - ref.mean[r]!) * ref.rstd[r]!);
-      return w * ref.rstd[r]! * rowMax[r]! * (gamma(D) + 4 * U) + w * xhat * (gamma(D + 3) + 4 * U) + (bias ? Math.abs(bias[i % D]!) * 5 * U : 0);
-    };
-    const my = mismatches(got.y, ref.y, yBound);
-    expect(my.count, describeMismatch(`y seed ${seed}`, my)).toBe(0);
-    const mm = mismatches(got.mean, ref.mean, (r) => gamma(D) * rowMax[r]!);
-    expect(mm.count, describeMismatch(`mean seed ${seed}`, mm)).toBe(0);
-    // rstd: relative γ_{D+3}/2 from the variance (and half the mean's error squared over var), plus sqrt and division.
-    const ms = mismatches(got.rstd, ref.rstd, (r) => ref.rstd[r]! * (gamma(D + 3) / 2 + 3 * U + ((gamma(D) * rowMax[r]! * ref.rstd[r]!) ** 2) / 2));
-    expect(ms.count, describeMismatch(`rstd seed ${seed}`, ms)).toBe(0);
+    // Same model as BatchNorm training with the row in place of the channel: M = D.
+    const fwd = normForwardBounds(US, x, lnGrouping(R, D), weight, bias, EPS);
+    expectWithin(compare('y', got.y, ref.y, fwd.y, 'float32'), seed);
+    expectWithin(compare('mean', got.mean, ref.mean, fwd.mean, 'float32'), seed);
+    expectWithin(compare('rstd', got.rstd, ref.rstd, fwd.rstd, 'float32'), seed);
   });
 
   it('a NaN in one channel (training) or row (LayerNorm) stays there: every other channel and row is finite', async () => {
