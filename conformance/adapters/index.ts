@@ -13,4 +13,9 @@ export const BUILTIN_ADAPTERS: Record<string, AdapterLoader> = {
   kernels: () => import('./kernels.js'),
   'ort-node': () => import('./ort-node.js'),
   'ort-web': () => import('./ort-web.js'),
+  'tfjs-cpu': () => import('./tfjs-cpu.js'),
+  'tfjs-wasm': () => import('./tfjs-wasm.js'),
+  'tfjs-node': () => import('./tfjs-node.js'),
+  'tfjs-layers-cpu': () => import('./tfjs-layers-cpu.js'),
+  'tfjs-layers-wasm': () => import('./tfjs-layers-wasm.js'),
 };
