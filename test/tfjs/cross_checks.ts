@@ -5,7 +5,8 @@
  * Each property draws a case from the shared generators (test/helpers/arbitraries.ts, channels-first and
  * float64), rounds it to float32, and compares on those same float32 numbers:
  *   reference vs tfjs   the float64 reference (reference/) against the adapter,
- *   kernels vs tfjs     the float32 kernels against the adapter, when a kernel is passed in.
+ *   kernels vs tfjs     the float32 kernels (kernels/, via kernels_bridge.ts) against the adapter,
+ * which together also pin reference vs kernels on the same inputs.
  * Bounds come from conformance/error_model.ts: the reference comparison allows the float32 bound plus the
  * float64 one; two float32 implementations may each be off by the float32 bound in opposite directions, so
  * kernels vs tfjs allows twice the float32 bound (u = 2^-24, the group size M, and the conditioning
@@ -21,15 +22,19 @@ import { compare, describeComparison, type Comparison } from '../../conformance/
 import {
   bnEvalBounds, bnGrouping, lnGrouping, normBackwardBounds, normForwardBounds, roundoffs, runningStepBounds,
 } from '../../conformance/error_model.js';
+import { PRECISIONS } from '../../conformance/precision.js';
 import { batchNormBackward, batchNormEval, batchNormTrain, layerNormBackward, layerNormForward } from '../../reference/index.js';
 import {
   AFFINE_CASES, batchNormCase, batchNormShape, layerNormCase, layerNormShape, normals, type AffineCase,
 } from '../helpers/arbitraries.js';
+import { kernelBnBackward, kernelBnEval, kernelBnTrain, kernelLn } from './kernels_bridge.js';
 import { toChannelsFirst, toChannelsLast, toChannelsLastShape } from './layout.js';
 
 /** A few dozen cases per property keep all five tfjs suites within a few seconds on two busy cores. */
 const NUM_RUNS = 30;
 const F32 = roundoffs('float32');
+/** Two float32 implementations, each within the float32 bound of the exact result. */
+const F32_TWICE = [PRECISIONS.float32.u, PRECISIONS.float32.u];
 
 export interface CrossCheckOptions {
   adapter: Adapter;
@@ -126,6 +131,13 @@ export function tfjsCrossChecks(opts: CrossCheckOptions): void {
             assertClose(compare('runningVar', got.runningVar, ref.running!.runningVar, step.runningVar, 'float32'), where);
             if (got.mean) assertClose(compare('mean', got.mean, ref.mean, fwd.mean, 'float32'), where);
             if (got.rstd) assertClose(compare('rstd', got.rstd, ref.rstd, fwd.rstd, 'float32'), where);
+            // kernels vs tfjs
+            const ker = kernelBnTrain(x, k.shape, weight, bias, running, momentum, eps, unbiased);
+            const fwd2 = normForwardBounds(F32_TWICE, x, grouping, weight, bias, eps);
+            const step2 = runningStepBounds(F32_TWICE, fwd2, running.runningMean, running.runningVar, f, unbiased);
+            assertClose(compare('y (tfjs vs kernels)', toChannelsFirst(got.y, k.shape), ker.y, fwd2.y, 'float32'), where);
+            assertClose(compare('runningMean (tfjs vs kernels)', got.runningMean, ker.runningMean, step2.runningMean, 'float32'), where);
+            assertClose(compare('runningVar (tfjs vs kernels)', got.runningVar, ker.runningVar, step2.runningVar, 'float32'), where);
           },
         ),
         { numRuns: NUM_RUNS },
@@ -145,8 +157,12 @@ export function tfjsCrossChecks(opts: CrossCheckOptions): void {
             x: toChannelsLast(x, k.shape), shape: toChannelsLastShape(k.shape), weight: toF32(weight), bias: toF32(bias),
             runningMean: Float32Array.from(runningMean), runningVar: Float32Array.from(runningVar), eps,
           });
+          const where = `${k.values}/${k.affine} shape ${JSON.stringify(k.shape)} seed ${k.seed}`;
+          const yGot = toChannelsFirst(got.y, k.shape);
           const bound = bnEvalBounds(F32, x, bnGrouping(k.N, k.C, k.S), weight, bias, runningMean, runningVar, eps);
-          assertClose(compare('y', toChannelsFirst(got.y, k.shape), ref.y, bound, 'float32'), `${k.values}/${k.affine} shape ${JSON.stringify(k.shape)} seed ${k.seed}`);
+          assertClose(compare('y', yGot, ref.y, bound, 'float32'), where);
+          const bound2 = bnEvalBounds(F32_TWICE, x, bnGrouping(k.N, k.C, k.S), weight, bias, runningMean, runningVar, eps);
+          assertClose(compare('y (tfjs vs kernels)', yGot, kernelBnEval(x, k.shape, weight, bias, runningMean, runningVar, eps), bound2, 'float32'), where);
         }),
         { numRuns: NUM_RUNS },
       );
@@ -172,11 +188,19 @@ export function tfjsCrossChecks(opts: CrossCheckOptions): void {
               weight: toF32(weight), bias: toF32(bias), training,
               runningMean: training ? null : Float32Array.from(runningMean), runningVar: training ? null : Float32Array.from(runningVar), eps,
             });
-            const bounds = normBackwardBounds(F32, x, dy, bnGrouping(k.N, k.C, k.S), weight, eps, training ? null : { runningMean, runningVar });
+            const evalStats = training ? null : { runningMean, runningVar };
+            const bounds = normBackwardBounds(F32, x, dy, bnGrouping(k.N, k.C, k.S), weight, eps, evalStats);
             const where = `${k.values}/${k.affine} shape ${JSON.stringify(k.shape)} seed ${k.seed}`;
-            assertClose(compare('dx', toChannelsFirst(got.dx, k.shape), ref.dx, bounds.dx, 'float32'), where);
+            const dxGot = toChannelsFirst(got.dx, k.shape);
+            assertClose(compare('dx', dxGot, ref.dx, bounds.dx, 'float32'), where);
             if (ref.dweight) assertClose(compare('dweight', got.dweight ?? [], ref.dweight, bounds.dweight, 'float32'), where);
             if (ref.dbias) assertClose(compare('dbias', got.dbias ?? [], ref.dbias, bounds.dbias, 'float32'), where);
+            // kernels vs tfjs
+            const ker = kernelBnBackward(dy, x, k.shape, weight, bias !== null, training, runningMean, runningVar, eps);
+            const bounds2 = normBackwardBounds(F32_TWICE, x, dy, bnGrouping(k.N, k.C, k.S), weight, eps, evalStats);
+            assertClose(compare('dx (tfjs vs kernels)', dxGot, ker.dx, bounds2.dx, 'float32'), where);
+            if (ker.dweight) assertClose(compare('dweight (tfjs vs kernels)', got.dweight ?? [], ker.dweight, bounds2.dweight, 'float32'), where);
+            if (ker.dbias) assertClose(compare('dbias (tfjs vs kernels)', got.dbias ?? [], ker.dbias, bounds2.dbias, 'float32'), where);
           }),
           { numRuns: NUM_RUNS },
         );
@@ -196,6 +220,10 @@ export function tfjsCrossChecks(opts: CrossCheckOptions): void {
           assertClose(compare('y', got.y, ref.y, fwd.y, 'float32'), where);
           if (got.mean) assertClose(compare('mean', got.mean, ref.mean, fwd.mean, 'float32'), where);
           if (got.rstd) assertClose(compare('rstd', got.rstd, ref.rstd, fwd.rstd, 'float32'), where);
+          // kernels vs tfjs
+          const ker = kernelLn(x, k.R, k.D, weight, bias, eps, null);
+          const fwd2 = normForwardBounds(F32_TWICE, x, lnGrouping(k.R, k.D), weight, bias, eps);
+          assertClose(compare('y (tfjs vs kernels)', got.y, ker.y, fwd2.y, 'float32'), where);
         }),
         { numRuns: NUM_RUNS },
       );
@@ -216,6 +244,12 @@ export function tfjsCrossChecks(opts: CrossCheckOptions): void {
           assertClose(compare('dx', got.dx, ref.dx, bounds.dx, 'float32'), where);
           if (ref.dweight) assertClose(compare('dweight', got.dweight ?? [], ref.dweight, bounds.dweight, 'float32'), where);
           if (ref.dbias) assertClose(compare('dbias', got.dbias ?? [], ref.dbias, bounds.dbias, 'float32'), where);
+          // kernels vs tfjs
+          const ker = kernelLn(x, k.R, k.D, weight, bias, eps, dy);
+          const bounds2 = normBackwardBounds(F32_TWICE, x, dy, lnGrouping(k.R, k.D), weight, eps);
+          assertClose(compare('dx (tfjs vs kernels)', got.dx, ker.dx!, bounds2.dx, 'float32'), where);
+          if (ker.dweight) assertClose(compare('dweight (tfjs vs kernels)', got.dweight ?? [], ker.dweight, bounds2.dweight, 'float32'), where);
+          if (ker.dbias) assertClose(compare('dbias (tfjs vs kernels)', got.dbias ?? [], ker.dbias, bounds2.dbias, 'float32'), where);
         }),
         { numRuns: NUM_RUNS },
       );
