@@ -5,12 +5,13 @@
  * - It skips nothing silently: every element is compared (a `mask` may exclude elements, and the check that
  *   passes one says why, e.g. the channel that holds a NaN on purpose).
  * - NaN matches only NaN, +Infinity only +Infinity, -Infinity only -Infinity. A finite expected value needs a
- *   finite actual value within the bound: |actual - expected| ≤ bound[i] (bound from error_model.ts).
+ *   finite actual value within the bound: |actual - expected| ≤ bound[i] (bound from error_model.ts), or,
+ *   when it lies beyond the precision's largest finite number, the infinity of its sign.
  * - It reports the worst element (largest error/bound), its index, its error in ulps of the adapter's
  *   precision, and the first few mismatches.
  */
 import type { Precision } from './adapter.js';
-import { ulp } from './precision.js';
+import { PRECISIONS, ulp } from './precision.js';
 
 export interface Mismatch {
   index: number;
@@ -49,6 +50,7 @@ export function compare(
   quantity: string, actual: ArrayLike<number>, expected: ArrayLike<number>, bound: ArrayLike<number> | number, precision: Precision,
   mask?: (index: number) => boolean,
 ): Comparison {
+  const max = PRECISIONS[precision].max;
   const result: Comparison = {
     quantity, ok: true, count: 0, numMismatches: 0, worstIndex: -1, worstRatio: 0, worstError: 0, worstBound: 0, worstUlps: 0, mismatches: [],
   };
@@ -69,7 +71,9 @@ export function compare(
     let error: number;
     let ratio: number;
     if (!Number.isFinite(e) || !Number.isFinite(a)) {
-      const same = sameSpecial(a, e);
+      // An expected value beyond the precision's largest finite number overflows in any implementation:
+      // the infinity of its sign is then the right answer.
+      const same = sameSpecial(a, e) || (Number.isFinite(e) && Math.abs(e) > max && a === Math.sign(e) * Infinity);
       error = same ? 0 : Infinity;
       ratio = same ? 0 : Infinity;
     } else {

@@ -21,7 +21,8 @@
  *   mean       |m̂ - m| ≤ ε_m = γ_{M+1}·A                         M-1 additions and one division
  *   deviation  |d̂ - d| ≤ ε_d = ε_m + u·(R + ε_m)                  d = x - m
  *   variance   |v̂ - v| ≤ ε_v = 2R·ε_d + ε_d² + γ_{M+2}·(R + ε_d)²  squares of perturbed deviations, summed
- *   rstd       relative error ρ ≤ max(1 - σ/sqrt(σ² + ε_v), σ/sqrt(max(σ² - ε_v, eps)) - 1) + 3u
+ *   rstd       relative error ρ ≤ max(1 - σ/sqrt(σ² + ε₂), σ/sqrt(max(σ² - ε₂, eps)) - 1) + 3u,
+ *              ε₂ = ε_v + (rounding of eps to the precision: u·eps, or absolute when eps is subnormal there)
  *              (not linearised: when ε_v is comparable to σ² the bound stays honest; v̂ ≥ 0 in any
  *               correct algorithm, so v̂ + eps ≥ eps)
  *   x̂          |x̂̂ - x̂| ≤ E = ε_d·r·(1 + ρ) + |x̂|·ρ + u·(|x̂| + …)
@@ -78,6 +79,15 @@ export const SAFETY = 2;
 export function underflow(k: number, u: number): number {
   const minNormal = u === 2 ** -11 ? 2 ** -14 : u === 2 ** -24 ? 2 ** -126 : 2 ** -1022;
   return k * u * minNormal;
+}
+
+/**
+ * eps arrives as a float64 argument; an implementation stores it in its precision first. That rounding is
+ * relative (u·eps) for a normal eps and absolute below the smallest normal: float16 holds eps = 1e-5 only
+ * as a subnormal, to within 3e-8.
+ */
+export function epsRounding(u: number, eps: number): number {
+  return u * eps + underflow(1, u);
 }
 
 export function gamma(k: number, u: number): number {
@@ -174,8 +184,10 @@ export function forwardErrors(u: number, s: GroupStats, eps: number): ForwardErr
   const eDev = eMean + u * (s.R + eMean);
   const eVar = 2 * s.R * eDev + eDev * eDev + gamma(s.M + 2, u) * (s.R + eDev) ** 2;
   const s2 = s.sigma * s.sigma;
-  const lower = Math.max(s2 - eVar, eps);
-  const rho = Math.max(1 - s.sigma / Math.sqrt(s2 + eVar), s.sigma / Math.sqrt(lower) - 1) + 3 * u;
+  // var + eps is off by the variance error plus the rounding of eps itself to the precision
+  const e2 = eVar + epsRounding(u, eps);
+  const lower = Math.max(s2 - e2, eps * (1 - u) - underflow(1, u));
+  const rho = Math.max(1 - s.sigma / Math.sqrt(s2 + e2), lower > 0 ? s.sigma / Math.sqrt(lower) - 1 : Infinity) + 3 * u;
   return { eMean, eDev, eVar, rho };
 }
 
@@ -211,9 +223,9 @@ export function normForwardBounds(
     stats.push(s);
     for (const u of us) {
       const f = forwardErrors(u, s, eps);
-      mean[g]! += SAFETY * f.eMean;
-      rstd[g]! += SAFETY * f.rho * s.rstd;
-      variance[g]! += SAFETY * f.eVar;
+      mean[g]! += SAFETY * f.eMean + underflow(s.M + 2, u);
+      rstd[g]! += SAFETY * f.rho * s.rstd + underflow(4, u);
+      variance[g]! += SAFETY * f.eVar + underflow(s.M + 2, u);
       for (const i of idx) {
         const p = grouping.param[i]!;
         const w = weight ? Math.abs(weight[p]!) : 1;
@@ -261,6 +273,8 @@ export function bnEvalBounds(
     const b = bias ? Math.abs(bias[c]!) : 0;
     const xhat = (x[i]! - runningMean[c]!) * r;
     for (const u of us) {
+      // relative error of r from the rounding of eps (3u for add, sqrt, divide are in the 4u below)
+      y[i]! += SAFETY * w * Math.abs(xhat) * epsRounding(u, eps) / (2 * (runningVar[c]! + eps));
       // x - rm (or x·s and rm·s in the fused form) and 3u in r, then scale and shift.
       y[i]! += SAFETY * (w * r * (2 * u * (Math.abs(x[i]!) + Math.abs(runningMean[c]!)) + 4 * u * Math.abs(x[i]! - runningMean[c]!)) + 2 * u * (w * Math.abs(xhat) + b)) + underflow(8, u);
     }
@@ -308,7 +322,7 @@ export function normBackwardBounds(
     const meanGX = sumGX / M;
     for (const u of us) {
       const f = evalStats ? null : forwardErrors(u, s, eps);
-      const rho = f ? f.rho : 3 * u;
+      const rho = f ? f.rho : 3 * u + epsRounding(u, eps) * r * r / 2;
       const E = (i: number, xhat: number): number =>
         f ? xhatError(f, s, xhat, u) : r * 2 * u * (Math.abs(x[i]!) + Math.abs(mean)) + 2 * u * Math.abs(xhat);
       let maxGE = 0;
