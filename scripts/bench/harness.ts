@@ -1,0 +1,132 @@
+/**
+ * The benchmark harness: what a case file exports, how an implementation is validated and timed.
+ *
+ * A case file (scripts/bench/cases/*.ts) exports `cases: BenchCase[]`. Each case names its shape and the bytes it
+ * must move (or the flops it must do), and lists implementations; each implementation's `setup` builds its inputs
+ * and returns `run` (the timed work, synchronous, writing into preallocated outputs where the implementation
+ * allows) and `validate` (runs once more and compares with the float64 reference on the same data). main.ts
+ * validates every implementation before timing it (llm.c dev/cuda style); a kernel that fails validation is not
+ * timed, a peer that fails is timed and flagged (it is someone else's numbers we report, not ours).
+ *
+ * Timing: one warm-up run, then runs until both `minReps` runs and `budgetMs` have passed (at most `maxReps`);
+ * the median is reported. Everything runs in one process, one thread (tfjs-wasm is pinned to one thread).
+ */
+import { performance } from 'node:perf_hooks';
+
+export interface Validation {
+  ok: boolean;
+  /** one line: the worst error and the bound it was held to */
+  detail: string;
+}
+
+export interface Prepared {
+  run(): void;
+  validate(): Validation;
+  teardown?(): void;
+}
+
+export type ImplKind = 'kernel' | 'reference' | 'peer';
+
+export interface Implementation {
+  /** 'kernels onePass', 'reference (float64)', 'tfjs-wasm', … */
+  name: string;
+  kind: ImplKind;
+  /** a peer's name for the ratio columns ('tfjs-wasm', 'tfjs-cpu', 'tfjs-node'); absent for kernels */
+  peer?: string;
+  /** true, or the reason it cannot run here ("not installed: …") */
+  available?(): Promise<true | string>;
+  setup(): Promise<Prepared> | Prepared;
+  /** cap on timed runs for slow implementations (tfjs-cpu, the reference on big shapes) */
+  maxReps?: number;
+}
+
+/** A figure measured elsewhere, printed as a static column and labelled as such. */
+export interface ExternalFigure {
+  label: string;
+  /** [low, high] milliseconds over the separate run's repetitions */
+  ms: [number, number];
+}
+
+export interface BenchCase {
+  name: string;
+  /** 'N×C×H×W NCHW', '(4096, 768)', … */
+  shape: string;
+  /** minimum bytes the computation must move (inputs read once, outputs written once): for GB/s */
+  bytes?: number;
+  /** floating-point operations: for GFLOP/s */
+  flops?: number;
+  /** the goal stated in the issue, e.g. { peer: 'tfjs-wasm', factor: 20 } */
+  goal?: { peer: string; factor: number };
+  external?: ExternalFigure[];
+  implementations: Implementation[];
+}
+
+export interface TimingOptions {
+  minReps: number;
+  maxReps: number;
+  budgetMs: number;
+  /** one untimed run first (default true); main.ts skips it for implementations capped at ≤ 3 runs, whose
+   *  validation run has already warmed them up */
+  warmup?: boolean;
+}
+
+export interface Timing {
+  medianMs: number;
+  minMs: number;
+  reps: number;
+}
+
+/** Median wall time of `run` (after one warm-up call unless told otherwise). */
+export function time(run: () => void, { minReps, maxReps, budgetMs, warmup = true }: TimingOptions): Timing {
+  if (warmup) run(); // JIT tiers, first-touch page faults of the outputs
+  const samples: number[] = [];
+  const start = performance.now();
+  while (samples.length < maxReps && (samples.length < minReps || performance.now() - start < budgetMs)) {
+    const t0 = performance.now();
+    run();
+    samples.push(performance.now() - t0);
+  }
+  samples.sort((a, b) => a - b);
+  const mid = samples.length >> 1;
+  const medianMs = samples.length % 2 ? samples[mid]! : (samples[mid - 1]! + samples[mid]!) / 2;
+  return { medianMs, minMs: samples[0]!, reps: samples.length };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Validation helpers
+
+/**
+ * Normwise comparison for the benchmark's sanity check (the element-wise error model is the tests' job,
+ * test/kernels/): max |got - want| ≤ tol·max|want|. Kernels are held to tol = 8·u32 = 2⁻²¹: one float32
+ * rounding per output plus the float64 arithmetic, with margin for outputs whose terms cancel; peers that
+ * compute in float32 are reported against the same scale, flagged but still timed.
+ */
+export function normwise(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number): Validation {
+  if (got.length !== want.length) return { ok: false, detail: `${what}: length ${got.length}, expected ${want.length}` };
+  let maxErr = 0;
+  let worst = -1;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const g = got[i]!;
+    scale = Math.max(scale, Math.abs(w));
+    const e = Math.abs(g - w);
+    if (!(e <= maxErr)) {
+      maxErr = Number.isNaN(e) ? Infinity : e;
+      worst = i;
+    }
+  }
+  const rel = scale > 0 ? maxErr / scale : maxErr;
+  const ok = rel <= tol;
+  return { ok, detail: `${what} ${rel.toExponential(1)}·max|ref|${ok ? '' : ` at [${worst}] > ${tol.toExponential(1)}`}` };
+}
+
+/** Combines several validations: ok if all are, details joined. */
+export function all(...vs: Validation[]): Validation {
+  return { ok: vs.every((v) => v.ok), detail: vs.map((v) => v.detail).join('; ') };
+}
+
+/** u32·8: the kernels' normwise tolerance, see `normwise`. */
+export const KERNEL_TOL = 2 ** -21;
+/** What a peer is flagged at: 1e-3 of the output scale, far beyond float32 rounding, a real disagreement. */
+export const PEER_TOL = 1e-3;

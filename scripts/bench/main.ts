@@ -1,0 +1,196 @@
+/**
+ * `npm run bench` — kernels, the float64 reference and the peers on the same data, in one process, one thread.
+ *
+ *   node dist/scripts/bench/main.js [--json FILE] [--filter SUBSTRING] [--budget MS] [--no-peers]
+ *
+ * First the machine's memory bandwidth (bandwidth.ts), then per case: every implementation validated against the
+ * reference, then timed (harness.ts); printed as median ms, GB/s (or GFLOP/s), and the ratio peer time / this
+ * time (so "20×" means twenty times faster than that peer), including the static PyTorch figures measured in a
+ * separate run and labelled so. --json writes the same numbers.
+ *
+ * The case files are listed here explicitly; each exports `cases: BenchCase[]`. gemm.ts and network.ts belong to
+ * the GEMM/seed-network work; a file that does not (yet) export `cases` contributes none.
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import Table from 'cli-table3';
+import { Command } from 'commander';
+import { measureBandwidth, type BandwidthResult } from './bandwidth.js';
+import { cases as batchNormCases } from './cases/batchnorm.js';
+import * as gemmModule from './cases/gemm.js';
+import { cases as layerNormCases } from './cases/layernorm.js';
+import * as networkModule from './cases/network.js';
+import { time, type BenchCase, type Implementation, type Timing } from './harness.js';
+
+const casesOf = (mod: object): BenchCase[] => (mod as { cases?: BenchCase[] }).cases ?? [];
+
+const ALL_CASES: BenchCase[] = [...batchNormCases, ...layerNormCases, ...casesOf(gemmModule), ...casesOf(networkModule)];
+
+const PEER_COLUMNS = ['tfjs-wasm', 'tfjs-cpu', 'tfjs-node'] as const;
+
+interface Row {
+  case: string;
+  shape: string;
+  implementation: string;
+  kind: Implementation['kind'];
+  status: 'ok' | 'failed validation' | 'unavailable' | 'error';
+  validation: string;
+  median_ms: number | null;
+  min_ms: number | null;
+  reps: number;
+  gb_per_s: number | null;
+  gflop_per_s: number | null;
+  /** peer or external label → peer time / this time; a [low, high] pair for a range measured elsewhere */
+  ratios: Record<string, number | [number, number] | null>;
+}
+
+function fmtMs(ms: number | null): string {
+  if (ms === null) return '—';
+  return ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3);
+}
+
+function fmtRatio(r: number | [number, number] | null | undefined): string {
+  if (r == null) return '—';
+  if (Array.isArray(r)) return r[0] === r[1] ? `${fmtNum(r[0])}×` : `${fmtNum(r[0])}–${fmtNum(r[1])}×`;
+  return `${fmtNum(r)}×`;
+}
+
+function fmtNum(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+async function runCase(c: BenchCase, opts: { budgetMs: number; peers: boolean }): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const impl of c.implementations) {
+    const row: Row = {
+      case: c.name, shape: c.shape, implementation: impl.name, kind: impl.kind, status: 'ok', validation: '',
+      median_ms: null, min_ms: null, reps: 0, gb_per_s: null, gflop_per_s: null, ratios: {},
+    };
+    rows.push(row);
+    if (impl.kind === 'peer' && !opts.peers) {
+      row.status = 'unavailable';
+      row.validation = 'skipped (--no-peers)';
+      continue;
+    }
+    process.stderr.write(`  ${c.name}: ${impl.name} … `);
+    try {
+      const available = impl.available ? await impl.available() : true;
+      if (available !== true) {
+        row.status = 'unavailable';
+        row.validation = available;
+        process.stderr.write(`${available}\n`);
+        continue;
+      }
+      const prepared = await impl.setup();
+      try {
+        const v = prepared.validate();
+        row.validation = v.detail;
+        if (!v.ok) {
+          row.status = 'failed validation';
+          // our kernels are not timed when wrong; a peer's numbers are reported, flagged
+          if (impl.kind !== 'peer') {
+            process.stderr.write(`FAILED validation: ${v.detail}\n`);
+            continue;
+          }
+        }
+        const maxReps = Math.min(impl.maxReps ?? 50, 50);
+        const t: Timing = time(prepared.run, { minReps: Math.min(5, maxReps), maxReps, budgetMs: opts.budgetMs, warmup: maxReps > 3 });
+        row.median_ms = t.medianMs;
+        row.min_ms = t.minMs;
+        row.reps = t.reps;
+        if (c.bytes) row.gb_per_s = c.bytes / (t.medianMs * 1e6);
+        if (c.flops) row.gflop_per_s = c.flops / (t.medianMs * 1e6);
+        process.stderr.write(`${fmtMs(t.medianMs)} ms (${t.reps} runs)\n`);
+      } finally {
+        prepared.teardown?.();
+      }
+    } catch (err) {
+      row.status = 'error';
+      row.validation = String((err as Error).message ?? err).split('\n')[0]!;
+      process.stderr.write(`error: ${row.validation}\n`);
+    }
+  }
+  // ratios: peer time / this time, and the external figures' range
+  const peerMs = new Map<string, number>();
+  for (const r of rows) {
+    const impl = c.implementations.find((i) => i.name === r.implementation);
+    if (impl?.peer && r.median_ms !== null) peerMs.set(impl.peer, r.median_ms);
+  }
+  for (const r of rows) {
+    if (r.median_ms === null) continue;
+    for (const p of PEER_COLUMNS) r.ratios[p] = peerMs.has(p) ? peerMs.get(p)! / r.median_ms : null;
+    for (const e of c.external ?? []) r.ratios[e.label] = [e.ms[0] / r.median_ms, e.ms[1] / r.median_ms];
+  }
+  return rows;
+}
+
+function printCase(c: BenchCase, rows: Row[]): void {
+  const externals = (c.external ?? []).map((e) => e.label);
+  const rate = c.flops ? 'GFLOP/s' : 'GB/s';
+  const head = ['implementation', 'median ms', rate, 'runs', ...PEER_COLUMNS.map((p) => `vs ${p}`), ...externals.map((e) => `vs ${e}`), 'validation'];
+  const table = new Table({ head, style: { head: [], border: [] }, colWidths: head.map((_, i) => (i === head.length - 1 ? 60 : null)), wordWrap: true });
+  for (const r of rows) {
+    const rateValue = c.flops ? r.gflop_per_s : r.gb_per_s;
+    table.push([
+      r.implementation, fmtMs(r.median_ms), rateValue === null ? '—' : rateValue.toFixed(2), r.reps ? String(r.reps) : '—',
+      ...PEER_COLUMNS.map((p) => fmtRatio(r.ratios[p])), ...externals.map((e) => fmtRatio(r.ratios[e])),
+      r.status === 'ok' ? r.validation : `${r.status}: ${r.validation}`,
+    ]);
+  }
+  const volume = c.flops ? `${(c.flops / 1e6).toFixed(1)} MFLOP` : c.bytes ? `${(c.bytes / 1e6).toFixed(1)} MB moved` : '';
+  console.log(`\n${c.name}  ${c.shape}  ${volume}`);
+  for (const e of c.external ?? []) console.log(`  ${e.label}: ${e.ms[0] === e.ms[1] ? e.ms[0] : `${e.ms[0]}–${e.ms[1]}`} ms, measured in a separate run, not in this process`);
+  console.log(table.toString());
+  if (c.goal) {
+    const peerRow = rows.find((r) => c.implementations.find((i) => i.name === r.implementation)?.peer === c.goal!.peer);
+    const best = rows.filter((r) => r.kind === 'kernel' && r.status === 'ok' && r.median_ms !== null).sort((a, b) => a.median_ms! - b.median_ms!)[0];
+    if (peerRow?.median_ms != null && best) {
+      const ratio = peerRow.median_ms / best.median_ms!;
+      console.log(`  goal: kernels ≥ ${c.goal.factor}× ${c.goal.peer}: best kernel (${best.implementation}) ${fmtNum(ratio)}× → ${ratio >= c.goal.factor ? 'met' : 'NOT met'}`);
+    } else {
+      console.log(`  goal: kernels ≥ ${c.goal.factor}× ${c.goal.peer}: not measured`);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('bench')
+    .description('normcheck benchmark: kernels vs the reference and the peers, one process, one thread')
+    .option('--json <file>', 'write the results as JSON')
+    .option('--filter <substring>', 'only cases whose name contains this')
+    .option('--budget <ms>', 'time budget per implementation (after the minimum of 5 runs)', '2000')
+    .option('--no-peers', 'skip the tfjs peers')
+    .parse();
+  const opts = program.opts<{ json?: string; filter?: string; budget: string; peers: boolean }>();
+  const budgetMs = Number(opts.budget);
+
+  console.log(`normcheck bench — node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, one thread per implementation`);
+  console.log('Timings are medians of runs on a shared machine: other processes on the same cores add noise.');
+  const bandwidth: BandwidthResult[] = measureBandwidth();
+  console.log('\nmemory bandwidth (64 MiB Float32Arrays, this process):');
+  for (const b of bandwidth) console.log(`  ${b.name.padEnd(26)} ${b.gbPerS.toFixed(2)} GB/s  (${fmtMs(b.medianMs)} ms)`);
+
+  const selected = ALL_CASES.filter((c) => !opts.filter || c.name.includes(opts.filter));
+  const rows: Row[] = [];
+  for (const c of selected) {
+    process.stderr.write(`${c.name}\n`);
+    const caseRows = await runCase(c, { budgetMs, peers: opts.peers });
+    printCase(c, caseRows);
+    rows.push(...caseRows);
+  }
+  if (opts.json) {
+    const out = {
+      environment: { node: process.version, cpu: os.cpus()[0]?.model ?? null, cores: os.cpus().length, date: new Date().toISOString(), note: 'shared machine; medians are noisy' },
+      bandwidth: bandwidth.map((b) => ({ name: b.name, gb_per_s: b.gbPerS, median_ms: b.medianMs })),
+      results: rows.map((r) => ({ name: r.case, shape: r.shape, implementation: r.implementation, kind: r.kind, status: r.status, median_ms: r.median_ms, min_ms: r.min_ms, runs: r.reps, gb_per_s: r.gb_per_s, gflop_per_s: r.gflop_per_s, ratios: r.ratios, validation: r.validation })),
+    };
+    writeFileSync(opts.json, `${JSON.stringify(out, null, 2)}\n`);
+    console.log(`\nwrote ${opts.json}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
