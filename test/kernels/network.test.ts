@@ -192,7 +192,40 @@ describe('seed network step against PyTorch golden steps', () => {
 // Workspace: no allocation after the first step
 
 describe('seed network workspace', () => {
-  it('after the first step, 100 steps at batch 128 keep every buffer the same object and do not grow arrayBuffers', () => {
+  /**
+   * Counts every typed array and ArrayBuffer constructed (new, .from, .of: all go through the constructor, which
+   * the kernels look up on the global object at each call) and every view made with subarray, while `body` runs.
+   * A GC cannot hide an allocation from this count, as it can from memoryUsage().
+   */
+  function countTypedArrays(body: () => void): number {
+    let count = 0;
+    const g = globalThis as unknown as Record<string, unknown>;
+    const names = ['Float32Array', 'Float64Array', 'Int32Array', 'Uint8Array', 'ArrayBuffer'] as const;
+    const originals = names.map((n) => g[n] as { prototype: { subarray?: (...a: number[]) => unknown } });
+    const subarrays = originals.map((c) => c.prototype.subarray);
+    try {
+      names.forEach((n, k) => {
+        const ctor = originals[k]!;
+        g[n] = new Proxy(ctor as object, { construct: (t, args, nt) => (count++, Reflect.construct(t as new (...a: unknown[]) => object, args, nt)) });
+        const sub = subarrays[k];
+        if (sub) ctor.prototype.subarray = function (this: unknown, ...a: number[]) { count++; return sub.apply(this, a); };
+      });
+      body();
+    } finally {
+      names.forEach((n, k) => {
+        g[n] = originals[k];
+        if (subarrays[k]) originals[k]!.prototype.subarray = subarrays[k];
+      });
+    }
+    return count;
+  }
+
+  it('the allocation counter sees a typed array made inside it (so a count of 0 means something)', () => {
+    expect(countTypedArrays(() => void new Float32Array(4).subarray(1))).toBe(2);
+    expect(countTypedArrays(() => void Float64Array.from([1, 2]))).toBe(1);
+  });
+
+  it('after the first step at each batch size, 100 steps (batch 128 and a last batch of 40) create no typed array or view, keep every buffer the same object and do not grow arrayBuffers', () => {
     const net = new SeedNetKernel({ maxBatch: 128 });
     net.initDefault(1);
     const { x, targets } = inputs(2, 128, 784, 10);
@@ -203,18 +236,24 @@ describe('seed network workspace', () => {
     const logitsView = net.forward(x, 128, true);
     net.backward(targets);
     const objects = [...Object.values(net.params), ...Object.values(net.grads), ...Object.values(net.momentumBuffers), logitsView];
-    // arrayBuffers counts the memory behind every ArrayBuffer (typed arrays, WebAssembly memory) — a new typed
-    // array of any of the step's sizes (≥ 40 bytes) would show; a GC in between could only make it smaller.
     const before = process.memoryUsage().arrayBuffers;
-    for (let k = 0; k < 100; k++) {
-      if (k % 10 === 9) net.trainStep(xLast, tLast, 40, SGD);
-      else net.trainStep(x, targets, 128, SGD);
-    }
-    const after = process.memoryUsage().arrayBuffers;
-    expect(after).toBeLessThanOrEqual(before);
+    const made = countTypedArrays(() => {
+      for (let k = 0; k < 100; k++) {
+        if (k % 10 === 9) net.trainStep(xLast, tLast, 40, SGD);
+        else net.trainStep(x, targets, 128, SGD);
+      }
+      net.evalLogits(x, 128);
+      net.predict(xLast, 40);
+    });
+    expect(made, 'typed arrays, ArrayBuffers and views created by 100 steps').toBe(0);
+    // arrayBuffers counts the memory behind every ArrayBuffer, WebAssembly memory included
+    expect(process.memoryUsage().arrayBuffers).toBeLessThanOrEqual(before);
     expect(net.forward(x, 128, true)).toBe(logitsView);
-    expect([...Object.values(net.params), ...Object.values(net.grads), ...Object.values(net.momentumBuffers), logitsView]).toEqual(objects);
-    for (const [i, o] of objects.entries()) expect(o, `buffer ${i} is the same object`).toBe(objects[i]);
+    const now = [...Object.values(net.params), ...Object.values(net.grads), ...Object.values(net.momentumBuffers), logitsView];
+    for (const [i, o] of objects.entries()) expect(now[i], `buffer ${i} is the same object`).toBe(o);
+    // and the counter does see inside the kernels: the first step at a new batch size makes that size's views
+    const { x: xNew, targets: tNew } = inputs(4, 17, 784, 10);
+    expect(countTypedArrays(() => void net.trainStep(xNew, tNew, 17, SGD))).toBeGreaterThan(0);
   });
 });
 
