@@ -11,6 +11,7 @@ export type AdapterLoader = () => Promise<{ default: Adapter }>;
 export const BUILTIN_ADAPTERS: Record<string, AdapterLoader> = {
   reference: () => import('./reference.js'),
   kernels: () => import('./kernels.js'),
+  'kernels-nhwc': () => import('./kernels-nhwc.js'),
   'ort-node': () => import('./ort-node.js'),
   'ort-web': () => import('./ort-web.js'),
   'tfjs-cpu': () => import('./tfjs-cpu.js'),

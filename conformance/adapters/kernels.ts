@@ -1,14 +1,104 @@
 /**
- * The `kernels` adapter: normcheck's own Float32 kernels (kernels/) behind the adapter contract.
- * Placeholder until kernels/index.ts exports BatchNorm and LayerNorm.
+ * The `kernels` adapters: normcheck's own Float32 kernels (kernels/) behind the adapter contract, in both
+ * layouts (`kernels` NCHW, `kernels-nhwc` channels-last). PyTorch conventions.
+ *
+ * The kernels update the running buffers in place (as PyTorch does); the contract forbids touching inputs,
+ * so the adapter hands them copies. The backward needs the forward's saved float64 mean and rstd: the
+ * adapter recomputes them with the kernels' own forward (training: batch statistics; eval: running ones).
  */
-import { defineAdapter } from '../adapter.js';
+import {
+  batchNormBackward, batchNormEvalForward, batchNormTrainForward, BatchNormWorkspace, layerNormBackward, layerNormForward,
+  LayerNormWorkspace, type BatchNormDims,
+} from '../../kernels/index.js';
+import { defineAdapter, type Adapter, type FloatArray, type Layout } from '../adapter.js';
 
-export default defineAdapter({
-  name: 'kernels',
-  description: 'Float32 kernels (kernels/)',
-  precision: 'float32',
-  layout: 'NCHW',
-  profile: 'pytorch',
-  available: () => 'kernels/index.ts does not export BatchNorm/LayerNorm kernels yet',
-});
+const prod = (a: readonly number[]) => a.reduce((p, d) => p * d, 1);
+
+function dimsOf(shape: readonly number[], layout: Layout): BatchNormDims {
+  return layout === 'NCHW'
+    ? { N: shape[0]!, C: shape[1]!, S: prod(shape.slice(2)) }
+    : { N: shape[0]!, C: shape[shape.length - 1]!, S: prod(shape.slice(1, -1)) };
+}
+
+/** The kernels take Float32Array; the suite gives a float32 adapter exactly that. */
+const f32 = (a: FloatArray | null): Float32Array | null => (a == null ? null : (a as Float32Array));
+
+export function kernelsAdapter(layout: Layout): Adapter {
+  return defineAdapter({
+    name: layout === 'NCHW' ? 'kernels' : 'kernels-nhwc',
+    description: `Float32 kernels (kernels/), ${layout}`,
+    precision: 'float32',
+    layout,
+    profile: 'pytorch',
+
+    bnTrainForward({ x, shape, weight, bias, runningMean, runningVar, numBatchesTracked, momentum, eps }) {
+      const dims = dimsOf(shape, layout);
+      const running = { runningMean: Float32Array.from(runningMean), runningVar: Float32Array.from(runningVar), numBatchesTracked };
+      const y = new Float32Array(x.length);
+      const mean = new Float64Array(dims.C);
+      const rstd = new Float64Array(dims.C);
+      batchNormTrainForward({
+        x: f32(x)!, dims, layout, weight: f32(weight), bias: f32(bias), eps, running, momentum, y, mean, rstd,
+        workspace: new BatchNormWorkspace(dims.C),
+      });
+      return { y, runningMean: running.runningMean, runningVar: running.runningVar, mean: Float32Array.from(mean), rstd: Float32Array.from(rstd) };
+    },
+
+    bnEvalForward({ x, shape, weight, bias, runningMean, runningVar, eps }) {
+      const dims = dimsOf(shape, layout);
+      const y = new Float32Array(x.length);
+      batchNormEvalForward({
+        x: f32(x)!, dims, layout, weight: f32(weight), bias: f32(bias), runningMean: f32(runningMean)!, runningVar: f32(runningVar)!, eps, y,
+        mean: new Float64Array(dims.C), rstd: new Float64Array(dims.C), workspace: new BatchNormWorkspace(dims.C),
+      });
+      return { y };
+    },
+
+    bnBackward({ dy, x, shape, weight, bias, training, runningMean, runningVar, eps }) {
+      const dims = dimsOf(shape, layout);
+      const workspace = new BatchNormWorkspace(dims.C);
+      const mean = new Float64Array(dims.C);
+      const rstd = new Float64Array(dims.C);
+      const scratch = new Float32Array(x.length);
+      if (training) {
+        batchNormTrainForward({ x: f32(x)!, dims, layout, weight: f32(weight), bias: f32(bias), eps, y: scratch, mean, rstd, workspace });
+      } else {
+        if (!runningMean || !runningVar) throw new Error('runningMean, runningVar: required for the eval-mode backward');
+        batchNormEvalForward({
+          x: f32(x)!, dims, layout, weight: f32(weight), bias: f32(bias), runningMean: f32(runningMean)!, runningVar: f32(runningVar)!, eps,
+          y: scratch, mean, rstd, workspace,
+        });
+      }
+      const dx = new Float32Array(x.length);
+      const dweight = weight ? new Float32Array(dims.C) : null;
+      const dbias = bias ? new Float32Array(dims.C) : null;
+      batchNormBackward({ dy: f32(dy)!, x: f32(x)!, dims, layout, weight: f32(weight), mean, rstd, training, dx, dweight, dbias, workspace });
+      return { dx, dweight, dbias };
+    },
+
+    lnForward({ x, normalizedShape, weight, bias, eps }) {
+      const D = prod(normalizedShape);
+      const dims = { R: x.length / D, D };
+      const y = new Float32Array(x.length);
+      const mean = new Float64Array(dims.R);
+      const rstd = new Float64Array(dims.R);
+      layerNormForward({ x: f32(x)!, dims, weight: f32(weight), bias: f32(bias), eps, y, mean, rstd });
+      return { y, mean: Float32Array.from(mean), rstd: Float32Array.from(rstd) };
+    },
+
+    lnBackward({ dy, x, normalizedShape, weight, bias, eps }) {
+      const D = prod(normalizedShape);
+      const dims = { R: x.length / D, D };
+      const mean = new Float64Array(dims.R);
+      const rstd = new Float64Array(dims.R);
+      layerNormForward({ x: f32(x)!, dims, weight: f32(weight), bias: f32(bias), eps, y: new Float32Array(x.length), mean, rstd });
+      const dx = new Float32Array(x.length);
+      const dweight = weight ? new Float32Array(D) : null;
+      const dbias = bias ? new Float32Array(D) : null;
+      layerNormBackward({ dy: f32(dy)!, x: f32(x)!, dims, weight: f32(weight), mean, rstd, dx, dweight, dbias, workspace: new LayerNormWorkspace(D) });
+      return { dx, dweight, dbias };
+    },
+  });
+}
+
+export default kernelsAdapter('NCHW');

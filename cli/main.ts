@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+/**
+ * normcheck — point it at a BatchNorm / LayerNorm implementation, get a verdict check by check.
+ *
+ *   normcheck check [ADAPTER…] [--profile NAME] [--quick] [--seed N] [--runs N] [--only PATTERN] [--path P]
+ *                   [--expect FILE] [--json FILE] [--junit FILE] [--timeout MS] [--no-progress]
+ *   normcheck list
+ *
+ * Exit codes: 0 everything passed (or failed only as expected), 1 a check failed, 2 usage or adapter-loading error.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import Table from 'cli-table3';
+import type { Adapter, ProfileName } from '../conformance/adapter.js';
+import { BUILTIN_ADAPTERS } from '../conformance/adapters/index.js';
+import { CATEGORIES } from '../conformance/check.js';
+import { CHECKS, selectChecks } from '../conformance/catalog.js';
+import { loadExpectations, type Expectation } from '../conformance/expectations.js';
+import { isProfileName, PROFILES } from '../conformance/profiles.js';
+import { writeJson } from '../conformance/report/json.js';
+import { writeJunit } from '../conformance/report/junit.js';
+import { COMPACT, formatReport } from '../conformance/report/table.js';
+import { runConformance, type AdapterEntry } from '../conformance/runner.js';
+import { AdapterLoadError, loadAdapter } from './load.js';
+
+class UsageError extends Error {}
+
+function parseInteger(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got "${v}"`);
+    return n;
+  };
+}
+
+function parsePositive(name: string) {
+  return (v: string) => {
+    const n = parseInteger(name)(v);
+    if (n < 1) throw new InvalidArgumentError(`${name} must be at least 1, got ${n}`);
+    return n;
+  };
+}
+
+function parseProfile(v: string): ProfileName {
+  if (!isProfileName(v)) throw new InvalidArgumentError(`expected one of ${Object.keys(PROFILES).join(', ')}, got "${v}"`);
+  return v;
+}
+
+interface CheckOptions {
+  profile?: ProfileName;
+  quick?: boolean;
+  seed?: number;
+  runs?: number;
+  only?: string;
+  path?: string;
+  expect?: string;
+  json?: string;
+  junit?: string;
+  timeout: number;
+  progress: boolean;
+}
+
+async function runCheck(specs: string[], o: CheckOptions): Promise<number> {
+  if (o.path && o.seed === undefined) throw new UsageError('--path replays one failure and needs the --seed it was found with');
+  if (o.only && selectChecks(o.only).length === 0) throw new UsageError(`--only ${o.only}: no check matches (normcheck list shows the ids)`);
+  let expectations: Expectation[] = [];
+  if (o.expect) {
+    try {
+      expectations = loadExpectations(o.expect);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+
+  const explicit = specs.length > 0;
+  const names = explicit ? specs : Object.keys(BUILTIN_ADAPTERS);
+  const entries: AdapterEntry[] = [];
+  let loadFailed = false;
+  for (const spec of names) {
+    try {
+      entries.push({ adapter: await loadAdapter(spec), spec });
+    } catch (e) {
+      // A named adapter that cannot load is a loading error (exit 2); a default built-in is reported and skipped.
+      process.stderr.write(`normcheck: ${(e as Error).message}\n`);
+      if (explicit) loadFailed = true;
+    }
+  }
+  if (explicit && entries.length === 0) return 2;
+
+  const useProgress = o.progress && process.stderr.isTTY === true;
+  const bar = useProgress
+    ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} {adapter} {check}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+    : null;
+  let started = false;
+  const report = await runConformance(entries, {
+    ...(o.profile ? { profile: o.profile } : {}),
+    quick: o.quick ?? false,
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.runs !== undefined ? { runs: o.runs } : {}),
+    ...(o.only ? { only: o.only } : {}),
+    ...(o.path ? { path: o.path } : {}),
+    timeoutMs: o.timeout,
+    expectations,
+    required: explicit ? specs : [],
+    onCheckStart(adapter, check, index, total) {
+      if (!bar) return;
+      if (!started) {
+        bar.start(total, index, { adapter, check: check.id });
+        started = true;
+      }
+      bar.update(index, { adapter, check: check.id });
+    },
+    onCheckEnd(_adapter, _result, index) {
+      bar?.update(index + 1);
+    },
+  });
+  bar?.stop();
+
+  process.stdout.write(`${formatReport(report)}\n`);
+  if (o.json) writeJson(report, o.json);
+  if (o.junit) writeJunit(report, o.junit);
+  if (loadFailed) return 2;
+  return report.exitCode;
+}
+
+async function runList(): Promise<number> {
+  const checks = new Table({ head: ['check', 'category', 'description'], style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: [32, 14, 70] });
+  for (const cat of CATEGORIES) for (const c of CHECKS.filter((k) => k.category === cat)) checks.push([c.id, c.category, c.description]);
+  const adapters = new Table({ head: ['adapter', 'precision', 'layout', 'profile', 'availability'], style: { head: [], border: [] }, chars: COMPACT });
+  for (const name of Object.keys(BUILTIN_ADAPTERS)) {
+    let a: Adapter | null = null;
+    let availability: string;
+    try {
+      a = await loadAdapter(name);
+      const av = a.available ? await a.available() : true;
+      availability = av === true ? 'available' : `unavailable: ${av}`;
+    } catch (e) {
+      availability = `fails to load: ${(e as Error).message}`;
+    }
+    adapters.push([name, a?.precision ?? '?', a?.layout ?? '?', a?.profile ?? (a ? 'pytorch' : '?'), availability]);
+  }
+  process.stdout.write(`${checks.toString()}\n${CHECKS.length} checks\n\n${adapters.toString()}\n`);
+  process.stdout.write(`\nprofiles: ${Object.values(PROFILES).map((p) => `${p.name} (${p.description})`).join('; ')}\n`);
+  return 0;
+}
+
+function program(): Command {
+  const cmd = new Command('normcheck')
+    .description('Reference and conformance suite for BatchNorm and LayerNorm: point it at an implementation, get a verdict per check.')
+    .exitOverride()
+    .showHelpAfterError();
+  cmd
+    .command('check')
+    .description('run the conformance checks on adapters (built-in names or paths to modules that default-export an adapter); none: every available built-in')
+    .argument('[adapters...]', `built-in adapter (${Object.keys(BUILTIN_ADAPTERS).join(', ')}) or path to a .js/.mjs module`)
+    .addOption(new Option('--profile <name>', 'judge every adapter by this conventions profile instead of its own').argParser(parseProfile))
+    .option('--quick', 'few runs per property and small shapes (< 30 s per adapter)')
+    .option('--seed <n>', 'fast-check seed (default: from the clock; always printed)', parseInteger('--seed'))
+    .option('--runs <n>', 'fast-check runs per property (default 5 with --quick, 50 without)', parsePositive('--runs'))
+    .option('--only <pattern>', 'only checks matching: an id, a dotted prefix (bn.backward) or a glob (*.offset_*); comma-separated')
+    .option('--path <path>', 'fast-check replay path of a failure (with --seed and --only)')
+    .option('--expect <file>', 'known failures per adapter and check, with reasons (JSON, or lines "ADAPTER CHECK REASON")')
+    .option('--json <file>', 'write the JSON report (schema normcheck-report/1)')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .option('--timeout <ms>', 'per-call timeout of adapter functions', parsePositive('--timeout'), 10_000)
+    .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal)')
+    .action(async (specs: string[], o: CheckOptions) => {
+      process.exitCode = await runCheck(specs, o);
+    });
+  cmd
+    .command('list')
+    .description('list the checks (id, category, description) and the built-in adapters (precision, layout, profile, availability)')
+    .action(async () => {
+      process.exitCode = await runList();
+    });
+  return cmd;
+}
+
+// An adapter may leave a Promise rejecting after its check has moved on; report it, never crash the run.
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(`normcheck: warning: an adapter left an unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}\n`);
+});
+
+try {
+  await program().parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' ? 0 : 2;
+  } else if (e instanceof UsageError || e instanceof AdapterLoadError) {
+    process.stderr.write(`normcheck: ${e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`normcheck: internal error: ${(e as Error).stack ?? e}\n`);
+    process.exitCode = 2;
+  }
+}
+// Adapters may hold timers or worker threads open (a hung call's Promise stays pending): end explicitly.
+process.exit(process.exitCode ?? 0);

@@ -1,0 +1,22 @@
+/**
+ * normcheck/conformance — check any BatchNorm / LayerNorm implementation against the float64 reference,
+ * metamorphic relations, edge cases and PyTorch's golden fixtures, through one adapter contract.
+ *
+ *   import { defineAdapter, runConformance } from 'normcheck/conformance';
+ */
+export * from './adapter.js';
+export { PROFILES, conventionsFor, isProfileName, type Profile } from './profiles.js';
+export { CHECKS, selectChecks, matchesPattern } from './catalog.js';
+export type { Category, Check, CheckRun, Status, Worst } from './check.js';
+export { compare, type Comparison, type Mismatch } from './compare.js';
+export * as errorModel from './error_model.js';
+export { PRECISIONS, roundTo, roundToFloat16 } from './precision.js';
+export {
+  runConformance, validateAdapter, replayCommand, exitCodeOf,
+  type RunOptions, type RunReport, type AdapterReport, type CheckResult, type Summary, type AdapterEntry, type Outcome,
+} from './runner.js';
+export { parseExpectations, loadExpectations, type Expectation } from './expectations.js';
+export { BUILTIN_ADAPTERS } from './adapters/index.js';
+export { formatReport } from './report/table.js';
+export { toJson, writeJson } from './report/json.js';
+export { buildJunit, writeJunit } from './report/junit.js';

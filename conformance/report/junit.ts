@@ -1,0 +1,52 @@
+/**
+ * JUnit XML (junit-report-builder), the format CI systems display: one <testsuite> per adapter, one
+ * <testcase> per check (classname normcheck.<adapter>.<category>, name the check id). fail → <failure>,
+ * error → <error>, skipped / not provided / expected failure → <skipped/>; the message carries the worst
+ * error, the counterexample and the replay command.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import junitModule, { type Builder } from 'junit-report-builder';
+import { fmtRatio } from '../compare.js';
+import type { CheckResult, RunReport } from '../runner.js';
+
+function body(c: CheckResult): string {
+  return [
+    c.message, ...c.details,
+    c.worst ? `worst: ${c.worst.quantity} at ${fmtRatio(c.worst.ratio)} of its bound` : '',
+    c.counterexample ? `counterexample: ${c.counterexample}` : '',
+    c.seed !== null ? `seed ${c.seed}${c.path ? ` path "${c.path}"` : ''}` : '',
+    c.replay ? `replay: ${c.replay}` : '',
+  ].filter(Boolean).join('\n');
+}
+
+// The package is CommonJS (`module.exports = builder`); under NodeNext its types describe the default
+// export as the module namespace, while at run time the default import is the builder itself.
+const junit = junitModule as unknown as Builder;
+
+export function buildJunit(report: RunReport): string {
+  const builder = junit.newBuilder();
+  for (const a of report.adapters) {
+    const suite = builder.testSuite().name(`normcheck ${a.name} (${a.precision} ${a.layout} ${a.profile})`);
+    if (a.state !== 'ran') {
+      const t = suite.testCase().className(`normcheck.${a.name}`).name('adapter');
+      if (a.state === 'unavailable') t.skipped().standardOutput(a.message ?? '');
+      else t.error(a.message ?? 'setup error');
+      continue;
+    }
+    for (const c of a.checks) {
+      const t = suite.testCase().className(`normcheck.${a.name}.${c.category}`).name(c.id).time(c.durationMs / 1000);
+      if (c.outcome === 'expected failure') t.skipped().standardOutput(`expected failure: ${c.expectedReason}\n${body(c)}`);
+      else if (c.status === 'fail') t.failure(c.message, 'fail').standardOutput(body(c));
+      else if (c.status === 'error') t.error(c.message, 'error', body(c));
+      else if (c.status === 'skipped' || c.status === 'not provided') t.skipped().standardOutput(`${c.status}: ${c.message}`);
+      else t.standardOutput(body(c));
+    }
+  }
+  return builder.build();
+}
+
+export function writeJunit(report: RunReport, file: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, buildJunit(report));
+}

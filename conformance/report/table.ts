@@ -1,0 +1,75 @@
+/**
+ * The terminal report: one cli-table3 table, check × adapter, each cell the status and the worst error as a
+ * fraction of its bound; then, for every failure, what went wrong, the shrunk counterexample, fast-check's
+ * seed and path, and the one command that replays it; then expected failures and unexpected passes; then the
+ * summary line.
+ */
+import Table from 'cli-table3';
+import { fmtRatio, fmtUlps } from '../compare.js';
+import type { CheckResult, RunReport } from '../runner.js';
+
+/** No rule between body rows: fifty checks stay readable on one screen. */
+export const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
+const LABEL: Record<CheckResult['status'], string> = { pass: 'pass', fail: 'FAIL', error: 'ERROR', skipped: 'skipped', 'not provided': 'not provided' };
+
+export function cell(r: CheckResult | undefined): string {
+  if (!r) return '';
+  let s = LABEL[r.status];
+  if (r.outcome === 'expected failure') s = `xfail (${s.toLowerCase()})`;
+  if (r.outcome === 'unexpected pass') s = 'XPASS';
+  if (r.worst && (r.status === 'pass' || r.status === 'fail')) s += ` ${fmtRatio(r.worst.ratio)}`;
+  return s;
+}
+
+export function formatTable(report: RunReport): string {
+  const ran = report.adapters.filter((a) => a.state === 'ran');
+  const ids: { id: string; category: string }[] = [];
+  for (const a of ran) for (const c of a.checks) if (!ids.some((x) => x.id === c.id)) ids.push({ id: c.id, category: c.category });
+  const table = new Table({
+    head: ['check', 'category', ...ran.map((a) => `${a.name}\n${a.precision} ${a.layout} ${a.profile}`)],
+    style: { head: [], border: [] },
+    chars: COMPACT,
+  });
+  for (const { id, category } of ids) table.push([id, category, ...ran.map((a) => cell(a.checks.find((c) => c.id === id)))]);
+  const lines = ran.length ? [table.toString(), 'cells: status and worst error / bound (≤ 1 passes; ∞: non-finite or wrong)'] : [];
+  for (const a of report.adapters) {
+    if (a.state !== 'ran') lines.push(`${a.name}: ${a.state}: ${a.message}`);
+    else if (a.message) lines.push(`${a.name}: ${a.message}`);
+  }
+  return lines.join('\n');
+}
+
+export function formatFailures(report: RunReport): string {
+  const out: string[] = [];
+  for (const a of report.adapters) {
+    for (const c of a.checks) {
+      if (c.outcome !== 'failed') continue;
+      out.push('', `${LABEL[c.status]} ${a.name} · ${c.id} — ${c.description}`);
+      out.push(`  ${c.message}`);
+      for (const d of c.details.slice(0, 12)) if (!c.message.includes(d.trim())) out.push(`  ${d}`);
+      if (c.worst && Number.isFinite(c.worst.ratio)) out.push(`  worst: ${c.worst.quantity} error ${c.worst.error.toPrecision(3)} = ${fmtRatio(c.worst.ratio)} of bound, ${fmtUlps(c.worst.ulps)}`);
+      if (c.counterexample) out.push(`  counterexample: ${c.counterexample}`);
+      if (c.seed !== null) out.push(`  fast-check seed ${c.seed}${c.path ? `, path "${c.path}"` : ''}`);
+      if (c.replay) out.push(`  replay: ${c.replay}`);
+    }
+  }
+  const xfail = report.adapters.flatMap((a) => a.checks.filter((c) => c.outcome === 'expected failure').map((c) => `  ${a.name} · ${c.id}: ${c.expectedReason}`));
+  if (xfail.length) out.push('', 'expected failures (from --expect):', ...xfail);
+  const xpass = report.adapters.flatMap((a) => a.checks.filter((c) => c.outcome === 'unexpected pass').map((c) => `  ${a.name} · ${c.id} passed; expected to fail: ${c.expectedReason} (remove the expectation)`));
+  if (xpass.length) out.push('', 'unexpected passes:', ...xpass);
+  return out.join('\n');
+}
+
+export function formatSummary(report: RunReport): string {
+  const s = report.summary;
+  const parts = [`${s.passed} passed`, `${s.failed} failed`, `${s.errors} errors`, `${s.skipped} skipped`, `${s.notProvided} not provided`];
+  if (s.expectedFailures) parts.push(`${s.expectedFailures} expected failures`);
+  if (s.unexpectedPasses) parts.push(`${s.unexpectedPasses} unexpected passes`);
+  if (s.unavailableAdapters) parts.push(`${s.unavailableAdapters} adapters unavailable`);
+  return `${parts.join(', ')} — seed ${report.seed}, ${report.runs} runs per property${report.quick ? ' (quick)' : ''}, ${(report.durationMs / 1000).toFixed(1)} s`;
+}
+
+export function formatReport(report: RunReport): string {
+  return [formatTable(report), formatFailures(report), '', formatSummary(report)].join('\n');
+}
