@@ -19,12 +19,15 @@ export type {
 export {
   layerNormForward, layerNormBackward, LayerNormWorkspace, getLayerNormForwardVersion, setLayerNormForwardVersion,
 } from './layernorm.js';
-export type { LayerNormDims, LayerNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardVersion } from './layernorm.js';
+export type {
+  LayerNormDims, LayerNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardVersion, LayerNormBackwardVersion,
+} from './layernorm.js';
 
 // Registry of every normalisation kernel version
 export {
-  BATCHNORM_FORWARD_VERSIONS, BATCHNORM_BACKWARD_VERSIONS, LAYERNORM_FORWARD_VERSIONS,
+  BATCHNORM_FORWARD_VERSIONS, BATCHNORM_BACKWARD_VERSIONS, LAYERNORM_FORWARD_VERSIONS, LAYERNORM_BACKWARD_VERSIONS,
   BN_FORWARD_TWO_PASS, BN_FORWARD_ONE_PASS, BN_BACKWARD_TWO_PASS, LN_FORWARD_TWO_PASS, LN_FORWARD_ONE_PASS,
+  LN_BACKWARD_ROW_BY_ROW, LN_BACKWARD_FOUR_ROWS,
 } from './registry.js';
 
 // GEMM in the three Linear forms (x·Wᵀ + bias + ReLU, dyᵀ·x + dbias, dy·W + ReLU mask), every version

@@ -11,10 +11,10 @@
  * accumulators for dweight and dbias live in a `LayerNormWorkspace` (one per D), so nothing allocates per call;
  * bad arguments throw `KernelArgError` naming the argument.
  */
-import { LN_FORWARD_ONE_PASS, layerNormBackwardRows, type LayerNormForwardVersion } from './layernorm_impl.js';
+import { LN_BACKWARD_FOUR_ROWS, LN_FORWARD_ONE_PASS, type LayerNormBackwardVersion, type LayerNormForwardVersion } from './layernorm_impl.js';
 import { checkEps, checkF32, checkF64, checkNoOverlap, checkPositiveInts, KernelArgError } from './norm_args.js';
 
-export type { LayerNormForwardVersion } from './layernorm_impl.js';
+export type { LayerNormBackwardVersion, LayerNormForwardVersion } from './layernorm_impl.js';
 
 /** R rows, D values per row (normalised together). */
 export interface LayerNormDims {
@@ -22,16 +22,18 @@ export interface LayerNormDims {
   D: number;
 }
 
-/** Float64 accumulators for dweight and dbias across rows. */
+/** Float64 accumulators for dweight and dbias across rows, and the weight of ones used when there is none. */
 export class LayerNormWorkspace {
   readonly D: number;
   readonly accWeight: Float64Array;
   readonly accBias: Float64Array;
+  readonly ones: Float32Array;
   constructor(D: number) {
     if (!Number.isInteger(D) || D < 1) throw new KernelArgError(`D: expected a positive integer row length, got ${D}`);
     this.D = D;
     this.accWeight = new Float64Array(D);
     this.accBias = new Float64Array(D);
+    this.ones = new Float32Array(D).fill(1);
   }
 }
 
@@ -105,11 +107,13 @@ export interface LayerNormBackwardArgs {
   /** OUTPUT (D) or null: Σ_rows dy */
   dbias?: Float32Array | null;
   workspace: LayerNormWorkspace;
+  /** default: LN_BACKWARD_FOUR_ROWS */
+  version?: LayerNormBackwardVersion;
 }
 
 /** LayerNorm backward: writes dx, and dweight, dbias when given. */
 export function layerNormBackward(args: LayerNormBackwardArgs): void {
-  const { dy, x, dims, weight = null, mean, rstd, dx, dweight = null, dbias = null, workspace } = args;
+  const { dy, x, dims, weight = null, mean, rstd, dx, dweight = null, dbias = null, workspace, version = LN_BACKWARD_FOUR_ROWS } = args;
   checkPositiveInts('dims', dims, ['R', 'D']);
   const { R, D } = dims;
   checkF32('dy', dy, R * D, `a gradient of shape (R, D) = (${R}, ${D})`);
@@ -128,5 +132,5 @@ export function layerNormBackward(args: LayerNormBackwardArgs): void {
   checkNoOverlap('dx', dx, 'x', x);
   if (dweight !== null) checkNoOverlap('dweight', dweight, 'dy', dy);
   if (dbias !== null) checkNoOverlap('dbias', dbias, 'dy', dy);
-  layerNormBackwardRows(dy, x, R, D, weight, mean, rstd, dx, dweight, dbias, workspace.accWeight, workspace.accBias);
+  version.backward(dy, x, R, D, weight ?? workspace.ones, mean, rstd, dx, dweight, dbias, workspace.accWeight, workspace.accBias);
 }

@@ -5,7 +5,10 @@
  */
 import { BN_BACKWARD_TWO_PASS, type BatchNormBackwardVersion } from './batchnorm_backward.js';
 import { BN_FORWARD_ONE_PASS, BN_FORWARD_TWO_PASS, type BatchNormForwardVersion } from './batchnorm_forward.js';
-import { LN_FORWARD_ONE_PASS, LN_FORWARD_TWO_PASS, type LayerNormForwardVersion } from './layernorm_impl.js';
+import {
+  LN_BACKWARD_FOUR_ROWS, LN_BACKWARD_ROW_BY_ROW, LN_FORWARD_ONE_PASS, LN_FORWARD_TWO_PASS,
+  type LayerNormBackwardVersion, type LayerNormForwardVersion,
+} from './layernorm_impl.js';
 
 /** BatchNorm training forward: twoPass (three reads of x), onePass (two reads; the default). */
 export const BATCHNORM_FORWARD_VERSIONS: readonly BatchNormForwardVersion[] = [BN_FORWARD_TWO_PASS, BN_FORWARD_ONE_PASS];
@@ -16,4 +19,9 @@ export const BATCHNORM_BACKWARD_VERSIONS: readonly BatchNormBackwardVersion[] = 
 /** LayerNorm forward: twoPass, onePass (the default). */
 export const LAYERNORM_FORWARD_VERSIONS: readonly LayerNormForwardVersion[] = [LN_FORWARD_TWO_PASS, LN_FORWARD_ONE_PASS];
 
-export { BN_BACKWARD_TWO_PASS, BN_FORWARD_ONE_PASS, BN_FORWARD_TWO_PASS, LN_FORWARD_ONE_PASS, LN_FORWARD_TWO_PASS };
+/** LayerNorm backward: rowByRow, fourRows (the default). */
+export const LAYERNORM_BACKWARD_VERSIONS: readonly LayerNormBackwardVersion[] = [LN_BACKWARD_ROW_BY_ROW, LN_BACKWARD_FOUR_ROWS];
+
+export {
+  LN_BACKWARD_FOUR_ROWS, LN_BACKWARD_ROW_BY_ROW, BN_BACKWARD_TWO_PASS, BN_FORWARD_ONE_PASS, BN_FORWARD_TWO_PASS, LN_FORWARD_ONE_PASS, LN_FORWARD_TWO_PASS,
+};

@@ -21,6 +21,8 @@ export interface Validation {
 
 export interface Prepared {
   run(): void;
+  /** For implementations whose API is asynchronous (ONNX Runtime's session.run): timed by `timeAsync` instead of `run`. */
+  runAsync?(): Promise<void>;
   validate(): Validation;
   teardown?(): void;
 }
@@ -84,6 +86,22 @@ export function time(run: () => void, { minReps, maxReps, budgetMs, warmup = tru
   while (samples.length < maxReps && (samples.length < minReps || performance.now() - start < budgetMs)) {
     const t0 = performance.now();
     run();
+    samples.push(performance.now() - t0);
+  }
+  samples.sort((a, b) => a - b);
+  const mid = samples.length >> 1;
+  const medianMs = samples.length % 2 ? samples[mid]! : (samples[mid - 1]! + samples[mid]!) / 2;
+  return { medianMs, minMs: samples[0]!, reps: samples.length };
+}
+
+/** `time` for an asynchronous run: the same warm-up, stopping rule and median, awaiting each run. */
+export async function timeAsync(run: () => Promise<void>, { minReps, maxReps, budgetMs, warmup = true }: TimingOptions): Promise<Timing> {
+  if (warmup) await run();
+  const samples: number[] = [];
+  const start = performance.now();
+  while (samples.length < maxReps && (samples.length < minReps || performance.now() - start < budgetMs)) {
+    const t0 = performance.now();
+    await run();
     samples.push(performance.now() - t0);
   }
   samples.sort((a, b) => a - b);

@@ -9,7 +9,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  LAYERNORM_FORWARD_VERSIONS, layerNormBackward, layerNormForward, LayerNormWorkspace, type LayerNormForwardVersion,
+  LAYERNORM_BACKWARD_VERSIONS, LAYERNORM_FORWARD_VERSIONS, layerNormBackward, layerNormForward, LayerNormWorkspace,
+  type LayerNormForwardVersion,
 } from '../../kernels/index.js';
 import { layerNormBackward as refBackward, layerNormForward as refForward } from '../../reference/index.js';
 import { layerNormCase, seededRng, type LayerNormCase } from '../helpers/arbitraries.js';
@@ -97,8 +98,8 @@ describe.each(LAYERNORM_FORWARD_VERSIONS.map((v) => [v.name, v] as const))('Laye
   });
 });
 
-describe('LayerNorm backward', () => {
-  it('dx, dweight, dbias match the reference within the cancellation-aware bound', () => {
+describe.each(LAYERNORM_BACKWARD_VERSIONS.map((v) => [v.name, v] as const))('LayerNorm backward, version %s', (_name, version) => {
+  it('dx, dweight, dbias match the reference within the cancellation-aware bound, with and without weight', () => {
     fc.assert(
       fc.property(layerNormCase(), (kase) => {
         const k = ln32(kase);
@@ -109,7 +110,7 @@ describe('LayerNorm backward', () => {
         const dx = new Float32Array(R * D).fill(NaN);
         const dweight = new Float32Array(D).fill(NaN);
         const dbias = new Float32Array(D).fill(NaN);
-        layerNormBackward({ dy, x: k.x, dims: { R, D }, weight: k.weight, mean: fwd.mean, rstd: fwd.rstd, dx, dweight, dbias, workspace: new LayerNormWorkspace(D) });
+        layerNormBackward({ dy, x: k.x, dims: { R, D }, weight: k.weight, mean: fwd.mean, rstd: fwd.rstd, dx, dweight, dbias, workspace: new LayerNormWorkspace(D), version });
         const { ref, rho, xhat } = reference(k);
         const grads = refBackward({ dy, x: k.x, shape: [R, D], normalizedShape: [D], weight: k.weight ?? new Float64Array(D).fill(1), hasBias: true, mean: ref.mean, rstd: ref.rstd });
         // per-row terms of the dx bound; column sums for dweight and dbias

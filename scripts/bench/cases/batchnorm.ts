@@ -151,7 +151,9 @@ function tfjsBuilder(data: () => BnData, layout: BatchNormLayout, backward: bool
     const nhwc = layout === 'NHWC';
     const shape = nhwc ? [N, ...spatial, C] : [N, C, ...spatial];
     const rank = shape.length;
-    // reduce over every axis but the channel's; parameters broadcast along the channel axis
+    // reduce over every axis but the channel's. Channels last: moments and parameters of shape (C), broadcast
+    // along the last axis. NCHW: keepDims moments (1, C, 1, 1) and parameters reshaped to match (tfjs's
+    // batchNorm gradient mishandles rank-2 (1, C) statistics, so the channels-last form never reshapes).
     const channelAxis = nhwc ? rank - 1 : 1;
     const axes = shape.map((_, i) => i).filter((i) => i !== channelAxis);
     const paramShape = shape.map((s, i) => (i === channelAxis ? s : 1));
@@ -160,6 +162,10 @@ function tfjsBuilder(data: () => BnData, layout: BatchNormLayout, backward: bool
     const w = tf.tensor1d(d.weight);
     const b = tf.tensor1d(d.bias);
     const f = (xt: import('@tensorflow/tfjs').Tensor, wt: import('@tensorflow/tfjs').Tensor, bt: import('@tensorflow/tfjs').Tensor) => {
+      if (nhwc) {
+        const { mean, variance } = tf.moments(xt, axes, false);
+        return tf.batchNorm(xt, mean, variance, bt, wt, 1e-5);
+      }
       const { mean, variance } = tf.moments(xt, axes, true);
       return tf.batchNorm(xt, mean, variance, bt.reshape(paramShape), wt.reshape(paramShape), 1e-5);
     };

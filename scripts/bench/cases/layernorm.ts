@@ -4,7 +4,10 @@
  * the tfjs peers. tfjs has no LayerNorm op: it runs tf.moments over the last axis and the normalisation as
  * elementwise ops inside tf.valueAndGrads (the computation tfjs-layers' LayerNormalization does), eps = 1e-5.
  */
-import { LAYERNORM_FORWARD_VERSIONS, layerNormBackward, layerNormForward, LayerNormWorkspace, type LayerNormForwardVersion } from '../../../kernels/index.js';
+import {
+  LAYERNORM_BACKWARD_VERSIONS, LAYERNORM_FORWARD_VERSIONS, layerNormBackward, layerNormForward, LayerNormWorkspace,
+  type LayerNormBackwardVersion, type LayerNormForwardVersion,
+} from '../../../kernels/index.js';
 import { layerNormBackward as refBackward, layerNormForward as refForward } from '../../../reference/index.js';
 import type { TF } from '../../../conformance/adapters/tfjs/backend.js';
 import { normalF32, uniformF32 } from '../data.js';
@@ -39,9 +42,9 @@ function reference() {
   return ref;
 }
 
-function kernelImplementation(version: LayerNormForwardVersion): Implementation {
+function kernelImplementation(version: LayerNormForwardVersion, backward: LayerNormBackwardVersion): Implementation {
   return {
-    name: `kernels fwd ${version.name} + bwd`,
+    name: `kernels fwd ${version.name} + bwd ${backward.name}`,
     kind: 'kernel',
     setup: (): Prepared => {
       const d = lnData();
@@ -55,7 +58,7 @@ function kernelImplementation(version: LayerNormForwardVersion): Implementation 
       const workspace = new LayerNormWorkspace(D);
       const run = (): void => {
         layerNormForward({ x: d.x, dims, weight: d.weight, bias: d.bias, y, mean, rstd, version });
-        layerNormBackward({ dy: d.dy, x: d.x, dims, weight: d.weight, mean, rstd, dx, dweight, dbias, workspace });
+        layerNormBackward({ dy: d.dy, x: d.x, dims, weight: d.weight, mean, rstd, dx, dweight, dbias, workspace, version: backward });
       };
       return {
         run,
@@ -136,7 +139,7 @@ export const cases: BenchCase[] = [
     goal: { peer: 'tfjs-wasm', factor: 10 },
     external: [{ label: 'PyTorch 1.13 (separate run)', ms: [4.5, 5.3] }],
     implementations: [
-      ...LAYERNORM_FORWARD_VERSIONS.map(kernelImplementation),
+      ...LAYERNORM_FORWARD_VERSIONS.flatMap((f) => LAYERNORM_BACKWARD_VERSIONS.map((b) => kernelImplementation(f, b))),
       referenceImplementation,
       ...tfjsImplementations(tfjsBuild, { 'tfjs-cpu': 5 }),
     ],
