@@ -33,7 +33,16 @@ interface WasmApi {
 }
 const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-type GemmFn = (a: number, sm4: number, sk4: number, b: number, c: number, Mt: number, P: number, K: number, ldc4: number) => void;
+type GemmFn = (
+  a: number, sm4: number, sk4: number, b: number, pstride4: number, c: number, Mt: number, P: number, K: number, ldc4: number,
+  accumulate: number,
+) => void;
+
+/**
+ * k-block: one block of a B panel is KC·32 bytes = 8 KB, a quarter of a 32 KB L1, leaving room for the 4 rows
+ * of A the tile reads. The seed network's reductions (784, 256, 128) take 1 to 4 blocks.
+ */
+export const KC = 256;
 
 interface Runtime {
   memory: WasmMemory;
@@ -69,6 +78,14 @@ function memoryFor(floats: number): Runtime {
 }
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** C = A·B over K, one micro-kernel call per k-block (byte offsets and strides as gemm_wasm_module.ts). */
+function gemmBlocked(rt: Runtime, a: number, sm4: number, sk4: number, b: number, c: number, Mt: number, P: number, K: number, ldc4: number): void {
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = Math.min(KC, K - k0);
+    rt.gemm(a + k0 * sk4, sm4, sk4, b + k0 * 32, K * 32, c, Mt, P, kc, ldc4, k0 > 0 ? 1 : 0);
+  }
+}
 
 /** Layout of one call in the module's memory, in floats: A, then packed B, then C. */
 function layout(aFloats: number, K: number, M: number, cols: number) {
@@ -107,7 +124,7 @@ export function xwtWasm(
   f32.set(x, L.aOff);
   f32.fill(0, L.aOff + N * I, L.aOff + (N + 3) * I);
   packPanels(f32, L.bOff, w, I, O, 1, I);
-  rt.gemm(L.aOff * 4, I * 4, 4, L.bOff * 4, L.cOff * 4, L.Mt, L.P, I, L.ldc * 4);
+  gemmBlocked(rt, L.aOff * 4, I * 4, 4, L.bOff * 4, L.cOff * 4, L.Mt, L.P, I, L.ldc * 4);
   for (let n = 0; n < N; n++) {
     const c = L.cOff + n * L.ldc;
     const r = n * O;
@@ -126,7 +143,7 @@ export function dytxWasm(dy: Float32Array, x: Float32Array, dw: Float32Array, { 
   f32.set(dy, L.aOff);
   f32.fill(0, L.aOff + N * O, L.aOff + N * O + 4);
   packPanels(f32, L.bOff, x, N, I, I, 1);
-  rt.gemm(L.aOff * 4, 4, O * 4, L.bOff * 4, L.cOff * 4, L.Mt, L.P, N, L.ldc * 4);
+  gemmBlocked(rt, L.aOff * 4, 4, O * 4, L.bOff * 4, L.cOff * 4, L.Mt, L.P, N, L.ldc * 4);
   for (let o = 0; o < O; o++) {
     const c = L.cOff + o * L.ldc;
     const r = o * I;
@@ -144,7 +161,7 @@ export function dywWasm(
   f32.set(dy, L.aOff);
   f32.fill(0, L.aOff + N * O, L.aOff + (N + 3) * O);
   packPanels(f32, L.bOff, w, O, I, I, 1);
-  rt.gemm(L.aOff * 4, O * 4, 4, L.bOff * 4, L.cOff * 4, L.Mt, L.P, O, L.ldc * 4);
+  gemmBlocked(rt, L.aOff * 4, O * 4, 4, L.bOff * 4, L.cOff * 4, L.Mt, L.P, O, L.ldc * 4);
   for (let n = 0; n < N; n++) {
     const c = L.cOff + n * L.ldc;
     const r = n * I;

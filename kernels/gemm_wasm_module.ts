@@ -2,16 +2,19 @@
  * The WebAssembly SIMD micro-kernel of GEMM version 3, assembled here byte by byte (no wat2wasm in the
  * toolchain, and a few dozen instructions do not need one).
  *
- * One exported function computes C = A·B for a packed B:
- *   gemm(a, sm4, sk4, b, c, Mt, P, K, ldc4)
+ * One exported function computes C = A·B (or C += A·B) for a packed B over K values of k:
+ *   gemm(a, sm4, sk4, b, pstride4, c, Mt, P, K, ldc4, accumulate)
  *     A  element (m, k) at byte a + m·sm4 + k·sk4 (any strides: A may be x, dy or dyᵀ in place)
- *     B  packed in P panels of 8 columns: panel p holds, for k = 0..K-1, the 8 values B[k, 8p .. 8p+7]
- *        contiguously (32 bytes per k), so the inner loop streams it
- *     C  (4·Mt) × (8·P) floats, row stride ldc4 bytes; written whole (not accumulated into)
+ *     B  packed in P panels of 8 columns, panel p at byte b + p·pstride4, holding for each k the 8 values
+ *        B[k, 8p .. 8p+7] contiguously (32 bytes per k), so the inner loop streams it
+ *     C  (4·Mt) × (8·P) floats, row stride ldc4 bytes; written whole, or added to when accumulate ≠ 0
+ * The caller blocks k (gemm_wasm.ts): a call per block of k, the first writing C and the rest accumulating.
+ * Starting the accumulators from C continues each output's sum in the same k order, so blocking changes
+ * which memory the operands come from, not the result.
  * Micro-tile 4 rows × 8 columns held in 8 f32x4 accumulators: per k, two vector loads of B, four
  * broadcast loads of A (v128.load32_splat), eight multiplies and eight adds — 64 flops for 6 loads.
- * Loop order: panels outer, row tiles inner, so one B panel (K·32 bytes: 25 KB at K = 784) stays in L1
- * while A streams from L2. Float32 accumulation: each output is a sum of K rounded float32 products in
+ * Loop order: panels outer, row tiles inner, so one block of a B panel (≤ KC·32 bytes) stays in L1 while
+ * A streams from L2. Float32 accumulation: each output is a sum of K rounded float32 products in
  * k order (one lane per output), so |ŝ - s| ≤ γ_K(u32)·Σ|a||b| with u32 = 2⁻²⁴.
  */
 
@@ -66,6 +69,8 @@ class Code {
   shl(): this { this.bytes.push(0x74); return this; }
   geU(): this { this.bytes.push(0x4f); return this; }
   block(): this { this.bytes.push(0x02, 0x40); return this; }
+  ifElse(): this { this.bytes.push(0x04, 0x40); return this; }
+  else(): this { this.bytes.push(0x05); return this; }
   loop(): this { this.bytes.push(0x03, 0x40); return this; }
   end(): this { this.bytes.push(0x0b); return this; }
   br(depth: number): this { this.bytes.push(0x0c, ...uleb(depth)); return this; }
@@ -82,15 +87,15 @@ class Code {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// gemm(a, sm4, sk4, b, c, Mt, P, K, ldc4)
+// gemm(a, sm4, sk4, b, pstride4, c, Mt, P, K, ldc4, accumulate)
 
 function gemmBody(): number[] {
   // parameters
-  const a = 0, sm4 = 1, sk4 = 2, b = 3, c = 4, Mt = 5, P = 6, K = 7, ldc4 = 8;
+  const a = 0, sm4 = 1, sk4 = 2, b = 3, pstride4 = 4, c = 5, Mt = 6, P = 7, K = 8, ldc4 = 9, accumulate = 10;
   // i32 locals
-  const p = 9, t = 10, a0 = 11, a1 = 12, a2 = 13, a3 = 14, bk = 15, k = 16, bp = 17, cp = 18;
-  // v128 locals: the broadcast, two B vectors, eight accumulators acc[r][j] = 22 + 2r + j
-  const s = 19, b0 = 20, b1 = 21, acc0 = 22;
+  const p = 11, t = 12, a0 = 13, a1 = 14, a2 = 15, a3 = 16, bk = 17, k = 18, bp = 19, cp = 20;
+  // v128 locals: the broadcast, two B vectors, eight accumulators acc[r][j] = 24 + 2r + j
+  const s = 21, b0 = 22, b1 = 23, acc0 = 24;
   const rows = [a0, a1, a2, a3];
   const acc = (r: number, j: number) => acc0 + 2 * r + j;
 
@@ -98,15 +103,25 @@ function gemmBody(): number[] {
   f.i32(0).set(p);
   f.block().loop(); // panels
   f.get(p).get(P).geU().brIf(1);
-  //   bp = b + p·K·32
-  f.get(p).get(K).mul().i32(5).shl().get(b).add().set(bp);
+  //   bp = b + p·pstride4
+  f.get(p).get(pstride4).mul().get(b).add().set(bp);
   f.i32(0).set(t);
   f.block().loop(); // row tiles
   f.get(t).get(Mt).geU().brIf(1);
   //   a0 = a + 4t·sm4, a1 = a0 + sm4, …
   f.get(t).get(sm4).mul().i32(2).shl().get(a).add().tee(a0);
   f.get(sm4).add().tee(a1).get(sm4).add().tee(a2).get(sm4).add().set(a3);
+  //   cp = c + 4t·ldc4 + 32p: the tile's first row in C
+  f.get(t).i32(2).shl().get(ldc4).mul().get(c).add().get(p).i32(5).shl().add().set(cp);
+  //   acc = 0, or C's current tile when accumulating over k-blocks (then the sums continue in the same order)
+  f.get(accumulate).ifElse();
+  for (let r = 0; r < 4; r++) {
+    for (let j = 0; j < 2; j++) f.get(cp).v128Load(16 * j).set(acc(r, j));
+    if (r < 3) f.get(cp).get(ldc4).add().set(cp);
+  }
+  f.else();
   for (let r = 0; r < 4; r++) for (let j = 0; j < 2; j++) f.v128Zero().set(acc(r, j));
+  f.end();
   f.get(bp).set(bk).get(K).set(k);
   f.loop(); // k
   f.get(bk).v128Load(0).set(b0).get(bk).v128Load(16).set(b1);
@@ -118,7 +133,7 @@ function gemmBody(): number[] {
   f.get(bk).i32(32).add().set(bk);
   f.get(k).i32(1).sub().tee(k).brIf(0);
   f.end(); // k
-  //   cp = c + 4t·ldc4 + 32p; store the 4 × 8 tile
+  //   store the 4 × 8 tile at cp = c + 4t·ldc4 + 32p
   f.get(t).i32(2).shl().get(ldc4).mul().get(c).add().get(p).i32(5).shl().add().set(cp);
   for (let r = 0; r < 4; r++) {
     f.get(cp).get(acc(r, 0)).v128Store(0).get(cp).get(acc(r, 1)).v128Store(16);
@@ -131,13 +146,14 @@ function gemmBody(): number[] {
   f.end(); // function
 
   const locals = [...uleb(2), ...uleb(10), I32, ...uleb(11), V128];
+  if (acc0 + 8 !== 2 * 11 + 10) throw new Error('gemm: local indices out of step with the declarations');
   const body = [...locals, ...f.bytes];
   return [...uleb(body.length), ...body];
 }
 
 /** The module's bytes: one memory (exported as "memory", 1 page to start) and the function "gemm". */
 export function gemmWasmBytes(): Uint8Array {
-  const type = [0x60, ...uleb(9), ...new Array<number>(9).fill(I32), ...uleb(0)];
+  const type = [0x60, ...uleb(11), ...new Array<number>(11).fill(I32), ...uleb(0)];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [...uleb(1), ...type]), // types

@@ -42,10 +42,9 @@ export function sgdUpdate(
   for (let i = 0; i < n; i++) {
     const p = param[i]!;
     const d = grad[i]! + weightDecay * p;
-    const b = first ? d : momentum * buf[i]! + (1 - dampening) * d;
+    // the buffer as stored (float32), which is what PyTorch's update and its next step use
+    const b = Math.fround(first ? d : momentum * buf[i]! + (1 - dampening) * d);
     buf[i] = b;
-    // use the stored (float32) buffer, as PyTorch's next step will
-    const bs = buf[i]!;
-    param[i] = p - lr * (nesterov ? d + momentum * bs : bs);
+    param[i] = p - lr * (nesterov ? d + momentum * b : b);
   }
 }
