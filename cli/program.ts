@@ -1,6 +1,6 @@
-#!/usr/bin/env node
 /**
  * normcheck — point it at a BatchNorm / LayerNorm implementation, get a verdict check by check.
+ * The command-line program as a function (`runCli`), so tests can run it in-process; cli/main.ts is the bin.
  *
  *   normcheck check [ADAPTER…] [--profile NAME] [--quick] [--seed N] [--runs N] [--only PATTERN] [--path P]
  *                   [--expect FILE] [--json FILE] [--junit FILE] [--timeout MS] [--no-progress]
@@ -24,6 +24,20 @@ import { runConformance, type AdapterEntry } from '../conformance/runner.js';
 import { AdapterLoadError, loadAdapter } from './load.js';
 
 class UsageError extends Error {}
+
+/** Where the program writes: the process's streams, or a test's buffers. */
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** whether stderr is a terminal (progress bar) */
+  stderrIsTTY: boolean;
+}
+
+const processIo: Io = {
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+  stderrIsTTY: process.stderr.isTTY === true,
+};
 
 function parseInteger(name: string) {
   return (v: string) => {
@@ -60,7 +74,7 @@ interface CheckOptions {
   progress: boolean;
 }
 
-async function runCheck(specs: string[], o: CheckOptions): Promise<number> {
+async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<number> {
   if (o.path && o.seed === undefined) throw new UsageError('--path replays one failure and needs the --seed it was found with');
   if (o.only && selectChecks(o.only).length === 0) throw new UsageError(`--only ${o.only}: no check matches (normcheck list shows the ids)`);
   let expectations: Expectation[] = [];
@@ -81,13 +95,13 @@ async function runCheck(specs: string[], o: CheckOptions): Promise<number> {
       entries.push({ adapter: await loadAdapter(spec), spec });
     } catch (e) {
       // A named adapter that cannot load is a loading error (exit 2); a default built-in is reported and skipped.
-      process.stderr.write(`normcheck: ${(e as Error).message}\n`);
+      io.stderr(`normcheck: ${(e as Error).message}\n`);
       if (explicit) loadFailed = true;
     }
   }
   if (explicit && entries.length === 0) return 2;
 
-  const useProgress = o.progress && process.stderr.isTTY === true;
+  const useProgress = o.progress && io.stderrIsTTY;
   const bar = useProgress
     ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} {adapter} {check}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
     : null;
@@ -116,17 +130,17 @@ async function runCheck(specs: string[], o: CheckOptions): Promise<number> {
   });
   bar?.stop();
 
-  process.stdout.write(`${formatReport(report)}\n`);
+  io.stdout(`${formatReport(report)}\n`);
   if (o.json) writeJson(report, o.json);
   if (o.junit) writeJunit(report, o.junit);
   if (loadFailed) return 2;
   return report.exitCode;
 }
 
-async function runList(): Promise<number> {
+async function runList(io: Io): Promise<number> {
   const checks = new Table({ head: ['check', 'category', 'description'], style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: [32, 14, 70] });
   for (const cat of CATEGORIES) for (const c of CHECKS.filter((k) => k.category === cat)) checks.push([c.id, c.category, c.description]);
-  const adapters = new Table({ head: ['adapter', 'precision', 'layout', 'profile', 'availability'], style: { head: [], border: [] }, chars: COMPACT });
+  const adapters = new Table({ head: ['adapter', 'precision', 'layout', 'profile', 'availability'], style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: [18, 11, 8, 9, 70] });
   for (const name of Object.keys(BUILTIN_ADAPTERS)) {
     let a: Adapter | null = null;
     let availability: string;
@@ -139,16 +153,18 @@ async function runList(): Promise<number> {
     }
     adapters.push([name, a?.precision ?? '?', a?.layout ?? '?', a?.profile ?? (a ? 'pytorch' : '?'), availability]);
   }
-  process.stdout.write(`${checks.toString()}\n${CHECKS.length} checks\n\n${adapters.toString()}\n`);
-  process.stdout.write(`\nprofiles: ${Object.values(PROFILES).map((p) => `${p.name} (${p.description})`).join('; ')}\n`);
+  io.stdout(`${checks.toString()}\n${CHECKS.length} checks\n\n${adapters.toString()}\n`);
+  io.stdout(`\nprofiles: ${Object.values(PROFILES).map((p) => `${p.name} (${p.description})`).join('; ')}\n`);
   return 0;
 }
 
-function program(): Command {
+function program(io: Io, result: { code: number }): Command {
   const cmd = new Command('normcheck')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .description('Reference and conformance suite for BatchNorm and LayerNorm: point it at an implementation, get a verdict per check.')
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError('(normcheck help check: options of the check command)');
+  // subcommands created with .command() inherit the output configuration and exitOverride
   cmd
     .command('check')
     .description('run the conformance checks on adapters (built-in names or paths to modules that default-export an adapter); none: every available built-in')
@@ -165,34 +181,32 @@ function program(): Command {
     .option('--timeout <ms>', 'per-call timeout of adapter functions', parsePositive('--timeout'), 10_000)
     .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal)')
     .action(async (specs: string[], o: CheckOptions) => {
-      process.exitCode = await runCheck(specs, o);
+      result.code = await runCheck(specs, o, io);
     });
   cmd
     .command('list')
     .description('list the checks (id, category, description) and the built-in adapters (precision, layout, profile, availability)')
     .action(async () => {
-      process.exitCode = await runList();
+      result.code = await runList(io);
     });
   return cmd;
 }
 
-// An adapter may leave a Promise rejecting after its check has moved on; report it, never crash the run.
-process.on('unhandledRejection', (reason) => {
-  process.stderr.write(`normcheck: warning: an adapter left an unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}\n`);
-});
-
-try {
-  await program().parseAsync(process.argv);
-} catch (e) {
-  if (e instanceof CommanderError) {
-    process.exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' ? 0 : 2;
-  } else if (e instanceof UsageError || e instanceof AdapterLoadError) {
-    process.stderr.write(`normcheck: ${e.message}\n`);
-    process.exitCode = 2;
-  } else {
-    process.stderr.write(`normcheck: internal error: ${(e as Error).stack ?? e}\n`);
-    process.exitCode = 2;
+/** Runs the program on `argv` (without node and the script) and returns the exit code. Never throws. */
+export async function runCli(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const result = { code: 0 };
+  try {
+    await program(io, result).parseAsync([...argv], { from: 'user' });
+    return result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' ? 0 : 2;
+    }
+    if (e instanceof UsageError || e instanceof AdapterLoadError) {
+      io.stderr(`normcheck: ${e.message}\n`);
+      return 2;
+    }
+    io.stderr(`normcheck: internal error: ${(e as Error).stack ?? e}\n`);
+    return 2;
   }
 }
-// Adapters may hold timers or worker threads open (a hung call's Promise stays pending): end explicitly.
-process.exit(process.exitCode ?? 0);

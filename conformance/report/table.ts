@@ -48,7 +48,7 @@ export function formatFailures(report: RunReport): string {
       out.push('', `${LABEL[c.status]} ${a.name} · ${c.id} — ${c.description}`);
       out.push(`  ${c.message}`);
       for (const d of c.details.slice(0, 12)) if (!c.message.includes(d.trim())) out.push(`  ${d}`);
-      if (c.worst && Number.isFinite(c.worst.ratio)) out.push(`  worst: ${c.worst.quantity} error ${c.worst.error.toPrecision(3)} = ${fmtRatio(c.worst.ratio)} of bound, ${fmtUlps(c.worst.ulps)}`);
+      if (c.status === 'fail' && c.worst && Number.isFinite(c.worst.ratio)) out.push(`  worst: ${c.worst.quantity} error ${c.worst.error.toPrecision(3)} = ${fmtRatio(c.worst.ratio)} of bound, ${fmtUlps(c.worst.ulps)}`);
       if (c.counterexample) out.push(`  counterexample: ${c.counterexample}`);
       if (c.seed !== null) out.push(`  fast-check seed ${c.seed}${c.path ? `, path "${c.path}"` : ''}`);
       if (c.replay) out.push(`  replay: ${c.replay}`);

@@ -1,0 +1,136 @@
+/**
+ * The normcheck program, run in-process through runCli (cli/main.ts only adds process.exit): exit codes
+ * 0 / 1 / 2, the table, replay commands, --json, --junit, --expect, adapters loaded from a .mjs path, usage
+ * errors that name the problem, and `list`.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CHECKS } from '../../conformance/catalog.js';
+import example from '../../conformance/examples/my-batchnorm.js';
+import { runConformance } from '../../conformance/runner.js';
+import { runCli } from '../../cli/program.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'normcheck-cli-'));
+
+/** A user's adapter as a plain ES module: float32 BatchNorm with the one-pass variance E[x²] - E[x]². */
+const onePass = join(dir, 'one-pass.mjs');
+writeFileSync(onePass, `
+export default {
+  name: 'one-pass', precision: 'float32', layout: 'NCHW',
+  bnTrainForward({ x, shape, weight, bias, runningMean, runningVar, momentum, eps }) {
+    const [N, C] = shape, S = x.length / (N * C), M = N * S, f = momentum ?? 0.1;
+    const y = new Float32Array(x.length), rm = new Float32Array(C), rv = new Float32Array(C);
+    for (let c = 0; c < C; c++) {
+      let s1 = 0, s2 = 0;
+      for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) { const v = x[(n * C + c) * S + s]; s1 = Math.fround(s1 + v); s2 = Math.fround(s2 + Math.fround(v * v)); }
+      const m = Math.fround(s1 / M), v = Math.fround(Math.fround(s2 / M) - Math.fround(m * m)), r = 1 / Math.sqrt(v + eps);
+      for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) { const i = (n * C + c) * S + s; y[i] = (x[i] - m) * r * (weight ? weight[c] : 1) + (bias ? bias[c] : 0); }
+      rm[c] = (1 - f) * runningMean[c] + f * m; rv[c] = (1 - f) * runningVar[c] + f * v * M / (M - 1);
+    }
+    return { y, runningMean: rm, runningVar: rv };
+  },
+};
+`);
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stderrIsTTY: false });
+  return { code, stdout, stderr };
+}
+
+describe('normcheck check', () => {
+  it('exits 0 and prints the table and summary when every check passes', async () => {
+    const r = await run('check', 'reference', '--quick', '--seed', '42', '--only', 'bn.train,ln.forward');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/│ bn\.train\.forward\s+│ differential │ pass/);
+    expect(r.stdout).toMatch(/\d+ passed, 0 failed, 0 errors, .* seed 42/);
+  });
+
+  it('exits 1 for a failing adapter loaded from a path, with counterexample, seed, path and a replay command', async () => {
+    const json = join(dir, 'report.json');
+    const junit = join(dir, 'report.xml');
+    const r = await run('check', onePass, '--quick', '--seed', '42', '--only', 'bn.train.offset_1e4', '--json', json, '--junit', junit);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL one-pass · bn\.train\.offset_1e4/);
+    expect(r.stdout).toMatch(/counterexample: bn_train_offset_1e4_offset1e4_\(/);
+    const replay = /replay: normcheck check (\S+) --only bn\.train\.offset_1e4 --seed 42 --path "([\d:]+)" --quick/.exec(r.stdout);
+    expect(replay?.[1]).toBe(onePass);
+    expect(JSON.parse(readFileSync(json, 'utf8')).summary).toMatchObject({ failed: 1, passed: 0 });
+    expect(readFileSync(junit, 'utf8')).toMatch(/<testcase classname="normcheck\.one-pass\.edge" name="bn\.train\.offset_1e4"/);
+
+    // the replay command reproduces the same failure
+    const again = await run('check', onePass, '--quick', '--seed', '42', '--only', 'bn.train.offset_1e4', '--path', replay![2]!);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain(/counterexample: .*/.exec(r.stdout)![0]);
+  });
+
+  it('exits 0 when the only failures are listed in --expect, and says so', async () => {
+    const expect_ = join(dir, 'expect.txt');
+    writeFileSync(expect_, '# adapter  check  reason\none-pass  bn.train.offset_*  one-pass variance, fixed in v2\n');
+    const r = await run('check', onePass, '--quick', '--seed', '42', '--only', 'bn.train.offset_1e4', '--expect', expect_);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/xfail \(fail\)/);
+    expect(r.stdout).toMatch(/one-pass · bn\.train\.offset_1e4: one-pass variance, fixed in v2/);
+  });
+
+  it.each([
+    [['check', '--profile', 'tensorflow'], /argument 'tensorflow' is invalid. expected one of pytorch, keras, onnx/],
+    [['check', 'no-such-adapter'], /no-such-adapter: not a built-in adapter .* and no such file/],
+    [['check', 'reference', '--only', 'bn.nothing'], /--only bn.nothing: no check matches/],
+    [['check', 'reference', '--path', '1:2'], /--path replays one failure and needs the --seed/],
+    [['check', 'reference', '--runs', '0'], /--runs must be at least 1/],
+    [['check', 'reference', '--expect', join(dir, 'missing.txt')], /--expect .*missing.txt: cannot read/],
+  ])('exits 2 for a usage error: %s', async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  // In-process, vitest itself can import .ts, so node's own refusal is seen only from the built bin.
+  it.skipIf(!existsSync('dist/cli/main.js'))('exits 2 for a TypeScript adapter path under plain node, saying to compile it first', () => {
+    const ts = join(dir, 'adapter.ts');
+    writeFileSync(ts, 'export default { name: "t", precision: "float32", layout: "NCHW" };\n');
+    const r = spawnSync(process.execPath, ['dist/cli/main.js', 'check', ts], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cannot import TypeScript directly; compile it first/);
+  });
+
+  it('exits 2 for a module whose default export is not an adapter', async () => {
+    const bad = join(dir, 'bad.mjs');
+    writeFileSync(bad, 'export default { name: "bad", precision: "float8", layout: "NCHW" };\n');
+    const r = await run('check', bad);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/adapter\.precision must be 'float16', 'float32' or 'float64', got "float8"/);
+  });
+
+  it('exits 0 for --help on every command', async () => {
+    for (const argv of [['--help'], ['check', '--help'], ['list', '--help']]) {
+      const r = await run(...argv);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Usage: normcheck/);
+    }
+  });
+});
+
+describe('normcheck list', () => {
+  it('prints every check with its category and every built-in adapter', async () => {
+    const r = await run('list');
+    expect(r.code).toBe(0);
+    for (const c of CHECKS) expect(r.stdout).toContain(c.id);
+    expect(r.stdout).toMatch(/│ reference\s+│ float64\s+│ NCHW\s+│ pytorch\s+│ available/);
+    expect(r.stdout).toMatch(/│ kernels\s+│ float32\s+│ NCHW\s+│ pytorch\s+│ available/);
+  }, 60_000);
+});
+
+describe('the README example adapter', () => {
+  it('passes every check it provides a capability for; the rest are not provided', async () => {
+    const report = await runConformance([{ adapter: example, spec: 'examples/my-batchnorm' }], { quick: true, seed: 42 });
+    const checks = report.adapters[0]!.checks;
+    expect(checks.filter((c) => c.status !== 'pass' && c.status !== 'not provided').map((c) => `${c.id}: ${c.message}`)).toEqual([]);
+    expect(checks.filter((c) => c.status === 'pass').map((c) => c.id)).toEqual(expect.arrayContaining(['bn.train.forward', 'bn.train.running_var', 'bn.train.offset_1e6']));
+  });
+});
