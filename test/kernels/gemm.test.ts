@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  GEMM_BLOCKED, GEMM_NAIVE, GEMM_VERSIONS, gemmDyTX, gemmDyW, gemmXWt, getGemmVersion, KernelArgError, type GemmVersion,
+  GEMM_BLOCKED, GEMM_NAIVE, GEMM_VERSIONS, GEMM_WASM, gemmDyTX, gemmDyW, gemmXWt, getGemmVersion, KernelArgError, type GemmVersion,
 } from '../../kernels/gemm.js';
 import { linearBackward, linearForward } from '../../reference/index.js';
 import { seed, seededRng } from '../helpers/arbitraries.js';
@@ -149,6 +149,71 @@ describe('GEMM at the seed network size', () => {
   it('this Node runs WebAssembly SIMD, so the wasm-simd version is among those tested and is the default', () => {
     expect(GEMM_VERSIONS.map((v) => v.name)).toEqual(['naive', 'blocked', 'wasm-simd']);
     expect(getGemmVersion().name).toBe('wasm-simd');
+  });
+});
+
+describe('GEMM wasm-simd against a float32-emulated sum', () => {
+  /**
+   * The float32-accumulating version adds, per output, the float32-rounded products in increasing k, each partial
+   * sum rounded to float32 (f32x4.mul then f32x4.add: no fused multiply-add). Emulating that with Math.fround after
+   * every operation reproduces it exactly: a float32 product or sum computed in float64 and then rounded is the
+   * correctly rounded float32 result (53 ≥ 2·24 + 2, so the double rounding is innocuous). Reductions longer than
+   * KC = 256 check that the k-blocks continue each sum rather than restart it.
+   */
+  const f = Math.fround;
+  const longK = fc.constantFrom(1, 7, 256, 257, 600);
+
+  it('each form equals the sequential float32 sum bit for bit, across k-blocks, with the bias added last and rounded once', () => {
+    fc.assert(
+      fc.property(seed, oddDim, longK, oddDim, fc.boolean(), (s, N, K, O, relu) => {
+        const rng = seededRng(s);
+        // xwt: y (N, O) = x (N, K)·Wᵀ, W (O, K)
+        const x = float32Values(rng, N * K, 'standardValues');
+        const w = float32Values(rng, O * K, 'standardValues');
+        const bias = float32Values(rng, O, 'standardValues');
+        const y = new Float32Array(N * O);
+        gemmXWt(x, w, y, { N, I: K, O }, { bias, relu, version: GEMM_WASM });
+        const yWant = new Float32Array(N * O);
+        for (let n = 0; n < N; n++) {
+          for (let o = 0; o < O; o++) {
+            let acc = 0;
+            for (let k = 0; k < K; k++) acc = f(acc + f(x[n * K + k]! * w[o * K + k]!));
+            const v = f(acc + bias[o]!);
+            yWant[n * O + o] = relu ? (v > 0 ? v : 0) : v;
+          }
+        }
+        expect(y).toEqual(yWant);
+        // dytx: dW (O, I) = dyᵀ·x over K = batch rows; dyw: dx (N, I) = dy·W over K = outputs
+        const I = O;
+        const dy = float32Values(rng, K * N, 'standardValues'); // (K, N) for dytx
+        const xs = float32Values(rng, K * I, 'standardValues'); // (K, I)
+        const dw = new Float32Array(N * I);
+        gemmDyTX(dy, xs, dw, { N: K, I, O: N }, { version: GEMM_WASM });
+        const dwWant = new Float32Array(N * I);
+        for (let o = 0; o < N; o++) {
+          for (let i = 0; i < I; i++) {
+            let acc = 0;
+            for (let k = 0; k < K; k++) acc = f(acc + f(dy[k * N + o]! * xs[k * I + i]!));
+            dwWant[o * I + i] = acc;
+          }
+        }
+        expect(dw).toEqual(dwWant);
+        const dyN = float32Values(rng, N * K, 'standardValues'); // (N, K)
+        const wK = float32Values(rng, K * I, 'standardValues'); // (K, I)
+        const dx = new Float32Array(N * I);
+        gemmDyW(dyN, wK, dx, { N, I, O: K }, { version: GEMM_WASM });
+        const dxWant = new Float32Array(N * I);
+        for (let n = 0; n < N; n++) {
+          for (let i = 0; i < I; i++) {
+            let acc = 0;
+            for (let k = 0; k < K; k++) acc = f(acc + f(dyN[n * K + k]! * wK[k * I + i]!));
+            dxWant[n * I + i] = acc;
+          }
+        }
+        expect(dx).toEqual(dxWant);
+      }),
+      { numRuns: 25 },
+    );
   });
 });
 
