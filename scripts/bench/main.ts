@@ -20,13 +20,14 @@ import { cases as batchNormCases } from './cases/batchnorm.js';
 import * as gemmModule from './cases/gemm.js';
 import { cases as layerNormCases } from './cases/layernorm.js';
 import * as networkModule from './cases/network.js';
-import { time, type BenchCase, type Implementation, type Timing } from './harness.js';
+import { cases as ortCases, withOrtPeers } from './cases/ort.js';
+import { time, timeAsync, type BenchCase, type Implementation, type Timing } from './harness.js';
 
 const casesOf = (mod: object): BenchCase[] => (mod as { cases?: BenchCase[] }).cases ?? [];
 
-const ALL_CASES: BenchCase[] = [...batchNormCases, ...layerNormCases, ...casesOf(gemmModule), ...casesOf(networkModule)];
+const ALL_CASES: BenchCase[] = withOrtPeers([...batchNormCases, ...layerNormCases, ...ortCases, ...casesOf(gemmModule), ...casesOf(networkModule)]);
 
-const PEER_COLUMNS = ['tfjs-wasm', 'tfjs-cpu', 'tfjs-node'] as const;
+const PEER_COLUMNS = ['tfjs-wasm', 'tfjs-cpu', 'tfjs-node', 'ort-node', 'ort-web'] as const;
 
 interface Row {
   case: string;
@@ -94,7 +95,8 @@ async function runCase(c: BenchCase, opts: { budgetMs: number; peers: boolean })
           }
         }
         const maxReps = Math.min(impl.maxReps ?? 50, 50);
-        const t: Timing = time(prepared.run, { minReps: Math.min(5, maxReps), maxReps, budgetMs: opts.budgetMs, warmup: maxReps > 3 });
+        const timing = { minReps: Math.min(5, maxReps), maxReps, budgetMs: opts.budgetMs, warmup: maxReps > 3 };
+        const t: Timing = prepared.runAsync ? await timeAsync(prepared.runAsync, timing) : time(prepared.run, timing);
         row.median_ms = t.medianMs;
         row.min_ms = t.minMs;
         row.reps = t.reps;

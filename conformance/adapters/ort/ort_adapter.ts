@@ -44,6 +44,9 @@ export interface OrtAdapter extends Adapter {
   lnForward(args: LayerNormArgs): Promise<LayerNormResult & { y: Float32Array; mean: Float32Array; rstd: Float32Array }>;
   /** Sessions currently cached (for tests and the bench). */
   sessionCount(): number;
+  /** The configured runtime and session options, for callers that drive sessions themselves (the bench). */
+  runtime(): Promise<OrtRuntime>;
+  readonly sessionOptions: InferenceSession.SessionOptions;
 }
 
 /** The suite passes Float32Array to float32 adapters; anything else is converted rather than reinterpreted. */
@@ -122,6 +125,8 @@ export function makeOrtAdapter(options: OrtAdapterOptions): OrtAdapter {
     },
 
     sessionCount: () => sessions.size,
+    runtime: ort,
+    sessionOptions: options.sessionOptions,
 
     async bnEvalForward({ x, shape, weight, bias, runningMean, runningVar, eps }) {
       const C = shape[1]!;
