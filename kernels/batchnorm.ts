@@ -28,8 +28,8 @@
  * - Nothing allocates a typed array: per-channel scratch is in the `BatchNormWorkspace` passed in (one per C).
  * - A bad argument throws `KernelArgError` naming it and the expected type and size.
  */
-import { BN_FORWARD_ONE_PASS, evalForwardNchw, evalForwardNhwc, type BatchNormForwardVersion } from './batchnorm_forward.js';
-import { BN_BACKWARD_TWO_PASS, type BatchNormBackwardVersion } from './batchnorm_backward.js';
+import { BN_FORWARD_BLOCKED, evalForwardNchw, evalForwardNhwc, type BatchNormForwardVersion } from './batchnorm_forward.js';
+import { BN_BACKWARD_BLOCKED, type BatchNormBackwardVersion } from './batchnorm_backward.js';
 import { BatchNormWorkspace } from './batchnorm_workspace.js';
 import { checkEps, checkF32, checkF64, checkNoOverlap, checkPositiveInts, KernelArgError } from './norm_args.js';
 
@@ -53,7 +53,7 @@ export interface BatchNormRunning {
   numBatchesTracked: number; // incremented by every training forward
 }
 
-let defaultForwardVersion: BatchNormForwardVersion = BN_FORWARD_ONE_PASS;
+let defaultForwardVersion: BatchNormForwardVersion = BN_FORWARD_BLOCKED;
 
 /** The training-forward version the public function uses unless given one. */
 export function getBatchNormForwardVersion(): BatchNormForwardVersion {
@@ -253,7 +253,7 @@ export interface BatchNormBackwardArgs {
   /** OUTPUT (C) or null: Σ dy */
   dbias?: Float32Array | null;
   workspace: BatchNormWorkspace;
-  /** default: BN_BACKWARD_TWO_PASS (the only version so far) */
+  /** default: BN_BACKWARD_BLOCKED */
   version?: BatchNormBackwardVersion;
 }
 
@@ -261,7 +261,7 @@ export interface BatchNormBackwardArgs {
 export function batchNormBackward(args: BatchNormBackwardArgs): void {
   const {
     dy, x, dims, layout = 'NCHW', weight = null, mean, rstd, training, reluOutput = null,
-    dx, dweight = null, dbias = null, workspace, version = BN_BACKWARD_TWO_PASS,
+    dx, dweight = null, dbias = null, workspace, version = BN_BACKWARD_BLOCKED,
   } = args;
   checkLayoutDims(dims, layout);
   const { N, C, S } = dims;

@@ -15,6 +15,7 @@
  * PyTorch's threshold_backward does. The mask is read from y rather than recomputed from x: a recomputation would
  * have to repeat the forward's float64 expression bit for bit to agree at y = 0.
  */
+import { backwardDxBlocked, backwardSumsBlocked } from './batchnorm_nhwc_blocked.js';
 import type { BatchNormWorkspace } from './batchnorm_workspace.js';
 
 export interface BatchNormBackwardVersion {
@@ -145,4 +146,33 @@ export const BN_BACKWARD_TWO_PASS: BatchNormBackwardVersion = {
   description: 'reductions pass over (x, dy), then the dx pass (ReLU mask read from the forward output)',
   nchw: twoPassNchw,
   nhwc: twoPassNhwc,
+};
+
+/** Channels-last in four-channel blocks (batchnorm_nhwc_blocked.ts); NCHW as twoPass. */
+function blockedNhwc(
+  dy: Float32Array, x: Float32Array, M: number, C: number,
+  weight: Float32Array | null, mean: Float64Array, rstd: Float64Array,
+  training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
+  ws: BatchNormWorkspace,
+): void {
+  const { scale, sum1: sumDy, sum2: sumDyXc, k0, k1 } = ws;
+  // reductions: Σ dy and Σ dy·(x - mean) per channel
+  backwardSumsBlocked(dy, x, M, C, mean, reluOutput, sumDy, sumDyXc);
+  for (let c = 0; c < C; c++) {
+    scale[c] = (weight !== null ? weight[c]! : 1) * rstd[c]!;
+    const sumDyXhat = sumDyXc[c]! * rstd[c]!;
+    if (dbias !== null) dbias[c] = sumDy[c]!;
+    if (dweight !== null) dweight[c] = sumDyXhat;
+    k0[c] = training ? (scale[c]! * sumDy[c]!) / M : 0;
+    k1[c] = training ? (scale[c]! * rstd[c]! * sumDyXhat) / M : 0;
+  }
+  // per-element terms: dx = scale·dy - k0 - (x - mean)·k1
+  backwardDxBlocked(dy, x, M, C, mean, reluOutput, dx, ws);
+}
+
+export const BN_BACKWARD_BLOCKED: BatchNormBackwardVersion = {
+  name: 'blocked',
+  description: 'twoPass; NHWC in four-channel blocks with sums and constants in locals over L1 row tiles',
+  nchw: twoPassNchw,
+  nhwc: blockedNhwc,
 };

@@ -21,11 +21,18 @@
  *   |δvar| ≤ 3·γ_M·E[(x - K)²]       (|Σ(x-K)/M| ≤ sqrt(E[(x-K)²]) bounds the cross term)
  * Whenever that bound exceeds 2⁻³⁰·var the channel is recomputed with the exact second pass. Past that test the
  * variance is good to 2⁻³⁰, rstd to 2⁻³¹, and y to a small fraction of its last float32 bit (ulp = 2⁻²³·|y|).
+ * Because K is one of the values, (mean - K)² ≤ (M - 1)·var (Samuelson), so E[(x - K)²] ≤ M·var and the
+ * relative error is at most 3·M·γ_M — the check fires only for M in the thousands with an outlying first value,
+ * and even then the one-pass value is usually fine (the bound is worst-case); the second pass makes it certain.
  *
  * Versions, one signature (`BatchNormForwardVersion`), listed in kernels/registry.ts:
  *   twoPass   mean pass, squared-deviation pass, normalise pass: three reads of x, always exact
  *   onePass   Σ(x-K) and Σ(x-K)² in one pass, checked cancellation (rarely a second pass), normalise: two reads
+ *   blocked   onePass with the loops restructured for speed: NHWC in four-channel blocks with the sums in locals
+ *             (batchnorm_nhwc_blocked.ts), NCHW sums over two interleaved accumulator sets (no add waits on the
+ *             previous one)
  */
+import { columnSumsBlocked, normalizeBlocked } from './batchnorm_nhwc_blocked.js';
 import type { BatchNormWorkspace } from './batchnorm_workspace.js';
 
 const U64 = 2 ** -53;
@@ -316,3 +323,84 @@ export function evalForwardNhwc(
   finishStatistics(C, weight, bias, eps, ws.variance, rstd, ws);
   normalizeNhwc(x, y, M, C, ws.shift, ws.sum1, ws.scale, ws.offset, relu);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Version 3: onePass, loops blocked for speed
+
+function blockedNchw(
+  x: Float32Array, N: number, C: number, S: number, weight: Float32Array | null, bias: Float32Array | null,
+  eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
+): void {
+  const M = N * S;
+  const CS = C * S;
+  for (let c = 0; c < C; c++) {
+    // Σ(x - K), Σ(x - K)², K = first value of the channel; even and odd elements in separate sums
+    const K = x[c * S]!;
+    let a1 = 0, a2 = 0, b1 = 0, b2 = 0;
+    for (let n = 0; n < N; n++) {
+      const base = n * CS + c * S;
+      const end = base + S;
+      let i = base;
+      for (; i + 1 < end; i += 2) {
+        const d0 = x[i]! - K;
+        const d1 = x[i + 1]! - K;
+        a1 += d0;
+        a2 += d0 * d0;
+        b1 += d1;
+        b2 += d1 * d1;
+      }
+      if (i < end) {
+        const d = x[i]! - K;
+        a1 += d;
+        a2 += d * d;
+      }
+    }
+    const s1 = a1 + b1;
+    const s2 = a2 + b2;
+    const dm = s1 / M;
+    // variance, biased; the exact second pass when the shifted formula may have cancelled
+    let v = s2 / M - dm * dm;
+    if (!onePassVarianceIsAccurate(v, s2 / M, M)) v = sumSquaredDeviationsNchw(x, N, C, S, c, K, dm) / M;
+    // rstd; normalise, scale and shift
+    const r = 1 / Math.sqrt(v + eps);
+    mean[c] = K + dm;
+    rstd[c] = r;
+    ws.variance[c] = v;
+    const scale = (weight !== null ? weight[c]! : 1) * r;
+    normalizeChannelNchw(x, y, N, C, S, c, K, dm, scale, bias !== null ? bias[c]! : 0, relu);
+  }
+}
+
+function blockedNhwc(
+  x: Float32Array, M: number, C: number, weight: Float32Array | null, bias: Float32Array | null,
+  eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
+): void {
+  // Σ(x - K), Σ(x - K)², K = row 0
+  for (let c = 0; c < C; c++) ws.shift[c] = x[c]!;
+  columnSumsBlocked(x, M, C, ws.shift, null, ws.sum1, ws.sum2);
+  const dm = ws.sum1;
+  let recheck = false;
+  for (let c = 0; c < C; c++) {
+    dm[c] = dm[c]! / M;
+    const meanSq = ws.sum2[c]! / M;
+    const v = meanSq - dm[c]! * dm[c]!;
+    mean[c] = ws.shift[c]! + dm[c]!;
+    ws.variance[c] = v;
+    if (!onePassVarianceIsAccurate(v, meanSq, M)) recheck = true;
+  }
+  // the exact second pass, Σ((x - K) - dm)², if any channel may have cancelled (k0 takes the unused Σ(x - K))
+  if (recheck) {
+    columnSumsBlocked(x, M, C, ws.shift, dm, ws.k0, ws.sum2);
+    for (let c = 0; c < C; c++) ws.variance[c] = ws.sum2[c]! / M;
+  }
+  // rstd; normalise, scale and shift
+  finishStatistics(C, weight, bias, eps, ws.variance, rstd, ws);
+  normalizeBlocked(x, y, M, C, ws.shift, dm, ws.scale, ws.offset, relu);
+}
+
+export const BN_FORWARD_BLOCKED: BatchNormForwardVersion = {
+  name: 'blocked',
+  description: 'onePass; NHWC in four-channel blocks with sums in locals over L1 row tiles, NCHW sums on two accumulator sets',
+  nchw: blockedNchw,
+  nhwc: blockedNhwc,
+};

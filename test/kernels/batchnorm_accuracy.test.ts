@@ -12,7 +12,8 @@ import {
 } from '../../kernels/index.js';
 import { batchNormTrain as refTrain } from '../../reference/index.js';
 import { batchNormCase, buildBatchNormCase, momentumValue, seed, seededRng } from '../helpers/arbitraries.js';
-import { float32Case, kernelTrain, type Float32Case } from './batchnorm_fixture.js';
+import { onePassVarianceIsAccurate } from '../../kernels/batchnorm_forward.js';
+import { float32Case, kernelTrain, referenceTrain, type Float32Case } from './batchnorm_fixture.js';
 import { gamma, toNchw, toNhwc, U64, ulp32, ulpError } from './norm_error_model.js';
 
 const LAYOUTS: readonly BatchNormLayout[] = ['NCHW', 'NHWC'];
@@ -67,6 +68,37 @@ describe.each(BATCHNORM_FORWARD_VERSIONS.map((v) => [v.name, v] as const))('Batc
       }
     });
   }
+});
+
+describe.each(BATCHNORM_FORWARD_VERSIONS.map((v) => [v.name, v] as const))('BatchNorm training forward %s, cancellation check', (_n, version) => {
+  /**
+   * A channel of M = 4096 values whose first value (the shift K) is 1e4 standard deviations out: E[(x - K)²] is
+   * about M times the variance, so the one-pass formula's bound 3·γ_M·E[(x-K)²] exceeds 2⁻³⁰·var and the kernel
+   * must take the exact second pass. The output must still meet the forward bound of norm_error_model.ts.
+   */
+  it.each(LAYOUTS)('%s: a channel whose first value is an outlier (which triggers the exact second pass) stays within the bound (seed 5)', (layout) => {
+    const N = 64;
+    const C = 3;
+    const S = 64;
+    const k = offsetCase(5, N, C, S, 0);
+    k.x[0] = 1e4; // channel 0's first value
+    k.x[1 * S] = -1e4; // channel 1's
+    const M = N * S;
+    let s1 = 0;
+    let s2 = 0;
+    for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) {
+      const d = k.x[n * C * S + s]! - k.x[0]!;
+      s1 += d;
+      s2 += d * d;
+    }
+    expect(onePassVarianceIsAccurate(s2 / M - (s1 / M) ** 2, s2 / M, M), 'the case must trigger the second pass').toBe(false);
+    const got = kernelTrain(k, layout, { version });
+    const want = referenceTrain(k, false);
+    for (let i = 0; i < want.y.length; i++) {
+      const err = Math.abs(got.y[i]! - want.y[i]!);
+      if (!(err <= want.bound(i))) expect.fail(`y[${i}] = ${got.y[i]}, reference ${want.y[i]}, bound ${want.bound(i)}`);
+    }
+  });
 });
 
 describe('BatchNorm running statistics', () => {
