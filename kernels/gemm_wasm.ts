@@ -1,15 +1,16 @@
 /**
- * GEMM version 3, WebAssembly SIMD: the three forms mapped onto one packed micro-kernel (gemm_wasm_module.ts)
- * computing C = A·B with A read in place through strides and B packed into 8-column panels.
+ * GEMM version 3, WebAssembly SIMD: the three forms mapped onto one micro-kernel (gemm_wasm_module.ts) computing
+ * C = A·B with A read in place through strides and B read 8 columns at a time.
  *
- *   form   C (M × cols)        A (M × K), strides (m, k)     B (K × cols), packed from
- *   xwt    y  = x·Wᵀ  N × O    x,  (I, 1)                    Wᵀ: B[i, o] = W[o, i]   (transposed while packing)
- *   dytx   dW = dyᵀ·x O × I    dy, (1, O)  (dyᵀ in place)    x:  B[n, i] = x[n, i]
- *   dyw    dx = dy·W  N × I    dy, (O, 1)                    W:  B[o, i] = W[o, i]
- * The operands must be copied into the module's memory anyway; packing B during that copy costs the same
- * pass, and makes every form's inner loop a contiguous stream — none of them pays for its transposed operand.
- * Epilogues (bias, ReLU, ReLU mask) are applied while copying C out. Rows are padded to a multiple of 4 and
- * columns to a multiple of 8 (zeros in B; padded rows of C are discarded).
+ *   form   C (M × cols)        A (M × K), strides (m, k)     B (K × cols)
+ *   xwt    y  = x·Wᵀ  N × O    x,  (I, 1)                    Wᵀ, packed into 8-column panels by packT (in wasm)
+ *   dytx   dW = dyᵀ·x O × I    dy, (1, O)  (dyᵀ in place)    x as it is, rows of I
+ *   dyw    dx = dy·W  N × I    dy, (O, 1)                    W as it is, rows of I
+ * The operands are copied into the module's memory (a memcpy each); only Wᵀ needs a transposing pass, done in
+ * wasm. Every form's inner loop reads 32 contiguous bytes of B and four broadcast values of A per k, so none of
+ * them pays for a transposed operand. Epilogues (bias, ReLU, ReLU mask) are applied while copying C out. Rows
+ * are padded to a multiple of 4 and columns to a multiple of 8 (padded rows and columns of C are discarded).
+ * k is blocked by KC so a block of B stays in L1.
  *
  * Accumulation is float32 (f32x4 lanes, k in order): |ŝ - s| ≤ γ_k(u32)·Σ|a||b|, u32 = 2⁻²⁴, with the bias as one
  * more term added in float64 and rounded once. The memory grows to the largest problem seen and is reused:
@@ -34,9 +35,10 @@ interface WasmApi {
 const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 type GemmFn = (
-  a: number, sm4: number, sk4: number, b: number, pstride4: number, c: number, Mt: number, P: number, K: number, ldc4: number,
-  accumulate: number,
+  a: number, sm4: number, sk4: number, b: number, pstride4: number, bk4: number, c: number, Mt: number, P: number, K: number,
+  ldc4: number, accumulate: number,
 ) => void;
+type PackTFn = (src: number, ld4: number, K: number, cols: number, dst: number, P: number) => void;
 
 /**
  * k-block: one block of a B panel is KC·32 bytes = 8 KB, a quarter of a 32 KB L1, leaving room for the 4 rows
@@ -47,6 +49,7 @@ export const KC = 256;
 interface Runtime {
   memory: WasmMemory;
   gemm: GemmFn;
+  packT: PackTFn;
   f32: Float32Array;
 }
 
@@ -67,7 +70,9 @@ function memoryFor(floats: number): Runtime {
     if (wasm === undefined) throw new Error('GEMM version wasm-simd: this engine has no WebAssembly');
     const instance = new wasm.Instance(new wasm.Module(gemmWasmBytes()), {});
     const memory = instance.exports['memory'] as WasmMemory;
-    runtime = { memory, gemm: instance.exports['gemm'] as GemmFn, f32: new Float32Array(memory.buffer) };
+    runtime = {
+      memory, gemm: instance.exports['gemm'] as GemmFn, packT: instance.exports['packT'] as PackTFn, f32: new Float32Array(memory.buffer),
+    };
   }
   const bytes = floats * 4;
   if (runtime.memory.buffer.byteLength < bytes) {
@@ -79,52 +84,44 @@ function memoryFor(floats: number): Runtime {
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
-/** C = A·B over K, one micro-kernel call per k-block (byte offsets and strides as gemm_wasm_module.ts). */
-function gemmBlocked(rt: Runtime, a: number, sm4: number, sk4: number, b: number, c: number, Mt: number, P: number, K: number, ldc4: number): void {
-  for (let k0 = 0; k0 < K; k0 += KC) {
-    const kc = Math.min(KC, K - k0);
-    rt.gemm(a + k0 * sk4, sm4, sk4, b + k0 * 32, K * 32, c, Mt, P, kc, ldc4, k0 > 0 ? 1 : 0);
-  }
-}
-
-/** Layout of one call in the module's memory, in floats: A, then packed B, then C. */
-function layout(aFloats: number, K: number, M: number, cols: number) {
+/**
+ * Layout of one call in the module's memory, in floats: A, then B (packed panels, or a row-major matrix with 8
+ * floats of padding for the last partial panel's reads), then C, then a staging area for W when it is packed.
+ */
+function layout(aFloats: number, bFloats: number, M: number, cols: number, stageFloats = 0) {
   const Mt = Math.ceil(M / 4);
   const P = Math.ceil(cols / 8);
   const aOff = 0;
   const bOff = roundUp(aFloats, 4);
-  const cOff = bOff + P * K * 8;
-  return { Mt, P, aOff, bOff, cOff, ldc: P * 8, total: cOff + Mt * 4 * P * 8 };
+  const cOff = bOff + roundUp(bFloats, 4);
+  const sOff = cOff + Mt * 4 * P * 8;
+  return { Mt, P, aOff, bOff, cOff, sOff, ldc: P * 8, total: sOff + stageFloats };
 }
 
-/** Packs B[k, j] = src[k·sk + j·sj] (k < K, j < cols) into 8-column panels at `off`, zero past the last column. */
-function packPanels(f32: Float32Array, off: number, src: Float32Array, K: number, cols: number, sk: number, sj: number): void {
-  const P = Math.ceil(cols / 8);
-  for (let p = 0; p < P; p++) {
-    const base = off + p * K * 8;
-    for (let c = 0; c < 8; c++) {
-      const j = p * 8 + c;
-      if (j >= cols) {
-        for (let k = 0; k < K; k++) f32[base + k * 8 + c] = 0;
-        continue;
-      }
-      // walk k along src's contiguous direction when it has one
-      for (let k = 0, s = j * sj; k < K; k++, s += sk) f32[base + k * 8 + c] = src[s]!;
-    }
+/** C = A·B over K, one micro-kernel call per k-block (byte offsets and strides as gemm_wasm_module.ts). */
+function gemmBlocked(
+  rt: Runtime, a: number, sm4: number, sk4: number, b: number, pstride4: number, bk4: number, c: number, Mt: number, P: number,
+  K: number, ldc4: number,
+): void {
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = Math.min(KC, K - k0);
+    rt.gemm(a + k0 * sk4, sm4, sk4, b + k0 * bk4, pstride4, bk4, c, Mt, P, kc, ldc4, k0 > 0 ? 1 : 0);
   }
 }
 
 export function xwtWasm(
   x: Float32Array, w: Float32Array, bias: Float32Array | null, relu: boolean, y: Float32Array, { N, I, O }: GemmDims,
 ): void {
-  // A = x with 3 spare rows for the last tile; B[i, o] = W[o, i]
-  const L = layout((N + 3) * I, I, N, O);
+  // A = x with 3 spare rows for the last tile; B[i, o] = W[o, i], packed into panels by packT from a staged copy of W
+  const P = Math.ceil(O / 8);
+  const L = layout((N + 3) * I, P * I * 8, N, O, O * I);
   const rt = memoryFor(L.total);
   const f32 = rt.f32;
   f32.set(x, L.aOff);
   f32.fill(0, L.aOff + N * I, L.aOff + (N + 3) * I);
-  packPanels(f32, L.bOff, w, I, O, 1, I);
-  gemmBlocked(rt, L.aOff * 4, I * 4, 4, L.bOff * 4, L.cOff * 4, L.Mt, L.P, I, L.ldc * 4);
+  f32.set(w, L.sOff);
+  rt.packT(L.sOff * 4, I * 4, I, O, L.bOff * 4, P);
+  gemmBlocked(rt, L.aOff * 4, I * 4, 4, L.bOff * 4, I * 32, 32, L.cOff * 4, L.Mt, L.P, I, L.ldc * 4);
   for (let n = 0; n < N; n++) {
     const c = L.cOff + n * L.ldc;
     const r = n * O;
@@ -136,14 +133,16 @@ export function xwtWasm(
 }
 
 export function dytxWasm(dy: Float32Array, x: Float32Array, dw: Float32Array, { N, I, O }: GemmDims): void {
-  // A = dyᵀ read in place (strides 1, O); the last tile's spare rows read at most 3 values past dy's end
-  const L = layout(N * O + 4, N, O, I);
+  // A = dyᵀ read in place (strides 1, O); the last tile's spare rows read at most 3 values past dy's end.
+  // B = x as it is, row-major (N, I), with 8 zeros after it for the last partial panel's reads.
+  const L = layout(N * O + 4, N * I + 8, O, I);
   const rt = memoryFor(L.total);
   const f32 = rt.f32;
   f32.set(dy, L.aOff);
   f32.fill(0, L.aOff + N * O, L.aOff + N * O + 4);
-  packPanels(f32, L.bOff, x, N, I, I, 1);
-  gemmBlocked(rt, L.aOff * 4, 4, O * 4, L.bOff * 4, L.cOff * 4, L.Mt, L.P, N, L.ldc * 4);
+  f32.set(x, L.bOff);
+  f32.fill(0, L.bOff + N * I, L.bOff + N * I + 8);
+  gemmBlocked(rt, L.aOff * 4, 4, O * 4, L.bOff * 4, 32, I * 4, L.cOff * 4, L.Mt, L.P, N, L.ldc * 4);
   for (let o = 0; o < O; o++) {
     const c = L.cOff + o * L.ldc;
     const r = o * I;
@@ -154,14 +153,15 @@ export function dytxWasm(dy: Float32Array, x: Float32Array, dw: Float32Array, { 
 export function dywWasm(
   dy: Float32Array, w: Float32Array, mask: Float32Array | null, dx: Float32Array, { N, I, O }: GemmDims,
 ): void {
-  // A = dy with 3 spare rows; B = W as it is
-  const L = layout((N + 3) * O, O, N, I);
+  // A = dy with 3 spare rows; B = W as it is, row-major (O, I), with 8 zeros after it
+  const L = layout((N + 3) * O, O * I + 8, N, I);
   const rt = memoryFor(L.total);
   const f32 = rt.f32;
   f32.set(dy, L.aOff);
   f32.fill(0, L.aOff + N * O, L.aOff + (N + 3) * O);
-  packPanels(f32, L.bOff, w, O, I, I, 1);
-  gemmBlocked(rt, L.aOff * 4, O * 4, 4, L.bOff * 4, L.cOff * 4, L.Mt, L.P, O, L.ldc * 4);
+  f32.set(w, L.bOff);
+  f32.fill(0, L.bOff + O * I, L.bOff + O * I + 8);
+  gemmBlocked(rt, L.aOff * 4, O * 4, 4, L.bOff * 4, 32, I * 4, L.cOff * 4, L.Mt, L.P, O, L.ldc * 4);
   for (let n = 0; n < N; n++) {
     const c = L.cOff + n * L.ldc;
     const r = n * I;

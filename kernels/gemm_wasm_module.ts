@@ -2,15 +2,17 @@
  * The WebAssembly SIMD micro-kernel of GEMM version 3, assembled here byte by byte (no wat2wasm in the
  * toolchain, and a few dozen instructions do not need one).
  *
- * One exported function computes C = A·B (or C += A·B) for a packed B over K values of k:
- *   gemm(a, sm4, sk4, b, pstride4, c, Mt, P, K, ldc4, accumulate)
+ * `gemm` computes C = A·B (or C += A·B) over K values of k, B read as P panels of 8 columns:
+ *   gemm(a, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate)
  *     A  element (m, k) at byte a + m·sm4 + k·sk4 (any strides: A may be x, dy or dyᵀ in place)
- *     B  packed in P panels of 8 columns, panel p at byte b + p·pstride4, holding for each k the 8 values
- *        B[k, 8p .. 8p+7] contiguously (32 bytes per k), so the inner loop streams it
+ *     B  the 8 values B[k, 8p .. 8p+7] contiguous at byte b + p·pstride4 + k·bk4: either packed panels
+ *        (pstride4 = K·32, bk4 = 32: the inner loop streams one panel) or a row-major matrix as it is
+ *        (pstride4 = 32, bk4 = row bytes: 32 bytes of each row, one k-block of rows at a time)
  *     C  (4·Mt) × (8·P) floats, row stride ldc4 bytes; written whole, or added to when accumulate ≠ 0
  * The caller blocks k (gemm_wasm.ts): a call per block of k, the first writing C and the rest accumulating.
  * Starting the accumulators from C continues each output's sum in the same k order, so blocking changes
  * which memory the operands come from, not the result.
+ * `packT` writes the panels of Bᵀ for a B given as the transpose of a row-major matrix (W for x·Wᵀ).
  * Micro-tile 4 rows × 8 columns held in 8 f32x4 accumulators: per k, two vector loads of B, four
  * broadcast loads of A (v128.load32_splat), eight multiplies and eight adds — 64 flops for 6 loads.
  * Loop order: panels outer, row tiles inner, so one block of a B panel (≤ KC·32 bytes) stays in L1 while
@@ -68,6 +70,11 @@ class Code {
   mul(): this { this.bytes.push(0x6c); return this; }
   shl(): this { this.bytes.push(0x74); return this; }
   geU(): this { this.bytes.push(0x4f); return this; }
+  ltU(): this { this.bytes.push(0x49); return this; }
+  /** f32.load / f32.store, memarg align 2² bytes, offset 0 */
+  f32Load(): this { this.bytes.push(0x2a, 2, 0); return this; }
+  f32Store(): this { this.bytes.push(0x38, 2, 0); return this; }
+  f32Zero(): this { this.bytes.push(0x43, 0, 0, 0, 0); return this; }
   block(): this { this.bytes.push(0x02, 0x40); return this; }
   ifElse(): this { this.bytes.push(0x04, 0x40); return this; }
   else(): this { this.bytes.push(0x05); return this; }
@@ -87,15 +94,17 @@ class Code {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// gemm(a, sm4, sk4, b, pstride4, c, Mt, P, K, ldc4, accumulate)
+// gemm(a, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate)
+
+const GEMM_PARAMS = 12;
 
 function gemmBody(): number[] {
   // parameters
-  const a = 0, sm4 = 1, sk4 = 2, b = 3, pstride4 = 4, c = 5, Mt = 6, P = 7, K = 8, ldc4 = 9, accumulate = 10;
+  const a = 0, sm4 = 1, sk4 = 2, b = 3, pstride4 = 4, bk4 = 5, c = 6, Mt = 7, P = 8, K = 9, ldc4 = 10, accumulate = 11;
   // i32 locals
-  const p = 11, t = 12, a0 = 13, a1 = 14, a2 = 15, a3 = 16, bk = 17, k = 18, bp = 19, cp = 20;
-  // v128 locals: the broadcast, two B vectors, eight accumulators acc[r][j] = 24 + 2r + j
-  const s = 21, b0 = 22, b1 = 23, acc0 = 24;
+  const p = 12, t = 13, a0 = 14, a1 = 15, a2 = 16, a3 = 17, bk = 18, k = 19, bp = 20, cp = 21;
+  // v128 locals: the broadcast, two B vectors, eight accumulators acc[r][j] = 25 + 2r + j
+  const s = 22, b0 = 23, b1 = 24, acc0 = 25;
   const rows = [a0, a1, a2, a3];
   const acc = (r: number, j: number) => acc0 + 2 * r + j;
 
@@ -130,7 +139,7 @@ function gemmBody(): number[] {
     for (let j = 0; j < 2; j++) f.get(acc(r, j)).get(s).get(j === 0 ? b0 : b1).f32x4Mul().f32x4Add().set(acc(r, j));
     f.get(rows[r]!).get(sk4).add().set(rows[r]!);
   }
-  f.get(bk).i32(32).add().set(bk);
+  f.get(bk).get(bk4).add().set(bk);
   f.get(k).i32(1).sub().tee(k).brIf(0);
   f.end(); // k
   //   store the 4 × 8 tile at cp = c + 4t·ldc4 + 32p
@@ -146,21 +155,67 @@ function gemmBody(): number[] {
   f.end(); // function
 
   const locals = [...uleb(2), ...uleb(10), I32, ...uleb(11), V128];
-  if (acc0 + 8 !== 2 * 11 + 10) throw new Error('gemm: local indices out of step with the declarations');
+  if (acc0 + 8 !== GEMM_PARAMS + 10 + 11) throw new Error('gemm: local indices out of step with the declarations');
   const body = [...locals, ...f.bytes];
   return [...uleb(body.length), ...body];
 }
 
-/** The module's bytes: one memory (exported as "memory", 1 page to start) and the function "gemm". */
+// ---------------------------------------------------------------------------------------------------------
+// packT(src, ld4, K, cols, dst, P): panels of Bᵀ from a row-major (cols, K) matrix (W for x·Wᵀ), zero past cols
+//   dst[p][k][c] = src[(8p + c)·ld + k]  for 8p + c < cols,  else 0
+// Reads run along k (contiguous), writes every 32 bytes: one pass, scalar.
+
+const PACK_PARAMS = 6;
+
+function packTBody(): number[] {
+  const src = 0, ld4 = 1, K = 2, cols = 3, dst = 4, P = 5;
+  const p = 6, c = 7, j = 8, d = 9, s = 10, k = 11;
+  const f = new Code();
+  f.i32(0).set(p);
+  f.block().loop(); // panels
+  f.get(p).get(P).geU().brIf(1);
+  f.i32(0).set(c);
+  f.block().loop(); // the 8 columns of the panel
+  f.get(c).i32(8).geU().brIf(1);
+  //   j = 8p + c;  d = dst + p·K·32 + 4c;  k = K
+  f.get(p).i32(3).shl().get(c).add().set(j);
+  f.get(p).get(K).mul().i32(5).shl().get(dst).add().get(c).i32(2).shl().add().set(d);
+  f.get(K).set(k);
+  f.get(j).get(cols).ltU().ifElse();
+  f.get(j).get(ld4).mul().get(src).add().set(s);
+  f.loop();
+  f.get(d).get(s).f32Load().f32Store();
+  f.get(s).i32(4).add().set(s).get(d).i32(32).add().set(d);
+  f.get(k).i32(1).sub().tee(k).brIf(0);
+  f.end();
+  f.else();
+  f.loop();
+  f.get(d).f32Zero().f32Store();
+  f.get(d).i32(32).add().set(d);
+  f.get(k).i32(1).sub().tee(k).brIf(0);
+  f.end();
+  f.end();
+  f.get(c).i32(1).add().set(c).br(0);
+  f.end().end(); // columns
+  f.get(p).i32(1).add().set(p).br(0);
+  f.end().end(); // panels
+  f.end(); // function
+  const body = [...uleb(1), ...uleb(6), I32, ...f.bytes];
+  return [...uleb(body.length), ...body];
+}
+
+/** The module's bytes: one memory (exported as "memory", 1 page to start) and the functions "gemm" and "packT". */
 export function gemmWasmBytes(): Uint8Array {
-  const type = [0x60, ...uleb(11), ...new Array<number>(11).fill(I32), ...uleb(0)];
+  const type = (n: number) => [0x60, ...uleb(n), ...new Array<number>(n).fill(I32), ...uleb(0)];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [...uleb(1), ...type]), // types
-    ...section(3, [...uleb(1), ...uleb(0)]), // functions: one of type 0
+    ...section(1, [...uleb(2), ...type(GEMM_PARAMS), ...type(PACK_PARAMS)]), // types
+    ...section(3, [...uleb(2), ...uleb(0), ...uleb(1)]), // functions: gemm of type 0, packT of type 1
     ...section(5, [...uleb(1), 0x00, ...uleb(1)]), // memory: min 1 page, no max
-    ...section(7, [...uleb(2), ...str('memory'), 0x02, ...uleb(0), ...str('gemm'), 0x00, ...uleb(0)]), // exports
-    ...section(10, [...uleb(1), ...gemmBody()]), // code
+    ...section(7, [
+      ...uleb(3), ...str('memory'), 0x02, ...uleb(0), ...str('gemm'), 0x00, ...uleb(0), ...str('packT'), 0x00, ...uleb(1),
+    ]), // exports
+    ...section(10, [...uleb(2), ...gemmBody(), ...packTBody()]), // code
   ];
   return Uint8Array.from(bytes);
 }
