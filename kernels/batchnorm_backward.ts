@@ -148,7 +148,57 @@ export const BN_BACKWARD_TWO_PASS: BatchNormBackwardVersion = {
   nhwc: twoPassNhwc,
 };
 
-/** Channels-last in four-channel blocks (batchnorm_nhwc_blocked.ts); NCHW as twoPass. */
+/** NCHW: the reductions on two interleaved accumulator pairs (no add waits on the previous one); dx as twoPass. */
+function blockedNchw(
+  dy: Float32Array, x: Float32Array, N: number, C: number, S: number,
+  weight: Float32Array | null, mean: Float64Array, rstd: Float64Array,
+  training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
+): void {
+  if (reluOutput !== null) {
+    twoPassNchw(dy, x, N, C, S, weight, mean, rstd, training, reluOutput, dx, dweight, dbias);
+    return;
+  }
+  const M = N * S;
+  const CS = C * S;
+  for (let c = 0; c < C; c++) {
+    const m = mean[c]!;
+    const r = rstd[c]!;
+    const scale = (weight !== null ? weight[c]! : 1) * r;
+    // reductions: Σ dy and Σ dy·(x - mean), even and odd elements apart
+    let a0 = 0, a1 = 0, h0 = 0, h1 = 0;
+    for (let n = 0; n < N; n++) {
+      const base = n * CS + c * S;
+      const end = base + S;
+      let i = base;
+      for (; i + 1 < end; i += 2) {
+        const g0 = dy[i]!;
+        const g1 = dy[i + 1]!;
+        a0 += g0;
+        a1 += g1;
+        h0 += g0 * (x[i]! - m);
+        h1 += g1 * (x[i + 1]! - m);
+      }
+      if (i < end) {
+        a0 += dy[i]!;
+        h0 += dy[i]! * (x[i]! - m);
+      }
+    }
+    const sumDy = a0 + a1;
+    const sumDyXhat = (h0 + h1) * r;
+    if (dbias !== null) dbias[c] = sumDy;
+    if (dweight !== null) dweight[c] = sumDyXhat;
+    // per-element terms: dx = scale·dy - k0 - (x - mean)·k1
+    const k0 = training ? (scale * sumDy) / M : 0;
+    const k1 = training ? (scale * r * sumDyXhat) / M : 0;
+    for (let n = 0; n < N; n++) {
+      const base = n * CS + c * S;
+      const end = base + S;
+      for (let i = base; i < end; i++) dx[i] = scale * dy[i]! - k0 - (x[i]! - m) * k1;
+    }
+  }
+}
+
+/** Channels-last in four-channel blocks (batchnorm_nhwc_blocked.ts). */
 function blockedNhwc(
   dy: Float32Array, x: Float32Array, M: number, C: number,
   weight: Float32Array | null, mean: Float64Array, rstd: Float64Array,
@@ -172,7 +222,7 @@ function blockedNhwc(
 
 export const BN_BACKWARD_BLOCKED: BatchNormBackwardVersion = {
   name: 'blocked',
-  description: 'twoPass; NHWC in four-channel blocks with sums and constants in locals over L1 row tiles',
-  nchw: twoPassNchw,
+  description: 'twoPass; NHWC in four-channel blocks with sums and constants in locals over L1 row tiles, NCHW sums on two accumulator pairs',
+  nchw: blockedNchw,
   nhwc: blockedNhwc,
 };

@@ -86,13 +86,24 @@ function onePassForward(
     const base = row * D;
     // Σ(x - K), Σ(x - K)²
     const K = x[base]!;
-    let s1 = 0;
-    let s2 = 0;
-    for (let i = base, end = base + D; i < end; i++) {
-      const d = x[i]! - K;
-      s1 += d;
-      s2 += d * d;
+    let a1 = 0, a2 = 0, b1 = 0, b2 = 0; // even and odd elements apart: no add waits on the previous one
+    const end = base + D;
+    let i = base;
+    for (; i + 1 < end; i += 2) {
+      const d0 = x[i]! - K;
+      const d1 = x[i + 1]! - K;
+      a1 += d0;
+      a2 += d0 * d0;
+      b1 += d1;
+      b2 += d1 * d1;
     }
+    if (i < end) {
+      const d = x[i]! - K;
+      a1 += d;
+      a2 += d * d;
+    }
+    const s1 = a1 + b1;
+    const s2 = a2 + b2;
     const dm = s1 / D;
     // variance, biased; the exact second pass when the shifted formula may have cancelled
     let v = s2 / D - dm * dm;
