@@ -11,7 +11,7 @@ import {
   BATCHNORM_BACKWARD_VERSIONS, BATCHNORM_FORWARD_VERSIONS, type BatchNormBackwardVersion, type BatchNormForwardVersion,
   type BatchNormLayout,
 } from '../../kernels/index.js';
-import { batchNormCase, batchNormShape, buildBatchNormCase, momentumValue } from '../helpers/arbitraries.js';
+import { batchNormCase, batchNormShape, buildBatchNormCase } from '../helpers/arbitraries.js';
 import {
   float32Case, gradient, kernelBackward, kernelEval, kernelTrain, referenceBackward, referenceEval, referenceTrain,
 } from './batchnorm_fixture.js';
@@ -110,5 +110,27 @@ describe.each(backwardVersions)('BatchNorm backward, version %s', (_name, versio
       }),
       RUNS,
     );
+  });
+});
+
+describe('BatchNorm on inputs larger than the blocked loops’ 32 kB row tiles', () => {
+  // The generated shapes above stay inside one tile (tileRows = 32768 / (4·C) ≥ 1170 rows); this one spans
+  // three tiles of 1365 rows with a remainder, and C = 6 is one four-channel block plus two single channels.
+  const kase = buildBatchNormCase(2024, [125, 6, 8, 4], 'largeOffset', 'nonUnit'); // M = 125·32 = 4000 rows
+  it.each(LAYOUTS)('%s: every forward and backward version matches the reference within the model bounds (seed 2024)', (layout) => {
+    const k = float32Case(kase);
+    const want = referenceTrain(k, false);
+    const dy = gradient(2025, k.x.length);
+    const ref = referenceBackward(k, dy, want.ref.mean, want.ref.rstd, want.model, true);
+    for (const fwdVersion of BATCHNORM_FORWARD_VERSIONS) {
+      const fwd = kernelTrain(k, layout, { version: fwdVersion });
+      expectWithin(fwd.y, want.y, want.bound, `y (${fwdVersion.name})`);
+      for (const bwdVersion of BATCHNORM_BACKWARD_VERSIONS) {
+        const got = kernelBackward(k, layout, fwd, dy, true, false, bwdVersion);
+        expectWithin(got.dx, ref.grads.dx, ref.dxBoundAt, `dx (${fwdVersion.name}, ${bwdVersion.name})`);
+        expectWithin(got.dweight, ref.grads.dweight!, ref.dweightBound, `dweight (${bwdVersion.name})`);
+        expectWithin(got.dbias, ref.grads.dbias!, ref.dbiasBound, `dbias (${bwdVersion.name})`);
+      }
+    }
   });
 });
