@@ -7,7 +7,9 @@
  * reference runs on the NCHW copy of the data in every case (it has no channels-last layout; same values).
  * tfjs computes the moments inside the differentiated function (tf.moments, then tf.batchNorm with eps = 1e-5
  * passed explicitly; its default is 1e-3), so its gradient is the training-mode one, and gets dy through
- * tf.valueAndGrads. Timed tfjs runs do not read results back (its backends are synchronous; tf.tidy disposes).
+ * tf.valueAndGrads; for NCHW with backward, whose tf.batchNorm gradient throws on (1, C, 1, 1) statistics, the
+ * normalisation is written as elementwise ops. Timed tfjs runs do not read results back (its backends are
+ * synchronous; tf.tidy disposes).
  */
 import {
   BATCHNORM_BACKWARD_VERSIONS, BATCHNORM_FORWARD_VERSIONS, batchNormBackward, batchNormTrainForward, BatchNormWorkspace,
@@ -152,8 +154,8 @@ function tfjsBuilder(data: () => BnData, layout: BatchNormLayout, backward: bool
     const shape = nhwc ? [N, ...spatial, C] : [N, C, ...spatial];
     const rank = shape.length;
     // reduce over every axis but the channel's. Channels last: moments and parameters of shape (C), broadcast
-    // along the last axis. NCHW: keepDims moments (1, C, 1, 1) and parameters reshaped to match (tfjs's
-    // batchNorm gradient mishandles rank-2 (1, C) statistics, so the channels-last form never reshapes).
+    // along the last axis, through tf.batchNorm. NCHW: keepDims moments (1, C, 1, 1), parameters reshaped to match.
+    // (tfjs's batchNorm gradient only handles statistics of rank 1 — see f below for the NCHW backward.)
     const channelAxis = nhwc ? rank - 1 : 1;
     const axes = shape.map((_, i) => i).filter((i) => i !== channelAxis);
     const paramShape = shape.map((s, i) => (i === channelAxis ? s : 1));
@@ -167,7 +169,10 @@ function tfjsBuilder(data: () => BnData, layout: BatchNormLayout, backward: bool
         return tf.batchNorm(xt, mean, variance, bt, wt, 1e-5);
       }
       const { mean, variance } = tf.moments(xt, axes, true);
-      return tf.batchNorm(xt, mean, variance, bt.reshape(paramShape), wt.reshape(paramShape), 1e-5);
+      if (!backward) return tf.batchNorm(xt, mean, variance, bt.reshape(paramShape), wt.reshape(paramShape), 1e-5);
+      // tfjs cannot differentiate tf.batchNorm with (1, C, 1, 1) statistics (its gradient reshapes the full-size
+      // sum to the statistics' shape and throws), so NCHW training backward is written with elementwise ops
+      return xt.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).mul(wt.reshape(paramShape)).add(bt.reshape(paramShape));
     };
     const valueAndGrads = tf.valueAndGrads(f);
     const run = (): void => {
