@@ -71,6 +71,7 @@ interface CheckOptions {
   json?: string;
   junit?: string;
   timeout: number;
+  checkTimeout: number;
   progress: boolean;
 }
 
@@ -114,6 +115,7 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
     ...(o.only ? { only: o.only } : {}),
     ...(o.path ? { path: o.path } : {}),
     timeoutMs: o.timeout,
+    checkTimeoutMs: o.checkTimeout,
     expectations,
     required: explicit ? specs : [],
     onCheckStart(adapter, check, index, total) {
@@ -179,6 +181,7 @@ function program(io: Io, result: { code: number }): Command {
     .option('--json <file>', 'write the JSON report (schema normcheck-report/1)')
     .option('--junit <file>', 'write a JUnit XML report')
     .option('--timeout <ms>', 'per-call timeout of adapter functions', parsePositive('--timeout'), 10_000)
+    .option('--check-timeout <ms>', 'time limit of one check: no new run starts after it', parsePositive('--check-timeout'), 300_000)
     .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal)')
     .action(async (specs: string[], o: CheckOptions) => {
       result.code = await runCheck(specs, o, io);

@@ -128,12 +128,15 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       });
       // unbiased: uniform draws from the first run on (fast-check's bias favours tiny and extreme values early,
       // which with 5 quick runs would leave most cases near zero); shrinking still heads for small values.
-      const params: fc.Parameters<[T]> = { seed: ctx.seed, numRuns, unbiased: true };
+      // The per-check time limit stops between runs (a single hung call is the per-call timeout's job).
+      const params: fc.Parameters<[T]> = { seed: ctx.seed, numRuns, unbiased: true, plugins: [fc.interruptAfterTimeLimit(ctx.checkTimeoutMs)] };
       if (ctx.path) params.path = ctx.path;
       const details = await fc.check(prop, params);
       const base = { worst, runs: details.numRuns, seed: details.seed, path: null, counterexample: null, details: [] as string[] };
       if (!details.failed) {
-        if (details.interrupted) return { ...base, status: 'error', message: 'interrupted before the runs completed' };
+        if (details.interrupted) {
+          return { ...base, status: 'error', message: `the check exceeded its time limit of ${ctx.checkTimeoutMs} ms after ${details.numRuns} of ${numRuns} runs (all within bound)` };
+        }
         return { ...base, status: 'pass', message: `${details.numRuns} cases within bound` };
       }
       const { status, message } = statusOfError(details.errorInstance);

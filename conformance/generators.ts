@@ -84,7 +84,7 @@ export function bnShape(l: ShapeLimits): fc.Arbitrary<number[]> {
 }
 
 export function typicalShapes(quick: boolean): fc.Arbitrary<number[]> {
-  return bnShape(quick ? { maxN: 4, maxC: 3, maxSpatialRank: 2, maxSpatial: 4 } : { maxN: 8, maxC: 5, maxSpatialRank: 3, maxSpatial: 6 });
+  return bnShape(quick ? { maxN: 4, maxC: 3, maxSpatialRank: 3, maxSpatial: 4 } : { maxN: 8, maxC: 5, maxSpatialRank: 3, maxSpatial: 6 });
 }
 
 /** Sizes divisible by neither 4 nor 8 (nor 2): vectorised loops must handle their remainders. */

@@ -44,6 +44,8 @@ export interface CheckContext {
   /** fast-check replay path, when replaying one failure */
   path?: string;
   timeoutMs: number;
+  /** Time limit of a whole check: no new run starts after it. */
+  checkTimeoutMs: number;
   /** Set by the first timeout: later calls fail at once, so shrinking does not wait out the timeout again. */
   timedOut: AdapterFailure | null;
 }

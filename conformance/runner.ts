@@ -35,6 +35,8 @@ export interface RunOptions {
   path?: string;
   /** Per-call timeout in ms (default 10 000). */
   timeoutMs?: number;
+  /** Time limit of one check in ms (default 300 000): no new fast-check run starts after it. */
+  checkTimeoutMs?: number;
   expectations?: readonly Expectation[];
   /** Adapters the user named: unavailable ones make the run a loading error (exit 2). */
   required?: readonly string[];
@@ -169,6 +171,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
   const seed = options.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 0;
   const runs = options.runs ?? (quick ? 5 : 50);
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const checkTimeoutMs = options.checkTimeoutMs ?? 300_000;
   const checks = selectChecks(options.only);
   const expectations = options.expectations ?? [];
   const adapters: AdapterReport[] = [];
@@ -207,7 +210,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
 
     for (const check of checks) {
       const ctx: CheckContext = {
-        adapter, precision: adapter.precision, layout: adapter.layout, profile, conventions, quick, numRuns: runs, seed, timeoutMs, timedOut: null,
+        adapter, precision: adapter.precision, layout: adapter.layout, profile, conventions, quick, numRuns: runs, seed, timeoutMs, checkTimeoutMs, timedOut: null,
         ...(options.path ? { path: options.path } : {}),
       };
       options.onCheckStart?.(adapter.name, check, index, total);

@@ -44,6 +44,17 @@ describe('the runner', () => {
     expect(Date.now() - t0).toBeLessThan(20_000);
   });
 
+  it('stops a check whose calls are each in time but which exceeds its own time limit', async () => {
+    const slow = { ...reference, name: 'slow', bnEvalForward: async (a: Parameters<NonNullable<typeof reference.bnEvalForward>>[0]) => {
+      await new Promise((r) => setTimeout(r, 40));
+      return reference.bnEvalForward(a);
+    } };
+    const report = await runConformance([{ adapter: slow, spec: 'slow' }], { quick: true, seed, runs: 50, only: 'bn.eval.forward', checkTimeoutMs: 150 });
+    const c = report.adapters[0]!.checks[0]!;
+    expect(c.status).toBe('error');
+    expect(c.message).toMatch(/exceeded its time limit of 150 ms after \d+ of 50 runs/);
+  });
+
   it('fails an adapter that returns the wrong shape, naming the output and both lengths', async () => {
     const report = await runConformance([{ adapter: wrongShape(), spec: 'wrong-shape' }], { quick: true, seed, only: 'bn.train.forward' });
     const c = report.adapters[0]!.checks[0]!;

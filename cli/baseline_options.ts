@@ -1,0 +1,89 @@
+/**
+ * The `check` command's baseline options (conformance/baseline.ts holds the rule and its justification):
+ *
+ *   --write-baseline FILE   after the run, store per adapter and check the status and worst error/bound
+ *   --baseline FILE         fail the run (exit 1) when a check that passed in FILE now fails, no longer runs, or
+ *                           its worst error grew past the growth rule; a run whose seed, --quick, --runs or
+ *                           --profile differ from FILE's is not comparable (exit 2). Unless given explicitly,
+ *                           those settings are taken from FILE, so `normcheck check kernels --baseline F` repeats
+ *                           the baseline's cases.
+ *   --growth-factor X       default 2
+ *   --growth-floor R        default 0.01 (of the bound)
+ */
+import { InvalidArgumentError, Option } from 'commander';
+import type { ProfileName } from '../conformance/adapter.js';
+import {
+  BaselineError, compareWithBaseline, DEFAULT_GROWTH, formatBaselineComparison, readBaseline, writeBaseline, type Baseline,
+} from '../conformance/baseline.js';
+import type { RunReport } from '../conformance/runner.js';
+
+export interface BaselineOptions {
+  writeBaseline?: string;
+  baseline?: string;
+  growthFactor?: number;
+  growthFloor?: number;
+  // the run settings a baseline fills in when they are not given
+  seed?: number;
+  quick?: boolean;
+  runs?: number;
+  profile?: ProfileName;
+}
+
+interface Out {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+function parseNonNegative(name: string, min: number) {
+  return (v: string) => {
+    const x = Number(v);
+    if (!Number.isFinite(x) || x < min) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}, got "${v}"`);
+    return x;
+  };
+}
+
+export const baselineOptions = {
+  write: new Option('--write-baseline <file>', 'store each adapter\'s and check\'s status and worst error (fraction of its bound) for later --baseline runs'),
+  compare: new Option('--baseline <file>', 'fail when a check that passed in this baseline fails, or its worst error grew past --growth-factor (settings default to the baseline\'s)'),
+  factor: new Option('--growth-factor <x>', `with --baseline: allowed growth of a worst error (default ${DEFAULT_GROWTH.factor})`).argParser(parseNonNegative('--growth-factor', 1)),
+  floor: new Option('--growth-floor <r>', `with --baseline: growths below this fraction of the bound never count (default ${DEFAULT_GROWTH.floor})`).argParser(parseNonNegative('--growth-floor', 0)),
+};
+
+const loaded = new WeakMap<BaselineOptions, Baseline>();
+
+/**
+ * Reads --baseline and fills seed, quick, runs and profile from it where the user gave none. Returns null to
+ * go on, or an exit code (2) after printing why the baseline cannot be used.
+ */
+export function applyBaselineDefaults(o: BaselineOptions, io: Out): number | null {
+  if (!o.baseline) return null;
+  let b: Baseline;
+  try {
+    b = readBaseline(o.baseline);
+  } catch (e) {
+    io.stderr(`normcheck: ${e instanceof BaselineError ? e.message : (e as Error).message}\n`);
+    return 2;
+  }
+  loaded.set(o, b);
+  if (o.seed === undefined) o.seed = b.seed;
+  if (o.quick === undefined) o.quick = b.quick;
+  if (o.runs === undefined) o.runs = b.runs;
+  if (o.profile === undefined && b.profileOverride) o.profile = b.profileOverride;
+  return null;
+}
+
+/** After the run: writes the baseline and/or compares with one. Returns the exit code the gate adds (0, 1, 2). */
+export function gateOnBaseline(report: RunReport, o: BaselineOptions, io: Out): number {
+  let code = 0;
+  const b = loaded.get(o);
+  if (o.baseline && b) {
+    const c = compareWithBaseline(report, b, { factor: o.growthFactor ?? DEFAULT_GROWTH.factor, floor: o.growthFloor ?? DEFAULT_GROWTH.floor });
+    io.stdout(`${formatBaselineComparison(c, o.baseline)}\n`);
+    code = !c.comparable ? 2 : c.ok ? 0 : 1;
+  }
+  if (o.writeBaseline) {
+    writeBaseline(report, o.writeBaseline);
+    io.stdout(`baseline written to ${o.writeBaseline} (seed ${report.seed}${report.quick ? ', --quick' : ''}, runs ${report.runs})\n`);
+  }
+  return code;
+}
