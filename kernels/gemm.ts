@@ -24,7 +24,7 @@
  *   wasm-simd  WebAssembly SIMD 4×8 micro-kernel on packed panels (gemm_wasm.ts) — the default where the
  *              engine runs WebAssembly SIMD, else blocked
  */
-import { checkDims, checkF32, checkNoOverlap, type GemmDims } from './gemm_args.js';
+import { checkDims, checkF32, checkNoOverlap, isF32, type GemmDims } from './gemm_args.js';
 import { dytxBlocked, dywBlocked, xwtBlocked } from './gemm_blocked.js';
 import { dytxNaive, dywNaive, xwtNaive } from './gemm_naive.js';
 import { dytxWasm, dywWasm, wasmSimdAvailable, xwtWasm } from './gemm_wasm.js';
@@ -84,10 +84,10 @@ export function gemmXWt(x: Float32Array, weight: Float32Array, y: Float32Array, 
   checkDims(dims);
   const { N, I, O } = dims;
   const { bias = null, relu = false, version = defaultVersion } = options;
-  checkF32('x', x, N * I, `an input of shape (N, I) = (${N}, ${I})`);
-  checkF32('weight', weight, O * I, `a weight of shape (out, in) = (${O}, ${I})`);
-  if (bias !== null) checkF32('bias', bias, O, `a bias of shape (${O},)`);
-  checkF32('y', y, N * O, `an output of shape (N, O) = (${N}, ${O})`);
+  if (!isF32(x, N * I)) checkF32('x', x, N * I, `an input of shape (N, I) = (${N}, ${I})`);
+  if (!isF32(weight, O * I)) checkF32('weight', weight, O * I, `a weight of shape (out, in) = (${O}, ${I})`);
+  if (bias !== null && !isF32(bias, O)) checkF32('bias', bias, O, `a bias of shape (${O},)`);
+  if (!isF32(y, N * O)) checkF32('y', y, N * O, `an output of shape (N, O) = (${N}, ${O})`);
   checkNoOverlap('y', y, 'x', x);
   checkNoOverlap('y', y, 'weight', weight);
   checkNoOverlap('y', y, 'bias', bias);
@@ -105,13 +105,13 @@ export function gemmDyTX(dy: Float32Array, x: Float32Array, dweight: Float32Arra
   checkDims(dims);
   const { N, I, O } = dims;
   const { dbias = null, version = defaultVersion } = options;
-  checkF32('dy', dy, N * O, `a gradient of shape (N, O) = (${N}, ${O})`);
-  checkF32('x', x, N * I, `an input of shape (N, I) = (${N}, ${I})`);
-  checkF32('dweight', dweight, O * I, `a weight gradient of shape (out, in) = (${O}, ${I})`);
+  if (!isF32(dy, N * O)) checkF32('dy', dy, N * O, `a gradient of shape (N, O) = (${N}, ${O})`);
+  if (!isF32(x, N * I)) checkF32('x', x, N * I, `an input of shape (N, I) = (${N}, ${I})`);
+  if (!isF32(dweight, O * I)) checkF32('dweight', dweight, O * I, `a weight gradient of shape (out, in) = (${O}, ${I})`);
   checkNoOverlap('dweight', dweight, 'dy', dy);
   checkNoOverlap('dweight', dweight, 'x', x);
   if (dbias !== null) {
-    checkF32('dbias', dbias, O, `a bias gradient of shape (${O},)`);
+    if (!isF32(dbias, O)) checkF32('dbias', dbias, O, `a bias gradient of shape (${O},)`);
     checkNoOverlap('dbias', dbias, 'dy', dy);
     checkNoOverlap('dbias', dbias, 'dweight', dweight);
   }
@@ -130,10 +130,10 @@ export function gemmDyW(dy: Float32Array, weight: Float32Array, dx: Float32Array
   checkDims(dims);
   const { N, I, O } = dims;
   const { reluMask = null, version = defaultVersion } = options;
-  checkF32('dy', dy, N * O, `a gradient of shape (N, O) = (${N}, ${O})`);
-  checkF32('weight', weight, O * I, `a weight of shape (out, in) = (${O}, ${I})`);
-  if (reluMask !== null) checkF32('reluMask', reluMask, N * I, `a ReLU output of shape (N, I) = (${N}, ${I})`);
-  checkF32('dx', dx, N * I, `an input gradient of shape (N, I) = (${N}, ${I})`);
+  if (!isF32(dy, N * O)) checkF32('dy', dy, N * O, `a gradient of shape (N, O) = (${N}, ${O})`);
+  if (!isF32(weight, O * I)) checkF32('weight', weight, O * I, `a weight of shape (out, in) = (${O}, ${I})`);
+  if (reluMask !== null && !isF32(reluMask, N * I)) checkF32('reluMask', reluMask, N * I, `a ReLU output of shape (N, I) = (${N}, ${I})`);
+  if (!isF32(dx, N * I)) checkF32('dx', dx, N * I, `an input gradient of shape (N, I) = (${N}, ${I})`);
   checkNoOverlap('dx', dx, 'dy', dy);
   checkNoOverlap('dx', dx, 'weight', weight);
   checkNoOverlap('dx', dx, 'reluMask', reluMask);

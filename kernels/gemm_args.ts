@@ -23,12 +23,22 @@ export interface GemmDims {
   O: number;
 }
 
+const DIM_KEYS = ['N', 'I', 'O'] as const;
+
 export function checkDims(dims: GemmDims): void {
   if (dims == null || typeof dims !== 'object') throw new KernelArgError(`dims: expected { N, I, O }, got ${dims}`);
-  for (const key of ['N', 'I', 'O'] as const) {
+  for (const key of DIM_KEYS) {
     const d = dims[key];
     if (!Number.isInteger(d) || d < 1) throw new KernelArgError(`dims.${key}: expected a positive integer, got ${d}`);
   }
+}
+
+/**
+ * The cheap test behind checkF32, for hot paths: `if (!isF32(x, n)) checkF32('x', x, n, \`…\`)` builds the
+ * message only when it is needed, so a call that passes allocates nothing.
+ */
+export function isF32(data: unknown, length: number): boolean {
+  return data instanceof Float32Array && data.length === length;
 }
 
 /** `data` must be a Float32Array of exactly `length` elements; `what` describes the shape. */

@@ -19,21 +19,27 @@
  * With norm 'none' the ReLU is fused into the forward GEMM and dh = dn.
  *
  * Workspace: every activation, gradient and statistic is allocated in the constructor for `maxBatch` rows; a
- * step at N ≤ maxBatch uses views of the first N rows, made the first time N is seen and cached, so after the
- * first step at a given N a step allocates nothing (no typed array, no view). The caller's x is read, never
- * written, and must not change between `forward` and `backward`.
+ * step at N ≤ maxBatch uses views of the first N rows and argument records for the kernels, made the first time
+ * N is seen and cached (BatchPlan), so after the first step at a given N a step creates no typed array, no view
+ * and no argument record. The caller's x is read, never written, and must not change between `forward` and
+ * `backward`.
  *
  * The normalisation kernels are kernels/batchnorm.ts (BatchNorm1d on (N, C) is its channels-last case, with the
  * ReLU fused into the training and eval forward) and kernels/layernorm.ts (ReLU applied after, in place); the
  * GEMMs are kernels/gemm.ts. Saved statistics (mean, rstd) are float64, as those kernels keep them.
  */
-import { checkF32, KernelArgError } from './gemm_args.js';
-import { gemmDyTX, gemmDyW, gemmXWt, type GemmVersion } from './gemm.js';
+import { checkF32, isF32, KernelArgError } from './gemm_args.js';
+import { gemmDyTX, gemmDyW, gemmXWt, type DyTXOptions, type DyWOptions, type GemmDims, type GemmVersion, type XWtOptions } from './gemm.js';
 import { argmaxRows, crossEntropyForwardBackward } from './network_loss.js';
 import { fillUniform, mulberry32 } from './network_init.js';
 import { checkSgdOptions, sgdUpdate, type SgdOptions } from './network_sgd.js';
-import { batchNormBackward, batchNormEvalForward, batchNormTrainForward, BatchNormWorkspace, type BatchNormRunning } from './batchnorm.js';
-import { layerNormBackward, layerNormForward, LayerNormWorkspace } from './layernorm.js';
+import {
+  batchNormBackward, batchNormEvalForward, batchNormTrainForward, BatchNormWorkspace,
+  type BatchNormBackwardArgs, type BatchNormEvalForwardArgs, type BatchNormRunning, type BatchNormTrainForwardArgs,
+} from './batchnorm.js';
+import {
+  layerNormBackward, layerNormForward, LayerNormWorkspace, type LayerNormBackwardArgs, type LayerNormForwardArgs,
+} from './layernorm.js';
 
 export type { SgdOptions } from './network_sgd.js';
 
@@ -83,12 +89,33 @@ export function isBufferName(name: string): boolean {
   return /\.(running_mean|running_var|num_batches_tracked)$/.test(name);
 }
 
-/** Views of the first N rows of every workspace array. */
-interface BatchViews {
+/**
+ * Everything a step at batch N passes to the kernels, made once per N: views of the first N rows of every
+ * workspace array, the GEMM dims, and the argument records of the norm kernels (their inputs and outputs are
+ * workspace views, fixed for a given N). A step then creates no object at all on its own account.
+ */
+interface BatchPlan {
   h1: Float32Array; a1: Float32Array; h2: Float32Array; a2: Float32Array; logits: Float32Array;
   mean1: Float64Array; rstd1: Float64Array; mean2: Float64Array; rstd2: Float64Array;
   dlogits: Float32Array; dn2: Float32Array; dh2: Float32Array; dn1: Float32Array; dh1: Float32Array;
   predictions: Int32Array;
+  dims: [GemmDims, GemmDims, GemmDims];
+  /** input-gradient GEMM options per Linear layer: the ReLU mask is the layer's input (a1 for fc2, a2 for fc3) */
+  dxOptions: (DyWOptions | null)[];
+  /** per norm layer (index 0, 1): training forward, eval forward and backward records; null where not used */
+  bnTrain: (BatchNormTrainForwardArgs | null)[];
+  bnEval: (BatchNormEvalForwardArgs | null)[];
+  bnBackward: (BatchNormBackwardArgs | null)[];
+  lnForward: (LayerNormForwardArgs | null)[];
+  lnBackward: (LayerNormBackwardArgs | null)[];
+}
+
+/** The parameter, gradient and scratch arrays of one norm layer, resolved once. */
+interface NormLayer {
+  weight: Float32Array; bias: Float32Array; dweight: Float32Array; dbias: Float32Array;
+  bn: BatchNormWorkspace | null; ln: LayerNormWorkspace | null;
+  /** BatchNorm: the running record the kernel updates (arrays are the parameters) and num_batches_tracked */
+  running: BatchNormRunning | null; count: Float32Array | null;
 }
 
 export class SeedNetKernel {
@@ -105,12 +132,17 @@ export class SeedNetKernel {
   private readonly ws: Record<string, Float32Array>;
   private readonly stats: Record<'mean1' | 'rstd1' | 'mean2' | 'rstd2', Float64Array>;
   private readonly predictionsAll: Int32Array;
-  /** Per norm layer: the BatchNorm/LayerNorm scratch and, for BatchNorm, the running-buffer record it updates. */
-  private readonly normState: { bn: BatchNormWorkspace | null; ln: LayerNormWorkspace | null; running: BatchNormRunning | null }[];
-  private readonly views = new Map<number, BatchViews>();
+  /** The two norm layers (empty for norm 'none'). */
+  private readonly normLayers: NormLayer[];
+  /** GEMM option records per Linear layer (index 0..2): forward, weight gradient, input gradient. */
+  private readonly fwdOptions: XWtOptions[];
+  private readonly dwOptions: DyTXOptions[];
+  private readonly plans = new Map<number, BatchPlan>();
   private hasMomentum = false;
   /** Set by forward: the batch and input the saved activations belong to, and whether it was training mode. */
-  private last: { N: number; x: Float32Array; training: boolean } | null = null;
+  private lastN = 0;
+  private lastX: Float32Array | null = null;
+  private lastTraining = false;
 
   constructor(config: Partial<SeedNetKernelConfig> = {}) {
     const full: SeedNetKernelConfig = { ...SEED_NET_KERNEL, ...config };
@@ -151,14 +183,23 @@ export class SeedNetKernel {
     };
     this.predictionsAll = new Int32Array(B);
     const p = NORM_PREFIX[full.norm];
-    this.normState = [d1, d2].map((d, j) => ({
-      bn: full.norm === 'batchnorm' ? new BatchNormWorkspace(d) : null,
-      ln: full.norm === 'layernorm' ? new LayerNormWorkspace(d) : null,
-      // the running record points at the parameter arrays, so the kernel's in-place update lands in params
-      running: full.norm === 'batchnorm'
-        ? { runningMean: params[`${p}${j + 1}.running_mean`]!, runningVar: params[`${p}${j + 1}.running_var`]!, numBatchesTracked: 0 }
-        : null,
-    }));
+    this.normLayers = full.norm === 'none' ? [] : [d1, d2].map((d, j): NormLayer => {
+      const name = `${p}${j + 1}`;
+      const bn = full.norm === 'batchnorm';
+      return {
+        weight: params[`${name}.weight`]!, bias: params[`${name}.bias`]!, dweight: grads[`${name}.weight`]!, dbias: grads[`${name}.bias`]!,
+        bn: bn ? new BatchNormWorkspace(d) : null,
+        ln: bn ? null : new LayerNormWorkspace(d),
+        // the running record points at the parameter arrays, so the kernel's in-place update lands in params
+        running: bn ? { runningMean: params[`${name}.running_mean`]!, runningVar: params[`${name}.running_var`]!, numBatchesTracked: 0 } : null,
+        count: bn ? params[`${name}.num_batches_tracked`]! : null,
+      };
+    });
+    const version = full.gemm;
+    const relu = full.norm === 'none'; // no norm layer between a Linear and its ReLU: fuse the ReLU into the GEMM
+    // version undefined: the GEMM's default at call time
+    this.fwdOptions = [1, 2, 3].map((k) => ({ bias: params[`fc${k}.bias`]!, relu: relu && k < 3, version }));
+    this.dwOptions = [1, 2, 3].map((k) => ({ dbias: grads[`fc${k}.bias`]!, version }));
     this.initDefault(0);
   }
 
@@ -218,21 +259,22 @@ export class SeedNetKernel {
    * valid until the next call.
    */
   forward(x: Float32Array, N: number, training: boolean): Float32Array {
-    const { sizes: [d0, d1, d2, d3], gemm } = this.config;
-    const v = this.batchViews(N);
-    checkF32('x', x, N * d0, `an input of shape (N, ${d0}) = (${N}, ${d0})`);
+    const d0 = this.config.sizes[0];
+    const v = this.plan(N);
+    if (!isF32(x, N * d0)) checkF32('x', x, N * d0, `an input of shape (N, ${d0}) = (${N}, ${d0})`);
     const P = this.params;
-    const version = gemm;
-    const fuseRelu = this.config.norm === 'none';
-    // fc1 (+ ReLU when there is no norm layer between)
-    gemmXWt(x, P['fc1.weight']!, fuseRelu ? v.a1 : v.h1, { N, I: d0, O: d1 }, { bias: P['fc1.bias']!, relu: fuseRelu, version });
-    if (!fuseRelu) this.norm(1, v.h1, v.a1, v.mean1, v.rstd1, N, d1, training);
-    // fc2
-    gemmXWt(v.a1, P['fc2.weight']!, fuseRelu ? v.a2 : v.h2, { N, I: d1, O: d2 }, { bias: P['fc2.bias']!, relu: fuseRelu, version });
-    if (!fuseRelu) this.norm(2, v.h2, v.a2, v.mean2, v.rstd2, N, d2, training);
+    const fused = this.normLayers.length === 0;
+    // fc1 (+ ReLU when there is no norm layer between), norm1 + ReLU
+    gemmXWt(x, P['fc1.weight']!, fused ? v.a1 : v.h1, v.dims[0], this.fwdOptions[0]);
+    if (!fused) this.norm(0, v, training);
+    // fc2, norm2 + ReLU
+    gemmXWt(v.a1, P['fc2.weight']!, fused ? v.a2 : v.h2, v.dims[1], this.fwdOptions[1]);
+    if (!fused) this.norm(1, v, training);
     // fc3
-    gemmXWt(v.a2, P['fc3.weight']!, v.logits, { N, I: d2, O: d3 }, { bias: P['fc3.bias']!, version });
-    this.last = { N, x, training };
+    gemmXWt(v.a2, P['fc3.weight']!, v.logits, v.dims[2], this.fwdOptions[2]);
+    this.lastN = N;
+    this.lastX = x;
+    this.lastTraining = training;
     return v.logits;
   }
 
@@ -241,23 +283,28 @@ export class SeedNetKernel {
    * parameter into `grads`. Requires a training-mode forward just before.
    */
   backward(targets: ArrayLike<number>): number {
-    if (this.last === null || !this.last.training) throw new KernelArgError('backward: expected a training-mode forward(x, N, true) first');
-    const { N, x } = this.last;
-    const { sizes: [d0, d1, d2, d3], gemm: version } = this.config;
-    const v = this.batchViews(N);
+    const x = this.lastX;
+    if (x === null || !this.lastTraining) throw new KernelArgError('backward: expected a training-mode forward(x, N, true) first');
+    const N = this.lastN;
+    const v = this.plan(N);
     const P = this.params;
     const G = this.grads;
-    const loss = crossEntropyForwardBackward(v.logits, targets, v.dlogits, N, d3);
+    const fused = this.normLayers.length === 0;
+    const loss = crossEntropyForwardBackward(v.logits, targets, v.dlogits, N, this.config.sizes[3]);
     // fc3, then ReLU2's backward fused into dn2 = dlogits·W3 (masked by a2 > 0)
-    gemmDyTX(v.dlogits, v.a2, G['fc3.weight']!, { N, I: d2, O: d3 }, { dbias: G['fc3.bias']!, version });
-    gemmDyW(v.dlogits, P['fc3.weight']!, v.dn2, { N, I: d2, O: d3 }, { reluMask: v.a2, version });
-    const dh2 = this.normBackward(2, v.dn2, v.dh2, v.h2, v.mean2, v.rstd2, N, d2);
+    gemmDyTX(v.dlogits, v.a2, G['fc3.weight']!, v.dims[2], this.dwOptions[2]);
+    gemmDyW(v.dlogits, P['fc3.weight']!, v.dn2, v.dims[2], v.dxOptions[2]!);
+    // norm2
+    if (!fused) this.normBackward(1, v);
+    const dh2 = fused ? v.dn2 : v.dh2;
     // fc2, then ReLU1's backward
-    gemmDyTX(dh2, v.a1, G['fc2.weight']!, { N, I: d1, O: d2 }, { dbias: G['fc2.bias']!, version });
-    gemmDyW(dh2, P['fc2.weight']!, v.dn1, { N, I: d1, O: d2 }, { reluMask: v.a1, version });
-    const dh1 = this.normBackward(1, v.dn1, v.dh1, v.h1, v.mean1, v.rstd1, N, d1);
+    gemmDyTX(dh2, v.a1, G['fc2.weight']!, v.dims[1], this.dwOptions[1]);
+    gemmDyW(dh2, P['fc2.weight']!, v.dn1, v.dims[1], v.dxOptions[1]!);
+    // norm1
+    if (!fused) this.normBackward(0, v);
+    const dh1 = fused ? v.dn1 : v.dh1;
     // fc1: weight and bias gradients only
-    gemmDyTX(dh1, x, G['fc1.weight']!, { N, I: d0, O: d1 }, { dbias: G['fc1.bias']!, version });
+    gemmDyTX(dh1, x, G['fc1.weight']!, v.dims[0], this.dwOptions[0]);
     return loss;
   }
 
@@ -286,97 +333,94 @@ export class SeedNetKernel {
   /** Eval-mode predicted class per row (argmax of the logits): a view into the workspace, valid until the next call. */
   predict(x: Float32Array, N: number): Int32Array {
     const logits = this.forward(x, N, false);
-    const v = this.batchViews(N);
+    const v = this.plan(N);
     argmaxRows(logits, v.predictions, N, this.config.sizes[3]);
     return v.predictions;
   }
 
   /** The forward activations of the last call (views), for tests and debugging. */
   activations(): { h1: Float32Array; a1: Float32Array; h2: Float32Array; a2: Float32Array; logits: Float32Array } | null {
-    if (this.last === null) return null;
-    const { h1, a1, h2, a2, logits } = this.batchViews(this.last.N);
+    if (this.lastX === null) return null;
+    const { h1, a1, h2, a2, logits } = this.plan(this.lastN);
     return { h1, a1, h2, a2, logits };
   }
 
   // -------------------------------------------------------------------------------------------------------
   // wiring
 
-  private batchViews(N: number): BatchViews {
-    const cached = this.views.get(N);
+  private plan(N: number): BatchPlan {
+    const cached = this.plans.get(N);
     if (cached !== undefined) return cached;
     const B = this.config.maxBatch;
     if (!Number.isInteger(N) || N < 1 || N > B) throw new KernelArgError(`N: expected an integer batch size in [1, ${B}] (maxBatch), got ${N}`);
-    const [, d1, d2, d3] = this.config.sizes;
+    const [d0, d1, d2, d3] = this.config.sizes;
+    const { eps, momentum } = this.config;
     const w = this.ws;
     const rows = (a: Float32Array, d: number) => a.subarray(0, N * d);
     const stats = (a: Float64Array) => (this.config.norm === 'layernorm' ? a.subarray(0, N) : a);
     const st = this.stats;
-    const v: BatchViews = {
+    const v: BatchPlan = {
       h1: rows(w.h1!, d1), a1: rows(w.a1!, d1), h2: rows(w.h2!, d2), a2: rows(w.a2!, d2), logits: rows(w.logits!, d3),
       mean1: stats(st.mean1), rstd1: stats(st.rstd1), mean2: stats(st.mean2), rstd2: stats(st.rstd2),
       dlogits: rows(w.dlogits!, d3), dn2: rows(w.dn2!, d2), dh2: rows(w.dh2!, d2), dn1: rows(w.dn1!, d1), dh1: rows(w.dh1!, d1),
       predictions: this.predictionsAll.subarray(0, N),
+      dims: [{ N, I: d0, O: d1 }, { N, I: d1, O: d2 }, { N, I: d2, O: d3 }],
+      dxOptions: [],
+      bnTrain: [], bnEval: [], bnBackward: [], lnForward: [], lnBackward: [],
     };
-    this.views.set(N, v);
+    const version = this.config.gemm;
+    v.dxOptions = [null, { reluMask: v.a1, version }, { reluMask: v.a2, version }];
+    this.normLayers.forEach((L, j) => {
+      const [h, a, dn, dh, mean, rstd, d] = j === 0
+        ? [v.h1, v.a1, v.dn1, v.dh1, v.mean1, v.rstd1, d1] as const
+        : [v.h2, v.a2, v.dn2, v.dh2, v.mean2, v.rstd2, d2] as const;
+      const { weight, bias, dweight, dbias } = L;
+      if (L.bn !== null) {
+        const dims = { N, C: d, S: 1 };
+        const workspace = L.bn;
+        v.bnTrain[j] = { x: h, dims, layout: 'NHWC', weight, bias, eps, relu: true, running: L.running, momentum, y: a, mean, rstd, workspace };
+        v.bnEval[j] = {
+          x: h, dims, layout: 'NHWC', weight, bias, runningMean: L.running!.runningMean, runningVar: L.running!.runningVar,
+          eps, relu: true, y: a, mean, rstd, workspace,
+        };
+        // the ReLU's backward is already in dn (the GEMM's mask), so the BatchNorm backward is the plain one
+        v.bnBackward[j] = { dy: dn, x: h, dims, layout: 'NHWC', weight, mean, rstd, training: true, dx: dh, dweight, dbias, workspace };
+      } else {
+        const dims = { R: N, D: d };
+        v.lnForward[j] = { x: h, dims, weight, bias, eps, y: a, mean, rstd };
+        v.lnBackward[j] = { dy: dn, x: h, dims, weight, mean, rstd, dx: dh, dweight, dbias, workspace: L.ln! };
+      }
+    });
+    this.plans.set(N, v);
     return v;
   }
 
-  /** norm k then ReLU: h (N, d) → a (N, d), saving mean and rstd for the backward. */
-  private norm(
-    k: number, h: Float32Array, a: Float32Array, mean: Float64Array, rstd: Float64Array, N: number, d: number, training: boolean,
-  ): void {
-    const p = `${NORM_PREFIX[this.config.norm]}${k}`;
-    const P = this.params;
-    const state = this.normState[k - 1]!;
-    const { eps, momentum } = this.config;
-    const weight = P[`${p}.weight`]!;
-    const bias = P[`${p}.bias`]!;
-    if (state.ln !== null) {
+  /** Norm layer j (0, 1) then ReLU, from h into a, saving mean and rstd for the backward. */
+  private norm(j: number, v: BatchPlan, training: boolean): void {
+    const L = this.normLayers[j]!;
+    if (L.ln !== null) {
       // LayerNorm has no running statistics: the same in training and eval
-      layerNormForward({ x: h, dims: { R: N, D: d }, weight, bias, eps, y: a, mean, rstd });
+      layerNormForward(v.lnForward[j]!);
+      const a = j === 0 ? v.a1 : v.a2;
       for (let i = 0; i < a.length; i++) if (!(a[i]! > 0)) a[i] = 0; // ReLU in place
       return;
     }
-    const dims = { N, C: d, S: 1 };
     if (!training) {
-      batchNormEvalForward({
-        x: h, dims, layout: 'NHWC', weight, bias, runningMean: P[`${p}.running_mean`]!, runningVar: P[`${p}.running_var`]!,
-        eps, relu: true, y: a, mean, rstd, workspace: state.bn!,
-      });
+      batchNormEvalForward(v.bnEval[j]!);
       return;
     }
     // num_batches_tracked lives in the parameter array (state dict); the kernel counts in its running record
-    const running = state.running!;
-    const count = P[`${p}.num_batches_tracked`]!;
+    const running = L.running!;
+    const count = L.count!;
     running.numBatchesTracked = count[0]!;
-    batchNormTrainForward({
-      x: h, dims, layout: 'NHWC', weight, bias, eps, relu: true, running, momentum, y: a, mean, rstd, workspace: state.bn!,
-    });
+    batchNormTrainForward(v.bnTrain[j]!);
     count[0] = running.numBatchesTracked;
   }
 
-  /**
-   * Backward of norm k given the gradient at its output, the ReLU's backward already applied (by the GEMM's
-   * mask); returns the gradient at its input.
-   */
-  private normBackward(
-    k: number, dn: Float32Array, dh: Float32Array, h: Float32Array, mean: Float64Array, rstd: Float64Array, N: number, d: number,
-  ): Float32Array {
-    if (this.config.norm === 'none') return dn;
-    const p = `${NORM_PREFIX[this.config.norm]}${k}`;
-    const state = this.normState[k - 1]!;
-    const weight = this.params[`${p}.weight`]!;
-    const dweight = this.grads[`${p}.weight`]!;
-    const dbias = this.grads[`${p}.bias`]!;
-    if (state.ln !== null) {
-      layerNormBackward({ dy: dn, x: h, dims: { R: N, D: d }, weight, mean, rstd, dx: dh, dweight, dbias, workspace: state.ln });
-    } else {
-      batchNormBackward({
-        dy: dn, x: h, dims: { N, C: d, S: 1 }, layout: 'NHWC', weight, mean, rstd, training: true,
-        dx: dh, dweight, dbias, workspace: state.bn!,
-      });
-    }
-    return dh;
+  /** Backward of norm layer j given the gradient at its output, ReLU's backward already applied (the GEMM's mask). */
+  private normBackward(j: number, v: BatchPlan): void {
+    if (this.normLayers[j]!.ln !== null) layerNormBackward(v.lnBackward[j]!);
+    else batchNormBackward(v.bnBackward[j]!);
   }
 }
 

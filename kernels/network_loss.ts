@@ -8,13 +8,13 @@
  * Everything is computed in float64 from the float32 logits; the loss is returned as a float64 number and
  * dlogits rounded once to float32. Subtracting the row maximum keeps exp from overflowing at logits of 1e4.
  */
-import { checkF32, KernelArgError } from './gemm_args.js';
+import { checkF32, isF32, KernelArgError } from './gemm_args.js';
 
 export function crossEntropyForwardBackward(
   logits: Float32Array, targets: ArrayLike<number>, dlogits: Float32Array, N: number, K: number,
 ): number {
-  checkF32('logits', logits, N * K, `logits of shape (N, K) = (${N}, ${K})`);
-  checkF32('dlogits', dlogits, N * K, `a gradient of shape (N, K) = (${N}, ${K})`);
+  if (!isF32(logits, N * K)) checkF32('logits', logits, N * K, `logits of shape (N, K) = (${N}, ${K})`);
+  if (!isF32(dlogits, N * K)) checkF32('dlogits', dlogits, N * K, `a gradient of shape (N, K) = (${N}, ${K})`);
   if (targets == null || targets.length !== N) {
     throw new KernelArgError(`targets: expected one class index per sample, shape (${N},), got ${targets?.length ?? targets} values`);
   }
@@ -38,7 +38,7 @@ export function crossEntropyForwardBackward(
 
 /** Index of the largest logit per row (the first on ties), into `out` (N). */
 export function argmaxRows(logits: Float32Array, out: Int32Array, N: number, K: number): void {
-  checkF32('logits', logits, N * K, `logits of shape (N, K) = (${N}, ${K})`);
+  if (!isF32(logits, N * K)) checkF32('logits', logits, N * K, `logits of shape (N, K) = (${N}, ${K})`);
   if (!(out instanceof Int32Array) || out.length !== N) throw new KernelArgError(`out: expected an Int32Array of ${N} values (one class per sample)`);
   for (let n = 0; n < N; n++) {
     let best = 0;
