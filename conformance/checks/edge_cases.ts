@@ -38,7 +38,7 @@ export const edgeChecks: Check[] = [
     `inputs offset by ${k.toExponential(0).replace('+', '')}× their spread (one-pass variance loses all digits)`, typicalShapes, { offset: k },
   )),
   bnEdge('bn.train.tiny_variance', 'variances 1e-12…1e-4 around eps = 1e-5: eps inside the square root, added once', typicalShapes, 'tiny'),
-  bnEdge('bn.train.nonfinite_confined', 'a NaN or ±Inf stays in its channel: that channel is non-finite, the others exact', typicalShapes, 'typical', true),
+  bnEdge('bn.train.nonfinite_confined', 'a NaN or ±Inf stays in its channel: that channel is non-finite, the others match the reference', typicalShapes, 'typical', true),
   propertyCheck<BnCase>({
     id: 'bn.backward.offset_1e4', category: 'edge', description: 'training-mode backward with inputs offset by 1e4× their spread', ...bn,
     needs: ['bnBackward'],
