@@ -24,6 +24,13 @@
  * and no argument record. The caller's x is read, never written, and must not change between `forward` and
  * `backward`.
  *
+ * Use:
+ *   const net = new SeedNetKernel({ sizes: [784, 256, 128, 10], norm: 'batchnorm', maxBatch: 128 });
+ *   net.initDefault(seed);                      // or net.loadStateDict({ 'fc1.weight': …, … }) from PyTorch
+ *   const loss = net.trainStep(x, targets, N, { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 });
+ *   const logits = net.evalLogits(xTest, M);    // or net.predict(xTest, M): Int32Array of classes
+ *   const state = net.exportStateDict();        // copies, by state-dict name
+ *
  * The normalisation kernels are kernels/batchnorm.ts (BatchNorm1d on (N, C) is its channels-last case, with the
  * ReLU fused into the training and eval forward) and kernels/layernorm.ts (ReLU applied after, in place); the
  * GEMMs are kernels/gemm.ts. Saved statistics (mean, rstd) are float64, as those kernels keep them.
