@@ -9,7 +9,10 @@
  * timed, a peer that fails is timed and flagged (it is someone else's numbers we report, not ours).
  *
  * Timing: one warm-up run, then runs until both `minReps` runs and `budgetMs` have passed (at most `maxReps`);
- * the median is reported. Everything runs in one process, one thread (tfjs-wasm is pinned to one thread).
+ * the median is reported. main.ts interleaves the implementations of a case run by run (round-robin), so that
+ * a change in the machine's load (other processes share the cores) hits all of them alike and the ratios stay
+ * fair; implementations capped at ≤ 3 runs (tfjs-cpu and the reference on big shapes) are timed on their own.
+ * Everything runs in one process, one thread (tfjs-wasm is pinned to one thread).
  */
 import { performance } from 'node:perf_hooks';
 
@@ -25,6 +28,11 @@ export interface Prepared {
   runAsync?(): Promise<void>;
   validate(): Validation;
   teardown?(): void;
+  /**
+   * Untimed, awaited before every timed run: restores what other implementations may have changed in between
+   * (tfjs's global backend: main.ts interleaves implementations, see there).
+   */
+  select?(): Promise<void>;
 }
 
 export type ImplKind = 'kernel' | 'reference' | 'peer';

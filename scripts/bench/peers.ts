@@ -58,7 +58,10 @@ export function tfjsImplementations(
         const m = await get();
         if (typeof m === 'string') throw new Error(m);
         await useBackend(m, peer.backend);
-        return build(m);
+        const prepared = build(m);
+        // the global backend may be switched by another tfjs implementation between two timed runs
+        prepared.select = () => useBackend(m, peer.backend);
+        return prepared;
       },
     };
     const cap = maxReps[peer.name];
