@@ -121,6 +121,53 @@ describe.each(GEMM_VERSIONS.map((v) => [v.name, v] as [string, GemmVersion]))('G
   });
 });
 
+describe('GEMM special values', () => {
+  /**
+   * A NaN operand poisons exactly the outputs whose sums contain it (NaN·b is NaN for every b, 0 included) and
+   * no other: x·Wᵀ row n for a NaN in x[n, ·]; dyᵀ·x column i for a NaN in x[·, i]; dy·W row n for a NaN in dy[n, ·].
+   * The SIMD version holds four rows and eight columns in one tile; a NaN must stay in its lane. Where the ReLU mask
+   * is off, dx is 0 even from a NaN gradient, as PyTorch's threshold_backward selects rather than multiplies.
+   */
+  const nanCase = fc.record({ N: oddDim, I: oddDim, O: oddDim, s: seed, pick: fc.nat() });
+
+  it.each(GEMM_VERSIONS.map((v) => [v.name, v] as [string, GemmVersion]))(
+    '%s: a NaN in one input element makes NaN exactly the outputs whose sums include it',
+    (_name, version) => {
+      fc.assert(
+        fc.property(nanCase, ({ N, I, O, s, pick }) => {
+          const rng = seededRng(s);
+          const dims = { N, I, O };
+          const x = float32Values(rng, N * I, 'standardValues');
+          const w = float32Values(rng, O * I, 'standardValues');
+          const dy = float32Values(rng, N * O, 'standardValues');
+          const xi = pick % (N * I);
+          const nx = Math.floor(xi / I);
+          const ix = xi % I;
+          x[xi] = NaN;
+          const y = new Float32Array(N * O);
+          gemmXWt(x, w, y, dims, { version });
+          y.forEach((v, k) => expect(Number.isNaN(v), `y[${k}]`).toBe(Math.floor(k / O) === nx));
+          const dw = new Float32Array(O * I);
+          gemmDyTX(dy, x, dw, dims, { version });
+          dw.forEach((v, k) => expect(Number.isNaN(v), `dweight[${k}]`).toBe(k % I === ix));
+          const di = pick % (N * O);
+          const ndy = Math.floor(di / O);
+          dy[di] = NaN;
+          const mask = float32Values(rng, N * I, 'sparseZeros').map(Math.abs);
+          const dx = new Float32Array(N * I);
+          gemmDyW(dy, w, dx, dims, { reluMask: mask, version });
+          dx.forEach((v, k) => {
+            const on = mask[k]! > 0;
+            expect(Number.isNaN(v), `dx[${k}]`).toBe(on && Math.floor(k / I) === ndy);
+            if (!on) expect(Object.is(v, 0), `dx[${k}] masked is +0`).toBe(true);
+          });
+        }),
+        { numRuns: 30 },
+      );
+    },
+  );
+});
+
 describe('GEMM at the seed network size', () => {
   it('every form of the default version matches the reference at 128×784×256, the shape of fc1 at batch 128', () => {
     const dims = { N: 128, I: 784, O: 256 };
