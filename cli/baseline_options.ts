@@ -10,7 +10,7 @@
  *   --growth-factor X       default 2
  *   --growth-floor R        default 0.01 (of the bound)
  */
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { ProfileName } from '../conformance/adapter.js';
 import {
   BaselineError, compareWithBaseline, DEFAULT_GROWTH, formatBaselineComparison, readBaseline, writeBaseline, type Baseline,
@@ -34,7 +34,7 @@ interface Out {
   stderr: (text: string) => void;
 }
 
-function parseNonNegative(name: string, min: number) {
+function parseAtLeast(name: string, min: number) {
   return (v: string) => {
     const x = Number(v);
     if (!Number.isFinite(x) || x < min) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}, got "${v}"`);
@@ -42,12 +42,16 @@ function parseNonNegative(name: string, min: number) {
   };
 }
 
-export const baselineOptions = {
-  write: new Option('--write-baseline <file>', 'store each adapter\'s and check\'s status and worst error (fraction of its bound) for later --baseline runs'),
-  compare: new Option('--baseline <file>', 'fail when a check that passed in this baseline fails, or its worst error grew past --growth-factor (settings default to the baseline\'s)'),
-  factor: new Option('--growth-factor <x>', `with --baseline: allowed growth of a worst error (default ${DEFAULT_GROWTH.factor})`).argParser(parseNonNegative('--growth-factor', 1)),
-  floor: new Option('--growth-floor <r>', `with --baseline: growths below this fraction of the bound never count (default ${DEFAULT_GROWTH.floor})`).argParser(parseNonNegative('--growth-floor', 0)),
-};
+/** Adds the four options to the program's `check` subcommand (fresh Option objects per program). */
+export function addBaselineOptions(program: Command): void {
+  const check = program.commands.find((c) => c.name() === 'check');
+  if (!check) throw new Error('addBaselineOptions: the program has no check command');
+  check
+    .addOption(new Option('--write-baseline <file>', 'store each adapter\'s and check\'s status and worst error (fraction of its bound) for later --baseline runs'))
+    .addOption(new Option('--baseline <file>', 'fail when a check that passed in this baseline fails, or its worst error grew past the growth rule (seed, --quick, --runs, --profile default to the baseline\'s)'))
+    .addOption(new Option('--growth-factor <x>', `with --baseline: allowed growth of a worst error (default ${DEFAULT_GROWTH.factor})`).argParser(parseAtLeast('--growth-factor', 1)))
+    .addOption(new Option('--growth-floor <r>', `with --baseline: growths below this fraction of the bound never count (default ${DEFAULT_GROWTH.floor})`).argParser(parseAtLeast('--growth-floor', 0)));
+}
 
 const loaded = new WeakMap<BaselineOptions, Baseline>();
 

@@ -4,7 +4,9 @@
  *
  *   normcheck check [ADAPTER…] [--profile NAME] [--quick] [--seed N] [--runs N] [--only PATTERN] [--path P]
  *                   [--expect FILE] [--json FILE] [--junit FILE] [--timeout MS] [--no-progress]
+ *                   [--write-baseline FILE] [--baseline FILE] [--growth-factor X] [--growth-floor R]
  *   normcheck list
+ *   normcheck mutants [--seed N] [--runs N] [--full] [--named-only] [--no-variants] [--json FILE]
  *
  * Exit codes: 0 everything passed (or failed only as expected), 1 a check failed, 2 usage or adapter-loading error.
  */
@@ -22,6 +24,8 @@ import { writeJunit } from '../conformance/report/junit.js';
 import { COMPACT, formatReport } from '../conformance/report/table.js';
 import { runConformance, type AdapterEntry } from '../conformance/runner.js';
 import { AdapterLoadError, loadAdapter } from './load.js';
+import { addBaselineOptions, applyBaselineDefaults, gateOnBaseline, type BaselineOptions } from './baseline_options.js';
+import { registerMutantsCommand } from './commands/mutants.js';
 
 class UsageError extends Error {}
 
@@ -60,7 +64,7 @@ function parseProfile(v: string): ProfileName {
   return v;
 }
 
-interface CheckOptions {
+interface CheckOptions extends BaselineOptions {
   profile?: ProfileName;
   quick?: boolean;
   seed?: number;
@@ -76,6 +80,8 @@ interface CheckOptions {
 }
 
 async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<number> {
+  const early = applyBaselineDefaults(o, io);
+  if (early !== null) return early;
   if (o.path && o.seed === undefined) throw new UsageError('--path replays one failure and needs the --seed it was found with');
   if (o.only && selectChecks(o.only).length === 0) throw new UsageError(`--only ${o.only}: no check matches (normcheck list shows the ids)`);
   let expectations: Expectation[] = [];
@@ -135,8 +141,9 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
   io.stdout(`${formatReport(report)}\n`);
   if (o.json) writeJson(report, o.json);
   if (o.junit) writeJunit(report, o.junit);
+  const gate = gateOnBaseline(report, o, io);
   if (loadFailed) return 2;
-  return report.exitCode;
+  return Math.max(report.exitCode, gate);
 }
 
 async function runList(io: Io): Promise<number> {
@@ -192,6 +199,8 @@ function program(io: Io, result: { code: number }): Command {
     .action(async () => {
       result.code = await runList(io);
     });
+  addBaselineOptions(cmd);
+  registerMutantsCommand(cmd, io, result);
   return cmd;
 }
 

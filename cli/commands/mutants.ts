@@ -55,7 +55,7 @@ export function formatGallery(r: GalleryReport): string {
   if (r.variants.length) {
     const variants = new Table({
       head: ['correct variant', 'what differs', 'passed', 'false alarms', 'worst/bound'], style: { head: [], border: [] }, chars: COMPACT, wordWrap: true,
-      colWidths: [26, 60, 8, 40, 12],
+      colWidths: [26, 56, 8, 30, 13],
     });
     for (const v of r.variants) {
       variants.push([v.name, v.description, String(v.passed), v.falseAlarms.length ? v.falseAlarms.map((f) => `${f.id} (${f.status})`).join(', ') : 'none', v.worstRatio.toFixed(3)]);

@@ -1,0 +1,297 @@
+/**
+ * Baselines: regression gating on accuracy, not only on pass/fail.
+ *
+ * `normcheck check … --write-baseline FILE` stores, per adapter and check, the status and the worst error as a
+ * fraction of its bound (the `worst.ratio` the runner keeps: error/bound ≤ 1 passes). `--baseline FILE` then
+ * fails the run when, for the same adapter and check:
+ *   now failing     it passed in the baseline and now fails or errors
+ *   no longer runs  it passed and is now skipped / not provided, or the adapter did not run at all
+ *   error grew      it passed both times and  ratio_now > factor·ratio_before  and  ratio_now - ratio_before > floor
+ * and says which check, the two ratios and the factor of growth.
+ *
+ * Like with like. A ratio is the maximum over the cases fast-check generated, and those cases are a function of
+ * the seed, the number of runs, the profile (quick shapes) and the check's code; for a deterministic adapter
+ * (hygiene.deterministic checks that) the worst error is then a deterministic number. So the baseline records
+ * seed, quick, runs and profile, and a run with other settings is refused as not comparable rather than
+ * compared. A change to a check or generator changes the cases: rewrite the baseline in the same commit.
+ *
+ * The growth rule, from the error model (error_model.ts). The bound is a worst-case bound, so a correct
+ * implementation's worst ratio sits well below 1 and is fixed by its algorithm: an implementation that rounds
+ * once (the kernels: float64 arithmetic, one rounding to float32) has an error of at most half an ulp at
+ * every element. Losing accuracy means an extra rounding or cancellation somewhere, which at the worst element
+ * at least doubles the error (half an ulp more, or a digit lost to cancellation). Hence:
+ *   factor 2      one bit lost at the worst element is a regression, even far inside the bound;
+ *   floor 0.01    a growth smaller than 1% of the bound is never one: it keeps ratios of exactly 0 (exact
+ *                 relations, hygiene checks) and ratios of a few 1e-3 (half an ulp against a bound of
+ *                 hundreds of ulps) from tripping on a change of one rounding where the contract allows a
+ *                 hundred. Both are options (--growth-factor, --growth-floor) and are printed with every verdict.
+ * A legitimate change that reorders arithmetic may also move a worst error by more than 2×: then the baseline
+ * is rewritten on purpose, and the diff of the JSON file shows reviewers which ratios moved.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { ProfileName } from './adapter.js';
+import type { Status } from './check.js';
+import type { RunReport } from './runner.js';
+
+export interface Growth {
+  /** ratio_now > factor·ratio_before … */
+  factor: number;
+  /** … and ratio_now - ratio_before > floor (in units of the bound) */
+  floor: number;
+}
+
+export const DEFAULT_GROWTH: Growth = { factor: 2, floor: 0.01 };
+
+export interface BaselineCheck {
+  status: Status;
+  /** worst error / bound over every comparison of the check; null when nothing was compared */
+  worstRatio: number | null;
+  /** which output the worst error was in ('y', 'dx', 'runningVar after step 3', …) */
+  quantity: string | null;
+}
+
+export interface BaselineAdapter {
+  state: 'ran' | 'unavailable' | 'setup error';
+  checks: Record<string, BaselineCheck>;
+}
+
+export interface Baseline {
+  schema: 'normcheck-baseline/1';
+  createdAt: string;
+  /** the run settings a comparison must repeat */
+  seed: number;
+  quick: boolean;
+  runs: number;
+  profileOverride: ProfileName | null;
+  adapters: Record<string, BaselineAdapter>;
+}
+
+export class BaselineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BaselineError';
+  }
+}
+
+/** Ratios are stored to 4 significant digits: the file diffs cleanly and growth is judged far above that. */
+function round4(r: number | null): number | null {
+  if (r === null) return null;
+  return Number.isFinite(r) ? Number(r.toPrecision(4)) : r;
+}
+
+export function baselineOf(report: RunReport): Baseline {
+  const adapters: Record<string, BaselineAdapter> = {};
+  for (const a of report.adapters) {
+    const checks: Record<string, BaselineCheck> = {};
+    for (const c of a.checks) checks[c.id] = { status: c.status, worstRatio: round4(c.worst?.ratio ?? null), quantity: c.worst?.quantity ?? null };
+    adapters[a.name] = { state: a.state, checks };
+  }
+  return {
+    schema: 'normcheck-baseline/1', createdAt: report.startedAt, seed: report.seed, quick: report.quick, runs: report.runs,
+    profileOverride: report.profileOverride, adapters,
+  };
+}
+
+/** JSON with one check per line, so a rewritten baseline diffs line by line. */
+export function serializeBaseline(b: Baseline): string {
+  const lines = [
+    '{',
+    `  "schema": ${JSON.stringify(b.schema)},`,
+    `  "createdAt": ${JSON.stringify(b.createdAt)},`,
+    `  "seed": ${b.seed},`,
+    `  "quick": ${b.quick},`,
+    `  "runs": ${b.runs},`,
+    `  "profileOverride": ${JSON.stringify(b.profileOverride)},`,
+    '  "adapters": {',
+  ];
+  const names = Object.keys(b.adapters);
+  names.forEach((name, ai) => {
+    const a = b.adapters[name]!;
+    lines.push(`    ${JSON.stringify(name)}: {`, `      "state": ${JSON.stringify(a.state)},`, '      "checks": {');
+    const ids = Object.keys(a.checks);
+    ids.forEach((id, ci) => {
+      // Infinity is not JSON: a failing check's ratio may be infinite; store it as a string
+      const c = a.checks[id]!;
+      const ratio = c.worstRatio !== null && !Number.isFinite(c.worstRatio) ? JSON.stringify(String(c.worstRatio)) : JSON.stringify(c.worstRatio);
+      lines.push(`        ${JSON.stringify(id)}: { "status": ${JSON.stringify(c.status)}, "worstRatio": ${ratio}, "quantity": ${JSON.stringify(c.quantity)} }${ci < ids.length - 1 ? ',' : ''}`);
+    });
+    lines.push('      }', `    }${ai < names.length - 1 ? ',' : ''}`);
+  });
+  lines.push('  }', '}', '');
+  return lines.join('\n');
+}
+
+export function writeBaseline(report: RunReport, file: string): Baseline {
+  const b = baselineOf(report);
+  writeFileSync(file, serializeBaseline(b));
+  return b;
+}
+
+const STATUSES: readonly Status[] = ['pass', 'fail', 'error', 'skipped', 'not provided'];
+
+export function parseBaseline(text: string, file = 'baseline'): Baseline {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new BaselineError(`${file}: invalid JSON: ${(e as Error).message}`);
+  }
+  const b = raw as Partial<Baseline>;
+  if (b?.schema !== 'normcheck-baseline/1') throw new BaselineError(`${file}: not a normcheck baseline (schema must be "normcheck-baseline/1", got ${JSON.stringify(b?.schema)})`);
+  if (!Number.isInteger(b.seed) || typeof b.quick !== 'boolean' || !Number.isInteger(b.runs) || typeof b.adapters !== 'object' || !b.adapters) {
+    throw new BaselineError(`${file}: needs integer seed and runs, boolean quick and an adapters object`);
+  }
+  for (const [name, a] of Object.entries(b.adapters)) {
+    for (const [id, c] of Object.entries(a?.checks ?? {})) {
+      if (!STATUSES.includes(c.status)) throw new BaselineError(`${file}: ${name} ${id}: unknown status ${JSON.stringify(c.status)}`);
+      if (typeof c.worstRatio === 'string') c.worstRatio = Number(c.worstRatio);
+    }
+  }
+  return b as Baseline;
+}
+
+export function readBaseline(file: string): Baseline {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new BaselineError(`--baseline ${file}: cannot read: ${(e as Error).message}`);
+  }
+  return parseBaseline(text, file);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Comparison
+
+export type RegressionKind = 'now failing' | 'no longer runs' | 'error grew';
+
+export interface Regression {
+  adapter: string;
+  check: string;
+  kind: RegressionKind;
+  before: BaselineCheck;
+  now: { status: Status | 'adapter did not run'; worstRatio: number | null; quantity: string | null };
+  /** ratio_now / ratio_before (error grew only; Infinity when the baseline ratio was 0) */
+  growth: number | null;
+  message: string;
+}
+
+export interface BaselineComparison {
+  /** false: the run's settings differ from the baseline's, nothing was compared */
+  comparable: boolean;
+  /** what differs (seed, quick, runs, profile) */
+  mismatches: string[];
+  growth: Growth;
+  regressions: Regression[];
+  /** checks that were failing in the baseline and pass now (the baseline can be rewritten) */
+  fixed: string[];
+  /** adapter/check pairs the baseline does not have */
+  added: string[];
+  /** adapter/check pairs of the baseline that this run did not select (e.g. --only) */
+  notRun: string[];
+  /** pairs compared */
+  compared: number;
+  ok: boolean;
+}
+
+export function fmtRatio(r: number | null): string {
+  if (r === null) return '—';
+  if (!Number.isFinite(r)) return '∞';
+  return r === 0 ? '0' : r >= 0.01 ? r.toFixed(3) : r.toExponential(2);
+}
+
+function fmtFactor(f: number): string {
+  return Number.isFinite(f) ? `${f.toFixed(f >= 10 ? 0 : 1)}×` : '∞× (from 0)';
+}
+
+export function compareWithBaseline(report: RunReport, baseline: Baseline, growth: Growth = DEFAULT_GROWTH): BaselineComparison {
+  const mismatches: string[] = [];
+  if (report.seed !== baseline.seed) mismatches.push(`seed ${report.seed} (baseline ${baseline.seed})`);
+  if (report.quick !== baseline.quick) mismatches.push(`${report.quick ? '--quick' : 'full profile'} (baseline ${baseline.quick ? '--quick' : 'full profile'})`);
+  if (report.runs !== baseline.runs) mismatches.push(`runs ${report.runs} (baseline ${baseline.runs})`);
+  if (report.profileOverride !== baseline.profileOverride) {
+    mismatches.push(`profile override ${report.profileOverride ?? 'none'} (baseline ${baseline.profileOverride ?? 'none'})`);
+  }
+  const result: BaselineComparison = {
+    comparable: mismatches.length === 0, mismatches, growth, regressions: [], fixed: [], added: [], notRun: [], compared: 0, ok: false,
+  };
+  if (!result.comparable) return result;
+
+  const ran = new Map(report.adapters.map((a) => [a.name, a]));
+  for (const [name, base] of Object.entries(baseline.adapters)) {
+    const a = ran.get(name);
+    const baseIds = Object.keys(base.checks);
+    if (!a) {
+      result.notRun.push(...baseIds.map((id) => `${name} ${id}`));
+      continue;
+    }
+    const now = new Map(a.checks.map((c) => [c.id, c]));
+    for (const id of baseIds) {
+      const before = base.checks[id]!;
+      const c = now.get(id);
+      if (a.state !== 'ran') {
+        if (before.status === 'pass') {
+          result.regressions.push({
+            adapter: name, check: id, kind: 'no longer runs', before, now: { status: 'adapter did not run', worstRatio: null, quantity: null }, growth: null,
+            message: `${name} ${id}: passed in the baseline; the adapter did not run now (${a.state}: ${a.message ?? ''})`,
+          });
+        }
+        continue;
+      }
+      if (!c) {
+        result.notRun.push(`${name} ${id}`);
+        continue;
+      }
+      result.compared++;
+      const nowRatio = c.worst?.ratio ?? null;
+      const nowInfo = { status: c.status, worstRatio: nowRatio, quantity: c.worst?.quantity ?? null };
+      if (before.status !== 'pass') {
+        if (c.status === 'pass') result.fixed.push(`${name} ${id} (was ${before.status})`);
+        continue;
+      }
+      if (c.status === 'fail' || c.status === 'error') {
+        result.regressions.push({
+          adapter: name, check: id, kind: 'now failing', before, now: nowInfo, growth: null,
+          message: `${name} ${id}: passed in the baseline (worst ${fmtRatio(before.worstRatio)} of bound), now ${c.status}s: ${c.message.split('\n')[0]!.slice(0, 240)}`,
+        });
+      } else if (c.status !== 'pass') {
+        result.regressions.push({
+          adapter: name, check: id, kind: 'no longer runs', before, now: nowInfo, growth: null,
+          message: `${name} ${id}: passed in the baseline, now ${c.status}: ${c.message}`,
+        });
+      } else if (nowRatio !== null) {
+        const b = before.worstRatio ?? 0;
+        if (nowRatio > growth.factor * b && nowRatio - b > growth.floor) {
+          const g = b > 0 ? nowRatio / b : Infinity;
+          result.regressions.push({
+            adapter: name, check: id, kind: 'error grew', before, now: nowInfo, growth: g,
+            message: `${name} ${id}: worst error grew ${fmtFactor(g)}, from ${fmtRatio(b)} to ${fmtRatio(nowRatio)} of its bound ` +
+              `(in ${c.worst?.quantity ?? '?'}; baseline in ${before.quantity ?? '?'}); allowed: at most ${growth.factor}× or +${growth.floor} of the bound`,
+          });
+        }
+      }
+    }
+    for (const c of a.checks) if (!(c.id in base.checks)) result.added.push(`${name} ${c.id}`);
+  }
+  for (const a of report.adapters) if (!(a.name in baseline.adapters)) result.added.push(...a.checks.map((c) => `${a.name} ${c.id}`));
+  result.ok = result.regressions.length === 0;
+  return result;
+}
+
+/** The verdict as text: one line per regression, then a summary line. */
+export function formatBaselineComparison(c: BaselineComparison, file = 'the baseline'): string {
+  if (!c.comparable) {
+    return `baseline ${file}: NOT COMPARABLE — this run differs in ${c.mismatches.join(', ')}; ` +
+      'worst errors are compared only between runs of the same cases (rerun with the baseline\'s settings, or rewrite it)';
+  }
+  const lines: string[] = [];
+  for (const r of c.regressions) lines.push(`REGRESSION (${r.kind}) ${r.message}`);
+  if (c.fixed.length) lines.push(`now passing (rewrite the baseline to keep them): ${c.fixed.join(', ')}`);
+  if (c.added.length) lines.push(`not in the baseline (not gated): ${c.added.length} adapter/check pairs`);
+  if (c.notRun.length) lines.push(`in the baseline but not run: ${c.notRun.length} adapter/check pairs`);
+  const rule = `error growth allowed: ≤ ${c.growth.factor}× or ≤ +${c.growth.floor} of the bound`;
+  lines.push(c.ok
+    ? `baseline ${file}: OK — ${c.compared} checks compared, no regression (${rule})`
+    : `baseline ${file}: FAILED — ${c.regressions.length} regression(s) in ${c.compared} checks compared (${rule})`);
+  return lines.join('\n');
+}
