@@ -29,22 +29,47 @@ export function checkSgdOptions({ lr, momentum = 0, dampening = 0, weightDecay =
   }
 }
 
-/** One SGD update of `param` in place; `buf` is the momentum buffer, initialised from d when `first`. */
+/**
+ * One SGD update of `param` in place; `buf` is the momentum buffer, initialised from d when `first`.
+ * One loop per case (no momentum; first step; plain momentum; Nesterov) so no branch sits in the loop body.
+ */
 export function sgdUpdate(
   param: Float32Array, grad: Float32Array, buf: Float32Array, first: boolean,
   { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }: SgdOptions,
 ): void {
   const n = param.length;
+  const wd = weightDecay;
   if (momentum === 0) {
-    for (let i = 0; i < n; i++) param[i] = param[i]! - lr * (grad[i]! + weightDecay * param[i]!);
+    for (let i = 0; i < n; i++) {
+      const p = param[i]!;
+      param[i] = p - lr * (grad[i]! + wd * p);
+    }
     return;
   }
-  for (let i = 0; i < n; i++) {
-    const p = param[i]!;
-    const d = grad[i]! + weightDecay * p;
-    // the buffer as stored (float32), which is what PyTorch's update and its next step use
-    const b = Math.fround(first ? d : momentum * buf[i]! + (1 - dampening) * d);
-    buf[i] = b;
-    param[i] = p - lr * (nesterov ? d + momentum * b : b);
+  // b is the buffer as stored (float32): what PyTorch's update and its next step use
+  const m = momentum;
+  const c = 1 - dampening;
+  if (first && !nesterov) {
+    for (let i = 0; i < n; i++) {
+      const p = param[i]!;
+      const b = Math.fround(grad[i]! + wd * p);
+      buf[i] = b;
+      param[i] = p - lr * b;
+    }
+  } else if (!nesterov) {
+    for (let i = 0; i < n; i++) {
+      const p = param[i]!;
+      const b = Math.fround(m * buf[i]! + c * (grad[i]! + wd * p));
+      buf[i] = b;
+      param[i] = p - lr * b;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const p = param[i]!;
+      const d = grad[i]! + wd * p;
+      const b = Math.fround(first ? d : m * buf[i]! + c * d);
+      buf[i] = b;
+      param[i] = p - lr * (d + m * b);
+    }
   }
 }
