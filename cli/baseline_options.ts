@@ -9,12 +9,14 @@
  *                           the baseline's cases.
  *   --growth-factor X       default 2
  *   --growth-floor R        default 0.01 (of the bound)
+ *   --baseline-junit FILE   the verdict as JUnit XML, one test case per gated check (regressions as failures)
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { ProfileName } from '../conformance/adapter.js';
 import {
   BaselineError, compareWithBaseline, DEFAULT_GROWTH, formatBaselineComparison, readBaseline, writeBaseline, type Baseline,
 } from '../conformance/baseline.js';
+import { writeBaselineJunit } from '../conformance/baseline_junit.js';
 import type { RunReport } from '../conformance/runner.js';
 
 export interface BaselineOptions {
@@ -22,6 +24,7 @@ export interface BaselineOptions {
   baseline?: string;
   growthFactor?: number;
   growthFloor?: number;
+  baselineJunit?: string;
   // the run settings a baseline fills in when they are not given
   seed?: number;
   quick?: boolean;
@@ -50,6 +53,7 @@ export function addBaselineOptions(program: Command): void {
     .addOption(new Option('--write-baseline <file>', 'store each adapter\'s and check\'s status and worst error (fraction of its bound) for later --baseline runs'))
     .addOption(new Option('--baseline <file>', 'fail when a check that passed in this baseline fails, or its worst error grew past the growth rule (seed, --quick, --runs, --profile default to the baseline\'s)'))
     .addOption(new Option('--growth-factor <x>', `with --baseline: allowed growth of a worst error (default ${DEFAULT_GROWTH.factor})`).argParser(parseAtLeast('--growth-factor', 1)))
+    .addOption(new Option('--baseline-junit <file>', 'with --baseline: write the baseline verdict as JUnit XML (one test case per gated check)'))
     .addOption(new Option('--growth-floor <r>', `with --baseline: growths below this fraction of the bound never count (default ${DEFAULT_GROWTH.floor})`).argParser(parseAtLeast('--growth-floor', 0)));
 }
 
@@ -83,6 +87,7 @@ export function gateOnBaseline(report: RunReport, o: BaselineOptions, io: Out): 
   if (o.baseline && b) {
     const c = compareWithBaseline(report, b, { factor: o.growthFactor ?? DEFAULT_GROWTH.factor, floor: o.growthFloor ?? DEFAULT_GROWTH.floor });
     io.stdout(`${formatBaselineComparison(c, o.baseline)}\n`);
+    if (o.baselineJunit) writeBaselineJunit(c, b, o.baseline, o.baselineJunit);
     code = !c.comparable ? 2 : c.ok ? 0 : 1;
   }
   if (o.writeBaseline) {

@@ -23,7 +23,8 @@ import { writeJson } from '../conformance/report/json.js';
 import { writeJunit } from '../conformance/report/junit.js';
 import { COMPACT, formatReport } from '../conformance/report/table.js';
 import { runConformance, type AdapterEntry } from '../conformance/runner.js';
-import { AdapterLoadError, loadAdapter } from './load.js';
+import { loadIsolated, type IsolatedAdapter } from '../conformance/isolate.js';
+import { AdapterLoadError, loadAdapter } from '../conformance/load.js';
 import { addBaselineOptions, applyBaselineDefaults, gateOnBaseline, type BaselineOptions } from './baseline_options.js';
 import { registerMutantsCommand } from './commands/mutants.js';
 
@@ -76,6 +77,7 @@ interface CheckOptions extends BaselineOptions {
   junit?: string;
   timeout: number;
   checkTimeout: number;
+  isolate?: boolean;
   progress: boolean;
 }
 
@@ -99,7 +101,7 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
   let loadFailed = false;
   for (const spec of names) {
     try {
-      entries.push({ adapter: await loadAdapter(spec), spec });
+      entries.push({ adapter: o.isolate ? await loadIsolated(spec) : await loadAdapter(spec), spec });
     } catch (e) {
       // A named adapter that cannot load is a loading error (exit 2); a default built-in is reported and skipped.
       io.stderr(`normcheck: ${(e as Error).message}\n`);
@@ -121,6 +123,11 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
     ...(o.only ? { only: o.only } : {}),
     ...(o.path ? { path: o.path } : {}),
     timeoutMs: o.timeout,
+    replayFlags: [
+      ...(o.runs !== undefined ? ['--runs', String(o.runs)] : []),
+      ...(o.isolate ? ['--isolate'] : []),
+      ...(o.timeout !== 10_000 ? ['--timeout', String(o.timeout)] : []),
+    ],
     checkTimeoutMs: o.checkTimeout,
     expectations,
     required: explicit ? specs : [],
@@ -137,6 +144,7 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
     },
   });
   bar?.stop();
+  for (const { adapter } of entries) await (adapter as Partial<IsolatedAdapter>).dispose?.();
 
   io.stdout(`${formatReport(report)}\n`);
   if (o.json) writeJson(report, o.json);
@@ -189,6 +197,7 @@ function program(io: Io, result: { code: number }): Command {
     .option('--junit <file>', 'write a JUnit XML report')
     .option('--timeout <ms>', 'per-call timeout of adapter functions', parsePositive('--timeout'), 10_000)
     .option('--check-timeout <ms>', 'time limit of one check: no new run starts after it', parsePositive('--check-timeout'), 300_000)
+    .option('--isolate', 'run each adapter in a worker thread, so a timeout stops even a synchronous infinite loop')
     .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal)')
     .action(async (specs: string[], o: CheckOptions) => {
       result.code = await runCheck(specs, o, io);

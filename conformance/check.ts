@@ -121,8 +121,14 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       let worst: Worst | null = null;
       const numRuns = Math.max(1, Math.round(ctx.numRuns * (spec.runsFactor ?? 1)));
       const where = (c: T) => (q: string, i: number) => (spec.where ? spec.where(c, q, i) : `[${i}]`);
+      // The case that first timed out: after a timeout every call fails at once (invoke.ts), so fast-check's
+      // shrunk counterexample says nothing; report this one, not shrunk, with the path of its run.
+      let firstTimeout: T | null = null;
       const prop = fc.asyncProperty(spec.arbitrary(ctx), async (c) => {
-        const comparisons = await spec.property(ctx, c);
+        const comparisons = await spec.property(ctx, c).catch((e: unknown) => {
+          if (e instanceof AdapterFailure && e.kind === 'timeout' && firstTimeout === null) firstTimeout = c;
+          throw e;
+        });
         worst = worstOf(comparisons, worst);
         if (comparisons.some((x) => !x.ok)) throw new PropertyFailure(comparisons, where(c));
       });
@@ -146,12 +152,17 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
         const pf = details.errorInstance;
         for (const comp of pf.comparisons.filter((x) => !x.ok)) lines.push(...describeComparison(comp, (i) => pf.where(comp.quantity, i)));
       }
+      const describe = (k: T) => (spec.describe ? spec.describe(k) : k.label);
+      if (firstTimeout !== null) {
+        const run = ctx.path ? ctx.path.split(':')[0]! : String(details.numRuns - 1);
+        return { ...base, status, message, path: run, counterexample: `${describe(firstTimeout)} (the first case that timed out, not shrunk)`, details: lines };
+      }
       return {
         ...base,
         status,
         message,
         path: details.counterexamplePath,
-        counterexample: c ? (spec.describe ? spec.describe(c) : c.label) : null,
+        counterexample: c ? describe(c) : null,
         details: lines,
       };
     },

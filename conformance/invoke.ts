@@ -13,13 +13,20 @@
  *   type     an output is not the typed array of its precision     → status 'fail'
  *   contract mutated an input, or gave two answers to one question  → status 'fail'
  * A synchronous infinite loop cannot be interrupted from the same thread; the timeout catches adapters whose
- * Promise never settles (the usual way an async backend hangs). Run untrusted adapters in a child process.
+ * Promise never settles (the usual way an async backend hangs). An isolated adapter (isolate.ts, `--isolate`)
+ * runs in a worker thread, which the timeout terminates (the ABORT hook), so it catches both.
  */
 import type {
   Adapter, BatchNormBackwardArgs, BatchNormEvalArgs, BatchNormTrainArgs, Capability, Conventions, FloatArray, LayerNormArgs,
   LayerNormBackwardArgs, Layout, Precision, ProfileName,
 } from './adapter.js';
 import { expectedArrayType, toAdapterArray } from './precision.js';
+
+/**
+ * Optional hook of an adapter that can stop a call in progress (isolate.ts: terminate its worker thread).
+ * Called once when a call times out.
+ */
+export const ABORT = Symbol.for('normcheck.abort');
 
 export type FailureKind = 'threw' | 'timeout' | 'shape' | 'type' | 'contract';
 
@@ -67,7 +74,11 @@ export async function callAdapter<T>(ctx: CheckContext, cap: Capability, args: u
     return (await Promise.race([Promise.resolve().then(() => fn.call(ctx.adapter, args)), timeout])) as T;
   } catch (e) {
     if (e instanceof AdapterFailure) {
-      if (e.kind === 'timeout') ctx.timedOut = e;
+      if (e.kind === 'timeout') {
+        ctx.timedOut = e;
+        const abort = (ctx.adapter as unknown as Record<symbol, unknown>)[ABORT];
+        if (typeof abort === 'function') abort.call(ctx.adapter);
+      }
       throw e;
     }
     throw new AdapterFailure('threw', `${cap} threw ${describe(e)}`);

@@ -7,9 +7,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Adapter } from '../conformance/adapter.js';
-import { BUILTIN_ADAPTERS } from '../conformance/adapters/index.js';
-import { validateAdapter } from '../conformance/runner.js';
+import type { Adapter } from './adapter.js';
+import { BUILTIN_ADAPTERS } from './adapters/index.js';
+import { validateAdapter } from './runner.js';
 
 export class AdapterLoadError extends Error {
   constructor(message: string) {

@@ -38,6 +38,8 @@ export interface RunOptions {
   /** Time limit of one check in ms (default 300 000): no new fast-check run starts after it. */
   checkTimeoutMs?: number;
   expectations?: readonly Expectation[];
+  /** Extra flags every replay command needs to reproduce this run (the CLI adds --isolate, --timeout). */
+  replayFlags?: readonly string[];
   /** Adapters the user named: unavailable ones make the run a loading error (exit 2). */
   required?: readonly string[];
   onCheckStart?(adapter: string, check: Check, index: number, total: number): void;
@@ -135,11 +137,14 @@ function quote(s: string): string {
   return /^[\w./@:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export function replayCommand(spec: string, checkId: string, seed: number, path: string | null, profile: ProfileName | null, quick: boolean): string {
+export function replayCommand(
+  spec: string, checkId: string, seed: number, path: string | null, profile: ProfileName | null, quick: boolean, extra: readonly string[] = [],
+): string {
   const parts = ['normcheck', 'check', quote(spec), '--only', checkId, '--seed', String(seed)];
   if (path) parts.push('--path', `"${path}"`);
   if (profile) parts.push('--profile', profile);
   if (quick) parts.push('--quick');
+  parts.push(...extra.map(quote));
   return parts.join(' ');
 }
 
@@ -237,7 +242,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
         description: check.description,
         outcome: outcomeOf(run.status, expectation),
         expectedReason: expectation?.reason ?? null,
-        replay: ran && run.seed !== null ? replayCommand(spec, check.id, run.seed, run.path, options.profile ?? null, quick) : null,
+        replay: ran && run.seed !== null ? replayCommand(spec, check.id, run.seed, run.path, options.profile ?? null, quick, options.replayFlags) : null,
         durationMs: Date.now() - t0,
       };
       report.checks.push(result);

@@ -134,3 +134,22 @@ describe('the README example adapter', () => {
     expect(checks.filter((c) => c.status === 'pass').map((c) => c.id)).toEqual(expect.arrayContaining(['bn.train.forward', 'bn.train.running_var', 'bn.train.offset_1e6']));
   });
 });
+
+describe('normcheck check --isolate', () => {
+  // The worker thread runs JavaScript, so this runs the built bin (npm run build), as a user would.
+  it.skipIf(!existsSync('dist/conformance/isolate_worker.js'))('stops an adapter stuck in a synchronous infinite loop and reports it with a replay', () => {
+    const spin = join(dir, 'spin.mjs');
+    writeFileSync(spin, `
+export default {
+  name: 'spins', precision: 'float64', layout: 'NCHW',
+  lnForward({ x }) { if (x.length > 1) for (;;) {} return { y: new Float64Array(x.length) }; },
+};
+`);
+    const r = spawnSync(process.execPath, ['dist/cli/main.js', 'check', spin, '--isolate', '--quick', '--seed', '3', '--timeout', '300', '--only', 'ln.forward'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/ERROR spins · ln\.forward/);
+    expect(r.stdout).toMatch(/lnForward did not return within 300 ms/);
+    expect(r.stdout).toMatch(/\(the first case that timed out, not shrunk\)/);
+    expect(r.stdout).toMatch(/replay: normcheck check \S+ --only ln\.forward --seed 3 --path "\d+" --quick --isolate --timeout 300/);
+  });
+});
