@@ -181,8 +181,13 @@ describe('normcheck check --write-baseline / --baseline', () => {
     entry.worstRatio = entry.worstRatio / 8;
     writeFileSync(file, JSON.stringify(b));
     out.length = 0;
-    expect(await runCli(['check', 'kernels', '--only', 'bn.train.forward,bn.eval', '--baseline', file, '--growth-factor', '3'], io)).toBe(1);
-    expect(out.join('')).toMatch(/REGRESSION \(error grew\) kernels bn\.train\.forward: worst error grew 8\.0×/);
+    const xml = join(dir, 'baseline-junit.xml');
+    expect(await runCli(['check', 'kernels', '--only', 'bn.train.forward,bn.eval', '--baseline', file, '--growth-factor', '3', '--baseline-junit', xml], io)).toBe(1);
+    expect(out.join('')).toMatch(/REGRESSION \(error grew\) kernels bn\.train\.forward: worst error grew 8\.0×, from [\d.e-]+ to [\d.e-]+ of its bound .*allowed: at most 3×/);
+    // the CI test view gets one test case per gated check, the regression as its failure
+    const junitXml = readFileSync(xml, 'utf8');
+    expect(junitXml.match(/<testcase /g)!.length).toBe(3);
+    expect(junitXml).toMatch(/<testcase classname="normcheck\.baseline\.kernels" name="bn\.train\.forward"[^>]*>\s*<failure message="kernels bn\.train\.forward: worst error grew 8\.0×/);
     out.length = 0;
     expect(await runCli(['check', 'kernels', '--only', 'bn.train.forward', '--seed', '12', '--baseline', file], io)).toBe(2);
     expect(out.join('')).toMatch(/NOT COMPARABLE — this run differs in seed 12 \(baseline 11\)/);

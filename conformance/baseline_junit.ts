@@ -1,0 +1,39 @@
+/**
+ * The baseline verdict as JUnit XML, so a regression shows in CI's test view beside the checks themselves:
+ * one <testsuite> "normcheck baseline", one <testcase> per adapter and check the baseline gates
+ * (classname normcheck.baseline.<adapter>, name the check id), <failure> for each regression with its message
+ * (which check, the two worst errors and the factor of growth).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import junitModule, { type Builder } from 'junit-report-builder';
+import { fmtRatio, type Baseline, type BaselineComparison } from './baseline.js';
+
+// CommonJS package: at run time the default import is the builder itself (see report/junit.ts).
+const junit = junitModule as unknown as Builder;
+
+export function buildBaselineJunit(c: BaselineComparison, baseline: Baseline, file: string): string {
+  const builder = junit.newBuilder();
+  const suite = builder.testSuite().name(`normcheck baseline ${file} (growth ≤ ${c.growth.factor}× or ≤ +${c.growth.floor} of the bound)`);
+  if (!c.comparable) {
+    suite.testCase().className('normcheck.baseline').name('comparable').failure(`not comparable: ${c.mismatches.join(', ')}`, 'not comparable');
+    return builder.build();
+  }
+  const regressions = new Map(c.regressions.map((r) => [`${r.adapter} ${r.check}`, r]));
+  const notRun = new Set(c.notRun);
+  for (const [adapter, a] of Object.entries(baseline.adapters)) {
+    for (const [id, before] of Object.entries(a.checks)) {
+      if (notRun.has(`${adapter} ${id}`)) continue;
+      const t = suite.testCase().className(`normcheck.baseline.${adapter}`).name(id);
+      const r = regressions.get(`${adapter} ${id}`);
+      if (r) t.failure(r.message, r.kind);
+      else t.standardOutput(`baseline: ${before.status}, worst ${fmtRatio(before.worstRatio)} of the bound`);
+    }
+  }
+  return builder.build();
+}
+
+export function writeBaselineJunit(c: BaselineComparison, baseline: Baseline, file: string, junitFile: string): void {
+  mkdirSync(dirname(junitFile), { recursive: true });
+  writeFileSync(junitFile, buildBaselineJunit(c, baseline, file));
+}
