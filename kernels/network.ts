@@ -267,6 +267,10 @@ export class SeedNetKernel {
    */
   forward(x: Float32Array, N: number, training: boolean): Float32Array {
     const d0 = this.config.sizes[0];
+    if (training && N < 2 && this.config.norm === 'batchnorm') {
+      // checked here so the error names the network's argument, not the BatchNorm kernel's
+      throw new KernelArgError(`N: BatchNorm in training mode needs a batch of at least 2 (PyTorch: "Expected more than 1 value per channel when training"), got ${N}`);
+    }
     const v = this.plan(N);
     if (!isF32(x, N * d0)) checkF32('x', x, N * d0, `an input of shape (N, ${d0}) = (${N}, ${d0})`);
     const P = this.params;

@@ -321,5 +321,9 @@ describe('seed network state and arguments', () => {
     expect(() => net.loadStateDict({ ...net.exportStateDict(), 'fc1.weight': new Float32Array(3) })).toThrow(/stateDict\['fc1.weight'\]: expected shape \(9, 13\) \(117 values\), got 3 values/);
     expect(() => net.loadStateDict({ ...net.exportStateDict(), 'fc4.weight': new Float32Array(3) })).toThrow(/stateDict\['fc4.weight'\]: not a tensor of this network/);
     expect(() => new SeedNetKernel({ sizes: [1, 2, 3] as unknown as NetSpec['sizes'] })).toThrow(/sizes: expected four positive integers/);
+    // BatchNorm cannot train on one sample (its variance is 0/0 unbiased), as PyTorch refuses; LayerNorm can
+    expect(() => net.trainStep(x.subarray(0, 13), [0], 1, SGD)).toThrow(/N: BatchNorm in training mode needs a batch of at least 2 .*got 1/);
+    const ln = new SeedNetKernel({ sizes: TWIN, norm: 'layernorm', maxBatch: 4 });
+    expect(Number.isFinite(ln.trainStep(x.subarray(0, 13), [0], 1, SGD))).toBe(true);
   });
 });
