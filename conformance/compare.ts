@@ -38,6 +38,8 @@ export interface Comparison {
   /** Error at the worst element in ulps of the adapter's precision at the expected value. */
   worstUlps: number;
   mismatches: Mismatch[];
+  /** A remark for the report (e.g. what an honest implementation in the precision reaches here). */
+  note?: string;
 }
 
 const KEEP_MISMATCHES = 5;
@@ -110,6 +112,7 @@ export function describeComparison(c: Comparison, where: (index: number) => stri
   const lines = [
     `${c.quantity}: ${c.numMismatches} of ${c.count} values out of bound; worst ${where(c.worstIndex)} error ${fmt(c.worstError)} = ${fmtRatio(c.worstRatio)} of bound ${fmt(c.worstBound)} (${fmtUlps(c.worstUlps)})`,
   ];
+  if (c.note) lines.push(`  (${c.note})`);
   for (const m of c.mismatches) {
     lines.push(`  ${c.quantity}${where(m.index)}: got ${fmt(m.actual)}, expected ${fmt(m.expected)} ± ${fmt(m.bound)}`);
   }

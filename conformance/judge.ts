@@ -8,12 +8,13 @@
  * reference as if the poisoned group were not there.
  */
 import { batchNormBackward, batchNormDims, batchNormEval, batchNormTrain, layerNormBackward, layerNormDims, layerNormForward } from '../reference/index.js';
-import { compare, type Comparison } from './compare.js';
+import { compare, fmtRatio, type Comparison } from './compare.js';
 import {
   bnEvalBounds, bnGrouping, lnGrouping, normBackwardBounds, normForwardBounds, roundoffs, runningStepBounds, type Grouping,
 } from './error_model.js';
 import { bnBackward, bnEval, bnTrain, lnBackward, lnForward, type CheckContext } from './invoke.js';
 import { roundTo } from './precision.js';
+import { lowPrecisionNormForward } from './reference_lowp.js';
 
 export interface BnData {
   shape: readonly number[];
@@ -63,6 +64,20 @@ export function nonFinite(quantity: string, values: ArrayLike<number>, indices: 
   return c;
 }
 
+/**
+ * On a failed output comparison of a low-precision adapter, say how far an honest two-pass implementation in
+ * that precision (reference_lowp.ts) lands under the same bound: well inside means the adapter's algorithm is
+ * at fault, not the precision.
+ */
+function withHonestNote(
+  ctx: CheckContext, c: Comparison, expected: ArrayLike<number>, bound: ArrayLike<number>, x: ArrayLike<number>, grouping: Grouping,
+  weight: ArrayLike<number> | null, bias: ArrayLike<number> | null, eps: number, mask?: (i: number) => boolean,
+): Comparison {
+  if (c.ok || ctx.precision === 'float64') return c;
+  const honest = compare(c.quantity, lowPrecisionNormForward(ctx.precision, x, grouping, weight, bias, eps), expected, bound, ctx.precision, mask);
+  return { ...c, note: `an honest ${ctx.precision} two-pass implementation reaches ${fmtRatio(honest.worstRatio)} of this bound on this case` };
+}
+
 function perGroupMask(poisoned: number | undefined): ((i: number) => boolean) | undefined {
   return poisoned == null || poisoned < 0 ? undefined : (i) => i !== poisoned;
 }
@@ -94,7 +109,8 @@ export async function judgeBnTrain(ctx: CheckContext, d: BnData, o: BnTrainJudge
   const us = [...roundoffs(ctx.precision), ...(o.extraRoundoffs ?? [])];
   const b = normForwardBounds(us, d.x, grouping, d.weight, d.bias, o.eps);
   const p = ctx.precision;
-  const comps = [compare('y', out.y, ref.y, b.y, p, outside(grouping, d.poisoned))];
+  const mask = outside(grouping, d.poisoned);
+  const comps = [withHonestNote(ctx, compare('y', out.y, ref.y, b.y, p, mask), ref.y, b.y, d.x, grouping, d.weight, d.bias, o.eps, mask)];
   if (out.mean) comps.push(compare('mean', out.mean, ref.mean, b.mean, p, perGroupMask(d.poisoned)));
   if (out.rstd) comps.push(compare('rstd', out.rstd, ref.rstd, b.rstd, p, perGroupMask(d.poisoned)));
   if (o.running) {
@@ -188,7 +204,8 @@ export async function judgeLnForward(ctx: CheckContext, d: LnData, eps: number, 
   const grouping = lnGrouping(R, D);
   const b = normForwardBounds([...roundoffs(ctx.precision), ...extraRoundoffs], d.x, grouping, d.weight, d.bias, eps);
   const p = ctx.precision;
-  const comps = [compare('y', out.y, ref.y, b.y, p, outside(grouping, d.poisoned))];
+  const mask = outside(grouping, d.poisoned);
+  const comps = [withHonestNote(ctx, compare('y', out.y, ref.y, b.y, p, mask), ref.y, b.y, d.x, grouping, d.weight, d.bias, eps, mask)];
   if (out.mean) comps.push(compare('mean', out.mean, ref.mean, b.mean, p, perGroupMask(d.poisoned)));
   if (out.rstd) comps.push(compare('rstd', out.rstd, ref.rstd, b.rstd, p, perGroupMask(d.poisoned)));
   if (d.poisoned != null && d.poisoned >= 0) comps.push(nonFinite('y (poisoned row)', out.y, grouping.groups[d.poisoned]!));

@@ -71,5 +71,5 @@ export function formatSummary(report: RunReport): string {
 }
 
 export function formatReport(report: RunReport): string {
-  return [formatTable(report), formatFailures(report), '', formatSummary(report)].join('\n');
+  return [formatTable(report), formatFailures(report), '', formatSummary(report)].filter((x, i) => i !== 1 || x !== '').join('\n');
 }
