@@ -60,13 +60,13 @@ export const BN_FORWARD_MUTANTS: readonly Mutant[] = [
   // eps added to the standard deviation, 1/(sqrt(var) + eps), instead of inside the square root.
   // Seen in: the tf.keras.backend.batch_normalization docstring ("(x - mean) / (sqrt(var) + epsilon)", while
   // the code computes sqrt(var + epsilon)); scienceai/neocortex's JS batchNormalization divides by std + epsilon.
-  // Caught: variances near eps make the two forms differ by orders of magnitude (tiny_variance). Scaling x by a
-  // and eps by a² (scale_invariance) is exact only with eps inside the root too, but at unit spreads the
-  // difference is ~eps·|a-1|/σ ≈ 1e-5 relative, near the float32 bound, so that check catches it only sometimes.
+  // Caught: variances near eps make the two forms differ by orders of magnitude (tiny_variance), and scaling x
+  // by a with eps by a² is exact only with eps inside the root (scale_invariance, whose data has variances
+  // near eps: at unit spreads the difference, ~eps·|a-1|/σ relative, would hide under the float32 bound).
   mutant({
     name: 'eps-outside-sqrt', bugClass: 'rstd = 1/(sqrt(var) + eps) instead of 1/sqrt(var + eps)',
     seenIn: 'tf.keras.backend.batch_normalization docstring; scienceai/neocortex batchNormalization (std + epsilon)',
-    caughtBy: ['bn.train.tiny_variance'],
+    caughtBy: ['bn.train.tiny_variance', 'bn.train.scale_invariance'],
     parts: { rstd: (v, eps, R) => R(1 / R(R(Math.sqrt(v)) + eps)) },
   }),
   // No eps at all: rstd = 1/sqrt(var). A constant channel has var = 0, so x̂ = 0·∞ = NaN where the bias is due.
