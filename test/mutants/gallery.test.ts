@@ -10,6 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CORRECT_VARIANTS, MUTANTS, messageNames, runGallery, type GalleryReport } from '../../conformance/mutants/gallery.js';
 import { CHECKS } from '../../conformance/catalog.js';
 import { DEFAULT_FAST_CHECK_SEED } from '../helpers/arbitraries.js';
+import { mutant } from '../../conformance/mutants/mutant.js';
+import { runCli } from '../../cli/program.js';
 
 const requested = process.env['NORMCHECK_FC_SEED'];
 const seed = requested === undefined ? DEFAULT_FAST_CHECK_SEED
@@ -87,5 +89,25 @@ describe('a failure counts for a mutant only when it names the quantity', () => 
     expect(messageNames('rstdx: 1 of 1', 'rstd')).toBe(false);
     expect(messageNames('runningVar after step 2: 1 of 3 values out of bound', 'runningVar after step')).toBe(true);
     expect(messageNames('fixtures/bn_case.json: dweight: 1 of 4 values out of bound', 'dweight')).toBe(true);
+  });
+});
+
+describe('the score', () => {
+  it('does not count a "mutant" that is no bug at all: it survives and the score drops below 100%', async () => {
+    const notABug = mutant({ name: 'no-change', bugClass: 'nothing replaced', seenIn: 'this test', caughtBy: ['bn.train.forward'], parts: {} });
+    const r = await runGallery({ seed, quick: true, namedChecksOnly: true, mutants: [MUTANTS[0]!, notABug], variants: [] });
+    expect(r.mutants.map((m) => m.killed)).toEqual([true, false]);
+    expect(r.mutants[1]!.named[0]!.detail).toMatch(/^pass/);
+    expect(r.score).toEqual({ killed: 1, total: 2, fraction: 0.5 });
+  });
+
+  it('normcheck mutants prints the table and a 100% score and exits 0', async () => {
+    const out: string[] = [];
+    const io = { stdout: (t: string) => void out.push(t), stderr: () => undefined, stderrIsTTY: false };
+    const code = await runCli(['mutants', '--seed', String(seed), '--named-only', '--no-variants'], io);
+    const text = out.join('');
+    expect(text).toContain(`mutation score: ${MUTANTS.length}/${MUTANTS.length} = 100%`);
+    expect(text).toMatch(/one-pass-variance-f32.*✓ bn\.train\.offset_1e4/s);
+    expect(code).toBe(0);
   });
 });
