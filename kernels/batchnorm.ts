@@ -28,8 +28,9 @@
  * - Nothing allocates a typed array: per-channel scratch is in the `BatchNormWorkspace` passed in (one per C).
  * - A bad argument throws `KernelArgError` naming it and the expected type and size.
  */
-import { BN_FORWARD_BLOCKED, evalForwardNchw, evalForwardNhwc, type BatchNormForwardVersion } from './batchnorm_forward.js';
-import { BN_BACKWARD_BLOCKED, type BatchNormBackwardVersion } from './batchnorm_backward.js';
+import { evalForwardNchw, evalForwardNhwc, type BatchNormForwardVersion } from './batchnorm_forward.js';
+import type { BatchNormBackwardVersion } from './batchnorm_backward.js';
+import { BN_BACKWARD_WASM, BN_FORWARD_WASM } from './batchnorm_wasm.js';
 import { BatchNormWorkspace } from './batchnorm_workspace.js';
 import { checkEps, checkF32, checkF64, checkNoOverlap, checkPositiveInts, KernelArgError } from './norm_args.js';
 
@@ -53,7 +54,8 @@ export interface BatchNormRunning {
   numBatchesTracked: number; // incremented by every training forward
 }
 
-let defaultForwardVersion: BatchNormForwardVersion = BN_FORWARD_BLOCKED;
+// wasm falls back to the blocked TypeScript loops by itself where WebAssembly SIMD is unavailable
+let defaultForwardVersion: BatchNormForwardVersion = BN_FORWARD_WASM;
 
 /** The training-forward version the public function uses unless given one. */
 export function getBatchNormForwardVersion(): BatchNormForwardVersion {
@@ -253,7 +255,7 @@ export interface BatchNormBackwardArgs {
   /** OUTPUT (C) or null: Σ dy */
   dbias?: Float32Array | null;
   workspace: BatchNormWorkspace;
-  /** default: BN_BACKWARD_BLOCKED */
+  /** default: BN_BACKWARD_WASM (the blocked TypeScript loops where WebAssembly SIMD is unavailable) */
   version?: BatchNormBackwardVersion;
 }
 
@@ -261,7 +263,7 @@ export interface BatchNormBackwardArgs {
 export function batchNormBackward(args: BatchNormBackwardArgs): void {
   const {
     dy, x, dims, layout = 'NCHW', weight = null, mean, rstd, training, reluOutput = null,
-    dx, dweight = null, dbias = null, workspace, version = BN_BACKWARD_BLOCKED,
+    dx, dweight = null, dbias = null, workspace, version = BN_BACKWARD_WASM,
   } = args;
   checkLayoutDims(dims, layout);
   const { N, C, S } = dims;

@@ -1,0 +1,345 @@
+/**
+ * BatchNorm version "wasm": the blocked versions' algorithms with their element loops in WebAssembly SIMD
+ * (batchnorm_wasm_module.ts), two float64 lanes per instruction and no bounds checks. Same statistics (shifted
+ * one-pass sums, checked, exact second pass in TypeScript when needed), same expressions, float64 throughout.
+ *
+ * The loops read and write the module's own memory, so each call copies its inputs in (x; dy and x) and its
+ * output out (y; dx) with TypedArray.set — memcpy speed, a few ms per 51 MB array, paid for loops roughly twice as
+ * fast. The memory grows once to the largest problem seen and is then reused: no allocation per call.
+ * Falls back to the blocked TypeScript loops for the fused ReLU and for channels-last inputs with odd C (the
+ * SIMD loops take channel pairs), and everywhere when WebAssembly SIMD is not available.
+ */
+import { BN_BACKWARD_BLOCKED, type BatchNormBackwardVersion } from './batchnorm_backward.js';
+import { BN_FORWARD_BLOCKED, onePassVarianceIsAccurate, type BatchNormForwardVersion } from './batchnorm_forward.js';
+import { batchNormWasmBytes } from './batchnorm_wasm_module.js';
+import type { BatchNormWorkspace } from './batchnorm_workspace.js';
+
+// The WebAssembly namespace is not in the ES2022 lib this project compiles against; Node has it at runtime.
+interface WasmMemory {
+  buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmGlobal {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+
+type Fn = (...args: number[]) => void;
+
+interface Module {
+  memory: WasmMemory;
+  f32: Float32Array;
+  f64: Float64Array;
+  /**
+   * Views of the three float32 arrays of each layout used so far, keyed by n·2¹⁶ + C, kept so that a call makes
+   * none (a network alternates layers and batch sizes); dropped when the memory grows.
+   */
+  views: Map<number, [Float32Array, Float32Array, Float32Array]>;
+  sums: Fn;
+  norm: Fn;
+  bsums: Fn;
+  bdx: Fn;
+  colsums: Fn;
+  colnorm: Fn;
+  colbsums: Fn;
+  colbdx: Fn;
+}
+
+let module: Module | null | undefined;
+
+/** The instantiated module, or null where WebAssembly SIMD is unavailable. */
+function wasm(): Module | null {
+  if (module !== undefined) return module;
+  try {
+    const W = (globalThis as unknown as { WebAssembly: WasmGlobal }).WebAssembly;
+    const instance = new W.Instance(new W.Module(batchNormWasmBytes()), {});
+    const e = instance.exports;
+    const memory = e['memory'] as WasmMemory;
+    module = {
+      memory, f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer), views: new Map(),
+      sums: e['sums'] as Fn, norm: e['norm'] as Fn, bsums: e['bsums'] as Fn, bdx: e['bdx'] as Fn,
+      colsums: e['colsums'] as Fn, colnorm: e['colnorm'] as Fn, colbsums: e['colbsums'] as Fn, colbdx: e['colbdx'] as Fn,
+    };
+  } catch {
+    module = null;
+  }
+  return module;
+}
+
+/** true when the SIMD module instantiates here (Node ≥ 16.4 and current browsers). */
+export function batchNormWasmAvailable(): boolean {
+  return wasm() !== null;
+}
+
+/**
+ * Byte layout for a call on n values and C channels: up to three float32 arrays of n, eight float64 arrays of C
+ * (shift, dm, scale, offset, sum1, sum2, k0, k1; 16-byte aligned), and 16 bytes for the returned pair of sums.
+ */
+interface Layout {
+  a: number; // float32 array 0
+  b: number; // float32 array 1
+  c: number; // float32 array 2
+  ch: number; // first float64 per-channel array
+  chStride: number; // bytes between per-channel arrays
+  out: number;
+}
+
+function layout(w: Module, n: number, C: number): Layout {
+  const f32Bytes = (4 * n + 15) & ~15;
+  const chStride = (8 * C + 15) & ~15;
+  const l: Layout = { a: 0, b: f32Bytes, c: 2 * f32Bytes, ch: 3 * f32Bytes, chStride, out: 3 * f32Bytes + 8 * chStride };
+  const need = l.out + 16;
+  if (need > w.memory.buffer.byteLength) {
+    w.memory.grow(Math.ceil((need - w.memory.buffer.byteLength) / 65536));
+    w.f32 = new Float32Array(w.memory.buffer);
+    w.f64 = new Float64Array(w.memory.buffer);
+    w.views.clear();
+  }
+  return l;
+}
+
+/** The view of float32 array k (0, 1, 2) of the layout for (n, C), made on first use. */
+function view(w: Module, l: Layout, n: number, C: number, k: 0 | 1 | 2): Float32Array {
+  const key = n * 65536 + C;
+  let v = w.views.get(key);
+  if (v === undefined) {
+    v = [w.f32.subarray(l.a >> 2, (l.a >> 2) + n), w.f32.subarray(l.b >> 2, (l.b >> 2) + n), w.f32.subarray(l.c >> 2, (l.c >> 2) + n)];
+    w.views.set(key, v);
+  }
+  return v[k];
+}
+
+// per-channel float64 array k of the layout, as a byte address
+const CH_SHIFT = 0, CH_DM = 1, CH_SCALE = 2, CH_OFFSET = 3, CH_SUM1 = 4, CH_SUM2 = 5, CH_K0 = 6, CH_K1 = 7;
+const chAddr = (l: Layout, k: number): number => l.ch + k * l.chStride;
+
+/** Copies the C float64 values (a per-channel array of exactly C) into per-channel array k. */
+function putChannels(w: Module, l: Layout, k: number, values: Float64Array): void {
+  w.f64.set(values, chAddr(l, k) >> 3);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Forward
+
+function forwardNchw(
+  x: Float32Array, N: number, C: number, S: number, weight: Float32Array | null, bias: Float32Array | null,
+  eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
+): void {
+  const w = wasm();
+  if (w === null || relu) {
+    BN_FORWARD_BLOCKED.nchw(x, N, C, S, weight, bias, eps, relu, y, mean, rstd, ws);
+    return;
+  }
+  const n = N * C * S;
+  const l = layout(w, n, C);
+  w.f32.set(x, l.a >> 2);
+  const M = N * S;
+  const CS = C * S;
+  const S4 = S >> 2;
+  const S2 = S >> 1;
+  const out = l.out >> 3;
+  for (let c = 0; c < C; c++) {
+    // Σ(x - K), Σ(x - K)², K = first value of the channel: quadruples in wasm, the rest here
+    const K = x[c * S]!;
+    let s1 = 0;
+    let s2 = 0;
+    for (let nn = 0; nn < N; nn++) {
+      const base = nn * CS + c * S;
+      w.sums(l.a + 4 * base, S4, K, l.out);
+      s1 += w.f64[out]!;
+      s2 += w.f64[out + 1]!;
+      for (let i = base + 4 * S4; i < base + S; i++) {
+        const d = x[i]! - K;
+        s1 += d;
+        s2 += d * d;
+      }
+    }
+    const dm = s1 / M;
+    // variance, biased; the exact second pass (in TypeScript) when the shifted formula may have cancelled
+    let v = s2 / M - dm * dm;
+    if (!onePassVarianceIsAccurate(v, s2 / M, M)) {
+      let sq = 0;
+      for (let nn = 0; nn < N; nn++) {
+        for (let i = nn * CS + c * S, end = i + S; i < end; i++) {
+          const e = x[i]! - K - dm;
+          sq += e * e;
+        }
+      }
+      v = sq / M;
+    }
+    const r = 1 / Math.sqrt(v + eps);
+    mean[c] = K + dm;
+    rstd[c] = r;
+    ws.variance[c] = v;
+    // normalise, scale and shift: pairs in wasm (into its copy of y), an odd last value here
+    const scale = (weight !== null ? weight[c]! : 1) * r;
+    const b = bias !== null ? bias[c]! : 0;
+    for (let nn = 0; nn < N; nn++) {
+      const base = nn * CS + c * S;
+      w.norm(l.a + 4 * base, l.b + 4 * base, S2, K, dm, scale, b);
+      if (S & 1) w.f32[(l.b >> 2) + base + S - 1] = (x[base + S - 1]! - K - dm) * scale + b;
+    }
+  }
+  y.set(view(w, l, n, C, 1));
+}
+
+function forwardNhwc(
+  x: Float32Array, M: number, C: number, weight: Float32Array | null, bias: Float32Array | null,
+  eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
+): void {
+  const w = wasm();
+  if (w === null || relu || C % 2 !== 0) {
+    BN_FORWARD_BLOCKED.nhwc(x, M, C, weight, bias, eps, relu, y, mean, rstd, ws);
+    return;
+  }
+  const n = M * C;
+  const l = layout(w, n, C);
+  w.f32.set(x, l.a >> 2);
+  // Σ(x - K), Σ(x - K)², K = row 0 (dm = 0 for now)
+  for (let c = 0; c < C; c++) ws.shift[c] = x[c]!;
+  putChannels(w, l, CH_SHIFT, ws.shift);
+  const ch = (k: number): number => chAddr(l, k) >> 3;
+  w.f64.fill(0, ch(CH_DM), ch(CH_DM) + C);
+  w.f64.fill(0, ch(CH_SUM1), ch(CH_SUM1) + C);
+  w.f64.fill(0, ch(CH_SUM2), ch(CH_SUM2) + C);
+  w.colsums(l.a, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SUM1), chAddr(l, CH_SUM2));
+  const dm = ws.sum1;
+  let recheck = false;
+  for (let c = 0; c < C; c++) {
+    dm[c] = w.f64[ch(CH_SUM1) + c]! / M;
+    const meanSq = w.f64[ch(CH_SUM2) + c]! / M;
+    const v = meanSq - dm[c]! * dm[c]!;
+    mean[c] = ws.shift[c]! + dm[c]!;
+    ws.variance[c] = v;
+    if (!onePassVarianceIsAccurate(v, meanSq, M)) recheck = true;
+  }
+  putChannels(w, l, CH_DM, dm);
+  // the exact second pass, Σ((x - K) - dm)², if any channel may have cancelled
+  if (recheck) {
+    w.f64.fill(0, ch(CH_SUM1), ch(CH_SUM1) + C);
+    w.f64.fill(0, ch(CH_SUM2), ch(CH_SUM2) + C);
+    w.colsums(l.a, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SUM1), chAddr(l, CH_SUM2));
+    for (let c = 0; c < C; c++) ws.variance[c] = w.f64[ch(CH_SUM2) + c]! / M;
+  }
+  // rstd, scale, offset; normalise
+  for (let c = 0; c < C; c++) {
+    const r = 1 / Math.sqrt(ws.variance[c]! + eps);
+    rstd[c] = r;
+    ws.scale[c] = (weight !== null ? weight[c]! : 1) * r;
+    ws.offset[c] = bias !== null ? bias[c]! : 0;
+  }
+  putChannels(w, l, CH_SCALE, ws.scale);
+  putChannels(w, l, CH_OFFSET, ws.offset);
+  w.colnorm(l.a, l.b, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SCALE), chAddr(l, CH_OFFSET));
+  y.set(view(w, l, n, C, 1));
+}
+
+export const BN_FORWARD_WASM: BatchNormForwardVersion = {
+  name: 'wasm',
+  description: 'blocked, element loops in WebAssembly SIMD (f64x2), inputs and outputs copied through its memory',
+  nchw: forwardNchw,
+  nhwc: forwardNhwc,
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Backward
+
+function backwardNchw(
+  dy: Float32Array, x: Float32Array, N: number, C: number, S: number,
+  weight: Float32Array | null, mean: Float64Array, rstd: Float64Array,
+  training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
+  ws: BatchNormWorkspace,
+): void {
+  const w = wasm();
+  if (w === null || reluOutput !== null) {
+    BN_BACKWARD_BLOCKED.nchw(dy, x, N, C, S, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, ws);
+    return;
+  }
+  const n = N * C * S;
+  const l = layout(w, n, C);
+  w.f32.set(dy, l.a >> 2);
+  w.f32.set(x, l.b >> 2);
+  const M = N * S;
+  const CS = C * S;
+  const S4 = S >> 2;
+  const S2 = S >> 1;
+  const out = l.out >> 3;
+  for (let c = 0; c < C; c++) {
+    const m = mean[c]!;
+    const r = rstd[c]!;
+    const scale = (weight !== null ? weight[c]! : 1) * r;
+    // reductions: Σ dy and Σ dy·(x - mean)
+    let sumDy = 0;
+    let sumDyXc = 0;
+    for (let nn = 0; nn < N; nn++) {
+      const base = nn * CS + c * S;
+      w.bsums(l.a + 4 * base, l.b + 4 * base, S4, m, l.out);
+      sumDy += w.f64[out]!;
+      sumDyXc += w.f64[out + 1]!;
+      for (let i = base + 4 * S4; i < base + S; i++) {
+        sumDy += dy[i]!;
+        sumDyXc += dy[i]! * (x[i]! - m);
+      }
+    }
+    const sumDyXhat = sumDyXc * r;
+    if (dbias !== null) dbias[c] = sumDy;
+    if (dweight !== null) dweight[c] = sumDyXhat;
+    // per-element terms: dx = scale·dy - k0 - (x - mean)·k1
+    const k0 = training ? (scale * sumDy) / M : 0;
+    const k1 = training ? (scale * r * sumDyXhat) / M : 0;
+    for (let nn = 0; nn < N; nn++) {
+      const base = nn * CS + c * S;
+      w.bdx(l.a + 4 * base, l.b + 4 * base, l.c + 4 * base, S2, m, scale, k0, k1);
+      if (S & 1) {
+        const i = base + S - 1;
+        w.f32[(l.c >> 2) + i] = scale * dy[i]! - k0 - (x[i]! - m) * k1;
+      }
+    }
+  }
+  dx.set(view(w, l, n, C, 2));
+}
+
+function backwardNhwc(
+  dy: Float32Array, x: Float32Array, M: number, C: number,
+  weight: Float32Array | null, mean: Float64Array, rstd: Float64Array,
+  training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
+  ws: BatchNormWorkspace,
+): void {
+  const w = wasm();
+  if (w === null || reluOutput !== null || C % 2 !== 0) {
+    BN_BACKWARD_BLOCKED.nhwc(dy, x, M, C, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, ws);
+    return;
+  }
+  const n = M * C;
+  const l = layout(w, n, C);
+  w.f32.set(dy, l.a >> 2);
+  w.f32.set(x, l.b >> 2);
+  const ch = (k: number): number => chAddr(l, k) >> 3;
+  // mean lives in the shift slot: (x - mean) is the loops' (x - shift)
+  putChannels(w, l, CH_SHIFT, mean);
+  w.f64.fill(0, ch(CH_SUM1), ch(CH_SUM1) + C);
+  w.f64.fill(0, ch(CH_SUM2), ch(CH_SUM2) + C);
+  w.colbsums(l.a, l.b, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_SUM1), chAddr(l, CH_SUM2));
+  const { scale, k0, k1 } = ws;
+  for (let c = 0; c < C; c++) {
+    const sumDy = w.f64[ch(CH_SUM1) + c]!;
+    const sumDyXhat = w.f64[ch(CH_SUM2) + c]! * rstd[c]!;
+    scale[c] = (weight !== null ? weight[c]! : 1) * rstd[c]!;
+    if (dbias !== null) dbias[c] = sumDy;
+    if (dweight !== null) dweight[c] = sumDyXhat;
+    k0[c] = training ? (scale[c]! * sumDy) / M : 0;
+    k1[c] = training ? (scale[c]! * rstd[c]! * sumDyXhat) / M : 0;
+  }
+  putChannels(w, l, CH_SCALE, scale);
+  putChannels(w, l, CH_K0, k0);
+  putChannels(w, l, CH_K1, k1);
+  w.colbdx(l.a, l.b, l.c, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_SCALE), chAddr(l, CH_K0), chAddr(l, CH_K1));
+  dx.set(view(w, l, n, C, 2));
+}
+
+export const BN_BACKWARD_WASM: BatchNormBackwardVersion = {
+  name: 'wasm',
+  description: 'blocked, element loops in WebAssembly SIMD (f64x2), inputs and outputs copied through its memory',
+  nchw: backwardNchw,
+  nhwc: backwardNhwc,
+};

@@ -1,0 +1,122 @@
+/**
+ * A minimal WebAssembly binary encoder for the normalisation kernels' SIMD module (batchnorm_wasm_module.ts):
+ * just the instructions those loops use, each appended by one method. No wat2wasm in the toolchain; a few
+ * dozen instructions per function do not need one. Opcodes from the WebAssembly 2.0 spec (SIMD: prefix 0xfd).
+ */
+
+export const I32 = 0x7f;
+export const F64 = 0x7c;
+export const V128 = 0x7b;
+
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function name(s: string): number[] {
+  return [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+/** Function body builder. */
+export class Code {
+  readonly bytes: number[] = [];
+  private op(...b: number[]): this {
+    this.bytes.push(...b);
+    return this;
+  }
+  private simd(op: number, ...imm: number[]): this {
+    return this.op(0xfd, ...uleb(op), ...imm);
+  }
+  // locals and constants
+  get(i: number): this { return this.op(0x20, ...uleb(i)); }
+  set(i: number): this { return this.op(0x21, ...uleb(i)); }
+  tee(i: number): this { return this.op(0x22, ...uleb(i)); }
+  i32(v: number): this { return this.op(0x41, ...sleb(v)); }
+  // i32 arithmetic and tests
+  add(): this { return this.op(0x6a); }
+  sub(): this { return this.op(0x6b); }
+  eqz(): this { return this.op(0x45); }
+  // f64 scalar
+  f64Add(): this { return this.op(0xa0); }
+  /** f64.store, align 2³, offset */
+  f64Store(offset = 0): this { return this.op(0x39, 3, ...uleb(offset)); }
+  // control
+  block(): this { return this.op(0x02, 0x40); }
+  loop(): this { return this.op(0x03, 0x40); }
+  end(): this { return this.op(0x0b); }
+  br(depth: number): this { return this.op(0x0c, ...uleb(depth)); }
+  brIf(depth: number): this { return this.op(0x0d, ...uleb(depth)); }
+  // SIMD
+  /** v128.load, align 2⁴ */
+  v128Load(offset = 0): this { return this.simd(0x00, 4, ...uleb(offset)); }
+  /** v128.store, align 2⁴ */
+  v128Store(offset = 0): this { return this.simd(0x0b, 4, ...uleb(offset)); }
+  v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  /** v128.load64_zero: two float32 into the low half, align 2² (rows need not be 8-byte aligned) */
+  load64Zero(offset = 0): this { return this.simd(0x5d, 2, ...uleb(offset)); }
+  /** v128.store64_lane lane 0: the low two float32, align 2² */
+  store64Lane0(offset = 0): this { return this.simd(0x5b, 2, ...uleb(offset), 0); }
+  f64x2Splat(): this { return this.simd(0x14); }
+  f64x2ExtractLane(lane: number): this { return this.simd(0x21, lane); }
+  f64x2Add(): this { return this.simd(0xf0); }
+  f64x2Sub(): this { return this.simd(0xf1); }
+  f64x2Mul(): this { return this.simd(0xf2); }
+  /** the two low float32 lanes, widened exactly to float64 */
+  promoteLow(): this { return this.simd(0x5f); }
+  /** two float64 rounded (to nearest even, as a Float32Array store does) into the two low float32 lanes */
+  demoteZero(): this { return this.simd(0x5e); }
+}
+
+export interface WasmFunction {
+  name: string;
+  params: number[];
+  /** extra locals: [count, type] runs */
+  locals: [number, number][];
+  body: Code;
+}
+
+/** A module with one exported memory ("memory", 1 page to start) and the given exported functions, no results. */
+export function moduleBytes(functions: WasmFunction[]): Uint8Array {
+  const types = functions.flatMap((f) => [0x60, ...uleb(f.params.length), ...f.params, 0]);
+  const codes = functions.flatMap((f) => {
+    const locals = [...uleb(f.locals.length), ...f.locals.flatMap(([n, t]) => [...uleb(n), t])];
+    const body = [...locals, ...f.body.bytes, 0x0b];
+    return [...uleb(body.length), ...body];
+  });
+  const exports = [
+    ...uleb(functions.length + 1),
+    ...name('memory'), 0x02, 0,
+    ...functions.flatMap((f, i) => [...name(f.name), 0x00, ...uleb(i)]),
+  ];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [...uleb(functions.length), ...types]),
+    ...section(3, [...uleb(functions.length), ...functions.map((_, i) => i)]),
+    ...section(5, [1, 0x00, 1]), // one memory, min 1 page, no max
+    ...section(7, exports),
+    ...section(10, [...uleb(functions.length), ...codes]),
+  ]);
+}
