@@ -3,7 +3,8 @@
  * The command-line program as a function (`runCli`), so tests can run it in-process; cli/main.ts is the bin.
  *
  *   normcheck check [ADAPTER…] [--profile NAME] [--quick] [--seed N] [--runs N] [--only PATTERN] [--path P]
- *                   [--expect FILE] [--json FILE] [--junit FILE] [--timeout MS] [--no-progress]
+ *                   [--expect FILE] [--json FILE] [--junit FILE] [--timeout MS] [--check-timeout MS] [--isolate]
+ *                   [--no-progress]
  *                   [--write-baseline FILE] [--baseline FILE] [--growth-factor X] [--growth-floor R]
  *   normcheck list
  *   normcheck mutants [--seed N] [--runs N] [--full] [--named-only] [--no-variants] [--json FILE]

@@ -37,6 +37,13 @@
  * variance error is ~u·A² = u·κ²·σ², QUADRATIC in κ — beyond the bound by a factor ~κ/M^1.5 once κ passes
  * ~1e2–1e3, and catastrophically (negative variance, NaN) at κ = 1e4 in float32.
  *
+ * ## Where the bound stops saying much
+ * When γ_M·κ approaches 1 (float32: M = 16 values at κ ≈ 1e6; float16: already at κ ≈ 1e2) an honest
+ * algorithm may have lost every digit of x - mean, and the bound says so: the rstd bound saturates (any value
+ * between 0 and 1/sqrt(eps) is possible) and the y bound is of the order of |y| itself. The offset checks then
+ * still catch NaN, infinities and answers off by orders of magnitude, but no longer grade accuracy; an
+ * emulated float32 Welford implementation reaches exactly half of the saturated rstd bound at κ = 1e6.
+ *
  * ## Why the worst-case γ_k, not √k
  * Rounding errors of a sum usually grow like √M·u, but nothing guarantees it (pairwise, blocked and naive
  * summation all differ). The checks must be fair to ANY correct implementation, so the bound is the
