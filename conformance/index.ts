@@ -7,7 +7,7 @@
 export * from './adapter.js';
 export { PROFILES, conventionsFor, isProfileName, type Profile } from './profiles.js';
 export { CHECKS, selectChecks, matchesPattern } from './catalog.js';
-export type { Category, Check, CheckRun, Status, Worst } from './check.js';
+export { CATEGORIES, type Category, type Check, type CheckRun, type Status, type Worst } from './check.js';
 export { compare, type Comparison, type Mismatch } from './compare.js';
 export * as errorModel from './error_model.js';
 export { PRECISIONS, roundTo, roundToFloat16 } from './precision.js';
@@ -17,6 +17,9 @@ export {
 } from './runner.js';
 export { parseExpectations, loadExpectations, type Expectation } from './expectations.js';
 export { BUILTIN_ADAPTERS } from './adapters/index.js';
+export { loadAdapter, AdapterLoadError } from './load.js';
+export { loadIsolated, type IsolatedAdapter } from './isolate.js';
+export { lowPrecisionNormForward } from './reference_lowp.js';
 export { formatReport } from './report/table.js';
 export { toJson, writeJson } from './report/json.js';
 export { buildJunit, writeJunit } from './report/junit.js';
