@@ -31,6 +31,8 @@
  *   blocked   onePass with the loops restructured for speed: NHWC in four-channel blocks with the sums in locals
  *             (batchnorm_nhwc_blocked.ts), NCHW sums over two interleaved accumulator sets (no add waits on the
  *             previous one)
+ *   wasm      blocked with WebAssembly SIMD element loops (batchnorm_wasm.ts; the default)
+ * Backward versions (batchnorm_backward.ts): twoPass, blocked, wasm (batchnorm_wasm.ts; the default).
  */
 import { columnSumsBlocked, normalizeBlocked } from './batchnorm_nhwc_blocked.js';
 import type { BatchNormWorkspace } from './batchnorm_workspace.js';

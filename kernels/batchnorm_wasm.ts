@@ -11,64 +11,12 @@
  */
 import { BN_BACKWARD_BLOCKED, type BatchNormBackwardVersion } from './batchnorm_backward.js';
 import { BN_FORWARD_BLOCKED, onePassVarianceIsAccurate, type BatchNormForwardVersion } from './batchnorm_forward.js';
-import { batchNormWasmBytes } from './batchnorm_wasm_module.js';
 import type { BatchNormWorkspace } from './batchnorm_workspace.js';
-
-// The WebAssembly namespace is not in the ES2022 lib this project compiles against; Node has it at runtime.
-interface WasmMemory {
-  buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmGlobal {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-
-type Fn = (...args: number[]) => void;
-
-interface Module {
-  memory: WasmMemory;
-  f32: Float32Array;
-  f64: Float64Array;
-  /**
-   * Views of the three float32 arrays of each layout used so far, keyed by n·2¹⁶ + C, kept so that a call makes
-   * none (a network alternates layers and batch sizes); dropped when the memory grows.
-   */
-  views: Map<number, [Float32Array, Float32Array, Float32Array]>;
-  sums: Fn;
-  norm: Fn;
-  bsums: Fn;
-  bdx: Fn;
-  colsums: Fn;
-  colnorm: Fn;
-  colbsums: Fn;
-  colbdx: Fn;
-}
-
-let module: Module | null | undefined;
-
-/** The instantiated module, or null where WebAssembly SIMD is unavailable. */
-function wasm(): Module | null {
-  if (module !== undefined) return module;
-  try {
-    const W = (globalThis as unknown as { WebAssembly: WasmGlobal }).WebAssembly;
-    const instance = new W.Instance(new W.Module(batchNormWasmBytes()), {});
-    const e = instance.exports;
-    const memory = e['memory'] as WasmMemory;
-    module = {
-      memory, f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer), views: new Map(),
-      sums: e['sums'] as Fn, norm: e['norm'] as Fn, bsums: e['bsums'] as Fn, bdx: e['bdx'] as Fn,
-      colsums: e['colsums'] as Fn, colnorm: e['colnorm'] as Fn, colbsums: e['colbsums'] as Fn, colbdx: e['colbdx'] as Fn,
-    };
-  } catch {
-    module = null;
-  }
-  return module;
-}
+import { align16, f32View, normWasm, reserve, type NormWasm } from './norm_wasm_runtime.js';
 
 /** true when the SIMD module instantiates here (Node ≥ 16.4 and current browsers). */
 export function batchNormWasmAvailable(): boolean {
-  return wasm() !== null;
+  return normWasm() !== null;
 }
 
 /**
@@ -84,29 +32,12 @@ interface Layout {
   out: number;
 }
 
-function layout(w: Module, n: number, C: number): Layout {
-  const f32Bytes = (4 * n + 15) & ~15;
-  const chStride = (8 * C + 15) & ~15;
+function layout(w: NormWasm, n: number, C: number): Layout {
+  const f32Bytes = align16(4 * n);
+  const chStride = align16(8 * C);
   const l: Layout = { a: 0, b: f32Bytes, c: 2 * f32Bytes, ch: 3 * f32Bytes, chStride, out: 3 * f32Bytes + 8 * chStride };
-  const need = l.out + 16;
-  if (need > w.memory.buffer.byteLength) {
-    w.memory.grow(Math.ceil((need - w.memory.buffer.byteLength) / 65536));
-    w.f32 = new Float32Array(w.memory.buffer);
-    w.f64 = new Float64Array(w.memory.buffer);
-    w.views.clear();
-  }
+  reserve(w, l.out + 16);
   return l;
-}
-
-/** The view of float32 array k (0, 1, 2) of the layout for (n, C), made on first use. */
-function view(w: Module, l: Layout, n: number, C: number, k: 0 | 1 | 2): Float32Array {
-  const key = n * 65536 + C;
-  let v = w.views.get(key);
-  if (v === undefined) {
-    v = [w.f32.subarray(l.a >> 2, (l.a >> 2) + n), w.f32.subarray(l.b >> 2, (l.b >> 2) + n), w.f32.subarray(l.c >> 2, (l.c >> 2) + n)];
-    w.views.set(key, v);
-  }
-  return v[k];
 }
 
 // per-channel float64 array k of the layout, as a byte address
@@ -114,7 +45,7 @@ const CH_SHIFT = 0, CH_DM = 1, CH_SCALE = 2, CH_OFFSET = 3, CH_SUM1 = 4, CH_SUM2
 const chAddr = (l: Layout, k: number): number => l.ch + k * l.chStride;
 
 /** Copies the C float64 values (a per-channel array of exactly C) into per-channel array k. */
-function putChannels(w: Module, l: Layout, k: number, values: Float64Array): void {
+function putChannels(w: NormWasm, l: Layout, k: number, values: Float64Array): void {
   w.f64.set(values, chAddr(l, k) >> 3);
 }
 
@@ -125,7 +56,7 @@ function forwardNchw(
   x: Float32Array, N: number, C: number, S: number, weight: Float32Array | null, bias: Float32Array | null,
   eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
 ): void {
-  const w = wasm();
+  const w = normWasm();
   if (w === null || relu) {
     BN_FORWARD_BLOCKED.nchw(x, N, C, S, weight, bias, eps, relu, y, mean, rstd, ws);
     return;
@@ -180,14 +111,14 @@ function forwardNchw(
       if (S & 1) w.f32[(l.b >> 2) + base + S - 1] = (x[base + S - 1]! - K - dm) * scale + b;
     }
   }
-  y.set(view(w, l, n, C, 1));
+  y.set(f32View(w, l.b, n));
 }
 
 function forwardNhwc(
   x: Float32Array, M: number, C: number, weight: Float32Array | null, bias: Float32Array | null,
   eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
 ): void {
-  const w = wasm();
+  const w = normWasm();
   if (w === null || relu || C % 2 !== 0) {
     BN_FORWARD_BLOCKED.nhwc(x, M, C, weight, bias, eps, relu, y, mean, rstd, ws);
     return;
@@ -231,7 +162,7 @@ function forwardNhwc(
   putChannels(w, l, CH_SCALE, ws.scale);
   putChannels(w, l, CH_OFFSET, ws.offset);
   w.colnorm(l.a, l.b, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SCALE), chAddr(l, CH_OFFSET));
-  y.set(view(w, l, n, C, 1));
+  y.set(f32View(w, l.b, n));
 }
 
 export const BN_FORWARD_WASM: BatchNormForwardVersion = {
@@ -250,7 +181,7 @@ function backwardNchw(
   training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
   ws: BatchNormWorkspace,
 ): void {
-  const w = wasm();
+  const w = normWasm();
   if (w === null || reluOutput !== null) {
     BN_BACKWARD_BLOCKED.nchw(dy, x, N, C, S, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, ws);
     return;
@@ -296,7 +227,7 @@ function backwardNchw(
       }
     }
   }
-  dx.set(view(w, l, n, C, 2));
+  dx.set(f32View(w, l.c, n));
 }
 
 function backwardNhwc(
@@ -305,7 +236,7 @@ function backwardNhwc(
   training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
   ws: BatchNormWorkspace,
 ): void {
-  const w = wasm();
+  const w = normWasm();
   if (w === null || reluOutput !== null || C % 2 !== 0) {
     BN_BACKWARD_BLOCKED.nhwc(dy, x, M, C, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, ws);
     return;
@@ -334,7 +265,7 @@ function backwardNhwc(
   putChannels(w, l, CH_K0, k0);
   putChannels(w, l, CH_K1, k1);
   w.colbdx(l.a, l.b, l.c, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_SCALE), chAddr(l, CH_K0), chAddr(l, CH_K1));
-  dx.set(view(w, l, n, C, 2));
+  dx.set(f32View(w, l.c, n));
 }
 
 export const BN_BACKWARD_WASM: BatchNormBackwardVersion = {

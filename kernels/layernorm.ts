@@ -11,7 +11,8 @@
  * accumulators for dweight and dbias live in a `LayerNormWorkspace` (one per D), so nothing allocates per call;
  * bad arguments throw `KernelArgError` naming the argument.
  */
-import { LN_BACKWARD_FOUR_ROWS, LN_FORWARD_ONE_PASS, type LayerNormBackwardVersion, type LayerNormForwardVersion } from './layernorm_impl.js';
+import type { LayerNormBackwardVersion, LayerNormForwardVersion } from './layernorm_impl.js';
+import { LN_BACKWARD_WASM, LN_FORWARD_WASM } from './layernorm_wasm.js';
 import { checkEps, checkF32, checkF64, checkNoOverlap, checkPositiveInts, KernelArgError } from './norm_args.js';
 
 export type { LayerNormBackwardVersion, LayerNormForwardVersion } from './layernorm_impl.js';
@@ -37,7 +38,8 @@ export class LayerNormWorkspace {
   }
 }
 
-let defaultForwardVersion: LayerNormForwardVersion = LN_FORWARD_ONE_PASS;
+// wasm falls back to the TypeScript loops by itself where WebAssembly SIMD is unavailable
+let defaultForwardVersion: LayerNormForwardVersion = LN_FORWARD_WASM;
 
 export function getLayerNormForwardVersion(): LayerNormForwardVersion {
   return defaultForwardVersion;
@@ -107,13 +109,13 @@ export interface LayerNormBackwardArgs {
   /** OUTPUT (D) or null: Σ_rows dy */
   dbias?: Float32Array | null;
   workspace: LayerNormWorkspace;
-  /** default: LN_BACKWARD_FOUR_ROWS */
+  /** default: LN_BACKWARD_WASM (fourRows where WebAssembly SIMD is unavailable) */
   version?: LayerNormBackwardVersion;
 }
 
 /** LayerNorm backward: writes dx, and dweight, dbias when given. */
 export function layerNormBackward(args: LayerNormBackwardArgs): void {
-  const { dy, x, dims, weight = null, mean, rstd, dx, dweight = null, dbias = null, workspace, version = LN_BACKWARD_FOUR_ROWS } = args;
+  const { dy, x, dims, weight = null, mean, rstd, dx, dweight = null, dbias = null, workspace, version = LN_BACKWARD_WASM } = args;
   checkPositiveInts('dims', dims, ['R', 'D']);
   const { R, D } = dims;
   checkF32('dy', dy, R * D, `a gradient of shape (R, D) = (${R}, ${D})`);

@@ -19,6 +19,8 @@
  * Versions, one signature (`LayerNormForwardVersion`), listed in kernels/registry.ts:
  *   twoPass   shifted mean pass, squared-deviation pass, normalise pass per row
  *   onePass   shifted sums Σ(x-K), Σ(x-K)² in one pass (checked), then normalise
+ *   wasm      onePass with WebAssembly SIMD element loops (layernorm_wasm.ts; the default)
+ * Backward versions (`LayerNormBackwardVersion`): rowByRow, fourRows (below), wasm (layernorm_wasm.ts; the default).
  */
 import { onePassVarianceIsAccurate } from './batchnorm_forward.js';
 

@@ -1,0 +1,145 @@
+/**
+ * LayerNorm versions "wasm": the onePass forward and the row-by-row backward of layernorm_impl.ts with their
+ * element loops in WebAssembly SIMD (batchnorm_wasm_module.ts: lnnorm, sums, lnbsums, lnbdx), two float64 lanes
+ * per instruction, the same expressions bit for bit; only the order of the sums differs. Inputs, weight and bias
+ * are copied into the module's memory and the output out (norm_wasm_runtime.ts); dweight and dbias accumulate in
+ * its float64 arrays. Falls back to the TypeScript versions where WebAssembly SIMD is unavailable.
+ */
+import { onePassVarianceIsAccurate } from './batchnorm_forward.js';
+import {
+  LN_BACKWARD_FOUR_ROWS, LN_FORWARD_ONE_PASS, type LayerNormBackwardVersion, type LayerNormForwardVersion,
+} from './layernorm_impl.js';
+import { align16, f32View, normWasm, reserve } from './norm_wasm_runtime.js';
+
+/** Byte layout: x, y-or-dy, dx (R·D float32 each), weight, bias (D float32), accW, accB (D float64), out (16). */
+function layout(n: number, D: number) {
+  const big = align16(4 * n);
+  const row = align16(4 * D);
+  const acc = align16(8 * D);
+  const l = { a: 0, b: big, c: 2 * big, w: 3 * big, bias: 3 * big + row, accW: 3 * big + 2 * row, accB: 3 * big + 2 * row + acc, out: 3 * big + 2 * row + 2 * acc };
+  return l;
+}
+
+function forward(
+  x: Float32Array, R: number, D: number, weight: Float32Array | null, bias: Float32Array | null, eps: number,
+  y: Float32Array, mean: Float64Array, rstd: Float64Array,
+): void {
+  const w = normWasm();
+  if (w === null) {
+    LN_FORWARD_ONE_PASS.forward(x, R, D, weight, bias, eps, y, mean, rstd);
+    return;
+  }
+  const n = R * D;
+  const l = layout(n, D);
+  reserve(w, l.out + 16);
+  w.f32.set(x, l.a >> 2);
+  if (weight !== null) w.f32.set(weight, l.w >> 2);
+  else w.f32.fill(1, l.w >> 2, (l.w >> 2) + D);
+  if (bias !== null) w.f32.set(bias, l.bias >> 2);
+  else w.f32.fill(0, l.bias >> 2, (l.bias >> 2) + D);
+  const wf = w.f32;
+  const D4 = D >> 2;
+  const D2 = D >> 1;
+  const out = l.out >> 3;
+  for (let row = 0; row < R; row++) {
+    const base = row * D;
+    // Σ(x - K), Σ(x - K)²: quadruples in wasm, the rest here
+    const K = x[base]!;
+    w.sums(l.a + 4 * base, D4, K, l.out);
+    let s1 = w.f64[out]!;
+    let s2 = w.f64[out + 1]!;
+    for (let i = base + 4 * D4; i < base + D; i++) {
+      const d = x[i]! - K;
+      s1 += d;
+      s2 += d * d;
+    }
+    const dm = s1 / D;
+    // variance, biased; the exact second pass (here) when the shifted formula may have cancelled
+    let v = s2 / D - dm * dm;
+    if (!onePassVarianceIsAccurate(v, s2 / D, D)) {
+      let sq = 0;
+      for (let i = base; i < base + D; i++) {
+        const e = x[i]! - K - dm;
+        sq += e * e;
+      }
+      v = sq / D;
+    }
+    const r = 1 / Math.sqrt(v + eps);
+    mean[row] = K + dm;
+    rstd[row] = r;
+    // normalise, scale and shift: pairs in wasm, an odd last value here
+    w.lnnorm(l.a + 4 * base, l.b + 4 * base, l.w, l.bias, D2, K, dm, r);
+    if (D & 1) {
+      const i = D - 1;
+      wf[(l.b >> 2) + base + i] = (x[base + i]! - K - dm) * r * wf[(l.w >> 2) + i]! + wf[(l.bias >> 2) + i]!;
+    }
+  }
+  y.set(f32View(w, l.b, n));
+}
+
+export const LN_FORWARD_WASM: LayerNormForwardVersion = {
+  name: 'wasm',
+  description: 'onePass with WebAssembly SIMD (f64x2) element loops, through the module memory',
+  forward,
+};
+
+function backward(
+  dy: Float32Array, x: Float32Array, R: number, D: number, weight: Float32Array,
+  mean: Float64Array, rstd: Float64Array, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
+  accWeight: Float64Array, accBias: Float64Array,
+): void {
+  const w = normWasm();
+  if (w === null) {
+    LN_BACKWARD_FOUR_ROWS.backward(dy, x, R, D, weight, mean, rstd, dx, dweight, dbias, accWeight, accBias);
+    return;
+  }
+  const n = R * D;
+  const l = layout(n, D);
+  reserve(w, l.out + 16);
+  w.f32.set(dy, l.a >> 2);
+  w.f32.set(x, l.b >> 2);
+  w.f32.set(weight, l.w >> 2);
+  const f64 = w.f64;
+  const aw = l.accW >> 3;
+  const ab = l.accB >> 3;
+  f64.fill(0, aw, aw + D);
+  f64.fill(0, ab, ab + D);
+  const D4 = D >> 2;
+  const D2 = D >> 1;
+  const out = l.out >> 3;
+  for (let row = 0; row < R; row++) {
+    const base = row * D;
+    const m = mean[row]!;
+    const r = rstd[row]!;
+    // reductions over the row: Σg and Σg·(x - mean), g = dy·weight
+    w.lnbsums(l.a + 4 * base, l.b + 4 * base, l.w, D4, m, l.out);
+    let sumG = f64[out]!;
+    let sumGXc = f64[out + 1]!;
+    for (let i = 4 * D4; i < D; i++) {
+      const g = dy[base + i]! * weight[i]!;
+      sumG += g;
+      sumGXc += g * (x[base + i]! - m);
+    }
+    // dx = rstd·g - k0 - (x - mean)·k1; dweight += dy·x̂, dbias += dy
+    const k0 = (r * sumG) / D;
+    const k1 = (r * r * r * sumGXc) / D;
+    w.lnbdx(l.a + 4 * base, l.b + 4 * base, l.w, l.c + 4 * base, l.accW, l.accB, D2, m, r, k0, k1);
+    if (D & 1) {
+      const i = D - 1;
+      const d = dy[base + i]!;
+      const xc = x[base + i]! - m;
+      w.f32[(l.c >> 2) + base + i] = r * (d * weight[i]!) - k0 - xc * k1;
+      f64[aw + i] = f64[aw + i]! + d * xc * r;
+      f64[ab + i] = f64[ab + i]! + d;
+    }
+  }
+  dx.set(f32View(w, l.c, n));
+  if (dweight !== null) for (let i = 0; i < D; i++) dweight[i] = f64[aw + i]!;
+  if (dbias !== null) for (let i = 0; i < D; i++) dbias[i] = f64[ab + i]!;
+}
+
+export const LN_BACKWARD_WASM: LayerNormBackwardVersion = {
+  name: 'wasm',
+  description: 'row by row with WebAssembly SIMD (f64x2) element loops, dweight/dbias in float64 module memory',
+  backward,
+};
