@@ -6,7 +6,7 @@
  *   scale       N(a·x; eps·a²) = N(x; eps)               a > 0; scaling eps with a² makes it exact, so an eps
  *                                                        outside the square root (or added twice) breaks it
  *   permutation N(P·x) = P·N(x)                          samples (BN) or rows (LN) are exchangeable
- *   independence changing one channel leaves every other channel's output and running buffers alone
+ *   independence changing one group leaves every other group's output (and BN's running buffers) alone
  * Backward with batch statistics (g = dy·weight, x̂ = (x - mean)·rstd):
  *   Σ dx = 0                                             the output ignores a shift of the group
  *   Σ dx·x̂ = rstd·eps/(var + eps)·Σ g·x̂                 from Σ x̂² = M·var/(var + eps); 0 when eps ≪ var
@@ -309,6 +309,33 @@ const channelIndependence = propertyCheck<BnCase & { other: BnCase; changed: num
   },
 });
 
+const rowIndependence = propertyCheck<LnCase & { other: LnCase; changed: number }>({
+  id: 'ln.forward.row_independence', category: 'metamorphic',
+  describe: (c) => `${describeCase(c)} row ${c.changed} replaced`,
+  description: 'changing one row\'s data leaves every other row\'s output unchanged',
+  needs: ['lnForward'],
+  arbitrary: (ctx) => lnShapes(ctx.quick).chain((s) => {
+    const shapes = fc.constant(s);
+    const R = s.shape.reduce((a, b) => a * b, 1) / s.normalizedShape.reduce((a, b) => a * b, 1);
+    return fc.record({
+      a: lnCase(ctx.precision, shapes, { label: 'ln_rows', kind: 'typical', affine: true }),
+      b: lnCase(ctx.precision, shapes, { label: 'ln_rows', kind: 'typical', affine: true }),
+      changed: fc.integer({ min: 0, max: R - 1 }),
+    }).map(({ a, b, changed }) => ({ ...a, other: b, changed }));
+  }),
+  property: async (ctx, c) => {
+    const eps = ctx.conventions.eps;
+    const grouping = LN.grouping(c);
+    const x2 = Float64Array.from(c.x);
+    for (const i of grouping.groups[c.changed]!) x2[i] = c.other.x[i]!;
+    const r1 = await lnForward(ctx, { ...c, eps });
+    const r2 = await lnForward(ctx, { ...c, x: x2, eps });
+    const b = normForwardBounds(u(ctx), c.x, grouping, c.weight, c.bias, eps);
+    const changed = new Set(grouping.groups[c.changed]);
+    return [compare('y of the unchanged rows', r2.y, r1.y, b.y.map((v) => 2 * v), ctx.precision, (i) => !changed.has(i))];
+  },
+});
+
 const rowPermutation = propertyCheck<LnCase & { keys: number[] }>({
   id: 'ln.forward.row_permutation', category: 'metamorphic', describe: (c) => `${describeCase(c)} permutation=[${permutation(c.keys).join(', ')}]`,
   description: 'permuting the rows permutes the output: rows are normalised independently',
@@ -402,6 +429,7 @@ export const metamorphicChecks: Check[] = [
   shiftCheck(LN, (ctx) => dyadicLn(ctx, 'ln_shift')),
   scaleCheck(LN, (ctx) => dyadicLn(ctx, 'ln_scale')),
   rowPermutation,
+  rowIndependence,
   backwardCheck(LN, lnBackwardArb, 'sum_dx_zero', 'LayerNorm backward: Σ dx = 0 per row', sumDx),
   backwardCheck(LN, lnBackwardArb, 'sum_dx_xhat', 'LayerNorm backward: Σ dx·x̂ = rstd·eps/(var+eps)·Σ g·x̂ per row', sumDxXhat),
   backwardCheck(LN, lnAffineArb, 'dbias_sum_dy', 'LayerNorm dbias = Σ dy over rows', dbiasSum),
