@@ -226,9 +226,11 @@ function bnCase(
   const large = n > 1e6;
   const shapeText = layout === 'NCHW' ? `(${[N, C, ...spatial].join(', ')}) NCHW` : `(${[N, ...spatial, C].join(', ')}) NHWC`;
   const kernels: Implementation[] = [];
+  // every forward version, paired for fwd+bwd with the backward version of the same name (twoPass where there is
+  // none), so every version of both lists is validated and timed once
   for (const fwd of BATCHNORM_FORWARD_VERSIONS) {
-    if (backward) for (const bwd of BATCHNORM_BACKWARD_VERSIONS) kernels.push(kernelImplementation(d, layout, fwd, bwd));
-    else kernels.push(kernelImplementation(d, layout, fwd, null));
+    const bwd = BATCHNORM_BACKWARD_VERSIONS.find((b) => b.name === fwd.name) ?? BATCHNORM_BACKWARD_VERSIONS[0]!;
+    kernels.push(kernelImplementation(d, layout, fwd, backward ? bwd : null));
   }
   return {
     name,
