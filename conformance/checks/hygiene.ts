@@ -10,7 +10,7 @@ import type { Capability } from '../adapter.js';
 import { CAPABILITIES } from '../adapter.js';
 import type { Check } from '../check.js';
 import { propertyCheck } from '../check.js';
-import { compare, type Comparison } from '../compare.js';
+import type { Comparison } from '../compare.js';
 import { bnCase, describeCase, lnCase, lnShapes, oddShapes, type BnCase, type LnCase } from '../generators.js';
 import {
   bnBackward, bnBackwardArgs, bnEval, bnEvalArgs, bnTrain, bnTrainArgs, callAdapter, lnBackward, lnBackwardArgs, lnForward, lnArgs,
@@ -61,6 +61,25 @@ async function outputs(ctx: CheckContext, cap: Capability, p: Pair): Promise<Rec
   }
 }
 
+/**
+ * Bit-for-bit equality as a comparison: Object.is per element, so NaN equals NaN and -0 differs from 0
+ * (compare() would pass both a sign flip of zero and any change within a bound).
+ */
+function identical(quantity: string, actual: ArrayLike<number>, expected: ArrayLike<number>): Comparison {
+  const c: Comparison = { quantity, ok: true, count: 0, numMismatches: 0, worstIndex: -1, worstRatio: 0, worstError: 0, worstBound: 0, worstUlps: 0, mismatches: [] };
+  for (let i = 0; i < expected.length; i++) {
+    c.count++;
+    if (Object.is(actual[i], expected[i])) continue;
+    const d = Math.abs(actual[i]! - expected[i]!);
+    const error = Number.isFinite(d) ? d : Infinity;
+    c.ok = false;
+    c.numMismatches++;
+    if (c.worstIndex < 0) Object.assign(c, { worstIndex: i, worstRatio: Infinity, worstError: error, worstUlps: Infinity });
+    if (c.mismatches.length < 5) c.mismatches.push({ index: i, actual: actual[i]!, expected: expected[i]!, error, bound: 0 });
+  }
+  return c;
+}
+
 const notProvided = (ctx: CheckContext) => provided(ctx).length > 0 || 'the adapter provides no capability';
 
 export const hygieneChecks: Check[] = [
@@ -75,7 +94,7 @@ export const hygieneChecks: Check[] = [
         const args = rawArgs(ctx, cap, p) as Record<string, unknown>;
         const before = Object.entries(args).filter(([, v]) => ArrayBuffer.isView(v)).map(([k, v]) => [k, Float64Array.from(v as Float64Array)] as const);
         await callAdapter(ctx, cap, args);
-        for (const [k, copy] of before) comps.push(compare(`${cap} argument ${k} after the call`, args[k] as Float64Array, copy, 0, ctx.precision));
+        for (const [k, copy] of before) comps.push(identical(`${cap} argument ${k} after the call`, args[k] as Float64Array, copy));
       }
       return comps;
     },
@@ -92,7 +111,7 @@ export const hygieneChecks: Check[] = [
         const second = await outputs(ctx, cap, p);
         for (const [k, v] of Object.entries(first)) {
           const w = second[k];
-          if (v && w) comps.push(compare(`${cap} ${k}, second call`, w, v, 0, ctx.precision));
+          if (v && w) comps.push(identical(`${cap} ${k}, second call`, w, v));
         }
       }
       return comps;
