@@ -87,7 +87,8 @@ function median(xs: number[]): number {
 /**
  * Validates every implementation, then times them: the fast ones interleaved round by round (each round runs
  * each once, after one warm-up round) until every one has 5 runs and the case's budget (budgetMs per
- * implementation) is spent, at most 50 rounds; the slow ones (capped at ≤ 3 runs) on their own afterwards.
+ * implementation) is spent, at most 50 rounds; the slow ones (capped at ≤ 3 runs, or over a second per run) on
+ * their own afterwards, at most 3 runs.
  */
 async function runCase(c: BenchCase, opts: { budgetMs: number; peers: boolean }): Promise<Row[]> {
   const rows: Row[] = [];
@@ -135,10 +136,13 @@ async function runCase(c: BenchCase, opts: { budgetMs: number; peers: boolean })
   }
   try {
     const cap = (e: Entry): number => Math.min(e.impl.maxReps ?? 50, 50);
-    const fast = entries.filter((e) => cap(e) > 3);
-    const slow = entries.filter((e) => cap(e) <= 3);
-    // fast: interleaved rounds after a warm-up round
-    for (const e of fast) await sample(e);
+    // warm-up round; an implementation whose warm-up run takes over a second (tfjs-cpu on big shapes) would make
+    // every round that slow, so it is timed on its own, like those capped at ≤ 3 runs
+    const candidates = entries.filter((e) => cap(e) > 3);
+    const warm = new Map<Entry, number>();
+    for (const e of candidates) warm.set(e, await sample(e));
+    const fast = candidates.filter((e) => warm.get(e)! <= 1000);
+    const slow = entries.filter((e) => !fast.includes(e));
     const start = performance.now();
     for (let round = 0; round < 50; round++) {
       if (round >= 5 && performance.now() - start >= opts.budgetMs * fast.length) break;
@@ -146,8 +150,9 @@ async function runCase(c: BenchCase, opts: { budgetMs: number; peers: boolean })
     }
     // slow: on their own, no warm-up beyond the validation run
     for (const e of slow) {
-      process.stderr.write(`  ${c.name}: timing ${e.impl.name} (${cap(e)} runs) …\n`);
-      for (let k = 0; k < cap(e); k++) e.samples.push(await sample(e));
+      const runs = Math.min(cap(e), 3);
+      process.stderr.write(`  ${c.name}: timing ${e.impl.name} (${runs} runs) …\n`);
+      for (let k = 0; k < runs; k++) e.samples.push(await sample(e));
     }
   } finally {
     for (const e of entries) e.prepared.teardown?.();

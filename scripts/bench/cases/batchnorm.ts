@@ -5,10 +5,10 @@
  *
  * Every kernel version is validated against the float64 reference on the same float32 data, then timed. The
  * reference runs on the NCHW copy of the data in every case (it has no channels-last layout; same values).
- * tfjs computes the moments inside the differentiated function (tf.moments, then tf.batchNorm with eps = 1e-5
- * passed explicitly; its default is 1e-3), so its gradient is the training-mode one, and gets dy through
- * tf.valueAndGrads; for NCHW with backward, whose tf.batchNorm gradient throws on (1, C, 1, 1) statistics, the
- * normalisation is written as elementwise ops. Timed tfjs runs do not read results back (its backends are
+ * tfjs computes the moments inside the differentiated function (tf.moments, then, channels-last, tf.batchNorm
+ * with eps = 1e-5 passed explicitly — its default is 1e-3), so its gradient is the training-mode one, and gets dy
+ * through tf.valueAndGrads. NCHW normalises with elementwise ops: tf.batchNorm with (1, C, 1, 1) statistics
+ * returns wrong values (see tfjsBuilder). Timed tfjs runs do not read results back (its backends are
  * synchronous; tf.tidy disposes).
  */
 import {
@@ -155,7 +155,6 @@ function tfjsBuilder(data: () => BnData, layout: BatchNormLayout, backward: bool
     const rank = shape.length;
     // reduce over every axis but the channel's. Channels last: moments and parameters of shape (C), broadcast
     // along the last axis, through tf.batchNorm. NCHW: keepDims moments (1, C, 1, 1), parameters reshaped to match.
-    // (tfjs's batchNorm gradient only handles statistics of rank 1 — see f below for the NCHW backward.)
     const channelAxis = nhwc ? rank - 1 : 1;
     const axes = shape.map((_, i) => i).filter((i) => i !== channelAxis);
     const paramShape = shape.map((s, i) => (i === channelAxis ? s : 1));
@@ -168,10 +167,11 @@ function tfjsBuilder(data: () => BnData, layout: BatchNormLayout, backward: bool
         const { mean, variance } = tf.moments(xt, axes, false);
         return tf.batchNorm(xt, mean, variance, bt, wt, 1e-5);
       }
+      // NCHW: tf.batchNorm cannot be used with (1, C, 1, 1) statistics — its cpu and wasm kernels index them as
+      // if they broadcast along the last axis (element i takes statistic i mod C) and silently return wrong values
+      // (measured: x (1, 2, 1, 2) = [1, 2, 10, 20] normalises to [-1, -2.6, 17, 1], not [-1, 1, -1, 1]), and its
+      // gradient throws on them. So NCHW is written with elementwise ops, which broadcast correctly.
       const { mean, variance } = tf.moments(xt, axes, true);
-      if (!backward) return tf.batchNorm(xt, mean, variance, bt.reshape(paramShape), wt.reshape(paramShape), 1e-5);
-      // tfjs cannot differentiate tf.batchNorm with (1, C, 1, 1) statistics (its gradient reshapes the full-size
-      // sum to the statistics' shape and throws), so NCHW training backward is written with elementwise ops
       return xt.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).mul(wt.reshape(paramShape)).add(bt.reshape(paramShape));
     };
     const valueAndGrads = tf.valueAndGrads(f);
