@@ -18,7 +18,7 @@ import type { Adapter, ProfileName } from '../conformance/adapter.js';
 import { BUILTIN_ADAPTERS } from '../conformance/adapters/index.js';
 import { CATEGORIES } from '../conformance/check.js';
 import { CHECKS, selectChecks } from '../conformance/catalog.js';
-import { loadExpectations, type Expectation } from '../conformance/expectations.js';
+import { loadExpectations, unmatchedExpectations, type Expectation } from '../conformance/expectations.js';
 import { isProfileName, PROFILES } from '../conformance/profiles.js';
 import { writeJson } from '../conformance/report/json.js';
 import { writeJunit } from '../conformance/report/junit.js';
@@ -93,6 +93,14 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
       expectations = loadExpectations(o.expect);
     } catch (e) {
       throw new UsageError((e as Error).message);
+    }
+    const ids = CHECKS.map((c) => c.id);
+    const stale = unmatchedExpectations(expectations, ids);
+    if (stale.length) {
+      // Most likely an old-style dotted prefix (`bn.backward` for the family): say which glob was meant.
+      const hint = (p: string) => (ids.some((id) => id.startsWith(`${p}.`)) ? ` (for every check under it, write ${p}.*)` : '');
+      throw new UsageError(`--expect ${o.expect}: ${stale.map((e) => `${e.adapter} ${e.check} matches no check${hint(e.check)}`).join('; ')}; ` +
+        'CHECK is an exact id or a glob with * (normcheck list shows the ids)');
     }
   }
 

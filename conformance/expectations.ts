@@ -15,10 +15,14 @@
  *   tfjs        bn.train.offset_1e6    tf.moments is one-pass in float32
  *   *           fixtures.*             no fixtures in this checkout
  *
- * ADAPTER is a name or '*'; CHECK is an id, a dotted prefix or a glob with '*' (as `--only`).
+ * ADAPTER is a name or '*'. CHECK is an exact check id, or a pattern with '*' for a family: an id matches
+ * `ln.backward` only when it IS `ln.backward` (not `ln.backward.dbias_sum_dy`, which a prefix rule would
+ * swallow, turning its pass into a spurious "unexpected pass"); `ln.backward.*` matches every id under
+ * `ln.backward.` and `*.offset_*` every offset check. Unlike `--only`, there is no dotted-prefix rule: an
+ * expectation claims a failure, so it names what it claims. A CHECK that matches no check of the catalog is
+ * an error (`unmatchedExpectations`), so a misspelt or stale line cannot sit there unnoticed.
  */
 import { readFileSync } from 'node:fs';
-import { matchesPattern } from './catalog.js';
 
 export interface Expectation {
   adapter: string;
@@ -73,6 +77,18 @@ export function loadExpectations(file: string): Expectation[] {
   return parseExpectations(text, file);
 }
 
+/** Whether check `id` is covered by an expectation's CHECK: exact, or a glob where `*` stands for any run of characters. */
+export function expectationMatches(id: string, pattern: string): boolean {
+  if (!pattern.includes('*')) return id === pattern;
+  const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(id);
+}
+
 export function findExpectation(list: readonly Expectation[], adapter: string, checkId: string): Expectation | null {
-  return list.find((e) => (e.adapter === '*' || e.adapter === adapter) && matchesPattern(checkId, e.check)) ?? null;
+  return list.find((e) => (e.adapter === '*' || e.adapter === adapter) && expectationMatches(checkId, e.check)) ?? null;
+}
+
+/** The expectations whose CHECK matches none of `ids` (the catalog's): misspelt, stale, or an old-style prefix. */
+export function unmatchedExpectations(list: readonly Expectation[], ids: readonly string[]): Expectation[] {
+  return list.filter((e) => !ids.some((id) => expectationMatches(id, e.check)));
 }

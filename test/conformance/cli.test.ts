@@ -14,6 +14,7 @@ import { runConformance } from '../../conformance/runner.js';
 import { runCli } from '../../cli/program.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'normcheck-cli-'));
+writeFileSync(join(dir, 'prefix.txt'), 'tfjs bn.backward  an old-style dotted prefix\n');
 
 /** A user's adapter as a plain ES module: float32 BatchNorm with the one-pass variance E[x²] - E[x]². */
 const onePass = join(dir, 'one-pass.mjs');
@@ -84,6 +85,7 @@ describe('normcheck check', () => {
     [['check', 'reference', '--path', '1:2'], /--path replays one failure and needs the --seed/],
     [['check', 'reference', '--runs', '0'], /--runs must be at least 1/],
     [['check', 'reference', '--expect', join(dir, 'missing.txt')], /--expect .*missing.txt: cannot read/],
+    [['check', 'reference', '--expect', join(dir, 'prefix.txt')], /prefix.txt: tfjs bn\.backward matches no check \(for every check under it, write bn\.backward\.\*\)/],
   ])('exits 2 for a usage error: %s', async (argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
