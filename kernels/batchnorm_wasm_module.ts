@@ -18,9 +18,9 @@
  *   colbsums(dy, x, M, C2, mean, a1, a2)     a1 += Σ dy, a2 += Σ dy·(x - mean)
  *   colbdx(dy, x, dx, M, C2, mean, scale, k0, k1)
  * LayerNorm rows (layernorm_wasm.ts), weight w and bias b float32 arrays of the row's length, accW, accB float64:
- *   lnnorm(x, y, w, b, n2, K, dm, r)                   y = (((x - K) - dm)·r)·w + b
+ *   lnnorm(x, y, w, b, n4, K, dm, r)                   y = (((x - K) - dm)·r)·w + b
  *   lnbsums(dy, x, w, n4, m, out)                      out[0] = Σ g, out[1] = Σ g·(x - m),  g = dy·w
- *   lnbdx(dy, x, w, dx, accW, accB, n2, m, r, k0, k1)  dx = r·(dy·w) - k0 - (x - m)·k1,
+ *   lnbdx(dy, x, w, dx, accW, accB, n4, m, r, k0, k1)  dx = r·(dy·w) - k0 - (x - m)·k1,
  *                                                      accW += dy·(x - m)·r, accB += dy
  */
 import { Code, F64, I32, moduleBytes, V128, type WasmFunction } from './wasm_asm.js';
@@ -194,15 +194,17 @@ function colbdx(): WasmFunction {
 }
 
 function lnnorm(): WasmFunction {
-  const x = 0, y = 1, w = 2, b = 3, n2 = 4, K = 5, dm = 6, r = 7;
+  const x = 0, y = 1, w = 2, b = 3, n4 = 4, K = 5, dm = 6, r = 7;
   const kk = 8, ee = 9, rr = 10;
   const f = new Code();
   f.get(K).f64x2Splat().set(kk).get(dm).f64x2Splat().set(ee).get(r).f64x2Splat().set(rr);
-  countedLoop(f, n2, () => {
-    f.get(y).get(x).load64Zero().promoteLow().get(kk).f64x2Sub().get(ee).f64x2Sub().get(rr).f64x2Mul();
-    f.get(w).load64Zero().promoteLow().f64x2Mul().get(b).load64Zero().promoteLow().f64x2Add();
-    f.demoteZero().store64Lane0();
-    for (const p of [x, y, w, b]) bump(f, p, 8);
+  countedLoop(f, n4, () => {
+    for (const off of [0, 8]) {
+      f.get(y).get(x).load64Zero(off).promoteLow().get(kk).f64x2Sub().get(ee).f64x2Sub().get(rr).f64x2Mul();
+      f.get(w).load64Zero(off).promoteLow().f64x2Mul().get(b).load64Zero(off).promoteLow().f64x2Add();
+      f.demoteZero().store64Lane0(off);
+    }
+    for (const p of [x, y, w, b]) bump(f, p, 16);
   });
   return { name: 'lnnorm', params: [I32, I32, I32, I32, I32, F64, F64, F64], locals: [[3, V128]], body: f };
 }
@@ -228,21 +230,23 @@ function lnbsums(): WasmFunction {
 }
 
 function lnbdx(): WasmFunction {
-  const dy = 0, x = 1, w = 2, dx = 3, accW = 4, accB = 5, n2 = 6, m = 7, r = 8, k0 = 9, k1 = 10;
+  const dy = 0, x = 1, w = 2, dx = 3, accW = 4, accB = 5, n4 = 6, m = 7, r = 8, k0 = 9, k1 = 10;
   const mm = 11, rr = 12, p0 = 13, p1 = 14, d = 15, xc = 16;
   const f = new Code();
   f.get(m).f64x2Splat().set(mm).get(r).f64x2Splat().set(rr).get(k0).f64x2Splat().set(p0).get(k1).f64x2Splat().set(p1);
-  countedLoop(f, n2, () => {
-    f.get(dy).load64Zero().promoteLow().set(d);
-    f.get(x).load64Zero().promoteLow().get(mm).f64x2Sub().set(xc);
-    // dx = r·(d·w) - k0 - xc·k1
-    f.get(dx).get(rr).get(d).get(w).load64Zero().promoteLow().f64x2Mul().f64x2Mul().get(p0).f64x2Sub();
-    f.get(xc).get(p1).f64x2Mul().f64x2Sub().demoteZero().store64Lane0();
-    // accW += d·xc·r ; accB += d
-    f.get(accW).get(accW).v128Load().get(d).get(xc).f64x2Mul().get(rr).f64x2Mul().f64x2Add().v128Store();
-    f.get(accB).get(accB).v128Load().get(d).f64x2Add().v128Store();
-    for (const p of [dy, x, w, dx]) bump(f, p, 8);
-    for (const p of [accW, accB]) bump(f, p, 16);
+  countedLoop(f, n4, () => {
+    for (const [off, accOff] of [[0, 0], [8, 16]] as const) {
+      f.get(dy).load64Zero(off).promoteLow().set(d);
+      f.get(x).load64Zero(off).promoteLow().get(mm).f64x2Sub().set(xc);
+      // dx = r·(d·w) - k0 - xc·k1
+      f.get(dx).get(rr).get(d).get(w).load64Zero(off).promoteLow().f64x2Mul().f64x2Mul().get(p0).f64x2Sub();
+      f.get(xc).get(p1).f64x2Mul().f64x2Sub().demoteZero().store64Lane0(off);
+      // accW += d·xc·r ; accB += d
+      f.get(accW).get(accW).v128Load(accOff).get(d).get(xc).f64x2Mul().get(rr).f64x2Mul().f64x2Add().v128Store(accOff);
+      f.get(accB).get(accB).v128Load(accOff).get(d).f64x2Add().v128Store(accOff);
+    }
+    for (const p of [dy, x, w, dx]) bump(f, p, 16);
+    for (const p of [accW, accB]) bump(f, p, 32);
   });
   return { name: 'lnbdx', params: [I32, I32, I32, I32, I32, I32, I32, F64, F64, F64, F64], locals: [[6, V128]], body: f };
 }

@@ -39,7 +39,6 @@ function forward(
   else w.f32.fill(0, l.bias >> 2, (l.bias >> 2) + D);
   const wf = w.f32;
   const D4 = D >> 2;
-  const D2 = D >> 1;
   const out = l.out >> 3;
   for (let row = 0; row < R; row++) {
     const base = row * D;
@@ -67,10 +66,9 @@ function forward(
     const r = 1 / Math.sqrt(v + eps);
     mean[row] = K + dm;
     rstd[row] = r;
-    // normalise, scale and shift: pairs in wasm, an odd last value here
-    w.lnnorm(l.a + 4 * base, l.b + 4 * base, l.w, l.bias, D2, K, dm, r);
-    if (D & 1) {
-      const i = D - 1;
+    // normalise, scale and shift: quadruples in wasm, the rest here
+    w.lnnorm(l.a + 4 * base, l.b + 4 * base, l.w, l.bias, D4, K, dm, r);
+    for (let i = 4 * D4; i < D; i++) {
       wf[(l.b >> 2) + base + i] = (x[base + i]! - K - dm) * r * wf[(l.w >> 2) + i]! + wf[(l.bias >> 2) + i]!;
     }
   }
@@ -105,7 +103,6 @@ function backward(
   f64.fill(0, aw, aw + D);
   f64.fill(0, ab, ab + D);
   const D4 = D >> 2;
-  const D2 = D >> 1;
   const out = l.out >> 3;
   for (let row = 0; row < R; row++) {
     const base = row * D;
@@ -123,9 +120,8 @@ function backward(
     // dx = rstd·g - k0 - (x - mean)·k1; dweight += dy·x̂, dbias += dy
     const k0 = (r * sumG) / D;
     const k1 = (r * r * r * sumGXc) / D;
-    w.lnbdx(l.a + 4 * base, l.b + 4 * base, l.w, l.c + 4 * base, l.accW, l.accB, D2, m, r, k0, k1);
-    if (D & 1) {
-      const i = D - 1;
+    w.lnbdx(l.a + 4 * base, l.b + 4 * base, l.w, l.c + 4 * base, l.accW, l.accB, D4, m, r, k0, k1);
+    for (let i = 4 * D4; i < D; i++) {
       const d = dy[base + i]!;
       const xc = x[base + i]! - m;
       w.f32[(l.c >> 2) + base + i] = r * (d * weight[i]!) - k0 - xc * k1;
