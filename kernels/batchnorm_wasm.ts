@@ -67,7 +67,6 @@ function forwardNchw(
   const M = N * S;
   const CS = C * S;
   const S4 = S >> 2;
-  const S2 = S >> 1;
   const out = l.out >> 3;
   for (let c = 0; c < C; c++) {
     // Σ(x - K), Σ(x - K)², K = first value of the channel: quadruples in wasm, the rest here
@@ -102,13 +101,13 @@ function forwardNchw(
     mean[c] = K + dm;
     rstd[c] = r;
     ws.variance[c] = v;
-    // normalise, scale and shift: pairs in wasm (into its copy of y), an odd last value here
+    // normalise, scale and shift: quadruples in wasm (into its copy of y), the rest here
     const scale = (weight !== null ? weight[c]! : 1) * r;
     const b = bias !== null ? bias[c]! : 0;
     for (let nn = 0; nn < N; nn++) {
       const base = nn * CS + c * S;
-      w.norm(l.a + 4 * base, l.b + 4 * base, S2, K, dm, scale, b);
-      if (S & 1) w.f32[(l.b >> 2) + base + S - 1] = (x[base + S - 1]! - K - dm) * scale + b;
+      w.norm(l.a + 4 * base, l.b + 4 * base, S4, K, dm, scale, b);
+      for (let i = base + 4 * S4; i < base + S; i++) w.f32[(l.b >> 2) + i] = (x[i]! - K - dm) * scale + b;
     }
   }
   y.set(f32View(w, l.b, n));
@@ -193,7 +192,6 @@ function backwardNchw(
   const M = N * S;
   const CS = C * S;
   const S4 = S >> 2;
-  const S2 = S >> 1;
   const out = l.out >> 3;
   for (let c = 0; c < C; c++) {
     const m = mean[c]!;
@@ -220,11 +218,8 @@ function backwardNchw(
     const k1 = training ? (scale * r * sumDyXhat) / M : 0;
     for (let nn = 0; nn < N; nn++) {
       const base = nn * CS + c * S;
-      w.bdx(l.a + 4 * base, l.b + 4 * base, l.c + 4 * base, S2, m, scale, k0, k1);
-      if (S & 1) {
-        const i = base + S - 1;
-        w.f32[(l.c >> 2) + i] = scale * dy[i]! - k0 - (x[i]! - m) * k1;
-      }
+      w.bdx(l.a + 4 * base, l.b + 4 * base, l.c + 4 * base, S4, m, scale, k0, k1);
+      for (let i = base + 4 * S4; i < base + S; i++) w.f32[(l.c >> 2) + i] = scale * dy[i]! - k0 - (x[i]! - m) * k1;
     }
   }
   dx.set(f32View(w, l.c, n));

@@ -6,13 +6,13 @@
  * contract a·b + c into a fused multiply-add, so each lane's result is bit for bit what the JS expression gives;
  * outputs are rounded to float32 by f32x4.demote_f64x2_zero (round to nearest even, as a Float32Array store).
  * Only the order of the sums differs (two or four interleaved partial sums), which the float64 error model covers.
- * Addresses are byte offsets into the module's memory; counts are in pairs (n2) or quadruples (n4) of floats, the
- * caller handles the remainder. Per-channel arrays (channels-last) are float64, 16-byte aligned, C even.
+ * Addresses are byte offsets into the module's memory; counts are in quadruples (n4) of floats (channels-last:
+ * rows M and channel pairs C2), the caller handles the remainder. Per-channel arrays (channels-last) are float64, 16-byte aligned, C even.
  *
  *   sums(x, n4, K, out)                      out[0] = Σ(x - K), out[1] = Σ(x - K)²          (float64 at out)
- *   norm(x, y, n2, K, dm, scale, b)          y = ((x - K) - dm)·scale + b
+ *   norm(x, y, n4, K, dm, scale, b)          y = ((x - K) - dm)·scale + b
  *   bsums(dy, x, n4, m, out)                 out[0] = Σ dy, out[1] = Σ dy·(x - m)
- *   bdx(dy, x, dx, n2, m, scale, k0, k1)     dx = scale·dy - k0 - (x - m)·k1
+ *   bdx(dy, x, dx, n4, m, scale, k0, k1)     dx = scale·dy - k0 - (x - m)·k1
  *   colsums(x, M, C2, shift, dm, a1, a2)     per channel c of (M, 2·C2): a1 += Σ(x - shift), a2 += Σ(x - shift - dm)²
  *   colnorm(x, y, M, C2, shift, dm, scale, offset)
  *   colbsums(dy, x, M, C2, mean, a1, a2)     a1 += Σ dy, a2 += Σ dy·(x - mean)
@@ -65,15 +65,17 @@ function sums(): WasmFunction {
 }
 
 function norm(): WasmFunction {
-  const x = 0, y = 1, n2 = 2, K = 3, dm = 4, sc = 5, b = 6;
+  const x = 0, y = 1, n4 = 2, K = 3, dm = 4, sc = 5, b = 6;
   const kk = 7, ee = 8, ss = 9, bb = 10;
   const f = new Code();
   f.get(K).f64x2Splat().set(kk).get(dm).f64x2Splat().set(ee).get(sc).f64x2Splat().set(ss).get(b).f64x2Splat().set(bb);
-  countedLoop(f, n2, () => {
-    f.get(y).get(x).load64Zero().promoteLow().get(kk).f64x2Sub().get(ee).f64x2Sub().get(ss).f64x2Mul().get(bb).f64x2Add();
-    f.demoteZero().store64Lane0();
-    bump(f, x, 8);
-    bump(f, y, 8);
+  countedLoop(f, n4, () => {
+    for (const off of [0, 8]) {
+      f.get(y).get(x).load64Zero(off).promoteLow().get(kk).f64x2Sub().get(ee).f64x2Sub().get(ss).f64x2Mul().get(bb).f64x2Add();
+      f.demoteZero().store64Lane0(off);
+    }
+    bump(f, x, 16);
+    bump(f, y, 16);
   });
   return { name: 'norm', params: [I32, I32, I32, F64, F64, F64, F64], locals: [[4, V128]], body: f };
 }
@@ -100,18 +102,20 @@ function bsums(): WasmFunction {
 }
 
 function bdx(): WasmFunction {
-  const dy = 0, x = 1, dx = 2, n2 = 3, m = 4, sc = 5, k0 = 6, k1 = 7;
+  const dy = 0, x = 1, dx = 2, n4 = 3, m = 4, sc = 5, k0 = 6, k1 = 7;
   const mm = 8, ss = 9, p0 = 10, p1 = 11;
   const f = new Code();
   f.get(m).f64x2Splat().set(mm).get(sc).f64x2Splat().set(ss).get(k0).f64x2Splat().set(p0).get(k1).f64x2Splat().set(p1);
-  countedLoop(f, n2, () => {
-    f.get(dx);
-    f.get(ss).get(dy).load64Zero().promoteLow().f64x2Mul().get(p0).f64x2Sub();
-    f.get(x).load64Zero().promoteLow().get(mm).f64x2Sub().get(p1).f64x2Mul().f64x2Sub();
-    f.demoteZero().store64Lane0();
-    bump(f, dy, 8);
-    bump(f, x, 8);
-    bump(f, dx, 8);
+  countedLoop(f, n4, () => {
+    for (const off of [0, 8]) {
+      f.get(dx);
+      f.get(ss).get(dy).load64Zero(off).promoteLow().f64x2Mul().get(p0).f64x2Sub();
+      f.get(x).load64Zero(off).promoteLow().get(mm).f64x2Sub().get(p1).f64x2Mul().f64x2Sub();
+      f.demoteZero().store64Lane0(off);
+    }
+    bump(f, dy, 16);
+    bump(f, x, 16);
+    bump(f, dx, 16);
   });
   return { name: 'bdx', params: [I32, I32, I32, I32, F64, F64, F64, F64], locals: [[4, V128]], body: f };
 }
