@@ -25,8 +25,13 @@
  * - Outputs are caller-supplied buffers of exactly the result's size, written whole, never read; they may not
  *   overlap an input. Inputs are never modified. The one exception, as in PyTorch: `running` (runningMean,
  *   runningVar, numBatchesTracked) is updated IN PLACE by the training forward.
- * - Nothing allocates a typed array: per-channel scratch is in the `BatchNormWorkspace` passed in (one per C).
+ * - Nothing allocates a typed array: per-channel scratch is in the `BatchNormWorkspace` passed in (one per C);
+ *   the wasm version's module memory grows on the first call at a larger size and is reused after that.
  * - A bad argument throws `KernelArgError` naming it and the expected type and size.
+ *
+ * Versions (one signature each, listed in kernels/registry.ts, every one run by the tests and the benchmark):
+ * forward twoPass, onePass, blocked, wasm; backward twoPass, blocked, wasm. The default is wasm (WebAssembly SIMD
+ * element loops), which falls back to blocked for the fused ReLU, odd channels-last C, or a runtime without SIMD.
  */
 import { evalForwardNchw, evalForwardNhwc, type BatchNormForwardVersion } from './batchnorm_forward.js';
 import type { BatchNormBackwardVersion } from './batchnorm_backward.js';

@@ -21,7 +21,7 @@ export class BatchNormWorkspace {
   readonly scale: Float64Array;
   /** per channel: the bias (0 without affine) */
   readonly offset: Float64Array;
-  /** per channel: the biased batch variance of the last training forward */
+  /** per channel: the variance the last forward used (biased batch variance in training, running variance in eval) */
   readonly variance: Float64Array;
   /** per channel: the two constants of the training backward's dx = scale·dy - k0 - (x - mean)·k1 */
   readonly k0: Float64Array;
