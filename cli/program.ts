@@ -14,7 +14,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
-import type { Adapter, ProfileName } from '../conformance/adapter.js';
+import { NOT_INSTALLED, type Adapter, type ProfileName } from '../conformance/adapter.js';
 import { BUILTIN_ADAPTERS } from '../conformance/adapters/index.js';
 import { CATEGORIES } from '../conformance/check.js';
 import { CHECKS, selectChecks } from '../conformance/catalog.js';
@@ -173,7 +173,7 @@ async function runList(io: Io): Promise<number> {
     try {
       a = await loadAdapter(name);
       const av = a.available ? await a.available() : true;
-      availability = av === true ? 'available' : `unavailable: ${av}`;
+      availability = av === true ? 'available' : String(av).startsWith(NOT_INSTALLED) ? String(av) : `unavailable: ${av}`;
     } catch (e) {
       availability = `fails to load: ${(e as Error).message}`;
     }

@@ -120,8 +120,11 @@ export interface Adapter {
   /** Single conventions that differ from the profile. */
   conventions?: Partial<Conventions>;
   /**
-   * Whether the adapter can run here: true, or a one-line reason it cannot (e.g. "not installed: run
-   * npm install @tensorflow/tfjs-node"). An unavailable adapter is reported, not failed. Called once.
+   * Whether the adapter can run here: true, or a one-line reason it cannot. An unavailable adapter is
+   * reported, not failed; but one the user named on the command line makes the run a loading error (exit 2),
+   * unless its reason is `not installed: COMMAND` (NOT_INSTALLED): the optional package it drives is absent
+   * and COMMAND, one shell command, installs it. That is reported as the adapter's status and fails nothing,
+   * named or not. Called once.
    */
   available?(): MaybePromise<true | string>;
   /** Called once before the first check and once after the last. */
@@ -137,6 +140,9 @@ export interface Adapter {
 
 export type Capability = 'bnTrainForward' | 'bnEvalForward' | 'bnBackward' | 'lnForward' | 'lnBackward';
 export const CAPABILITIES: readonly Capability[] = ['bnTrainForward', 'bnEvalForward', 'bnBackward', 'lnForward', 'lnBackward'];
+
+/** The prefix of an `available()` reason that means "the package is absent; this command installs it". */
+export const NOT_INSTALLED = 'not installed: ';
 
 /** Identity helper that gives an adapter literal its type: `export default defineAdapter({ ... })`. */
 export function defineAdapter<A extends Adapter>(adapter: A): A {

@@ -51,7 +51,7 @@ export interface BaselineCheck {
 }
 
 export interface BaselineAdapter {
-  state: 'ran' | 'unavailable' | 'setup error';
+  state: 'ran' | 'not installed' | 'unavailable' | 'setup error';
   checks: Record<string, BaselineCheck>;
 }
 

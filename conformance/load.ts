@@ -29,6 +29,28 @@ async function fromModule(mod: Record<string, unknown>, source: string): Promise
   }
 }
 
+/** Levenshtein distance: insertions, deletions and substitutions, one each. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * The built-in names closest to a mistyped one: those within a third of its length in edits (typos,
+ * `tfjs_cpu`, `ort-nod`), else those that contain it or that it contains (`tfjs`, `onnx-ort-web`); best first.
+ */
+export function closestNames(spec: string, names: readonly string[]): string[] {
+  const s = spec.toLowerCase();
+  const scored = names.map((n) => ({ n, d: editDistance(s, n) })).filter(({ d }) => d <= Math.max(2, Math.floor(s.length / 3)));
+  if (scored.length) return scored.sort((a, b) => a.d - b.d).slice(0, 3).map(({ n }) => n);
+  return names.filter((n) => n.includes(s) || s.includes(n)).slice(0, 4);
+}
+
 export function isBuiltin(spec: string): boolean {
   return Object.prototype.hasOwnProperty.call(BUILTIN_ADAPTERS, spec);
 }
@@ -45,7 +67,11 @@ export async function loadAdapter(spec: string): Promise<Adapter> {
   }
   const file = resolve(spec);
   if (!existsSync(file)) {
-    throw new AdapterLoadError(`${spec}: not a built-in adapter (${Object.keys(BUILTIN_ADAPTERS).join(', ')}) and no such file`);
+    const near = closestNames(spec, Object.keys(BUILTIN_ADAPTERS));
+    throw new AdapterLoadError(
+      `${spec}: not a built-in adapter and no such file${near.length ? `; did you mean ${near.join(' or ')}?` : ''} ` +
+      `(built-ins: ${Object.keys(BUILTIN_ADAPTERS).join(', ')})`,
+    );
   }
   let mod: Record<string, unknown>;
   try {

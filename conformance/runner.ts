@@ -9,10 +9,11 @@
  * baseline can be gated on it.
  *
  * Exit code (`exitCodeOf`): 0 when every check passed, was skipped, not provided, or failed as expected;
- * 1 when a check failed or errored unexpectedly; 2 when an adapter could not be loaded or set up.
+ * 1 when a check failed or errored unexpectedly; 2 when an adapter could not be loaded or set up, or one the
+ * user named is unavailable for a reason other than "not installed" (which is a status, never a failure).
  */
 import type { Adapter, Capability, Conventions, Layout, Precision, ProfileName } from './adapter.js';
-import { CAPABILITIES } from './adapter.js';
+import { CAPABILITIES, NOT_INSTALLED } from './adapter.js';
 import type { Category, Check, CheckRun, Status, Worst } from './check.js';
 import { statusOfError } from './check.js';
 import { selectChecks } from './catalog.js';
@@ -40,7 +41,7 @@ export interface RunOptions {
   expectations?: readonly Expectation[];
   /** Extra flags every replay command needs to reproduce this run (the CLI adds --isolate, --timeout). */
   replayFlags?: readonly string[];
-  /** Adapters the user named: unavailable ones make the run a loading error (exit 2). */
+  /** Adapters the user named: unavailable ones make the run a loading error (exit 2), except 'not installed'. */
   required?: readonly string[];
   onCheckStart?(adapter: string, check: Check, index: number, total: number): void;
   onCheckEnd?(adapter: string, result: CheckResult, index: number, total: number): void;
@@ -69,8 +70,12 @@ export interface AdapterReport {
   profile: ProfileName;
   conventions: Conventions;
   capabilities: Capability[];
-  /** 'ran', or why it did not: unavailable (skipped) or a setup error (loading error). */
-  state: 'ran' | 'unavailable' | 'setup error';
+  /**
+   * 'ran', or why it did not: not installed (its optional package is absent; the message is "not installed:
+   * " and the command that installs it; never a failure), unavailable (skipped; a loading error when the user
+   * named it) or a setup error (loading error).
+   */
+  state: 'ran' | 'not installed' | 'unavailable' | 'setup error';
   message: string | null;
   /** How the CLI named it (built-in name or module path), for replay commands. */
   spec: string;
@@ -86,6 +91,7 @@ export interface Summary {
   expectedFailures: number;
   unexpectedPasses: number;
   unavailableAdapters: number;
+  notInstalledAdapters: number;
   loadErrors: number;
 }
 
@@ -199,7 +205,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
       availability = `available() threw: ${(e as Error).message ?? e}`;
     }
     if (availability !== true) {
-      report.state = 'unavailable';
+      report.state = String(availability).startsWith(NOT_INSTALLED) ? 'not installed' : 'unavailable';
       report.message = String(availability);
       index += checks.length;
       continue;
@@ -264,12 +270,13 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
 }
 
 function summarize(adapters: readonly AdapterReport[], required: readonly string[]): Summary {
-  const s: Summary = { passed: 0, failed: 0, errors: 0, skipped: 0, notProvided: 0, expectedFailures: 0, unexpectedPasses: 0, unavailableAdapters: 0, loadErrors: 0 };
+  const s: Summary = { passed: 0, failed: 0, errors: 0, skipped: 0, notProvided: 0, expectedFailures: 0, unexpectedPasses: 0, unavailableAdapters: 0, notInstalledAdapters: 0, loadErrors: 0 };
   for (const a of adapters) {
     if (a.state === 'unavailable') {
       s.unavailableAdapters++;
       if (required.includes(a.spec) || required.includes(a.name)) s.loadErrors++;
     }
+    if (a.state === 'not installed') s.notInstalledAdapters++;
     if (a.state === 'setup error') s.loadErrors++;
     for (const c of a.checks) {
       if (c.outcome === 'expected failure') s.expectedFailures++;

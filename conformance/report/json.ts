@@ -6,12 +6,12 @@
  *   "startedAt": ISO date, "durationMs": number, "seed": number, "quick": boolean, "runs": number,
  *   "profileOverride": "pytorch" | "keras" | "onnx" | null,
  *   "summary": { "passed", "failed", "errors", "skipped", "notProvided", "expectedFailures",
- *                "unexpectedPasses", "unavailableAdapters", "loadErrors": number },
+ *                "unexpectedPasses", "unavailableAdapters", "notInstalledAdapters", "loadErrors": number },
  *   "exitCode": 0 | 1 | 2,
  *   "adapters": [ {
  *     "name", "description", "precision", "layout", "profile", "spec": string,
  *     "conventions": { "momentum": number | null, "runningVar": "unbiased" | "biased", "eps": number },
- *     "capabilities": string[], "state": "ran" | "unavailable" | "setup error", "message": string | null,
+ *     "capabilities": string[], "state": "ran" | "not installed" | "unavailable" | "setup error", "message": string | null,
  *     "checks": [ {
  *       "id", "category", "description": string,
  *       "status": "pass" | "fail" | "error" | "skipped" | "not provided",

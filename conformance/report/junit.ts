@@ -30,7 +30,7 @@ export function buildJunit(report: RunReport): string {
     const suite = builder.testSuite().name(`normcheck ${a.name} (${a.precision} ${a.layout} ${a.profile})`);
     if (a.state !== 'ran') {
       const t = suite.testCase().className(`normcheck.${a.name}`).name('adapter');
-      if (a.state === 'unavailable') t.skipped().standardOutput(a.message ?? '');
+      if (a.state === 'unavailable' || a.state === 'not installed') t.skipped().standardOutput(a.message ?? '');
       else t.error(a.message ?? 'setup error');
       continue;
     }

@@ -42,7 +42,8 @@ export function formatTable(report: RunReport): string {
   for (const { id, category } of ids) table.push([id, category, ...ran.map((a) => cell(a.checks.find((c) => c.id === id), report.quick))]);
   const lines = ran.length ? [table.toString(), 'cells: status and worst error / bound (≤ 1 passes; ∞: non-finite or wrong)'] : [];
   for (const a of report.adapters) {
-    if (a.state !== 'ran') lines.push(`${a.name}: ${a.state}: ${a.message}`);
+    if (a.state === 'not installed') lines.push(`${a.name}: ${a.message}`);
+    else if (a.state !== 'ran') lines.push(`${a.name}: ${a.state}: ${a.message}`);
     else if (a.message) lines.push(`${a.name}: ${a.message}`);
   }
   return lines.join('\n');
@@ -79,6 +80,7 @@ export function formatSummary(report: RunReport): string {
   if (s.expectedFailures) parts.push(`${s.expectedFailures} expected failures`);
   if (s.unexpectedPasses) parts.push(`${s.unexpectedPasses} ${report.quick ? 'expected failures not reproduced' : 'unexpected passes'}`);
   if (s.unavailableAdapters) parts.push(`${s.unavailableAdapters} adapters unavailable`);
+  if (s.notInstalledAdapters) parts.push(`${s.notInstalledAdapters} adapters not installed`);
   return `${parts.join(', ')} — seed ${report.seed}, ${report.runs} runs per property${report.quick ? ' (quick)' : ''}, ${(report.durationMs / 1000).toFixed(1)} s`;
 }
 

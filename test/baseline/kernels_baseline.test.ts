@@ -106,7 +106,7 @@ function fakeReport(rows: Row[], settings: Partial<{ seed: number; quick: boolea
   return {
     schema: 'normcheck-report/1', startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1, seed: settings.seed ?? 7, quick: settings.quick ?? true,
     runs: settings.runs ?? 5, profileOverride: null, exitCode: 0,
-    summary: { passed: 0, failed: 0, errors: 0, skipped: 0, notProvided: 0, expectedFailures: 0, unexpectedPasses: 0, unavailableAdapters: 0, loadErrors: 0 },
+    summary: { passed: 0, failed: 0, errors: 0, skipped: 0, notProvided: 0, expectedFailures: 0, unexpectedPasses: 0, unavailableAdapters: 0, notInstalledAdapters: 0, loadErrors: 0 },
     adapters: [{
       name: 'impl', description: '', precision: 'float32', layout: 'NCHW', profile: 'pytorch', conventions: { momentum: 0.1, runningVar: 'unbiased', eps: 1e-5 },
       capabilities: [], state: 'ran', message: null, spec: 'impl',

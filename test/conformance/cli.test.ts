@@ -4,6 +4,7 @@
  * errors that name the problem, and `list`.
  */
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,15 @@ import { runConformance } from '../../conformance/runner.js';
 import { runCli } from '../../cli/program.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'normcheck-cli-'));
+/** @tensorflow/tfjs-node resolves only where it was installed with internet access (not on this project's machine). */
+const tfjsNodeInstalled = (() => {
+  try {
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
+})();
 writeFileSync(join(dir, 'prefix.txt'), 'tfjs bn.backward  an old-style dotted prefix\n');
 
 /** A user's adapter as a plain ES module: float32 BatchNorm with the one-pass variance E[x²] - E[x]². */
@@ -80,7 +90,9 @@ describe('normcheck check', () => {
 
   it.each([
     [['check', '--profile', 'tensorflow'], /argument 'tensorflow' is invalid. expected one of pytorch, keras, onnx/],
-    [['check', 'no-such-adapter'], /no-such-adapter: not a built-in adapter .* and no such file/],
+    [['check', 'no-such-adapter'], /no-such-adapter: not a built-in adapter and no such file \(built-ins: reference, kernels/],
+    [['check', 'tfjs-nod'], /tfjs-nod: not a built-in adapter and no such file; did you mean tfjs-node\?/],
+    [['check', 'ort'], /ort: not a built-in adapter and no such file; did you mean ort-node or ort-web\?/],
     [['check', 'reference', '--only', 'bn.nothing'], /--only bn.nothing: no check matches/],
     [['check', 'reference', '--path', '1:2'], /--path replays one failure and needs the --seed/],
     [['check', 'reference', '--runs', '0'], /--runs must be at least 1/],
@@ -99,6 +111,31 @@ describe('normcheck check', () => {
     const r = spawnSync(process.execPath, ['dist/cli/main.js', 'check', ts], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/cannot import TypeScript directly; compile it first/);
+  });
+
+  it('reports a named adapter whose package is not installed as "not installed" with the install command, and exits 0', async () => {
+    const absent = join(dir, 'absent.mjs');
+    writeFileSync(absent, `export default { name: 'absent', precision: 'float32', layout: 'NCHW',
+      available: () => 'not installed: npm install some-backend@1.2.3', lnForward() { throw new Error('never called'); } };\n`);
+    const r = await run('check', absent, 'reference', '--quick', '--seed', '42', '--only', 'ln.forward');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^absent: not installed: npm install some-backend@1\.2\.3$/m);
+    expect(r.stdout).toMatch(/\d+ passed, 0 failed, .* 1 adapters not installed/);
+  });
+
+  it('still exits 2 for a named adapter that is unavailable for another reason than a missing package', async () => {
+    const broken = join(dir, 'broken-backend.mjs');
+    writeFileSync(broken, `export default { name: 'broken-backend', precision: 'float32', layout: 'NCHW', available: () => 'backend failed to initialise' };\n`);
+    const r = await run('check', broken, '--quick', '--only', 'ln.forward');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/broken-backend: unavailable: backend failed to initialise/);
+  });
+
+  it.skipIf(tfjsNodeInstalled)('reports the built-in tfjs-node, not installed here, with the command that installs it, and exits 0', async () => {
+    const r = await run('check', 'tfjs-node', '--quick', '--only', 'ln.forward');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^tfjs-node: not installed: npm install @tensorflow\/tfjs-node@4\.22\.0$/m);
+    expect(r.stderr).toBe('');
   });
 
   it('exits 2 for a module whose default export is not an adapter', async () => {

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { NOT_INSTALLED } from '../../adapter.js';
 
 export type TF = typeof tf;
 export type BackendName = 'cpu' | 'wasm' | 'tensorflow';
@@ -45,7 +46,9 @@ export function loadTfjsNode(): Promise<TF | string> {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-        return `not installed: run ${TFJS_NODE_INSTALL} (its install step downloads libtensorflow, so it needs internet access)`;
+        // The adapter contract's NOT_INSTALLED form: a status, not a failure (its install step downloads
+        // libtensorflow, so the command needs internet access: see docs/divergences.md, "Other tfjs observations").
+        return `${NOT_INSTALLED}${TFJS_NODE_INSTALL}`;
       }
       // Installed, but its native binding did not load (e.g. the libtensorflow download was skipped).
       const first = String((err as Error).message ?? err).split('\n')[0];
