@@ -9,25 +9,24 @@
  * faster than that peer), including the static PyTorch figures measured in a separate run and labelled so.
  * --json writes the same numbers.
  *
- * The case files are listed here explicitly; each exports `cases: BenchCase[]`. gemm.ts and network.ts belong to
- * the GEMM/seed-network work; a file that does not (yet) export `cases` contributes none.
+ * The case files are listed here explicitly; each exports `cases: BenchCase[]` (gemm.ts, network.ts and ort.ts
+ * belong to the GEMM, seed-network and ONNX Runtime work; ort.ts also adds its peers to the cases it has a model
+ * for, withOrtPeers).
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import Table from 'cli-table3';
 import { Command } from 'commander';
 import { measureBandwidth, type BandwidthResult } from './bandwidth.js';
 import { cases as batchNormCases } from './cases/batchnorm.js';
-import * as gemmModule from './cases/gemm.js';
+import { cases as gemmCases } from './cases/gemm.js';
 import { cases as layerNormCases } from './cases/layernorm.js';
-import * as networkModule from './cases/network.js';
+import { cases as networkCases } from './cases/network.js';
 import { cases as ortCases, withOrtPeers } from './cases/ort.js';
-import { performance } from 'node:perf_hooks';
-import { type BenchCase, type Implementation, type Prepared } from './harness.js';
+import type { BenchCase, Implementation, Prepared } from './harness.js';
 
-const casesOf = (mod: object): BenchCase[] => (mod as { cases?: BenchCase[] }).cases ?? [];
-
-const ALL_CASES: BenchCase[] = withOrtPeers([...batchNormCases, ...layerNormCases, ...ortCases, ...casesOf(gemmModule), ...casesOf(networkModule)]);
+const ALL_CASES: BenchCase[] = withOrtPeers([...batchNormCases, ...layerNormCases, ...ortCases, ...gemmCases, ...networkCases]);
 
 const PEER_COLUMNS = ['tfjs-wasm', 'tfjs-cpu', 'tfjs-node', 'ort-node', 'ort-web'] as const;
 
