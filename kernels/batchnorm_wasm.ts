@@ -32,12 +32,12 @@ interface Layout {
   out: number;
 }
 
-function layout(w: NormWasm, n: number, C: number): Layout {
+/** The layout for (n, C) with the memory grown to hold it, or null when it cannot grow (then: fall back). */
+function layout(w: NormWasm, n: number, C: number): Layout | null {
   const f32Bytes = align16(4 * n);
   const chStride = align16(8 * C);
   const l: Layout = { a: 0, b: f32Bytes, c: 2 * f32Bytes, ch: 3 * f32Bytes, chStride, out: 3 * f32Bytes + 8 * chStride };
-  reserve(w, l.out + 16);
-  return l;
+  return reserve(w, l.out + 16) ? l : null;
 }
 
 // per-channel float64 array k of the layout, as a byte address
@@ -63,6 +63,10 @@ function forwardNchw(
   }
   const n = N * C * S;
   const l = layout(w, n, C);
+  if (l === null) {
+    BN_FORWARD_BLOCKED.nchw(x, N, C, S, weight, bias, eps, relu, y, mean, rstd, ws);
+    return;
+  }
   w.f32.set(x, l.a >> 2);
   const M = N * S;
   const CS = C * S;
@@ -124,6 +128,10 @@ function forwardNhwc(
   }
   const n = M * C;
   const l = layout(w, n, C);
+  if (l === null) {
+    BN_FORWARD_BLOCKED.nhwc(x, M, C, weight, bias, eps, relu, y, mean, rstd, ws);
+    return;
+  }
   w.f32.set(x, l.a >> 2);
   // Σ(x - K), Σ(x - K)², K = row 0 (dm = 0 for now)
   for (let c = 0; c < C; c++) ws.shift[c] = x[c]!;
@@ -187,6 +195,10 @@ function backwardNchw(
   }
   const n = N * C * S;
   const l = layout(w, n, C);
+  if (l === null) {
+    BN_BACKWARD_BLOCKED.nchw(dy, x, N, C, S, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, ws);
+    return;
+  }
   w.f32.set(dy, l.a >> 2);
   w.f32.set(x, l.b >> 2);
   const M = N * S;
@@ -238,6 +250,10 @@ function backwardNhwc(
   }
   const n = M * C;
   const l = layout(w, n, C);
+  if (l === null) {
+    BN_BACKWARD_BLOCKED.nhwc(dy, x, M, C, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, ws);
+    return;
+  }
   w.f32.set(dy, l.a >> 2);
   w.f32.set(x, l.b >> 2);
   const ch = (k: number): number => chAddr(l, k) >> 3;

@@ -3,7 +3,8 @@
  * element loops in WebAssembly SIMD (batchnorm_wasm_module.ts: lnnorm, sums, lnbsums, lnbdx), two float64 lanes
  * per instruction, the same expressions bit for bit; only the order of the sums differs. Inputs, weight and bias
  * are copied into the module's memory and the output out (norm_wasm_runtime.ts); dweight and dbias accumulate in
- * its float64 arrays. Falls back to the TypeScript versions where WebAssembly SIMD is unavailable.
+ * its float64 arrays. Falls back to the TypeScript versions where WebAssembly SIMD is unavailable or its memory
+ * cannot grow to the problem.
  */
 import { onePassVarianceIsAccurate } from './batchnorm_forward.js';
 import {
@@ -31,7 +32,10 @@ function forward(
   }
   const n = R * D;
   const l = layout(n, D);
-  reserve(w, l.out + 16);
+  if (!reserve(w, l.out + 16)) {
+    LN_FORWARD_ONE_PASS.forward(x, R, D, weight, bias, eps, y, mean, rstd);
+    return;
+  }
   w.f32.set(x, l.a >> 2);
   if (weight !== null) w.f32.set(weight, l.w >> 2);
   else w.f32.fill(1, l.w >> 2, (l.w >> 2) + D);
@@ -93,7 +97,10 @@ function backward(
   }
   const n = R * D;
   const l = layout(n, D);
-  reserve(w, l.out + 16);
+  if (!reserve(w, l.out + 16)) {
+    LN_BACKWARD_FOUR_ROWS.backward(dy, x, R, D, weight, mean, rstd, dx, dweight, dbias, accWeight, accBias);
+    return;
+  }
   w.f32.set(dy, l.a >> 2);
   w.f32.set(x, l.b >> 2);
   w.f32.set(weight, l.w >> 2);

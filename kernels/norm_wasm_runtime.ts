@@ -58,13 +58,21 @@ export function normWasm(): NormWasm | null {
   return instance;
 }
 
-/** Grows the memory to at least `bytes` (the views are remade). */
-export function reserve(w: NormWasm, bytes: number): void {
-  if (bytes <= w.memory.buffer.byteLength) return;
-  w.memory.grow(Math.ceil((bytes - w.memory.buffer.byteLength) / 65536));
+/**
+ * Grows the memory to at least `bytes` (the views are remade). false when it cannot (a wasm32 memory stops at
+ * 4 GiB, the engine may refuse earlier): the caller then runs its TypeScript fallback.
+ */
+export function reserve(w: NormWasm, bytes: number): boolean {
+  if (bytes <= w.memory.buffer.byteLength) return true;
+  try {
+    w.memory.grow(Math.ceil((bytes - w.memory.buffer.byteLength) / 65536));
+  } catch {
+    return false;
+  }
   w.f32 = new Float32Array(w.memory.buffer);
   w.f64 = new Float64Array(w.memory.buffer);
   w.views.clear();
+  return true;
 }
 
 /** The float32 view of n values at byte address `byteOffset`, made on first use. */
