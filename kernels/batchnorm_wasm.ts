@@ -6,8 +6,9 @@
  * The loops read and write the module's own memory, so each call copies its inputs in (x; dy and x) and its
  * output out (y; dx) with TypedArray.set — memcpy speed, a few ms per 51 MB array, paid for loops roughly twice as
  * fast. The memory grows once to the largest problem seen and is then reused: no allocation per call.
- * Falls back to the blocked TypeScript loops for the fused ReLU and for channels-last inputs with odd C (the
- * SIMD loops take channel pairs), and everywhere when WebAssembly SIMD is not available.
+ * The fused ReLU runs in the SIMD loops on the forward (v & (v > 0)); the backward falls back to the blocked
+ * TypeScript loops when given `reluOutput`, as both directions do for channels-last inputs with odd C (the SIMD
+ * loops take channel pairs), and everywhere when WebAssembly SIMD is not available or its memory cannot grow.
  */
 import { BN_BACKWARD_BLOCKED, type BatchNormBackwardVersion } from './batchnorm_backward.js';
 import { BN_FORWARD_BLOCKED, onePassVarianceIsAccurate, type BatchNormForwardVersion } from './batchnorm_forward.js';
@@ -57,7 +58,7 @@ function forwardNchw(
   eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
 ): void {
   const w = normWasm();
-  if (w === null || relu) {
+  if (w === null) {
     BN_FORWARD_BLOCKED.nchw(x, N, C, S, weight, bias, eps, relu, y, mean, rstd, ws);
     return;
   }
@@ -110,8 +111,11 @@ function forwardNchw(
     const b = bias !== null ? bias[c]! : 0;
     for (let nn = 0; nn < N; nn++) {
       const base = nn * CS + c * S;
-      w.norm(l.a + 4 * base, l.b + 4 * base, S4, K, dm, scale, b);
-      for (let i = base + 4 * S4; i < base + S; i++) w.f32[(l.b >> 2) + i] = (x[i]! - K - dm) * scale + b;
+      (relu ? w.normRelu : w.norm)(l.a + 4 * base, l.b + 4 * base, S4, K, dm, scale, b);
+      for (let i = base + 4 * S4; i < base + S; i++) {
+        const v = (x[i]! - K - dm) * scale + b;
+        w.f32[(l.b >> 2) + i] = relu && !(v > 0) ? 0 : v;
+      }
     }
   }
   y.set(f32View(w, l.b, n));
@@ -122,7 +126,7 @@ function forwardNhwc(
   eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
 ): void {
   const w = normWasm();
-  if (w === null || relu || C % 2 !== 0) {
+  if (w === null || C % 2 !== 0) {
     BN_FORWARD_BLOCKED.nhwc(x, M, C, weight, bias, eps, relu, y, mean, rstd, ws);
     return;
   }
@@ -168,7 +172,7 @@ function forwardNhwc(
   }
   putChannels(w, l, CH_SCALE, ws.scale);
   putChannels(w, l, CH_OFFSET, ws.offset);
-  w.colnorm(l.a, l.b, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SCALE), chAddr(l, CH_OFFSET));
+  (relu ? w.colnormRelu : w.colnorm)(l.a, l.b, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SCALE), chAddr(l, CH_OFFSET));
   y.set(f32View(w, l.b, n));
 }
 

@@ -10,11 +10,11 @@
  * rows M and channel pairs C2), the caller handles the remainder. Per-channel arrays (channels-last) are float64, 16-byte aligned, C even.
  *
  *   sums(x, n4, K, out)                      out[0] = Σ(x - K), out[1] = Σ(x - K)²          (float64 at out)
- *   norm(x, y, n4, K, dm, scale, b)          y = ((x - K) - dm)·scale + b
+ *   norm(x, y, n4, K, dm, scale, b)          y = ((x - K) - dm)·scale + b          (normRelu: then max(·, 0))
  *   bsums(dy, x, n4, m, out)                 out[0] = Σ dy, out[1] = Σ dy·(x - m)
  *   bdx(dy, x, dx, n4, m, scale, k0, k1)     dx = scale·dy - k0 - (x - m)·k1
  *   colsums(x, M, C2, shift, dm, a1, a2)     per channel c of (M, 2·C2): a1 += Σ(x - shift), a2 += Σ(x - shift - dm)²
- *   colnorm(x, y, M, C2, shift, dm, scale, offset)
+ *   colnorm(x, y, M, C2, shift, dm, scale, offset)                                 (colnormRelu: then max(·, 0))
  *   colbsums(dy, x, M, C2, mean, a1, a2)     a1 += Σ dy, a2 += Σ dy·(x - mean)
  *   colbdx(dy, x, dx, M, C2, mean, scale, k0, k1)
  * LayerNorm rows (layernorm_wasm.ts), weight w and bias b float32 arrays of the row's length, accW, accB float64:
@@ -64,20 +64,30 @@ function sums(): WasmFunction {
   return { name: 'sums', params: [I32, I32, F64, I32], locals: [[6, V128]], body: f };
 }
 
-function norm(): WasmFunction {
+/**
+ * ReLU on the f64x2 value on the stack, kept in local `v`: v & (v > 0), which is v where v > 0 and +0 elsewhere
+ * (also for -0 and NaN) — the JS versions' `v > 0 ? v : 0`.
+ */
+function relu(f: Code, v: number, zero: number): void {
+  f.tee(v).get(v).get(zero).f64x2Gt().v128And();
+}
+
+function norm(withRelu: boolean): WasmFunction {
   const x = 0, y = 1, n4 = 2, K = 3, dm = 4, sc = 5, b = 6;
-  const kk = 7, ee = 8, ss = 9, bb = 10;
+  const kk = 7, ee = 8, ss = 9, bb = 10, v = 11, zero = 12;
   const f = new Code();
   f.get(K).f64x2Splat().set(kk).get(dm).f64x2Splat().set(ee).get(sc).f64x2Splat().set(ss).get(b).f64x2Splat().set(bb);
+  f.v128Zero().set(zero);
   countedLoop(f, n4, () => {
     for (const off of [0, 8]) {
       f.get(y).get(x).load64Zero(off).promoteLow().get(kk).f64x2Sub().get(ee).f64x2Sub().get(ss).f64x2Mul().get(bb).f64x2Add();
+      if (withRelu) relu(f, v, zero);
       f.demoteZero().store64Lane0(off);
     }
     bump(f, x, 16);
     bump(f, y, 16);
   });
-  return { name: 'norm', params: [I32, I32, I32, F64, F64, F64, F64], locals: [[4, V128]], body: f };
+  return { name: withRelu ? 'normRelu' : 'norm', params: [I32, I32, I32, F64, F64, F64, F64], locals: [[6, V128]], body: f };
 }
 
 function bsums(): WasmFunction {
@@ -153,19 +163,21 @@ function colsums(): WasmFunction {
   return { name: 'colsums', params: [I32, I32, I32, I32, I32, I32, I32], locals: [[4, I32], [2, V128]], body: f };
 }
 
-function colnorm(): WasmFunction {
+function colnorm(withRelu: boolean): WasmFunction {
   const x = 0, y = 1, M = 2, C2 = 3, shift = 4, dm = 5, scale = 6, offset = 7;
-  const p = 8, cnt = 9, qx = 10, qy = 11;
+  const p = 8, cnt = 9, qx = 10, qy = 11, v = 12, zero = 13;
   const f = new Code();
+  f.v128Zero().set(zero);
   columnLoop(f, M, C2, [x, y], p, cnt, [qx, qy], () => {
     f.get(qy);
     f.get(qx).load64Zero().promoteLow().get(shift).get(p).add().v128Load().f64x2Sub();
     f.get(dm).get(p).add().v128Load().f64x2Sub();
     f.get(scale).get(p).add().v128Load().f64x2Mul();
     f.get(offset).get(p).add().v128Load().f64x2Add();
+    if (withRelu) relu(f, v, zero);
     f.demoteZero().store64Lane0();
   });
-  return { name: 'colnorm', params: [I32, I32, I32, I32, I32, I32, I32, I32], locals: [[4, I32]], body: f };
+  return { name: withRelu ? 'colnormRelu' : 'colnorm', params: [I32, I32, I32, I32, I32, I32, I32, I32], locals: [[4, I32], [2, V128]], body: f };
 }
 
 function colbsums(): WasmFunction {
@@ -258,6 +270,7 @@ function lnbdx(): WasmFunction {
 /** The module's bytes: memory "memory" and the functions of the header. */
 export function batchNormWasmBytes(): Uint8Array {
   return moduleBytes([
-    sums(), norm(), bsums(), bdx(), colsums(), colnorm(), colbsums(), colbdx(), lnnorm(), lnbsums(), lnbdx(),
+    sums(), norm(false), norm(true), bsums(), bdx(), colsums(), colnorm(false), colnorm(true), colbsums(), colbdx(),
+    lnnorm(), lnbsums(), lnbdx(),
   ]);
 }

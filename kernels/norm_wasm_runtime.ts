@@ -25,10 +25,12 @@ export interface NormWasm {
   views: Map<number, Map<number, Float32Array>>;
   sums: Fn;
   norm: Fn;
+  normRelu: Fn;
   bsums: Fn;
   bdx: Fn;
   colsums: Fn;
   colnorm: Fn;
+  colnormRelu: Fn;
   colbsums: Fn;
   colbdx: Fn;
   lnnorm: Fn;
@@ -48,8 +50,8 @@ export function normWasm(): NormWasm | null {
     const fn = (name: string): Fn => e[name] as Fn;
     instance = {
       memory, f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer), views: new Map(),
-      sums: fn('sums'), norm: fn('norm'), bsums: fn('bsums'), bdx: fn('bdx'),
-      colsums: fn('colsums'), colnorm: fn('colnorm'), colbsums: fn('colbsums'), colbdx: fn('colbdx'),
+      sums: fn('sums'), norm: fn('norm'), normRelu: fn('normRelu'), bsums: fn('bsums'), bdx: fn('bdx'),
+      colsums: fn('colsums'), colnorm: fn('colnorm'), colnormRelu: fn('colnormRelu'), colbsums: fn('colbsums'), colbdx: fn('colbdx'),
       lnnorm: fn('lnnorm'), lnbsums: fn('lnbsums'), lnbdx: fn('lnbdx'),
     };
   } catch {

@@ -84,6 +84,9 @@ export class Code {
   f64x2Add(): this { return this.simd(0xf0); }
   f64x2Sub(): this { return this.simd(0xf1); }
   f64x2Mul(): this { return this.simd(0xf2); }
+  /** lane-wise a > b: all ones or all zeros per lane (false for NaN) */
+  f64x2Gt(): this { return this.simd(0x4a); }
+  v128And(): this { return this.simd(0x4e); }
   /** the two low float32 lanes, widened exactly to float64 */
   promoteLow(): this { return this.simd(0x5f); }
   /** two float64 rounded (to nearest even, as a Float32Array store does) into the two low float32 lanes */
