@@ -3,9 +3,9 @@
  * conventions) on the same rounded inputs and compare every output, saved statistics and running buffers
  * included, each against its bound from error_model.ts. Used by the differential, edge-case and fixture checks.
  *
- * A group (channel or row) that holds a NaN or ±Infinity on purpose is judged apart: its outputs must be
+ * Groups (channels or rows) that hold a NaN or ±Infinity on purpose are judged apart: their outputs must be
  * non-finite (a finite value there would hide the bad input), and every other group must match the
- * reference as if the poisoned group were not there.
+ * reference as if the poisoned groups were not there.
  */
 import { batchNormBackward, batchNormDims, batchNormEval, batchNormTrain, layerNormBackward, layerNormDims, layerNormForward } from '../reference/index.js';
 import { compare, fmtRatio, type Comparison } from './compare.js';
@@ -24,7 +24,8 @@ export interface BnData {
   bias: Float64Array | null;
   runningMean: Float64Array;
   runningVar: Float64Array;
-  poisoned?: number;
+  /** groups that hold a non-finite value on purpose */
+  poisoned?: readonly number[];
 }
 
 export interface LnData {
@@ -34,17 +35,18 @@ export interface LnData {
   dy?: Float64Array;
   weight: Float64Array | null;
   bias: Float64Array | null;
-  poisoned?: number;
+  /** groups that hold a non-finite value on purpose */
+  poisoned?: readonly number[];
 }
 
 /** Elements i whose group is not `poisoned` (for per-element quantities) — or every element when none is. */
-function outside(grouping: Grouping, poisoned: number | undefined): ((i: number) => boolean) | undefined {
-  if (poisoned == null || poisoned < 0) return undefined;
-  const bad = new Set(grouping.groups[poisoned]);
+function outside(grouping: Grouping, poisoned: readonly number[] | undefined): ((i: number) => boolean) | undefined {
+  if (!poisoned?.length) return undefined;
+  const bad = new Set(poisoned.flatMap((g) => Array.from(grouping.groups[g]!)));
   return (i) => !bad.has(i);
 }
 
-/** The poisoned group's values must all be non-finite. */
+/** The poisoned groups' values must all be non-finite. */
 export function nonFinite(quantity: string, values: ArrayLike<number>, indices: Iterable<number>): Comparison {
   const c: Comparison = { quantity, ok: true, count: 0, numMismatches: 0, worstIndex: -1, worstRatio: 0, worstError: 0, worstBound: 0, worstUlps: 0, mismatches: [] };
   for (const i of indices) {
@@ -78,8 +80,8 @@ function withHonestNote(
   return { ...c, note: `an honest ${ctx.precision} two-pass implementation reaches ${fmtRatio(honest.worstRatio)} of this bound on this case` };
 }
 
-function perGroupMask(poisoned: number | undefined): ((i: number) => boolean) | undefined {
-  return poisoned == null || poisoned < 0 ? undefined : (i) => i !== poisoned;
+function perGroupMask(poisoned: readonly number[] | undefined): ((i: number) => boolean) | undefined {
+  return poisoned?.length ? (i) => !poisoned.includes(i) : undefined;
 }
 
 export interface BnTrainJudgeOptions {
@@ -118,9 +120,9 @@ export async function judgeBnTrain(ctx: CheckContext, d: BnData, o: BnTrainJudge
     const rb = runningStepBounds(us, b, d.runningMean, d.runningVar, f, unbiased);
     comps.push(compare('runningMean', out.runningMean, ref.running!.runningMean, rb.runningMean, p, perGroupMask(d.poisoned)));
     comps.push(compare('runningVar', out.runningVar, ref.running!.runningVar, rb.runningVar, p, perGroupMask(d.poisoned)));
-    if (d.poisoned != null && d.poisoned >= 0) comps.push(nonFinite('runningMean (poisoned channel)', out.runningMean, [d.poisoned]));
+    if (d.poisoned?.length) comps.push(nonFinite('runningMean (poisoned channels)', out.runningMean, d.poisoned));
   }
-  if (d.poisoned != null && d.poisoned >= 0) comps.push(nonFinite('y (poisoned channel)', out.y, grouping.groups[d.poisoned]!));
+  if (d.poisoned?.length) comps.push(nonFinite('y (poisoned channels)', out.y, d.poisoned.flatMap((g) => Array.from(grouping.groups[g]!))));
   return comps;
 }
 
@@ -208,7 +210,7 @@ export async function judgeLnForward(ctx: CheckContext, d: LnData, eps: number, 
   const comps = [withHonestNote(ctx, compare('y', out.y, ref.y, b.y, p, mask), ref.y, b.y, d.x, grouping, d.weight, d.bias, eps, mask)];
   if (out.mean) comps.push(compare('mean', out.mean, ref.mean, b.mean, p, perGroupMask(d.poisoned)));
   if (out.rstd) comps.push(compare('rstd', out.rstd, ref.rstd, b.rstd, p, perGroupMask(d.poisoned)));
-  if (d.poisoned != null && d.poisoned >= 0) comps.push(nonFinite('y (poisoned row)', out.y, grouping.groups[d.poisoned]!));
+  if (d.poisoned?.length) comps.push(nonFinite('y (poisoned rows)', out.y, d.poisoned.flatMap((g) => Array.from(grouping.groups[g]!))));
   return comps;
 }
 

@@ -52,12 +52,18 @@ export const differentialChecks: Check[] = [
     arbitrary: (ctx) => bnCase(ctx.precision, typicalShapes(ctx.quick), { label: 'bn_eval', kind: 'typical', affine: 'random' }),
     property: (ctx, c) => judgeBnEval(ctx, c, ctx.conventions.eps),
   }),
+  // Each case is judged twice on the same data: with its weight and bias (so dweight and dbias are compared
+  // in every run, not in the half of them where a random `affine` came out true), then without (affine=False:
+  // dx alone, its quantities marked "(no affine)").
   propertyCheck<BnCase>({
     id: 'bn.backward.train', category: 'differential', ...bn,
-    description: 'training-mode BN backward: dx (through the batch statistics), dweight, dbias match the reference',
+    description: 'training-mode BN backward: dx (through the batch statistics), dweight, dbias match the reference; each case also without affine parameters',
     needs: ['bnBackward'],
-    arbitrary: (ctx) => bnCase(ctx.precision, typicalShapes(ctx.quick), { label: 'bn_backward', kind: 'typical', affine: 'random' }),
-    property: (ctx, c) => judgeBnBackward(ctx, c, true, ctx.conventions.eps),
+    arbitrary: (ctx) => bnCase(ctx.precision, typicalShapes(ctx.quick), { label: 'bn_backward', kind: 'typical', affine: true }),
+    property: async (ctx, c) => [
+      ...(await judgeBnBackward(ctx, c, true, ctx.conventions.eps)),
+      ...(await judgeBnBackward(ctx, { ...c, weight: null, bias: null }, true, ctx.conventions.eps)).map((k) => ({ ...k, quantity: `${k.quantity} (no affine)` })),
+    ],
   }),
   propertyCheck<BnCase>({
     id: 'bn.backward.eval', category: 'differential', ...bn,

@@ -277,7 +277,13 @@ const channelIndependence = propertyCheck<BnCase & { other: BnCase; changed: num
   description: 'changing one channel\'s data leaves every other channel\'s output and running statistics unchanged',
   needs: ['bnTrainForward'],
   arbitrary: (ctx) => {
-    const shapes = typicalShapes(ctx.quick).map((s) => [s[0]!, Math.max(2, s[1]!), ...s.slice(2)]);
+    // Two channels at least, and a spatial extent of at least 2: with (N, C) data alone, taking the channel as
+    // the last axis (i mod C) happens to be right, and that bug went unseen for 1 seed in 100 at 5 runs.
+    const shapes = typicalShapes(ctx.quick).map((s) => {
+      const spatial: number[] = s.length > 2 ? s.slice(2) : [1];
+      if (!spatial.some((d) => d > 1)) spatial[0] = 2;
+      return [s[0]!, Math.max(2, s[1]!), ...spatial];
+    });
     return shapes.chain((shape) => {
       const cs = fc.constant(shape);
       return fc.record({

@@ -21,7 +21,7 @@ export const LN_MUTANTS: readonly Mutant[] = [
   mutant({
     name: 'ln-last-axis-only', bugClass: 'LayerNorm normalises over the last axis instead of all of normalizedShape',
     seenIn: 'a classic mistake (mean(-1) hard-coded in a hand-written LayerNorm)',
-    caughtBy: [{ check: 'ln.forward', quantity: 'y' }],
+    caughtBy: [{ check: 'ln.forward.multi_axis', quantity: 'y' }],
     parts: { lnGroups: lastAxisRows },
   }),
   // LayerNorm with the unbiased variance var·D/(D-1) (torch.var's default) instead of the biased one.
