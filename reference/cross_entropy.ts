@@ -9,6 +9,13 @@
  */
 import { checkLength, checkShape, ShapeError } from './shape.js';
 
+/** targets[n] must be an integer class index in [0, K). */
+function checkTarget(targets: ArrayLike<number>, n: number, K: number): number {
+  const t = targets[n]!;
+  if (!Number.isInteger(t) || t < 0 || t >= K) throw new ShapeError(`targets[${n}]: expected an integer class index in [0, ${K}), got ${t}`);
+  return t;
+}
+
 export interface CrossEntropyResult {
   loss: number;
   probs: Float64Array; // (N, K) softmax, kept for the backward
@@ -21,8 +28,7 @@ export function crossEntropyForward(logits: ArrayLike<number>, targets: ArrayLik
   const probs = new Float64Array(N * K);
   let loss = 0;
   for (let n = 0; n < N; n++) {
-    const t = targets[n]!;
-    if (!Number.isInteger(t) || t < 0 || t >= K) throw new ShapeError(`targets[${n}]: expected an integer class index in [0, ${K}), got ${t}`);
+    const t = checkTarget(targets, n, K);
     // max, for a logsumexp that cannot overflow
     let max = -Infinity;
     for (let k = 0; k < K; k++) max = Math.max(max, logits[n * K + k]!);
@@ -40,9 +46,8 @@ export function crossEntropyBackward(probs: ArrayLike<number>, targets: ArrayLik
   checkLength('targets', targets, N, `one class index per sample, shape (${N},)`);
   const dlogits = new Float64Array(N * K);
   for (let n = 0; n < N; n++) {
-    const t = targets[n]!;
-    if (!Number.isInteger(t) || t < 0 || t >= K) throw new ShapeError(`targets[${n}]: expected an integer class index in [0, ${K}), got ${t}`);
-    for (let k = 0; k < K; k++) dlogits[n * K + k] = (probs[n * K + k]! - (k === targets[n] ? 1 : 0)) / N;
+    const t = checkTarget(targets, n, K);
+    for (let k = 0; k < K; k++) dlogits[n * K + k] = (probs[n * K + k]! - (k === t ? 1 : 0)) / N;
   }
   return dlogits;
 }
