@@ -1,5 +1,5 @@
 /**
- * The WebAssembly SIMD micro-kernel of GEMM version 3, assembled here byte by byte (no wat2wasm in the
+ * The WebAssembly SIMD micro-kernel of GEMM version 3, assembled by wasm_asm.ts (no wat2wasm in the
  * toolchain, and a few dozen instructions do not need one).
  *
  * `gemm` computes C = A·B (or C += A·B) over K values of k, B read as P panels of 8 columns:
@@ -20,85 +20,14 @@
  * k order (one lane per output), so |ŝ - s| ≤ γ_K(u32)·Σ|a||b| with u32 = 2⁻²⁴.
  */
 
-// ---------------------------------------------------------------------------------------------------------
-// A minimal encoder for the instructions used below
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-function str(s: string): number[] {
-  return [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-/** Function body builder: each method appends one instruction. */
-class Code {
-  readonly bytes: number[] = [];
-  get(i: number): this { this.bytes.push(0x20, ...uleb(i)); return this; }
-  set(i: number): this { this.bytes.push(0x21, ...uleb(i)); return this; }
-  tee(i: number): this { this.bytes.push(0x22, ...uleb(i)); return this; }
-  i32(v: number): this { this.bytes.push(0x41, ...sleb(v)); return this; }
-  add(): this { this.bytes.push(0x6a); return this; }
-  sub(): this { this.bytes.push(0x6b); return this; }
-  mul(): this { this.bytes.push(0x6c); return this; }
-  shl(): this { this.bytes.push(0x74); return this; }
-  geU(): this { this.bytes.push(0x4f); return this; }
-  ltU(): this { this.bytes.push(0x49); return this; }
-  /** f32.load / f32.store, memarg align 2² bytes, offset 0 */
-  f32Load(): this { this.bytes.push(0x2a, 2, 0); return this; }
-  f32Store(): this { this.bytes.push(0x38, 2, 0); return this; }
-  f32Zero(): this { this.bytes.push(0x43, 0, 0, 0, 0); return this; }
-  block(): this { this.bytes.push(0x02, 0x40); return this; }
-  ifElse(): this { this.bytes.push(0x04, 0x40); return this; }
-  else(): this { this.bytes.push(0x05); return this; }
-  loop(): this { this.bytes.push(0x03, 0x40); return this; }
-  end(): this { this.bytes.push(0x0b); return this; }
-  br(depth: number): this { this.bytes.push(0x0c, ...uleb(depth)); return this; }
-  brIf(depth: number): this { this.bytes.push(0x0d, ...uleb(depth)); return this; }
-  private simd(op: number, ...imm: number[]): this { this.bytes.push(0xfd, ...uleb(op), ...imm); return this; }
-  /** v128.load, memarg align 2⁴ bytes */
-  v128Load(offset = 0): this { return this.simd(0x00, 4, ...uleb(offset)); }
-  v128Store(offset = 0): this { return this.simd(0x0b, 4, ...uleb(offset)); }
-  /** v128.load32_splat: one f32 broadcast to four lanes, memarg align 2² bytes */
-  load32Splat(offset = 0): this { return this.simd(0x09, 2, ...uleb(offset)); }
-  v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
-  f32x4Add(): this { return this.simd(0xe4); }
-  f32x4Mul(): this { return this.simd(0xe6); }
-}
+import { Code, I32, moduleBytes, V128, type WasmFunction } from './wasm_asm.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // gemm(a, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate)
 
 const GEMM_PARAMS = 12;
 
-function gemmBody(): number[] {
+function gemmFunction(): WasmFunction {
   // parameters
   const a = 0, sm4 = 1, sk4 = 2, b = 3, pstride4 = 4, bk4 = 5, c = 6, Mt = 7, P = 8, K = 9, ldc4 = 10, accumulate = 11;
   // i32 locals
@@ -151,13 +80,11 @@ function gemmBody(): number[] {
   f.get(t).i32(1).add().set(t).br(0);
   f.end().end(); // row tiles
   f.get(p).i32(1).add().set(p).br(0);
-  f.end().end(); // panels
-  f.end(); // function
+  f.end().end(); // panels (moduleBytes closes the function)
 
-  const locals = [...uleb(2), ...uleb(10), I32, ...uleb(11), V128];
+  const locals: [number, number][] = [[10, I32], [11, V128]];
   if (acc0 + 8 !== GEMM_PARAMS + 10 + 11) throw new Error('gemm: local indices out of step with the declarations');
-  const body = [...locals, ...f.bytes];
-  return [...uleb(body.length), ...body];
+  return { name: 'gemm', params: new Array<number>(GEMM_PARAMS).fill(I32), locals, body: f };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -167,7 +94,7 @@ function gemmBody(): number[] {
 
 const PACK_PARAMS = 6;
 
-function packTBody(): number[] {
+function packTFunction(): WasmFunction {
   const src = 0, ld4 = 1, K = 2, cols = 3, dst = 4, P = 5;
   const p = 6, c = 7, j = 8, d = 9, s = 10, k = 11;
   const f = new Code();
@@ -198,24 +125,11 @@ function packTBody(): number[] {
   f.get(c).i32(1).add().set(c).br(0);
   f.end().end(); // columns
   f.get(p).i32(1).add().set(p).br(0);
-  f.end().end(); // panels
-  f.end(); // function
-  const body = [...uleb(1), ...uleb(6), I32, ...f.bytes];
-  return [...uleb(body.length), ...body];
+  f.end().end(); // panels (moduleBytes closes the function)
+  return { name: 'packT', params: new Array<number>(PACK_PARAMS).fill(I32), locals: [[6, I32]], body: f };
 }
 
 /** The module's bytes: one memory (exported as "memory", 1 page to start) and the functions "gemm" and "packT". */
 export function gemmWasmBytes(): Uint8Array {
-  const type = (n: number) => [0x60, ...uleb(n), ...new Array<number>(n).fill(I32), ...uleb(0)];
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [...uleb(2), ...type(GEMM_PARAMS), ...type(PACK_PARAMS)]), // types
-    ...section(3, [...uleb(2), ...uleb(0), ...uleb(1)]), // functions: gemm of type 0, packT of type 1
-    ...section(5, [...uleb(1), 0x00, ...uleb(1)]), // memory: min 1 page, no max
-    ...section(7, [
-      ...uleb(3), ...str('memory'), 0x02, ...uleb(0), ...str('gemm'), 0x00, ...uleb(0), ...str('packT'), 0x00, ...uleb(1),
-    ]), // exports
-    ...section(10, [...uleb(2), ...gemmBody(), ...packTBody()]), // code
-  ];
-  return Uint8Array.from(bytes);
+  return moduleBytes([gemmFunction(), packTFunction()]);
 }

@@ -1,7 +1,8 @@
 /**
- * A minimal WebAssembly binary encoder for the normalisation kernels' SIMD module (batchnorm_wasm_module.ts):
- * just the instructions those loops use, each appended by one method. No wat2wasm in the toolchain; a few
- * dozen instructions per function do not need one. Opcodes from the WebAssembly 2.0 spec (SIMD: prefix 0xfd).
+ * A minimal WebAssembly binary encoder for the kernels' SIMD modules (batchnorm_wasm_module.ts for the
+ * normalisation loops, gemm_wasm_module.ts for GEMM version 3): just the instructions those loops use, each
+ * appended by one method. No wat2wasm in the toolchain; a few dozen instructions per function do not need one.
+ * Opcodes from the WebAssembly 2.0 spec (SIMD: prefix 0xfd).
  */
 
 export const I32 = 0x7f;
@@ -58,7 +59,17 @@ export class Code {
   // i32 arithmetic and tests
   add(): this { return this.op(0x6a); }
   sub(): this { return this.op(0x6b); }
+  mul(): this { return this.op(0x6c); }
+  shl(): this { return this.op(0x74); }
   eqz(): this { return this.op(0x45); }
+  geU(): this { return this.op(0x4f); }
+  ltU(): this { return this.op(0x49); }
+  // f32 scalar
+  /** f32.load, align 2², offset */
+  f32Load(offset = 0): this { return this.op(0x2a, 2, ...uleb(offset)); }
+  /** f32.store, align 2², offset */
+  f32Store(offset = 0): this { return this.op(0x38, 2, ...uleb(offset)); }
+  f32Zero(): this { return this.op(0x43, 0, 0, 0, 0); }
   // f64 scalar
   f64Add(): this { return this.op(0xa0); }
   /** f64.store, align 2³, offset */
@@ -66,6 +77,9 @@ export class Code {
   // control
   block(): this { return this.op(0x02, 0x40); }
   loop(): this { return this.op(0x03, 0x40); }
+  /** if (no result type); pair with else() and end() */
+  ifElse(): this { return this.op(0x04, 0x40); }
+  else(): this { return this.op(0x05); }
   end(): this { return this.op(0x0b); }
   br(depth: number): this { return this.op(0x0c, ...uleb(depth)); }
   brIf(depth: number): this { return this.op(0x0d, ...uleb(depth)); }
@@ -74,11 +88,15 @@ export class Code {
   v128Load(offset = 0): this { return this.simd(0x00, 4, ...uleb(offset)); }
   /** v128.store, align 2⁴ */
   v128Store(offset = 0): this { return this.simd(0x0b, 4, ...uleb(offset)); }
+  /** v128.load32_splat: one float32 broadcast to four lanes, align 2² */
+  load32Splat(offset = 0): this { return this.simd(0x09, 2, ...uleb(offset)); }
   v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
   /** v128.load64_zero: two float32 into the low half, align 2² (rows need not be 8-byte aligned) */
   load64Zero(offset = 0): this { return this.simd(0x5d, 2, ...uleb(offset)); }
   /** v128.store64_lane lane 0: the low two float32, align 2² */
   store64Lane0(offset = 0): this { return this.simd(0x5b, 2, ...uleb(offset), 0); }
+  f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Mul(): this { return this.simd(0xe6); }
   f64x2Splat(): this { return this.simd(0x14); }
   f64x2ExtractLane(lane: number): this { return this.simd(0x21, lane); }
   f64x2Add(): this { return this.simd(0xf0); }
