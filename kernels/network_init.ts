@@ -7,7 +7,10 @@
  * torch.manual_seed's stream (load PyTorch's own tensors with `loadStateDict` for that).
  */
 
-/** mulberry32: a 32-bit-state uniform generator on [0, 1). */
+/**
+ * mulberry32: a 32-bit-state uniform generator on [0, 1). The same generator as reference/random.ts, kept as
+ * a copy here on purpose: kernels/ never imports reference/ (two independent computations).
+ */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -39,6 +39,7 @@
  * for a failed check (use `assertGradcheck` for that). Invalid arguments throw `ShapeError`.
  * `gradcheckAsync` is the same check for implementations that return Promises (conformance adapters).
  */
+import { seededRng } from './random.js';
 import { ShapeError } from './shape.js';
 
 export type GradcheckInputs = Record<string, ArrayLike<number>>;
@@ -156,22 +157,9 @@ function setup(inputs: GradcheckInputs, options: GradcheckOptions): Setup {
   return { names, step, atol, rtol, mode, directions, seed, round: options.round ?? ((v) => v), keepFailures };
 }
 
-/** Seeded uniform [0, 1): mulberry32, 32 bits of state, enough for reproducible test directions. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Seeded standard normal: Box-Muller on the uniform stream above (1 - u keeps the log finite). */
+/** Seeded standard normal stream (random.ts: mulberry32 + Box-Muller). */
 function normal(seed: number): () => number {
-  const next = uniform(seed);
-  return () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+  return seededRng(seed).normal;
 }
 
 function asVector(out: ArrayLike<number> | number): ArrayLike<number> {

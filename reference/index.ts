@@ -12,3 +12,4 @@ export * from './sgd.js';
 export * from './network.js';
 export * from './sharded_stats.js';
 export * from './gradcheck.js';
+export * from './random.js';

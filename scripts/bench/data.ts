@@ -1,35 +1,23 @@
 /**
  * Seeded benchmark data: every implementation of a case sees the same float32 values.
- * mulberry32 (uniform) and Box-Muller (normal); seeds are fixed per case so runs are comparable.
+ * mulberry32 (uniform) and Box-Muller (normal) from reference/random.ts; seeds are fixed per case so runs
+ * are comparable.
  */
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRng } from '../../reference/index.js';
 
 /** n values offset + spread·z, z ~ N(0, 1), rounded to float32. */
 export function normalF32(seed: number, n: number, offset = 0, spread = 1): Float32Array {
-  const next = mulberry32(seed);
+  const rng = seededRng(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const z = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-    out[i] = offset + spread * z;
-  }
+  for (let i = 0; i < n; i++) out[i] = offset + spread * rng.normal();
   return out;
 }
 
 /** n values uniform in [lo, hi), rounded to float32. */
 export function uniformF32(seed: number, n: number, lo: number, hi: number): Float32Array {
-  const next = mulberry32(seed);
+  const rng = seededRng(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * next();
+  for (let i = 0; i < n; i++) out[i] = rng.between(lo, hi);
   return out;
 }
 

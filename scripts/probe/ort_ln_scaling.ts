@@ -6,20 +6,9 @@
  *
  *   npx tsc -p tsconfig.build.json && node dist/scripts/probe/ort_ln_scaling.js
  */
-import { layerNormForward } from '../../reference/index.js';
+import { layerNormForward, seededRng } from '../../reference/index.js';
 import { ortNode } from '../../conformance/adapters/ort-node.js';
 import { ortWeb } from '../../conformance/adapters/ort-web.js';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ROWS = 64;
 const EPS = 1e-5;
@@ -31,8 +20,8 @@ async function main(): Promise<void> {
   for (const adapter of [ortNode, ortWeb]) {
     for (const D of [16, 256, 4096]) {
       for (const offset of [0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6]) {
-        const rand = prng(7 + D);
-        const x = Float32Array.from({ length: ROWS * D }, () => offset + Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()));
+        const rng = seededRng(7 + D);
+        const x = Float32Array.from({ length: ROWS * D }, () => offset + rng.normal());
         const ref = layerNormForward({ x, shape: [ROWS, D], normalizedShape: [D], eps: EPS });
         const got = await adapter.lnForward({ x, shape: [ROWS, D], normalizedShape: [D], weight: null, bias: null, eps: EPS });
         const rel = Array.from(got.rstd, (r, i) => Math.abs(r - ref.rstd[i]!) / ref.rstd[i]!).sort((a, b) => a - b);

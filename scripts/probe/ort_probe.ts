@@ -15,7 +15,7 @@
  *   conventions  what running_var takes (biased or unbiased), and whether ONNX Runtime writes into the
  *             running-stat inputs it aliases to its outputs
  */
-import { batchNormEval, batchNormTrain, layerNormForward } from '../../reference/index.js';
+import { batchNormEval, batchNormTrain, layerNormForward, seededRng } from '../../reference/index.js';
 import { ortNode } from '../../conformance/adapters/ort-node.js';
 import { ortWeb } from '../../conformance/adapters/ort-web.js';
 import type { OrtAdapter } from '../../conformance/adapters/ort/ort_adapter.js';
@@ -24,20 +24,9 @@ import { batchNormModel } from '../../conformance/adapters/ort/onnx_model.js';
 const U = 2 ** -24;
 const EPS = 1e-5;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function normalF32(n: number, seed: number, offset: number, std = 1): Float32Array {
-  const rand = prng(seed);
-  return Float32Array.from({ length: n }, () => offset + std * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()));
+  const rng = seededRng(seed);
+  return Float32Array.from({ length: n }, () => offset + std * rng.normal());
 }
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -21,7 +21,7 @@ import tfjsLayersCpu from '../../conformance/adapters/tfjs-layers-cpu.js';
 import tfjsLayersWasm from '../../conformance/adapters/tfjs-layers-wasm.js';
 import { loadTf } from '../../conformance/adapters/tfjs/backend.js';
 import { bnGrouping, lnGrouping, normBackwardBounds, normForwardBounds, roundoffs } from '../../conformance/error_model.js';
-import { batchNormBackward, batchNormTrain, layerNormForward } from '../../reference/index.js';
+import { batchNormBackward, batchNormTrain, layerNormForward, seededRng } from '../../reference/index.js';
 
 const U = 2 ** -24;
 const EPS = 1e-5;
@@ -30,21 +30,10 @@ const seedArg = process.argv.indexOf('--seed');
 const SEED = seedArg >= 0 ? Number(process.argv[seedArg + 1]) : 1;
 const ADAPTERS: Adapter[] = [tfjsCpu, tfjsWasm, tfjsLayersCpu, tfjsLayersWasm];
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** n values offset + N(0, 1), rounded to float32, returned as float64 (what both sides see). */
 function normals(n: number, seed: number, offset = 0): Float64Array {
-  const rand = prng(seed);
-  return Float64Array.from({ length: n }, () => Math.fround(offset + Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())));
+  const rng = seededRng(seed);
+  return Float64Array.from({ length: n }, () => Math.fround(offset + rng.normal()));
 }
 
 /** (N, C, S) channels-first ⇄ (N, S, C) channels-last. */

@@ -23,39 +23,11 @@
 import fc from 'fast-check';
 
 // ---------------------------------------------------------------------------------------------------------
-// Seeded PRNG
+// Seeded PRNG: the project's one, from reference/random.ts (re-exported so the tests import it from here)
 
-/** mulberry32: a 32-bit-state uniform generator on [0, 1). Small, fast and good enough for test data. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRng, type Rng } from '../../reference/random.js';
 
-/** A seeded random source: uniform, uniform in a range, standard normal (Box-Muller), integers. */
-export interface Rng {
-  uniform(): number;
-  between(lo: number, hi: number): number;
-  normal(): number;
-  /** Integer in [0, n). */
-  int(n: number): number;
-}
-
-export function seededRng(seed: number): Rng {
-  const next = mulberry32(seed);
-  return {
-    uniform: next,
-    between: (lo, hi) => lo + (hi - lo) * next(),
-    // Box-Muller; 1 - u is in (0, 1], so the log is finite
-    normal: () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
-    int: (n) => Math.floor(next() * n),
-  };
-}
+export { mulberry32, seededRng, type Rng } from '../../reference/random.js';
 
 /** n standard normal values from `seed`. */
 export function normals(seed: number, n: number): Float64Array {

@@ -22,7 +22,7 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { SeedNetKernel } from '../../../kernels/network.js';
-import { seedNetTrainStep, type Tensors } from '../../../reference/index.js';
+import { mulberry32, seedNetTrainStep, type Tensors } from '../../../reference/index.js';
 import { all, type BenchCase, type Implementation, type Prepared, type Validation } from '../harness.js';
 import { tfjsImplementations } from '../peers.js';
 
@@ -36,14 +36,7 @@ let instances = 0;
 
 /** Deterministic inputs: x uniform in [0, 1) like MNIST pixels, targets in 0..9, from a mulberry32 stream. */
 export function netInputs(seed: number, N = NET_BATCH): { x: Float32Array; targets: Int32Array } {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const x = Float32Array.from({ length: N * NET_SIZES[0] }, next);
   const targets = Int32Array.from({ length: N }, () => Math.floor(next() * NET_SIZES[3]));
   return { x, targets };
