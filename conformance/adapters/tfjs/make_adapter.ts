@@ -28,7 +28,7 @@ export interface TfjsAdapterOptions {
 
 /**
  * Every capability first selects the adapter's backend, then runs `impl` synchronously: no await separates
- * the switch from the ops, so interleaved calls of two tfjs adapters cannot run on each other's backend.
+ * the (re-)selection from the ops, so interleaved calls of two tfjs adapters cannot run on each other's backend.
  * setup and teardown count the engine's live tensors; a run whose successful calls leave any behind fails
  * teardown.
  */
@@ -50,9 +50,19 @@ export function makeTfjsAdapter(opts: TfjsAdapterOptions, impl: TfjsImpl): Adapt
    * the leak check counts them apart: teardown fails only for tensors left by calls that succeeded.
    */
   let strandedByFailedCalls = 0;
-  /** Selects the backend, then runs one call synchronously; a tfjs exception leaves no tape behind. */
+  /**
+   * Selects the backend, then runs one call synchronously; a tfjs exception leaves no tape behind.
+   * `ready()` awaits (the backend's first initialisation, tf.ready()), and while it waits another tfjs
+   * adapter's call may switch the global backend: two calls in flight at once (Promise.all over a cpu and a
+   * wasm adapter) then ran the first on the second's backend, which showed as results one ulp apart. So the
+   * backend is selected again after the last await: for a backend already initialised, tf.setBackend
+   * switches synchronously (engine.setBackend reaches its first await only while initialising), and the
+   * check below confirms it before any op runs.
+   */
   const run = async <A, R>(fn: (tfm: TF, args: A) => R, args: A): Promise<R> => {
     const tfm = await ready();
+    if (tfm.getBackend() !== opts.backend) void tfm.setBackend(opts.backend);
+    if (tfm.getBackend() !== opts.backend) throw new Error(`${opts.name}: tfjs backend is '${tfm.getBackend()}', could not select '${opts.backend}'`);
     const before = numTensors(tfm);
     try {
       return fn(tfm, args);
