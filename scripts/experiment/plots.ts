@@ -51,7 +51,7 @@ export function lossCurveSpec(sources: Sources, curvePointsPerEpoch: number): To
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Training loss, mean over seeds (init ×1, batch 64)', subtitle: 'each point: mean batch loss over a tenth of an epoch' },
+    title: { text: 'Training loss, mean over seeds (init ×1, batch 64)', subtitle: 'each point: mean batch loss over a tenth of an epoch; values above 10 drawn at 10' },
     data: { values },
     facet: { column: { field: 'lr', type: 'ordinal', title: null, sort: SWEEPS.lr.map((v) => `lr ${v}`) } },
     spec: {

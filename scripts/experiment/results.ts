@@ -33,10 +33,16 @@ export interface ResultsFile {
   host: { cpus: number; workers: number; threadsPerWorker: number; note?: string };
   wallSeconds: number;
   protocol: {
-    epochs: number; trainSize: number; testSize: number; curvePointsPerEpoch: number; seeds: number;
+    epochs: number; trainSize: number; testSize: number; curvePointsPerEpoch: number; seeds: number; seedStart?: number;
     initScaleAppliesTo: string; eps: number; bnMomentum: number; optimizer: string; maxStepsPerEpoch?: number | null;
   };
   runs: RunResult[];
+}
+
+/** JSON text of a results file: one key per line, but each array of numbers on one line (curves stay short). */
+export function formatResults(file: ResultsFile): string {
+  return JSON.stringify(file, null, 1).replace(/\[\s*((?:-?[\d.e+-]+|null)(?:,\s*(?:-?[\d.e+-]+|null))*)\s*\]/g,
+    (_, items: string) => `[${items.split(/,\s*/).join(', ')}]`) + '\n';
 }
 
 /** Reads and checks a results file (either implementation's). */
@@ -50,6 +56,41 @@ export function readResults(path: string): ResultsFile {
     }
   }
   return parsed as ResultsFile;
+}
+
+/**
+ * One results file from several runs of the same implementation and protocol (e.g. seeds 0..4 and a follow-up
+ * with seeds 5..19), optionally keeping only some configurations. A (configuration, seed) pair twice is an error.
+ */
+export function mergeResults(files: readonly ResultsFile[], onlyConfigs: readonly string[] | null = null): ResultsFile {
+  if (files.length === 0) throw new Error('mergeResults: expected at least one results file');
+  const first = files[0]!;
+  const seen = new Set<string>();
+  const runs: RunResult[] = [];
+  for (const f of files) {
+    if (f.implementation !== first.implementation || f.protocol.epochs !== first.protocol.epochs ||
+      (f.protocol.maxStepsPerEpoch ?? null) !== (first.protocol.maxStepsPerEpoch ?? null)) {
+      throw new Error(`mergeResults: ${f.implementation} (${f.protocol.epochs} epochs) does not match ${first.implementation} (${first.protocol.epochs} epochs)`);
+    }
+    for (const r of f.runs) {
+      const key = `${configKey(r)} seed=${r.seed}`;
+      if (onlyConfigs && !onlyConfigs.includes(configKey(r))) continue;
+      if (seen.has(key)) throw new Error(`mergeResults: ${key} appears twice`);
+      seen.add(key);
+      runs.push(r);
+    }
+  }
+  if (files.length === 1 && !onlyConfigs) return first;
+  const seeds = new Set(runs.map((r) => r.seed));
+  const notes = files.map((f) => f.host.note).filter((n): n is string => !!n);
+  return {
+    ...first,
+    date: files.map((f) => f.date).sort().at(-1)!,
+    wallSeconds: files.reduce((a, f) => a + f.wallSeconds, 0),
+    host: { ...first.host, ...(notes.length ? { note: notes.join('; ') } : {}) },
+    protocol: { ...first.protocol, seeds: seeds.size, seedStart: Math.min(...seeds) },
+    runs,
+  };
 }
 
 export interface Summary {

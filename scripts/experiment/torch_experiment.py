@@ -36,6 +36,7 @@ import math
 import multiprocessing
 import os
 import platform
+import re
 import sys
 import time
 
@@ -75,6 +76,12 @@ def configurations(variants):
                     seen.add(key)
                     configs.append(dict(point, variant=variant))
     return configs
+
+
+def config_key(c):
+    """The configuration's name as protocol.ts's configKey writes it: numbers in JavaScript's shortest form."""
+    num = lambda v: str(int(v)) if float(v).is_integer() else repr(v)
+    return f"{c['variant']} lr={num(c['lr'])} init={num(c['initScale'])} batch={c['batchSize']}"
 
 
 def load_digits():
@@ -175,19 +182,40 @@ def run_one(args):
                 seconds=round(time.perf_counter() - start, 3))
 
 
+def format_results(result):
+    """JSON text as results.ts's formatResults writes it: one key per line, each array of numbers on one line."""
+    text = json.dumps(result, indent=1, allow_nan=False)
+    return re.sub(r"\[\s*((?:-?[\d.e+-]+|null)(?:,\s*(?:-?[\d.e+-]+|null))*)\s*\]",
+                  lambda m: "[" + ", ".join(re.split(r",\s*", m.group(1))) + "]", text) + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="seeds per configuration (0 .. N-1); default 5")
     parser.add_argument("--workers", type=int, default=2, help="processes, one torch thread each; default 2")
     parser.add_argument("--only", nargs="*", choices=VARIANTS, default=VARIANTS, help="variants to run")
+    parser.add_argument("--config", nargs="*", default=None, metavar="KEY",
+                        help="only these configurations, named as in the report, e.g. 'batchnorm lr=0.1 init=1 batch=2'")
+    parser.add_argument("--seed-start", type=int, default=0, help="first seed (seeds are seed-start .. seed-start+N-1); default 0")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"results JSON; default {DEFAULT_OUT}")
     args = parser.parse_args()
     if args.seeds < 1:
         parser.error("--seeds: expected a positive integer")
 
+    configs = configurations(args.only)
+    if args.config is not None:
+        known = {config_key(c): c for c in configs}
+        unknown = [k for k in args.config if k not in known]
+        if unknown:
+            parser.error(f"--config: unknown configuration(s) {unknown}; expected some of {sorted(known)}")
+        configs = [known[k] for k in args.config]
+    if args.seed_start < 0:
+        parser.error("--seed-start: expected an integer >= 0")
+
     data = load_digits()
     print(f"data: {data[0].shape[0]} train, {data[2].shape[0]} test", file=sys.stderr)
-    jobs = [(c, s, data) for c in configurations(args.only) for s in range(args.seeds)]
+    seeds = range(args.seed_start, args.seed_start + args.seeds)
+    jobs = [(c, s, data) for c in configs for s in seeds]
     # The slowest runs (batch 2) first, so the two workers finish together.
     jobs.sort(key=lambda j: j[0]["batchSize"])
     start = time.perf_counter()
@@ -210,15 +238,14 @@ def main():
                  "note": "CPU shared with other jobs while this ran; times are upper bounds"},
         "wallSeconds": round(wall, 1),
         "protocol": {"epochs": EPOCHS, "trainSize": int(data[0].shape[0]), "testSize": int(data[2].shape[0]),
-                     "curvePointsPerEpoch": CURVE_POINTS_PER_EPOCH, "seeds": args.seeds,
+                     "curvePointsPerEpoch": CURVE_POINTS_PER_EPOCH, "seeds": args.seeds, "seedStart": args.seed_start,
                      "initScaleAppliesTo": "Linear weights only", "eps": EPS, "bnMomentum": BN_MOMENTUM,
                      "optimizer": "SGD, momentum 0, weight decay 0"},
         "runs": runs,
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
-        json.dump(result, f, indent=1, allow_nan=False)
-        f.write("\n")
+        f.write(format_results(result))
     print(f"wrote {args.out}: {len(runs)} runs in {wall:.0f}s", file=sys.stderr)
 
 
