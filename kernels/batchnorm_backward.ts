@@ -92,6 +92,27 @@ function twoPassNchw(
   }
 }
 
+/**
+ * Channels-last per-channel constants from the reductions ws.sum1 = Σg, ws.sum2 = Σg·(x - mean):
+ *   dbias = Σg,  dweight = Σg·x̂ = rstd·Σg·(x - mean),
+ *   scale = weight·rstd,  k0 = scale·Σg/M,  k1 = scale·rstd·Σg·x̂/M  (k0 = k1 = 0 outside training)
+ * into dbias/dweight (when given) and ws.scale, ws.k0, ws.k1 for the dx pass.
+ */
+export function backwardConstantsNhwc(
+  M: number, C: number, weight: Float32Array | null, rstd: Float64Array, training: boolean,
+  dweight: Float32Array | null, dbias: Float32Array | null, ws: BatchNormWorkspace,
+): void {
+  const { scale, sum1: sumDy, sum2: sumDyXc, k0, k1 } = ws;
+  for (let c = 0; c < C; c++) {
+    scale[c] = (weight !== null ? weight[c]! : 1) * rstd[c]!;
+    const sumDyXhat = sumDyXc[c]! * rstd[c]!;
+    if (dbias !== null) dbias[c] = sumDy[c]!;
+    if (dweight !== null) dweight[c] = sumDyXhat;
+    k0[c] = training ? (scale[c]! * sumDy[c]!) / M : 0;
+    k1[c] = training ? (scale[c]! * rstd[c]! * sumDyXhat) / M : 0;
+  }
+}
+
 /** Channels-last: per-channel sums and constants live in the workspace. */
 function twoPassNhwc(
   dy: Float32Array, x: Float32Array, M: number, C: number,
@@ -100,7 +121,6 @@ function twoPassNhwc(
   ws: BatchNormWorkspace,
 ): void {
   const { scale, sum1: sumDy, sum2: sumDyXc, k0, k1 } = ws;
-  for (let c = 0; c < C; c++) scale[c] = (weight !== null ? weight[c]! : 1) * rstd[c]!;
   sumDy.fill(0);
   sumDyXc.fill(0);
   // reductions: Σ dy and Σ dy·(x - mean) per channel, dy masked by the ReLU when fused
@@ -121,13 +141,7 @@ function twoPassNhwc(
       }
     }
   }
-  for (let c = 0; c < C; c++) {
-    const sumDyXhat = sumDyXc[c]! * rstd[c]!;
-    if (dbias !== null) dbias[c] = sumDy[c]!;
-    if (dweight !== null) dweight[c] = sumDyXhat;
-    k0[c] = training ? (scale[c]! * sumDy[c]!) / M : 0;
-    k1[c] = training ? (scale[c]! * rstd[c]! * sumDyXhat) / M : 0;
-  }
+  backwardConstantsNhwc(M, C, weight, rstd, training, dweight, dbias, ws);
   // per-element terms: dx = scale·dy - k0 - (x - mean)·k1
   for (let row = 0, i = 0; row < M; row++) {
     if (reluOutput !== null) {
@@ -205,17 +219,9 @@ function blockedNhwc(
   training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
   ws: BatchNormWorkspace,
 ): void {
-  const { scale, sum1: sumDy, sum2: sumDyXc, k0, k1 } = ws;
   // reductions: Σ dy and Σ dy·(x - mean) per channel
-  backwardSumsBlocked(dy, x, M, C, mean, reluOutput, sumDy, sumDyXc);
-  for (let c = 0; c < C; c++) {
-    scale[c] = (weight !== null ? weight[c]! : 1) * rstd[c]!;
-    const sumDyXhat = sumDyXc[c]! * rstd[c]!;
-    if (dbias !== null) dbias[c] = sumDy[c]!;
-    if (dweight !== null) dweight[c] = sumDyXhat;
-    k0[c] = training ? (scale[c]! * sumDy[c]!) / M : 0;
-    k1[c] = training ? (scale[c]! * rstd[c]! * sumDyXhat) / M : 0;
-  }
+  backwardSumsBlocked(dy, x, M, C, mean, reluOutput, ws.sum1, ws.sum2);
+  backwardConstantsNhwc(M, C, weight, rstd, training, dweight, dbias, ws);
   // per-element terms: dx = scale·dy - k0 - (x - mean)·k1
   backwardDxBlocked(dy, x, M, C, mean, reluOutput, dx, ws);
 }

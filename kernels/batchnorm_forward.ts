@@ -68,7 +68,7 @@ export interface BatchNormForwardVersion {
 // Shared pieces
 
 /** Σ((x - K) - dm)² over channel c of NCHW data: the exact second pass. */
-function sumSquaredDeviationsNchw(x: Float32Array, N: number, C: number, S: number, c: number, K: number, dm: number): number {
+export function sumSquaredDeviationsNchw(x: Float32Array, N: number, C: number, S: number, c: number, K: number, dm: number): number {
   const CS = C * S;
   let sq = 0;
   for (let n = 0; n < N; n++) {
@@ -149,8 +149,45 @@ function shiftedSumsNhwc(x: Float32Array, M: number, C: number, shift: Float64Ar
   }
 }
 
+/**
+ * Channel c's statistics from its shifted sums s1 = Σ(x - K), s2 = Σ(x - K)² over the M = N·S values: the
+ * one-pass biased variance, replaced by the exact second pass when it may have cancelled; writes mean[c] = K + dm,
+ * rstd[c] and ws.variance[c] (dm = s1/M, which the caller recomputes for the normalise step).
+ */
+export function onePassStatisticsNchw(
+  x: Float32Array, N: number, C: number, S: number, c: number, K: number, s1: number, s2: number,
+  eps: number, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
+): void {
+  const M = N * S;
+  const dm = s1 / M;
+  let v = s2 / M - dm * dm;
+  if (!onePassVarianceIsAccurate(v, s2 / M, M)) v = sumSquaredDeviationsNchw(x, N, C, S, c, K, dm) / M;
+  mean[c] = K + dm;
+  rstd[c] = 1 / Math.sqrt(v + eps);
+  ws.variance[c] = v;
+}
+
+/**
+ * Channels-last statistics from the shifted sums ws.sum1 = Σ(x - K), ws.sum2 = Σ(x - K)² (K = ws.shift): turns
+ * ws.sum1 into dm = Σ(x - K)/M in place, writes mean and the one-pass biased variance into ws.variance, and returns
+ * true when some channel may have cancelled (the caller then runs its exact second pass for every channel).
+ */
+export function onePassStatisticsNhwc(M: number, C: number, mean: Float64Array, ws: BatchNormWorkspace): boolean {
+  const dm = ws.sum1;
+  let recheck = false;
+  for (let c = 0; c < C; c++) {
+    dm[c] = dm[c]! / M;
+    const meanSq = ws.sum2[c]! / M;
+    const v = meanSq - dm[c]! * dm[c]!;
+    mean[c] = ws.shift[c]! + dm[c]!;
+    ws.variance[c] = v;
+    if (!onePassVarianceIsAccurate(v, meanSq, M)) recheck = true;
+  }
+  return recheck;
+}
+
 /** From mean and var per channel: rstd, and the affine map's scale and offset in the workspace. */
-function finishStatistics(
+export function finishStatistics(
   C: number, weight: Float32Array | null, bias: Float32Array | null, eps: number,
   variance: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
 ): void {
@@ -243,17 +280,11 @@ function onePassNchw(
         s2 += d * d;
       }
     }
-    const dm = s1 / M;
-    // variance, biased; the exact second pass when the shifted formula may have cancelled
-    let v = s2 / M - dm * dm;
-    if (!onePassVarianceIsAccurate(v, s2 / M, M)) v = sumSquaredDeviationsNchw(x, N, C, S, c, K, dm) / M;
-    // rstd; normalise, scale and shift
-    const r = 1 / Math.sqrt(v + eps);
-    mean[c] = K + dm;
-    rstd[c] = r;
-    ws.variance[c] = v;
-    const scale = (weight !== null ? weight[c]! : 1) * r;
-    normalizeChannelNchw(x, y, N, C, S, c, K, dm, scale, bias !== null ? bias[c]! : 0, relu);
+    // variance, biased (the exact second pass when the shifted formula may have cancelled); rstd
+    onePassStatisticsNchw(x, N, C, S, c, K, s1, s2, eps, mean, rstd, ws);
+    // normalise, scale and shift
+    const scale = (weight !== null ? weight[c]! : 1) * rstd[c]!;
+    normalizeChannelNchw(x, y, N, C, S, c, K, s1 / M, scale, bias !== null ? bias[c]! : 0, relu);
   }
 }
 
@@ -264,16 +295,8 @@ function onePassNhwc(
   // Σ(x - K), Σ(x - K)², K = row 0
   for (let c = 0; c < C; c++) ws.shift[c] = x[c]!;
   shiftedSumsNhwc(x, M, C, ws.shift, ws.sum1, ws.sum2);
+  const recheck = onePassStatisticsNhwc(M, C, mean, ws);
   const dm = ws.sum1;
-  let recheck = false;
-  for (let c = 0; c < C; c++) {
-    dm[c] = dm[c]! / M;
-    const meanSq = ws.sum2[c]! / M;
-    const v = meanSq - dm[c]! * dm[c]!;
-    mean[c] = ws.shift[c]! + dm[c]!;
-    ws.variance[c] = v;
-    if (!onePassVarianceIsAccurate(v, meanSq, M)) recheck = true;
-  }
   // the exact second pass for every channel, if any channel may have cancelled (rare: K far out in its channel)
   if (recheck) {
     sumSquaredDeviationsNhwc(x, M, C, ws.shift, dm, ws.sum2);
@@ -359,17 +382,11 @@ function blockedNchw(
     }
     const s1 = a1 + b1;
     const s2 = a2 + b2;
-    const dm = s1 / M;
-    // variance, biased; the exact second pass when the shifted formula may have cancelled
-    let v = s2 / M - dm * dm;
-    if (!onePassVarianceIsAccurate(v, s2 / M, M)) v = sumSquaredDeviationsNchw(x, N, C, S, c, K, dm) / M;
-    // rstd; normalise, scale and shift
-    const r = 1 / Math.sqrt(v + eps);
-    mean[c] = K + dm;
-    rstd[c] = r;
-    ws.variance[c] = v;
-    const scale = (weight !== null ? weight[c]! : 1) * r;
-    normalizeChannelNchw(x, y, N, C, S, c, K, dm, scale, bias !== null ? bias[c]! : 0, relu);
+    // variance, biased (the exact second pass when the shifted formula may have cancelled); rstd
+    onePassStatisticsNchw(x, N, C, S, c, K, s1, s2, eps, mean, rstd, ws);
+    // normalise, scale and shift
+    const scale = (weight !== null ? weight[c]! : 1) * rstd[c]!;
+    normalizeChannelNchw(x, y, N, C, S, c, K, s1 / M, scale, bias !== null ? bias[c]! : 0, relu);
   }
 }
 
@@ -380,16 +397,8 @@ function blockedNhwc(
   // Σ(x - K), Σ(x - K)², K = row 0
   for (let c = 0; c < C; c++) ws.shift[c] = x[c]!;
   columnSumsBlocked(x, M, C, ws.shift, null, ws.sum1, ws.sum2);
+  const recheck = onePassStatisticsNhwc(M, C, mean, ws);
   const dm = ws.sum1;
-  let recheck = false;
-  for (let c = 0; c < C; c++) {
-    dm[c] = dm[c]! / M;
-    const meanSq = ws.sum2[c]! / M;
-    const v = meanSq - dm[c]! * dm[c]!;
-    mean[c] = ws.shift[c]! + dm[c]!;
-    ws.variance[c] = v;
-    if (!onePassVarianceIsAccurate(v, meanSq, M)) recheck = true;
-  }
   // the exact second pass, Σ((x - K) - dm)², if any channel may have cancelled (k0 takes the unused Σ(x - K))
   if (recheck) {
     columnSumsBlocked(x, M, C, ws.shift, dm, ws.k0, ws.sum2);

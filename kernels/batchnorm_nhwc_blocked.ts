@@ -15,6 +15,14 @@ function tileRows(C: number): number {
   return Math.max(1, Math.floor(TILE_BYTES / (4 * C)));
 }
 
+/** out[c .. c+3] += (v0, v1, v2, v3): a four-channel block's tile sums into the per-channel totals. */
+function addBlock(out: Float64Array, c: number, v0: number, v1: number, v2: number, v3: number): void {
+  out[c] = out[c]! + v0;
+  out[c + 1] = out[c + 1]! + v1;
+  out[c + 2] = out[c + 2]! + v2;
+  out[c + 3] = out[c + 3]! + v3;
+}
+
 /** sum1[c] = Σ(x - shift[c]); sum2[c] = Σ(x - shift[c] - dm[c])² when `dm` is given, else Σ(x - shift[c])². */
 export function columnSumsBlocked(
   x: Float32Array, M: number, C: number, shift: Float64Array, dm: Float64Array | null, sum1: Float64Array, sum2: Float64Array,
@@ -49,14 +57,8 @@ export function columnSumsBlocked(
         q2 += f2 * f2;
         q3 += f3 * f3;
       }
-      sum1[c] = sum1[c]! + a0;
-      sum1[c + 1] = sum1[c + 1]! + a1;
-      sum1[c + 2] = sum1[c + 2]! + a2;
-      sum1[c + 3] = sum1[c + 3]! + a3;
-      sum2[c] = sum2[c]! + q0;
-      sum2[c + 1] = sum2[c + 1]! + q1;
-      sum2[c + 2] = sum2[c + 2]! + q2;
-      sum2[c + 3] = sum2[c + 3]! + q3;
+      addBlock(sum1, c, a0, a1, a2, a3);
+      addBlock(sum2, c, q0, q1, q2, q3);
     }
     for (; c < C; c++) {
       const K = shift[c]!;
@@ -89,6 +91,7 @@ export function normalizeBlocked(
       const e0 = dm[c]!, e1 = dm[c + 1]!, e2 = dm[c + 2]!, e3 = dm[c + 3]!;
       const s0 = scale[c]!, s1 = scale[c + 1]!, s2 = scale[c + 2]!, s3 = scale[c + 3]!;
       const b0 = offset[c]!, b1 = offset[c + 1]!, b2 = offset[c + 2]!, b3 = offset[c + 3]!;
+      // one loop per case: the ReLU test stays out of the hot loop when not fused
       if (relu) {
         for (let i = r0 * C + c; i < end; i += C) {
           const v0 = (x[i]! - K0 - e0) * s0 + b0;
@@ -134,6 +137,7 @@ export function backwardSumsBlocked(
       const m0 = mean[c]!, m1 = mean[c + 1]!, m2 = mean[c + 2]!, m3 = mean[c + 3]!;
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
       let h0 = 0, h1 = 0, h2 = 0, h3 = 0;
+      // one loop per case, alike but for the mask: the ReLU test stays out of the hot loop when not fused
       if (reluOutput === null) {
         for (let i = r0 * C + c; i < end; i += C) {
           const g0 = dy[i]!, g1 = dy[i + 1]!, g2 = dy[i + 2]!, g3 = dy[i + 3]!;
@@ -162,14 +166,8 @@ export function backwardSumsBlocked(
           h3 += g3 * (x[i + 3]! - m3);
         }
       }
-      sumDy[c] = sumDy[c]! + a0;
-      sumDy[c + 1] = sumDy[c + 1]! + a1;
-      sumDy[c + 2] = sumDy[c + 2]! + a2;
-      sumDy[c + 3] = sumDy[c + 3]! + a3;
-      sumDyXc[c] = sumDyXc[c]! + h0;
-      sumDyXc[c + 1] = sumDyXc[c + 1]! + h1;
-      sumDyXc[c + 2] = sumDyXc[c + 2]! + h2;
-      sumDyXc[c + 3] = sumDyXc[c + 3]! + h3;
+      addBlock(sumDy, c, a0, a1, a2, a3);
+      addBlock(sumDyXc, c, h0, h1, h2, h3);
     }
     for (; c < C; c++) {
       const m = mean[c]!;
@@ -201,6 +199,7 @@ export function backwardDxBlocked(
       const s0 = scale[c]!, s1 = scale[c + 1]!, s2 = scale[c + 2]!, s3 = scale[c + 3]!;
       const p0 = k0[c]!, p1 = k0[c + 1]!, p2 = k0[c + 2]!, p3 = k0[c + 3]!;
       const q0 = k1[c]!, q1 = k1[c + 1]!, q2 = k1[c + 2]!, q3 = k1[c + 3]!;
+      // one loop per case, alike but for the mask: the ReLU test stays out of the hot loop when not fused
       if (reluOutput === null) {
         for (let i = r0 * C + c; i < end; i += C) {
           dx[i] = s0 * dy[i]! - p0 - (x[i]! - m0) * q0;

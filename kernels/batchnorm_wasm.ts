@@ -10,10 +10,12 @@
  * TypeScript loops when given `reluOutput`, as both directions do for channels-last inputs with odd C (the SIMD
  * loops take channel pairs), and everywhere when WebAssembly SIMD is not available or its memory cannot grow.
  */
-import { BN_BACKWARD_BLOCKED, type BatchNormBackwardVersion } from './batchnorm_backward.js';
-import { BN_FORWARD_BLOCKED, onePassVarianceIsAccurate, type BatchNormForwardVersion } from './batchnorm_forward.js';
+import { backwardConstantsNhwc, BN_BACKWARD_BLOCKED, type BatchNormBackwardVersion } from './batchnorm_backward.js';
+import {
+  BN_FORWARD_BLOCKED, finishStatistics, onePassStatisticsNchw, onePassStatisticsNhwc, type BatchNormForwardVersion,
+} from './batchnorm_forward.js';
 import type { BatchNormWorkspace } from './batchnorm_workspace.js';
-import { align16, f32View, normWasm, reserve, type NormWasm } from './norm_wasm_runtime.js';
+import { align16, f32View, normWasm, normWasmFor, type NormWasm } from './norm_wasm_runtime.js';
 
 /** true when the SIMD module instantiates here (Node ≥ 16.4 and current browsers). */
 export function batchNormWasmAvailable(): boolean {
@@ -31,14 +33,15 @@ interface Layout {
   ch: number; // first float64 per-channel array
   chStride: number; // bytes between per-channel arrays
   out: number;
+  end: number; // bytes used
 }
 
-/** The layout for (n, C) with the memory grown to hold it, or null when it cannot grow (then: fall back). */
-function layout(w: NormWasm, n: number, C: number): Layout | null {
+/** The layout for (n, C). */
+function layout(n: number, C: number): Layout {
   const f32Bytes = align16(4 * n);
   const chStride = align16(8 * C);
-  const l: Layout = { a: 0, b: f32Bytes, c: 2 * f32Bytes, ch: 3 * f32Bytes, chStride, out: 3 * f32Bytes + 8 * chStride };
-  return reserve(w, l.out + 16) ? l : null;
+  const out = 3 * f32Bytes + 8 * chStride;
+  return { a: 0, b: f32Bytes, c: 2 * f32Bytes, ch: 3 * f32Bytes, chStride, out, end: out + 16 };
 }
 
 // per-channel float64 array k of the layout, as a byte address
@@ -57,14 +60,10 @@ function forwardNchw(
   x: Float32Array, N: number, C: number, S: number, weight: Float32Array | null, bias: Float32Array | null,
   eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
 ): void {
-  const w = normWasm();
-  if (w === null) {
-    BN_FORWARD_BLOCKED.nchw(x, N, C, S, weight, bias, eps, relu, y, mean, rstd, ws);
-    return;
-  }
   const n = N * C * S;
-  const l = layout(w, n, C);
-  if (l === null) {
+  const l = layout(n, C);
+  const w = normWasmFor(l.end);
+  if (w === null) {
     BN_FORWARD_BLOCKED.nchw(x, N, C, S, weight, bias, eps, relu, y, mean, rstd, ws);
     return;
   }
@@ -89,25 +88,11 @@ function forwardNchw(
         s2 += d * d;
       }
     }
-    const dm = s1 / M;
-    // variance, biased; the exact second pass (in TypeScript) when the shifted formula may have cancelled
-    let v = s2 / M - dm * dm;
-    if (!onePassVarianceIsAccurate(v, s2 / M, M)) {
-      let sq = 0;
-      for (let nn = 0; nn < N; nn++) {
-        for (let i = nn * CS + c * S, end = i + S; i < end; i++) {
-          const e = x[i]! - K - dm;
-          sq += e * e;
-        }
-      }
-      v = sq / M;
-    }
-    const r = 1 / Math.sqrt(v + eps);
-    mean[c] = K + dm;
-    rstd[c] = r;
-    ws.variance[c] = v;
+    // variance, biased (the exact second pass, in TypeScript, when the shifted formula may have cancelled); rstd
+    onePassStatisticsNchw(x, N, C, S, c, K, s1, s2, eps, mean, rstd, ws);
     // normalise, scale and shift: quadruples in wasm (into its copy of y), the rest here
-    const scale = (weight !== null ? weight[c]! : 1) * r;
+    const dm = s1 / M;
+    const scale = (weight !== null ? weight[c]! : 1) * rstd[c]!;
     const b = bias !== null ? bias[c]! : 0;
     for (let nn = 0; nn < N; nn++) {
       const base = nn * CS + c * S;
@@ -125,14 +110,10 @@ function forwardNhwc(
   x: Float32Array, M: number, C: number, weight: Float32Array | null, bias: Float32Array | null,
   eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
 ): void {
-  const w = normWasm();
-  if (w === null || C % 2 !== 0) {
-    BN_FORWARD_BLOCKED.nhwc(x, M, C, weight, bias, eps, relu, y, mean, rstd, ws);
-    return;
-  }
   const n = M * C;
-  const l = layout(w, n, C);
-  if (l === null) {
+  const l = layout(n, C);
+  const w = C % 2 === 0 ? normWasmFor(l.end) : null;
+  if (w === null) {
     BN_FORWARD_BLOCKED.nhwc(x, M, C, weight, bias, eps, relu, y, mean, rstd, ws);
     return;
   }
@@ -145,16 +126,12 @@ function forwardNhwc(
   w.f64.fill(0, ch(CH_SUM1), ch(CH_SUM1) + C);
   w.f64.fill(0, ch(CH_SUM2), ch(CH_SUM2) + C);
   w.colsums(l.a, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SUM1), chAddr(l, CH_SUM2));
-  const dm = ws.sum1;
-  let recheck = false;
   for (let c = 0; c < C; c++) {
-    dm[c] = w.f64[ch(CH_SUM1) + c]! / M;
-    const meanSq = w.f64[ch(CH_SUM2) + c]! / M;
-    const v = meanSq - dm[c]! * dm[c]!;
-    mean[c] = ws.shift[c]! + dm[c]!;
-    ws.variance[c] = v;
-    if (!onePassVarianceIsAccurate(v, meanSq, M)) recheck = true;
+    ws.sum1[c] = w.f64[ch(CH_SUM1) + c]!;
+    ws.sum2[c] = w.f64[ch(CH_SUM2) + c]!;
   }
+  const recheck = onePassStatisticsNhwc(M, C, mean, ws);
+  const dm = ws.sum1;
   putChannels(w, l, CH_DM, dm);
   // the exact second pass, Σ((x - K) - dm)², if any channel may have cancelled
   if (recheck) {
@@ -164,12 +141,7 @@ function forwardNhwc(
     for (let c = 0; c < C; c++) ws.variance[c] = w.f64[ch(CH_SUM2) + c]! / M;
   }
   // rstd, scale, offset; normalise
-  for (let c = 0; c < C; c++) {
-    const r = 1 / Math.sqrt(ws.variance[c]! + eps);
-    rstd[c] = r;
-    ws.scale[c] = (weight !== null ? weight[c]! : 1) * r;
-    ws.offset[c] = bias !== null ? bias[c]! : 0;
-  }
+  finishStatistics(C, weight, bias, eps, ws.variance, rstd, ws);
   putChannels(w, l, CH_SCALE, ws.scale);
   putChannels(w, l, CH_OFFSET, ws.offset);
   (relu ? w.colnormRelu : w.colnorm)(l.a, l.b, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SCALE), chAddr(l, CH_OFFSET));
@@ -192,14 +164,10 @@ function backwardNchw(
   training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
   ws: BatchNormWorkspace,
 ): void {
-  const w = normWasm();
-  if (w === null || reluOutput !== null) {
-    BN_BACKWARD_BLOCKED.nchw(dy, x, N, C, S, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, ws);
-    return;
-  }
   const n = N * C * S;
-  const l = layout(w, n, C);
-  if (l === null) {
+  const l = layout(n, C);
+  const w = reluOutput === null ? normWasmFor(l.end) : null;
+  if (w === null) {
     BN_BACKWARD_BLOCKED.nchw(dy, x, N, C, S, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, ws);
     return;
   }
@@ -247,14 +215,10 @@ function backwardNhwc(
   training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
   ws: BatchNormWorkspace,
 ): void {
-  const w = normWasm();
-  if (w === null || reluOutput !== null || C % 2 !== 0) {
-    BN_BACKWARD_BLOCKED.nhwc(dy, x, M, C, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, ws);
-    return;
-  }
   const n = M * C;
-  const l = layout(w, n, C);
-  if (l === null) {
+  const l = layout(n, C);
+  const w = reluOutput === null && C % 2 === 0 ? normWasmFor(l.end) : null;
+  if (w === null) {
     BN_BACKWARD_BLOCKED.nhwc(dy, x, M, C, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, ws);
     return;
   }
@@ -268,14 +232,10 @@ function backwardNhwc(
   w.colbsums(l.a, l.b, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_SUM1), chAddr(l, CH_SUM2));
   const { scale, k0, k1 } = ws;
   for (let c = 0; c < C; c++) {
-    const sumDy = w.f64[ch(CH_SUM1) + c]!;
-    const sumDyXhat = w.f64[ch(CH_SUM2) + c]! * rstd[c]!;
-    scale[c] = (weight !== null ? weight[c]! : 1) * rstd[c]!;
-    if (dbias !== null) dbias[c] = sumDy;
-    if (dweight !== null) dweight[c] = sumDyXhat;
-    k0[c] = training ? (scale[c]! * sumDy) / M : 0;
-    k1[c] = training ? (scale[c]! * rstd[c]! * sumDyXhat) / M : 0;
+    ws.sum1[c] = w.f64[ch(CH_SUM1) + c]!;
+    ws.sum2[c] = w.f64[ch(CH_SUM2) + c]!;
   }
+  backwardConstantsNhwc(M, C, weight, rstd, training, dweight, dbias, ws);
   putChannels(w, l, CH_SCALE, scale);
   putChannels(w, l, CH_K0, k0);
   putChannels(w, l, CH_K1, k1);

@@ -41,15 +41,22 @@ export function isF32(data: unknown, length: number): boolean {
   return data instanceof Float32Array && data.length === length;
 }
 
-/** `data` must be a Float32Array of exactly `length` elements; `what` describes the shape. */
-export function checkF32(name: string, data: unknown, length: number, what: string): asserts data is Float32Array {
-  if (!(data instanceof Float32Array)) {
+/** `data` must be a `type` (Float32Array, Float64Array) of exactly `length` elements; `what` describes the shape. */
+export function checkTyped<T extends Float32Array | Float64Array>(
+  type: new (n: number) => T, name: string, data: unknown, length: number, what: string,
+): asserts data is T {
+  if (!(data instanceof type)) {
     const got = data == null ? String(data) : (data as object).constructor?.name ?? typeof data;
-    throw new KernelArgError(`${name}: expected a Float32Array of ${what} (${length} values), got ${got}`);
+    throw new KernelArgError(`${name}: expected a ${type.name} of ${what} (${length} values), got ${got}`);
   }
   if (data.length !== length) {
     throw new KernelArgError(`${name}: expected ${what} (${length} values), got ${data.length} values`);
   }
+}
+
+/** `data` must be a Float32Array of exactly `length` elements; `what` describes the shape. */
+export function checkF32(name: string, data: unknown, length: number, what: string): asserts data is Float32Array {
+  checkTyped(Float32Array, name, data, length, what);
 }
 
 /** An output may not share memory with an input: the kernels read inputs after writing outputs. */

@@ -51,6 +51,7 @@ function normalizeRow(
   }
 }
 
+/** Σ((x - K) - dm)² over one row: the exact second pass. */
 function sumSquaredDeviations(x: Float32Array, base: number, D: number, K: number, dm: number): number {
   let sq = 0;
   for (let i = base, end = base + D; i < end; i++) {
@@ -58,6 +59,22 @@ function sumSquaredDeviations(x: Float32Array, base: number, D: number, K: numbe
     sq += d * d;
   }
   return sq;
+}
+
+/**
+ * Row `row`'s statistics from its shifted sums s1 = Σ(x - K), s2 = Σ(x - K)²: the one-pass biased variance,
+ * replaced by the exact second pass when it may have cancelled; writes mean[row] = K + dm and rstd[row]
+ * (dm = s1/D, which the caller recomputes for the normalise step).
+ */
+export function onePassStatisticsRow(
+  x: Float32Array, base: number, D: number, K: number, s1: number, s2: number, eps: number,
+  row: number, mean: Float64Array, rstd: Float64Array,
+): void {
+  const dm = s1 / D;
+  let v = s2 / D - dm * dm;
+  if (!onePassVarianceIsAccurate(v, s2 / D, D)) v = sumSquaredDeviations(x, base, D, K, dm) / D;
+  mean[row] = K + dm;
+  rstd[row] = 1 / Math.sqrt(v + eps);
 }
 
 function twoPassForward(
@@ -88,7 +105,9 @@ function onePassForward(
     const base = row * D;
     // Σ(x - K), Σ(x - K)²
     const K = x[base]!;
-    let a1 = 0, a2 = 0, b1 = 0, b2 = 0; // even and odd elements apart: no add waits on the previous one
+    // even and odd elements apart: no add waits on the previous one. The same loop as batchnorm_forward.ts's
+    // blockedNchw, kept inline in both: it is the hot loop, and a call per run would cost a call per S values there
+    let a1 = 0, a2 = 0, b1 = 0, b2 = 0;
     const end = base + D;
     let i = base;
     for (; i + 1 < end; i += 2) {
@@ -106,15 +125,10 @@ function onePassForward(
     }
     const s1 = a1 + b1;
     const s2 = a2 + b2;
-    const dm = s1 / D;
-    // variance, biased; the exact second pass when the shifted formula may have cancelled
-    let v = s2 / D - dm * dm;
-    if (!onePassVarianceIsAccurate(v, s2 / D, D)) v = sumSquaredDeviations(x, base, D, K, dm) / D;
-    const r = 1 / Math.sqrt(v + eps);
-    mean[row] = K + dm;
-    rstd[row] = r;
+    // variance, biased (the exact second pass when the shifted formula may have cancelled); rstd
+    onePassStatisticsRow(x, base, D, K, s1, s2, eps, row, mean, rstd);
     // normalise, scale and shift
-    normalizeRow(x, y, base, D, K, dm, r, weight, bias);
+    normalizeRow(x, y, base, D, K, s1 / D, rstd[row]!, weight, bias);
   }
 }
 

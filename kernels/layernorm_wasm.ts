@@ -6,33 +6,28 @@
  * its float64 arrays. Falls back to the TypeScript versions where WebAssembly SIMD is unavailable or its memory
  * cannot grow to the problem.
  */
-import { onePassVarianceIsAccurate } from './batchnorm_forward.js';
 import {
-  LN_BACKWARD_FOUR_ROWS, LN_FORWARD_ONE_PASS, type LayerNormBackwardVersion, type LayerNormForwardVersion,
+  LN_BACKWARD_FOUR_ROWS, LN_FORWARD_ONE_PASS, onePassStatisticsRow, type LayerNormBackwardVersion, type LayerNormForwardVersion,
 } from './layernorm_impl.js';
-import { align16, f32View, normWasm, reserve } from './norm_wasm_runtime.js';
+import { align16, f32View, normWasmFor } from './norm_wasm_runtime.js';
 
 /** Byte layout: x, y-or-dy, dx (R·D float32 each), weight, bias (D float32), accW, accB (D float64), out (16). */
 function layout(n: number, D: number) {
   const big = align16(4 * n);
   const row = align16(4 * D);
   const acc = align16(8 * D);
-  const l = { a: 0, b: big, c: 2 * big, w: 3 * big, bias: 3 * big + row, accW: 3 * big + 2 * row, accB: 3 * big + 2 * row + acc, out: 3 * big + 2 * row + 2 * acc };
-  return l;
+  const out = 3 * big + 2 * row + 2 * acc;
+  return { a: 0, b: big, c: 2 * big, w: 3 * big, bias: 3 * big + row, accW: 3 * big + 2 * row, accB: 3 * big + 2 * row + acc, out, end: out + 16 };
 }
 
 function forward(
   x: Float32Array, R: number, D: number, weight: Float32Array | null, bias: Float32Array | null, eps: number,
   y: Float32Array, mean: Float64Array, rstd: Float64Array,
 ): void {
-  const w = normWasm();
-  if (w === null) {
-    LN_FORWARD_ONE_PASS.forward(x, R, D, weight, bias, eps, y, mean, rstd);
-    return;
-  }
   const n = R * D;
   const l = layout(n, D);
-  if (!reserve(w, l.out + 16)) {
+  const w = normWasmFor(l.end);
+  if (w === null) {
     LN_FORWARD_ONE_PASS.forward(x, R, D, weight, bias, eps, y, mean, rstd);
     return;
   }
@@ -56,20 +51,10 @@ function forward(
       s1 += d;
       s2 += d * d;
     }
+    // variance, biased (the exact second pass, in TypeScript, when the shifted formula may have cancelled); rstd
+    onePassStatisticsRow(x, base, D, K, s1, s2, eps, row, mean, rstd);
     const dm = s1 / D;
-    // variance, biased; the exact second pass (here) when the shifted formula may have cancelled
-    let v = s2 / D - dm * dm;
-    if (!onePassVarianceIsAccurate(v, s2 / D, D)) {
-      let sq = 0;
-      for (let i = base; i < base + D; i++) {
-        const e = x[i]! - K - dm;
-        sq += e * e;
-      }
-      v = sq / D;
-    }
-    const r = 1 / Math.sqrt(v + eps);
-    mean[row] = K + dm;
-    rstd[row] = r;
+    const r = rstd[row]!;
     // normalise, scale and shift: quadruples in wasm, the rest here
     w.lnnorm(l.a + 4 * base, l.b + 4 * base, l.w, l.bias, D4, K, dm, r);
     for (let i = 4 * D4; i < D; i++) {
@@ -90,14 +75,10 @@ function backward(
   mean: Float64Array, rstd: Float64Array, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
   accWeight: Float64Array, accBias: Float64Array,
 ): void {
-  const w = normWasm();
-  if (w === null) {
-    LN_BACKWARD_FOUR_ROWS.backward(dy, x, R, D, weight, mean, rstd, dx, dweight, dbias, accWeight, accBias);
-    return;
-  }
   const n = R * D;
   const l = layout(n, D);
-  if (!reserve(w, l.out + 16)) {
+  const w = normWasmFor(l.end);
+  if (w === null) {
     LN_BACKWARD_FOUR_ROWS.backward(dy, x, R, D, weight, mean, rstd, dx, dweight, dbias, accWeight, accBias);
     return;
   }

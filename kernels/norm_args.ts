@@ -1,23 +1,17 @@
 /**
  * Argument checks for the BatchNorm and LayerNorm kernels.
  *
- * The error class, the Float32Array check and the overlap check are the GEMM kernels' (gemm_args.ts), so every
+ * The error class, the typed-array checks and the overlap check are the GEMM kernels' (gemm_args.ts), so every
  * kernel fails the same way; this file adds what normalisation needs: the saved statistics are Float64Array
  * (see batchnorm.ts for why), and BatchNorm has dims { N, C, S } and a layout.
  */
-import { checkF32, checkNoOverlap, KernelArgError } from './gemm_args.js';
+import { checkF32, checkNoOverlap, checkTyped, KernelArgError } from './gemm_args.js';
 
 export { checkF32, checkNoOverlap, KernelArgError };
 
 /** `data` must be a Float64Array of exactly `length` elements; `what` describes the shape. */
 export function checkF64(name: string, data: unknown, length: number, what: string): asserts data is Float64Array {
-  if (!(data instanceof Float64Array)) {
-    const got = data == null ? String(data) : (data as object).constructor?.name ?? typeof data;
-    throw new KernelArgError(`${name}: expected a Float64Array of ${what} (${length} values), got ${got}`);
-  }
-  if (data.length !== length) {
-    throw new KernelArgError(`${name}: expected ${what} (${length} values), got ${data.length} values`);
-  }
+  checkTyped(Float64Array, name, data, length, what);
 }
 
 /** Each named entry of `dims` must be a positive integer. */

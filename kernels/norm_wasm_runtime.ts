@@ -77,6 +77,15 @@ export function reserve(w: NormWasm, bytes: number): boolean {
   return true;
 }
 
+/**
+ * The module with its memory grown to at least `bytes`, or null when WebAssembly SIMD is unavailable or the
+ * memory cannot grow: the one test every wasm version makes before choosing its TypeScript fallback.
+ */
+export function normWasmFor(bytes: number): NormWasm | null {
+  const w = normWasm();
+  return w !== null && reserve(w, bytes) ? w : null;
+}
+
 /** The float32 view of n values at byte address `byteOffset`, made on first use. */
 export function f32View(w: NormWasm, byteOffset: number, n: number): Float32Array {
   const start = byteOffset >> 2;
