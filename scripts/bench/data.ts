@@ -21,26 +21,31 @@ export function uniformF32(seed: number, n: number, lo: number, hi: number): Flo
   return out;
 }
 
-/** NCHW (N, C, S) → NHWC (N, S, C). */
-export function toNhwc(a: Float32Array, N: number, C: number, S: number): Float32Array {
+/**
+ * Element (n, c, s) sits at (n·C + c)·S + s in NCHW and at (n·S + s)·C + c in NHWC; `intoNhwc` copies it from the
+ * first place to the second, otherwise from the second to the first.
+ */
+function relayout(a: Float32Array, N: number, C: number, S: number, intoNhwc: boolean): Float32Array {
   const out = new Float32Array(a.length);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
-      const src = (n * C + c) * S;
-      for (let s = 0; s < S; s++) out[(n * S + s) * C + c] = a[src + s]!;
+      for (let s = 0; s < S; s++) {
+        const nchw = (n * C + c) * S + s;
+        const nhwc = (n * S + s) * C + c;
+        if (intoNhwc) out[nhwc] = a[nchw]!;
+        else out[nchw] = a[nhwc]!;
+      }
     }
   }
   return out;
 }
 
+/** NCHW (N, C, S) → NHWC (N, S, C). */
+export function toNhwc(a: Float32Array, N: number, C: number, S: number): Float32Array {
+  return relayout(a, N, C, S, true);
+}
+
 /** NHWC (N, S, C) → NCHW (N, C, S). */
 export function toNchw(a: Float32Array, N: number, C: number, S: number): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const dst = (n * C + c) * S;
-      for (let s = 0; s < S; s++) out[dst + s] = a[(n * S + s) * C + c]!;
-    }
-  }
-  return out;
+  return relayout(a, N, C, S, false);
 }

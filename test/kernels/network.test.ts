@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { getGemmVersion } from '../../kernels/gemm.js';
 import { SeedNetKernel, seedNetKernelShapes, type NormKind, type SgdOptions } from '../../kernels/network.js';
 import { seedNetForward, seedNetTrainStep, type SeedNetConfig, type Tensors } from '../../reference/index.js';
+import { countTypedArrays } from '../helpers/allocations.js';
 import { seed, seededRng } from '../helpers/arbitraries.js';
 import { hasTensor, listFixtures, loadFixture, tensorOf } from '../helpers/fixtures.js';
 import { compareWithBound } from './gemm_error_model.js';
@@ -192,34 +193,7 @@ describe('seed network step against PyTorch golden steps', () => {
 // Workspace: no allocation after the first step
 
 describe('seed network workspace', () => {
-  /**
-   * Counts every typed array and ArrayBuffer constructed (new, .from, .of: all go through the constructor, which
-   * the kernels look up on the global object at each call) and every view made with subarray, while `body` runs.
-   * A GC cannot hide an allocation from this count, as it can from memoryUsage().
-   */
-  function countTypedArrays(body: () => void): number {
-    let count = 0;
-    const g = globalThis as unknown as Record<string, unknown>;
-    const names = ['Float32Array', 'Float64Array', 'Int32Array', 'Uint8Array', 'ArrayBuffer'] as const;
-    const originals = names.map((n) => g[n] as { prototype: { subarray?: (...a: number[]) => unknown } });
-    const subarrays = originals.map((c) => c.prototype.subarray);
-    try {
-      names.forEach((n, k) => {
-        const ctor = originals[k]!;
-        g[n] = new Proxy(ctor as object, { construct: (t, args, nt) => (count++, Reflect.construct(t as new (...a: unknown[]) => object, args, nt)) });
-        const sub = subarrays[k];
-        if (sub) ctor.prototype.subarray = function (this: unknown, ...a: number[]) { count++; return sub.apply(this, a); };
-      });
-      body();
-    } finally {
-      names.forEach((n, k) => {
-        g[n] = originals[k];
-        if (subarrays[k]) originals[k]!.prototype.subarray = subarrays[k];
-      });
-    }
-    return count;
-  }
-
+  // countTypedArrays (test/helpers/allocations.ts) wraps the typed-array constructors and subarray while a body runs
   it('the allocation counter sees a typed array made inside it (so a count of 0 means something)', () => {
     expect(countTypedArrays(() => void new Float32Array(4).subarray(1))).toBe(2);
     expect(countTypedArrays(() => void Float64Array.from([1, 2]))).toBe(1);

@@ -10,31 +10,8 @@ import {
   BatchNormWorkspace, LAYERNORM_BACKWARD_VERSIONS, LAYERNORM_FORWARD_VERSIONS, layerNormBackward, layerNormForward,
   LayerNormWorkspace, type BatchNormLayout,
 } from '../../kernels/index.js';
+import { countTypedArrays } from '../helpers/allocations.js';
 import { seededRng } from '../helpers/arbitraries.js';
-
-function countTypedArrays(body: () => void): number {
-  let count = 0;
-  const g = globalThis as unknown as Record<string, unknown>;
-  const names = ['Float32Array', 'Float64Array', 'Int32Array', 'Uint8Array', 'ArrayBuffer'] as const;
-  const originals = names.map((n) => g[n] as { prototype: { subarray?: (...a: number[]) => unknown } });
-  const subarrays = originals.map((c) => c.prototype.subarray);
-  try {
-    names.forEach((n, k) => {
-      g[n] = new Proxy(originals[k] as object, {
-        construct: (t, args, nt) => (count++, Reflect.construct(t as new (...a: unknown[]) => object, args, nt)),
-      });
-      const sub = subarrays[k];
-      if (sub) originals[k]!.prototype.subarray = function (this: unknown, ...a: number[]) { count++; return sub.apply(this, a); };
-    });
-    body();
-  } finally {
-    names.forEach((n, k) => {
-      g[n] = originals[k];
-      if (subarrays[k]) originals[k]!.prototype.subarray = subarrays[k];
-    });
-  }
-  return count;
-}
 
 function normals(seed: number, n: number): Float32Array {
   const rng = seededRng(seed);

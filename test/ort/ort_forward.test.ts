@@ -49,14 +49,21 @@ describe.each<[string, OrtAdapter]>([['ort-node', ortNode], ['ort-web', ortWeb]]
     ['bn2d_single_spatial', [3, 2, 1, 1], 13],
   ];
 
-  it.each(bnShapes)('eval forward %s matches the reference within the float32 error model', async (_case, shape, seed) => {
+  /** x ~ 0.5 + 2·N(0, 1) and the per-channel parameters and running statistics of a case, all from its seed. */
+  function bnInputs(shape: number[], seed: number) {
     const C = shape[1]!;
     const size = shape.reduce((a, b) => a * b, 1);
-    const x = normalF32(size, seed, 0.5, 2);
-    const weight = uniformF32(C, seed + 1, 0.5, 1.5);
-    const bias = uniformF32(C, seed + 2, -1, 1);
-    const runningMean = uniformF32(C, seed + 3, -1, 1);
-    const runningVar = uniformF32(C, seed + 4, 0.5, 4);
+    return {
+      x: normalF32(size, seed, 0.5, 2),
+      weight: uniformF32(C, seed + 1, 0.5, 1.5),
+      bias: uniformF32(C, seed + 2, -1, 1),
+      runningMean: uniformF32(C, seed + 3, -1, 1),
+      runningVar: uniformF32(C, seed + 4, 0.5, 4),
+    };
+  }
+
+  it.each(bnShapes)('eval forward %s matches the reference within the float32 error model', async (_case, shape, seed) => {
+    const { x, weight, bias, runningMean, runningVar } = bnInputs(shape, seed);
     const { y } = await adapter.bnEvalForward({ x, shape, weight, bias, runningMean, runningVar, eps: EPS });
     const ref = batchNormEval({ x, shape, weight, bias, runningMean, runningVar, eps: EPS });
     // No reduction in eval mode: the error model's affine-map bound (x - mean, or ONNX Runtime's fused
@@ -68,13 +75,7 @@ describe.each<[string, OrtAdapter]>([['ort-node', ortNode], ['ort-web', ortWeb]]
   it.each(bnShapes)(
     'training forward %s normalises with the batch statistics and updates the running ones with momentum 0.9 kept and the biased variance',
     async (_case, shape, seed) => {
-      const C = shape[1]!;
-      const size = shape.reduce((a, b) => a * b, 1);
-      const x = normalF32(size, seed, 0.5, 2);
-      const weight = uniformF32(C, seed + 1, 0.5, 1.5);
-      const bias = uniformF32(C, seed + 2, -1, 1);
-      const runningMean = uniformF32(C, seed + 3, -1, 1);
-      const runningVar = uniformF32(C, seed + 4, 0.5, 4);
+      const { x, weight, bias, runningMean, runningVar } = bnInputs(shape, seed);
       const got = await adapter.bnTrainForward({ x, shape, weight, bias, runningMean, runningVar, numBatchesTracked: 0, momentum: 0.1, eps: EPS });
       const ref = batchNormTrain({
         x, shape, weight, bias, momentum: 0.1, eps: EPS, unbiasedRunningVar: false,

@@ -20,6 +20,7 @@ import {
   type BatchNormCase,
   useReproducibleSeed,
 } from '../helpers/arbitraries.js';
+import { moments, sumAbsOf, sumOf } from '../helpers/moments.js';
 
 useReproducibleSeed();
 
@@ -31,32 +32,6 @@ function channel(x: ArrayLike<number>, { N, C, S }: { N: number; C: number; S: n
   const out = new Float64Array(N * S);
   for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) out[n * S + s] = x[(n * C + c) * S + s]!;
   return out;
-}
-
-/** Two-pass mean and biased variance, written here so the test does not lean on the reference's. */
-function moments(v: Float64Array): { mean: number; var: number; meanAbs: number } {
-  let sum = 0;
-  let sumAbs = 0;
-  for (const e of v) {
-    sum += e;
-    sumAbs += Math.abs(e);
-  }
-  const mean = sum / v.length;
-  let sq = 0;
-  for (const e of v) sq += (e - mean) ** 2;
-  return { mean, var: sq / v.length, meanAbs: sumAbs / v.length };
-}
-
-function sumOf(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]!;
-  return s;
-}
-
-function sumAbsOf(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += Math.abs(v[i]!);
-  return s;
 }
 
 describe('BatchNorm training forward', () => {

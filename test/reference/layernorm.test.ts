@@ -7,36 +7,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { layerNormBackward, layerNormForward } from '../../reference/index.js';
 import { epsValue, layerNormCase, normals, useReproducibleSeed } from '../helpers/arbitraries.js';
+import { moments, sumAbsOf, sumOf } from '../helpers/moments.js';
 
 useReproducibleSeed();
 
 const U = 2 ** -53;
 const NUM_RUNS = 30;
-
-function moments(v: ArrayLike<number>): { mean: number; var: number; meanAbs: number } {
-  let sum = 0;
-  let sumAbs = 0;
-  for (let i = 0; i < v.length; i++) {
-    sum += v[i]!;
-    sumAbs += Math.abs(v[i]!);
-  }
-  const mean = sum / v.length;
-  let sq = 0;
-  for (let i = 0; i < v.length; i++) sq += (v[i]! - mean) ** 2;
-  return { mean, var: sq / v.length, meanAbs: sumAbs / v.length };
-}
-
-function sumOf(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]!;
-  return s;
-}
-
-function sumAbsOf(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += Math.abs(v[i]!);
-  return s;
-}
 
 describe('LayerNorm forward', () => {
   it('normalises every row to mean 0 and biased variance var/(var + eps), at any offset and for constant rows', () => {

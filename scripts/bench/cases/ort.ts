@@ -244,6 +244,13 @@ function tfjsBnEval(tf: TF): Prepared {
   // Elementwise ops, not tf.batchNorm: with statistics of shape (1, C, 1, 1) tf.batchNorm walks them cyclically
   // along the last axis instead of broadcasting (docs/divergences.md, tfjs-batchnorm-no-broadcast).
   const f = () => x.sub(mean).mul(tf.rsqrt(variance.add(EPS))).mul(w).add(b);
+  return tfjsPrepared(tf, f, [x, mean, variance, w, b], bnEvalReference);
+}
+
+type TfTensor = ReturnType<TF['tensor']>;
+
+/** A tfjs peer: runs `f` inside tf.tidy, validates its y against `reference()`, disposes `inputs` at teardown. */
+function tfjsPrepared(tf: TF, f: () => TfTensor, inputs: TfTensor[], reference: () => ArrayLike<number>): Prepared {
   return {
     run: () => {
       tf.tidy(f);
@@ -253,10 +260,10 @@ function tfjsBnEval(tf: TF): Prepared {
       tf.tidy(() => {
         y = Float32Array.from(f().dataSync());
       });
-      return normwise('y', y, bnEvalReference(), PEER_TOL);
+      return normwise('y', y, reference(), PEER_TOL);
     },
     teardown: () => {
-      for (const t of [x, mean, variance, w, b]) t.dispose();
+      for (const t of inputs) t.dispose();
     },
   };
 }
@@ -288,21 +295,7 @@ function tfjsLn(tf: TF): Prepared {
     const { mean, variance } = tf.moments(x, [1], true);
     return x.sub(mean).mul(tf.rsqrt(variance.add(EPS))).mul(w).add(b);
   };
-  return {
-    run: () => {
-      tf.tidy(f);
-    },
-    validate: () => {
-      let y!: Float32Array;
-      tf.tidy(() => {
-        y = Float32Array.from(f().dataSync());
-      });
-      return normwise('y', y, lnReference(), PEER_TOL);
-    },
-    teardown: () => {
-      for (const t of [x, w, b]) t.dispose();
-    },
-  };
+  return tfjsPrepared(tf, f, [x, w, b], lnReference);
 }
 
 function referenceImpl(run: () => void, maxReps: number): Implementation {
