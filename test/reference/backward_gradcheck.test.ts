@@ -127,22 +127,24 @@ describe('BatchNorm backward matches central differences', () => {
   });
 });
 
+/** LayerNorm over a case: f = y, its vector-Jacobian product from layerNormBackward (dbias exactly when there is a bias). */
+function layerNormProblem(c: LayerNormCase): GradcheckProblem {
+  const { shape, normalizedShape } = c;
+  return {
+    inputs: affineInputs(c),
+    forward: ({ x, weight, bias }) => layerNormForward({ x: x!, shape, normalizedShape, weight, bias }).y,
+    backward: ({ x, weight, bias }, dy) => {
+      const { mean, rstd } = layerNormForward({ x: x!, shape, normalizedShape, weight, bias });
+      return grads(layerNormBackward({ dy, x: x!, shape, normalizedShape, weight, hasBias: bias != null, mean, rstd }));
+    },
+  };
+}
+
 describe('LayerNorm backward matches central differences', () => {
   it('over 1 to 3 trailing dimensions, with and without affine', () => {
     fc.assert(
       fc.property(layerNormCase({ values: smoothValues }), (c: LayerNormCase) => {
-        const { shape, normalizedShape } = c;
-        expectGradcheck(
-          {
-            inputs: affineInputs(c),
-            forward: ({ x, weight, bias }) => layerNormForward({ x: x!, shape, normalizedShape, weight, bias }).y,
-            backward: ({ x, weight, bias }, dy) => {
-              const { mean, rstd } = layerNormForward({ x: x!, shape, normalizedShape, weight, bias });
-              return grads(layerNormBackward({ dy, x: x!, shape, normalizedShape, weight, hasBias: bias != null, mean, rstd }));
-            },
-          },
-          { seed: c.seed },
-        );
+        expectGradcheck(layerNormProblem(c), { seed: c.seed });
       }),
       { numRuns: NUM_RUNS },
     );
@@ -152,16 +154,8 @@ describe('LayerNorm backward matches central differences', () => {
 describe('LayerNorm backward on a large input matches central differences', () => {
   it('over the last two of (6, 4, 12, 10), in random-direction mode', () => {
     const c = buildLayerNormCase(41, { shape: [6, 4, 12, 10], normalizedShape: [12, 10] }, 'standardValues', 'nonUnit');
-    const { shape, normalizedShape } = c;
     expectGradcheck(
-      {
-        inputs: affineInputs(c),
-        forward: ({ x, weight, bias }) => layerNormForward({ x: x!, shape, normalizedShape, weight, bias }).y,
-        backward: ({ x, weight, bias }, dy) => {
-          const { mean, rstd } = layerNormForward({ x: x!, shape, normalizedShape, weight, bias });
-          return grads(layerNormBackward({ dy, x: x!, shape, normalizedShape, weight, mean, rstd }));
-        },
-      },
+      layerNormProblem(c),
       { mode: 'random', directions: 12, seed: 41 },
     );
   });
