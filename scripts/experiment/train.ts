@@ -123,11 +123,13 @@ export function trainRun(
         pending = 0;
       }
     }
-    if (!diverged) epochTestAccuracy.push(evaluate(net, data.testX, data.testY, data.testSize).accuracy);
+    // after the last epoch the final score below is this epoch's evaluation
+    if (!diverged && epoch < protocol.epochs - 1) epochTestAccuracy.push(evaluate(net, data.testX, data.testY, data.testSize).accuracy);
   }
   // Steps skipped by a divergence still count as done for the progress bar.
   onSteps(pending + (protocol.epochs * S - executed));
   const score = evaluate(net, data.testX, data.testY, data.testSize);
+  if (!diverged) epochTestAccuracy.push(score.accuracy);
   return {
     ...config, seed, testAccuracy: score.accuracy, testLoss: score.loss, diverged,
     trainLossCurve: trainLossCurve.map((v) => (v === null ? null : Number(v.toPrecision(6)))), epochTestAccuracy,

@@ -37,8 +37,9 @@ describe('the experiment, quick', () => {
     console.log(`seed ${SEED}: BatchNorm ${bn.testAccuracy.toFixed(3)}, no norm ${none.testAccuracy.toFixed(3)}`);
     expect(bn.diverged).toBe(false);
     expect(bn.testAccuracy).toBeGreaterThan(none.testAccuracy + 0.2);
-    // 100 steps, 10 curve points; the loss falls for BatchNorm
+    // 100 steps, 10 curve points; one epoch, whose evaluation is the final score; the loss falls for BatchNorm
     expect(bn.trainLossCurve).toHaveLength(10);
+    expect(bn.epochTestAccuracy).toEqual([bn.testAccuracy]);
     expect(bn.trainLossCurve[9]!).toBeLessThan(bn.trainLossCurve[0]!);
   });
 
