@@ -121,6 +121,7 @@ function twoPassNhwc(
   ws: BatchNormWorkspace,
 ): void {
   const { scale, sum1: sumDy, sum2: sumDyXc, k0, k1 } = ws;
+  for (let c = 0; c < C; c++) scale[c] = (weight !== null ? weight[c]! : 1) * rstd[c]!;
   sumDy.fill(0);
   sumDyXc.fill(0);
   // reductions: Σ dy and Σ dy·(x - mean) per channel, dy masked by the ReLU when fused
@@ -141,7 +142,15 @@ function twoPassNhwc(
       }
     }
   }
-  backwardConstantsNhwc(M, C, weight, rstd, training, dweight, dbias, ws);
+  // backwardConstantsNhwc's loop, written out: with the call this version measured ~3% slower
+  // (bn_train_fwd_bwd_nhwc twoPass 68.5 → 71.6 ms)
+  for (let c = 0; c < C; c++) {
+    const sumDyXhat = sumDyXc[c]! * rstd[c]!;
+    if (dbias !== null) dbias[c] = sumDy[c]!;
+    if (dweight !== null) dweight[c] = sumDyXhat;
+    k0[c] = training ? (scale[c]! * sumDy[c]!) / M : 0;
+    k1[c] = training ? (scale[c]! * rstd[c]! * sumDyXhat) / M : 0;
+  }
   // per-element terms: dx = scale·dy - k0 - (x - mean)·k1
   for (let row = 0, i = 0; row < M; row++) {
     if (reluOutput !== null) {

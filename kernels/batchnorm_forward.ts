@@ -280,11 +280,18 @@ function onePassNchw(
         s2 += d * d;
       }
     }
-    // variance, biased (the exact second pass when the shifted formula may have cancelled); rstd
-    onePassStatisticsNchw(x, N, C, S, c, K, s1, s2, eps, mean, rstd, ws);
-    // normalise, scale and shift
-    const scale = (weight !== null ? weight[c]! : 1) * rstd[c]!;
-    normalizeChannelNchw(x, y, N, C, S, c, K, s1 / M, scale, bias !== null ? bias[c]! : 0, relu);
+    // variance, biased; the exact second pass when the shifted formula may have cancelled. Written out rather
+    // than onePassStatisticsNchw: with the call, this loop measured ~10% slower (bn_train_fwd_nchw 12.9 → 14.2 ms)
+    const dm = s1 / M;
+    let v = s2 / M - dm * dm;
+    if (!onePassVarianceIsAccurate(v, s2 / M, M)) v = sumSquaredDeviationsNchw(x, N, C, S, c, K, dm) / M;
+    // rstd; normalise, scale and shift
+    const r = 1 / Math.sqrt(v + eps);
+    mean[c] = K + dm;
+    rstd[c] = r;
+    ws.variance[c] = v;
+    const scale = (weight !== null ? weight[c]! : 1) * r;
+    normalizeChannelNchw(x, y, N, C, S, c, K, dm, scale, bias !== null ? bias[c]! : 0, relu);
   }
 }
 
