@@ -7,17 +7,8 @@
  * weights and orders from the same distributions, so the comparison between them is statistical.
  */
 
-/** A uniform generator on [0, 1) from a 32-bit seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the project's one seeded uniform generator (reference/random.ts). */
+export { mulberry32 } from '../../reference/random.js';
 
 /**
  * A 32-bit seed for stream `stream` of run seed `seed`: the murmur3 finaliser of a combination, so seeds 0, 1, 2
