@@ -105,6 +105,19 @@ export function layerNormRank1(tf: TF): ReproOutcome {
   }
 }
 
+/** tfjs-layers-rank5: layerNormalization over three trailing axes of a rank-5 input (ln.forward.multi_axis). */
+export function layerNormRank5(tf: TF): ReproOutcome {
+  const layer = tf.layers.layerNormalization({ axis: [2, 3, 4], epsilon: 1e-5 });
+  try {
+    return attempt(tf, () => {
+      const y = layer.apply(tf.randomNormal([2, 2, 2, 2, 3], 0, 1, 'float32', 1)) as Tensor;
+      return { correct: true, observed: `y has shape [${y.shape.join(', ')}]` };
+    });
+  } finally {
+    for (const w of layer.weights) w.dispose();
+  }
+}
+
 /** tfjs-layers-no-affine-training: batchNormalization({ scale: false }) in training mode. */
 export function layerWithoutScaleTraining(tf: TF): ReproOutcome {
   const layer = tf.layers.batchNormalization({ scale: false, epsilon: 1e-5 });
@@ -125,6 +138,19 @@ export function rowStatisticsNotBroadcast(tf: TF): ReproOutcome {
     const { mean, variance } = tf.moments(x, [1], true); // shape (2, 1): one mean per row
     const y = tf.batchNorm(x, mean, variance, undefined, undefined, 1e-5);
     const expected = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5)));
+    const err = tf.max(tf.abs(tf.sub(y, expected))).dataSync()[0]!;
+    return { correct: err < 1e-5, observed: `y = ${list(y)}, expected ${list(expected)}` };
+  });
+}
+
+/** tfjs-batchnorm-no-broadcast (NCHW): statistics of shape (1, C, 1, 1) are walked along the last axis. */
+export function nchwStatisticsNotBroadcast(tf: TF): ReproOutcome {
+  return attempt(tf, () => {
+    const x = tf.tensor4d([1, 2, 10, 20], [1, 2, 1, 2]); // N = 1, C = 2, H = 1, W = 2
+    const mean = tf.tensor4d([1.5, 15], [1, 2, 1, 1]);
+    const variance = tf.tensor4d([0.25, 25], [1, 2, 1, 1]);
+    const y = tf.batchNorm(x, mean, variance, undefined, undefined, 0);
+    const expected = tf.mul(tf.sub(x, mean), tf.rsqrt(variance)); // elementwise ops broadcast: [-1, 1, -1, 1]
     const err = tf.max(tf.abs(tf.sub(y, expected))).dataSync()[0]!;
     return { correct: err < 1e-5, observed: `y = ${list(y)}, expected ${list(expected)}` };
   });
@@ -171,8 +197,10 @@ export const TFJS_REPROS: Record<string, (tf: TF) => ReproOutcome> = {
   'tfjs-rank5-backward': rank5Backward,
   'tfjs-layers-rank5': layerRank5,
   'tfjs-layers-rank5 (layerNormalization, rank 1)': layerNormRank1,
+  'tfjs-layers-rank5 (layerNormalization, three axes of rank 5)': layerNormRank5,
   'tfjs-layers-no-affine-training': layerWithoutScaleTraining,
   'tfjs-batchnorm-no-broadcast': rowStatisticsNotBroadcast,
+  'tfjs-batchnorm-no-broadcast (NCHW)': nchwStatisticsNotBroadcast,
   'tfjs-layers-moving-average-form': movingAverageAtFactorOne,
   'tfjs-failed-grads-leak': failedGradsLeak,
 };
