@@ -22,7 +22,8 @@
  *   backward    dx = rstd·(g - mean(g) - x̂·mean(g·x̂))   (training: the statistics depend on x)
  *               dx = rstd·g                             (eval: running statistics are constants)
  *               dweight = Σ dy·x̂, dbias = Σ dy          (over every element that shares the parameter)
- * LayerNorm returns no saved statistics (optional in the contract); BatchNorm returns mean and rstd.
+ * LayerNorm returns no saved statistics unless built with lnSavedStatistics (optional in the contract);
+ * BatchNorm returns mean and rstd.
  */
 import type { Adapter, FloatArray, Layout, Precision, ProfileName } from '../adapter.js';
 import { roundToFloat16 } from '../precision.js';
@@ -184,6 +185,8 @@ export interface Build {
   arithmetic?: Round;
   /** return Promises that settle on a later turn of the event loop */
   async?: boolean;
+  /** LayerNorm forward also returns its saved mean and rstd (optional in the contract; default: not) */
+  lnSavedStatistics?: boolean;
   parts?: Partial<Parts>;
 }
 
@@ -305,7 +308,16 @@ export function buildAdapter(b: Build): Adapter {
 
     lnForward({ x, shape, normalizedShape, weight, bias, eps }) {
       const { groups } = rowsOf(shape, normalizedShape);
-      return { y: normalise(x, groups, batchStats(x, groups, eps, (v, D) => p.lnVariance(v, D, R)), weight, bias) };
+      const stats = batchStats(x, groups, eps, (v, D) => p.lnVariance(v, D, R));
+      const y = normalise(x, groups, stats, weight, bias);
+      if (!b.lnSavedStatistics) return { y };
+      const mean = newArray(precision, stats.length);
+      const rstd = newArray(precision, stats.length);
+      stats.forEach((s, r) => {
+        mean[r] = store(s.mean);
+        rstd[r] = store(s.rstd);
+      });
+      return { y, mean, rstd };
     },
 
     lnBackward({ dy, x, shape, normalizedShape, weight, bias, eps }) {

@@ -7,7 +7,7 @@ import { twoPassMoments, type Groups, type Moments, type Round } from './base.js
 import { mutant, type Mutant } from './mutant.js';
 
 /** E[x²] - E[x]² in the working precision: two sums of size A², subtracted. */
-function onePassMoments(x: ArrayLike<number>, idx: Int32Array, R: Round): Moments {
+export function onePassMoments(x: ArrayLike<number>, idx: Int32Array, R: Round): Moments {
   const M = idx.length;
   let s1 = 0;
   let s2 = 0;
