@@ -11,6 +11,7 @@
  */
 import type { Precision } from './adapter.js';
 import type { Grouping } from './error_model.js';
+import { twoPassMoments } from './mutants/base.js';
 import { roundTo } from './precision.js';
 
 export function lowPrecisionNormForward(
@@ -20,19 +21,10 @@ export function lowPrecisionNormForward(
   const store = (v: number) => roundTo(precision, v);
   const y = new Float64Array(x.length);
   for (const idx of grouping.groups) {
-    const M = idx.length;
-    // mean
-    let sum = 0;
-    for (const i of idx) sum = R(sum + x[i]!);
-    const mean = R(sum / M);
-    // variance, biased, of the deviations from the rounded mean
-    let sq = 0;
-    for (const i of idx) {
-      const d = R(x[i]! - mean);
-      sq = R(sq + R(d * d));
-    }
+    // mean, then the biased variance of the deviations from the rounded mean (the gallery's two-pass part)
+    const { mean, var: variance } = twoPassMoments(x, idx, R);
     // rstd
-    const rstd = R(1 / R(Math.sqrt(R(R(sq / M) + R(eps)))));
+    const rstd = R(1 / R(Math.sqrt(R(variance + R(eps)))));
     // normalise, scale and shift
     for (const i of idx) {
       const p = grouping.param[i]!;
