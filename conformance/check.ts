@@ -110,13 +110,20 @@ export function statusOfError(e: unknown): { status: Status; message: string } {
   return { status: 'error', message: `internal error in the check (not the adapter's fault): ${msg}` };
 }
 
-export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check {
+/** What every check declares about itself, copied from its spec (applies only when the spec has one). */
+function checkIdentity(spec: Pick<Check, 'id' | 'category' | 'description' | 'needs' | 'applies'>): Omit<Check, 'run'> {
   return {
     id: spec.id,
     category: spec.category,
     description: spec.description,
     needs: spec.needs,
     ...(spec.applies ? { applies: spec.applies } : {}),
+  };
+}
+
+export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check {
+  return {
+    ...checkIdentity(spec),
     async run(ctx) {
       let worst: Worst | null = null;
       const numRuns = Math.max(1, Math.round(ctx.numRuns * (spec.runsFactor ?? 1)));
@@ -177,11 +184,7 @@ export function fixedCheck(spec: {
   cases(ctx: CheckContext): Promise<{ label: string; run: () => Promise<Comparison[] | string> }[]>;
 }): Check {
   return {
-    id: spec.id,
-    category: spec.category,
-    description: spec.description,
-    needs: spec.needs,
-    ...(spec.applies ? { applies: spec.applies } : {}),
+    ...checkIdentity(spec),
     async run(ctx) {
       let worst: Worst | null = null;
       const cases = await spec.cases(ctx);

@@ -82,50 +82,47 @@ function identical(quantity: string, actual: ArrayLike<number>, expected: ArrayL
 
 const notProvided = (ctx: CheckContext) => provided(ctx).length > 0 || 'the adapter provides no capability';
 
+/**
+ * A hygiene check: on each drawn pair, `perCapability` runs against every capability the adapter provides,
+ * in CAPABILITIES order, and the comparisons of all of them are judged together.
+ */
+function hygieneCheck(
+  id: string, description: string, perCapability: (ctx: CheckContext, cap: Capability, p: Pair) => Promise<Comparison[]>,
+): Check {
+  return propertyCheck<Pair>({
+    id, category: 'hygiene', describe: describePair, description,
+    needs: [], applies: notProvided, runsFactor: 0.5,
+    arbitrary: pairs,
+    property: async (ctx, p) => {
+      const comps: Comparison[] = [];
+      for (const cap of provided(ctx)) comps.push(...(await perCapability(ctx, cap, p)));
+      return comps;
+    },
+  });
+}
+
 export const hygieneChecks: Check[] = [
-  propertyCheck<Pair>({
-    id: 'hygiene.no_input_mutation', category: 'hygiene', describe: describePair,
-    description: 'no capability modifies any array it is given (x, dy, weight, bias, running statistics)',
-    needs: [], applies: notProvided, runsFactor: 0.5,
-    arbitrary: pairs,
-    property: async (ctx, p) => {
-      const comps: Comparison[] = [];
-      for (const cap of provided(ctx)) {
-        const args = rawArgs(ctx, cap, p) as Record<string, unknown>;
-        const before = Object.entries(args).filter(([, v]) => ArrayBuffer.isView(v)).map(([k, v]) => [k, Float64Array.from(v as Float64Array)] as const);
-        await callAdapter(ctx, cap, args);
-        for (const [k, copy] of before) comps.push(identical(`${cap} argument ${k} after the call`, args[k] as Float64Array, copy));
-      }
-      return comps;
-    },
+  hygieneCheck('hygiene.no_input_mutation', 'no capability modifies any array it is given (x, dy, weight, bias, running statistics)',
+    async (ctx, cap, p) => {
+      const args = rawArgs(ctx, cap, p) as Record<string, unknown>;
+      const before = Object.entries(args).filter(([, v]) => ArrayBuffer.isView(v)).map(([k, v]) => [k, Float64Array.from(v as Float64Array)] as const);
+      await callAdapter(ctx, cap, args);
+      return before.map(([k, copy]) => identical(`${cap} argument ${k} after the call`, args[k] as Float64Array, copy));
+    }),
+  hygieneCheck('hygiene.deterministic', 'the same call twice gives bit-identical results', async (ctx, cap, p) => {
+    const first = await outputs(ctx, cap, p);
+    const second = await outputs(ctx, cap, p);
+    const comps: Comparison[] = [];
+    for (const [k, v] of Object.entries(first)) {
+      const w = second[k];
+      if (v && w) comps.push(identical(`${cap} ${k}, second call`, w, v));
+    }
+    return comps;
   }),
-  propertyCheck<Pair>({
-    id: 'hygiene.deterministic', category: 'hygiene', describe: describePair,
-    description: 'the same call twice gives bit-identical results',
-    needs: [], applies: notProvided, runsFactor: 0.5,
-    arbitrary: pairs,
-    property: async (ctx, p) => {
-      const comps: Comparison[] = [];
-      for (const cap of provided(ctx)) {
-        const first = await outputs(ctx, cap, p);
-        const second = await outputs(ctx, cap, p);
-        for (const [k, v] of Object.entries(first)) {
-          const w = second[k];
-          if (v && w) comps.push(identical(`${cap} ${k}, second call`, w, v));
-        }
-      }
-      return comps;
-    },
-  }),
-  propertyCheck<Pair>({
-    id: 'hygiene.output_shape_type', category: 'hygiene', describe: describePair,
-    description: 'every output is a typed array of the adapter\'s precision with the length its shape needs',
-    needs: [], applies: notProvided, runsFactor: 0.5,
-    arbitrary: pairs,
-    property: async (ctx, p) => {
+  hygieneCheck('hygiene.output_shape_type', 'every output is a typed array of the adapter\'s precision with the length its shape needs',
+    async (ctx, cap, p) => {
       // outputs() validates type and length of every output and throws AdapterFailure ('shape' / 'type') otherwise
-      for (const cap of provided(ctx)) await outputs(ctx, cap, p);
+      await outputs(ctx, cap, p);
       return [];
-    },
-  }),
+    }),
 ];
