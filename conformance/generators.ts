@@ -246,6 +246,25 @@ function rounded(precision: Precision, values: ArrayLike<number>): Float64Array 
   return out;
 }
 
+/**
+ * The draws BatchNorm and LayerNorm cases share, in this order (fast-check draws a record's fields in key
+ * order, so the order is part of every seed's stream): `groups` normalisation groups of `total` values,
+ * `params` weight/bias elements.
+ */
+function sharedDraws(precision: Precision, o: CaseOptions, total: number, groups: number, params: number) {
+  return {
+    t: tValues(o.kind, precision, total),
+    groups: fc.array(groupParams(o.kind, precision), { minLength: groups, maxLength: groups }),
+    dy: fc.array(unit, { minLength: total, maxLength: total }),
+    affine: o.affine === 'random' ? fc.boolean() : fc.constant(o.affine),
+    weight: fc.array(weightArb, { minLength: params, maxLength: params }),
+    bias: fc.array(biasArb, { minLength: params, maxLength: params }),
+  };
+}
+
+/** The label part naming the group kind: 'typical', 'constant', 'offset1e4', ... */
+const kindName = (kind: GroupKind) => (typeof kind === 'object' ? `offset${kind.offset.toExponential(0).replace('+', '')}` : kind);
+
 /** A BatchNorm case on NCHW shapes from `shapes`, channels of the given kind. */
 export function bnCase(precision: Precision, shapes: fc.Arbitrary<number[]>, o: CaseOptions): fc.Arbitrary<BnCase> {
   return shapes.chain((shape) => {
@@ -254,12 +273,7 @@ export function bnCase(precision: Precision, shapes: fc.Arbitrary<number[]>, o: 
     const S = total / (shape[0]! * C);
     return fc
       .record({
-        t: tValues(o.kind, precision, total),
-        groups: fc.array(groupParams(o.kind, precision), { minLength: C, maxLength: C }),
-        dy: fc.array(unit, { minLength: total, maxLength: total }),
-        affine: o.affine === 'random' ? fc.boolean() : fc.constant(o.affine),
-        weight: fc.array(weightArb, { minLength: C, maxLength: C }),
-        bias: fc.array(biasArb, { minLength: C, maxLength: C }),
+        ...sharedDraws(precision, o, total, C, C),
         runningMean: fc.array(unit, { minLength: C, maxLength: C }),
         runningVar: fc.array(fc.double({ min: 0.25, max: 4, noNaN: true, noDefaultInfinity: true }), { minLength: C, maxLength: C }),
         poison: o.poison ? poisonArb(C, total / C) : fc.constant(null),
@@ -280,9 +294,8 @@ export function bnCase(precision: Precision, shapes: fc.Arbitrary<number[]>, o: 
             poisoned.push(channel);
           });
         }
-        const kindName = typeof o.kind === 'object' ? `offset${o.kind.offset.toExponential(0).replace('+', '')}` : o.kind;
         return {
-          label: `${o.label}_${kindName}_${fmtShape(shape)}${r.affine ? '' : '_noaffine'}${poisonLabel(r.poison, 'channel')}`,
+          label: `${o.label}_${kindName(o.kind)}_${fmtShape(shape)}${r.affine ? '' : '_noaffine'}${poisonLabel(r.poison, 'channel')}`,
           shape,
           x: rounded(precision, x),
           dy: rounded(precision, r.dy),
@@ -304,12 +317,7 @@ export function lnCase(precision: Precision, shapes: fc.Arbitrary<{ shape: numbe
     const R = total / D;
     return fc
       .record({
-        t: tValues(o.kind, precision, total),
-        groups: fc.array(groupParams(o.kind, precision), { minLength: R, maxLength: R }),
-        dy: fc.array(unit, { minLength: total, maxLength: total }),
-        affine: o.affine === 'random' ? fc.boolean() : fc.constant(o.affine),
-        weight: fc.array(weightArb, { minLength: D, maxLength: D }),
-        bias: fc.array(biasArb, { minLength: D, maxLength: D }),
+        ...sharedDraws(precision, o, total, R, D),
         poison: o.poison ? poisonArb(R, D) : fc.constant(null),
       })
       .map((r): LnCase => {
@@ -326,9 +334,8 @@ export function lnCase(precision: Precision, shapes: fc.Arbitrary<{ shape: numbe
             poisoned.push(row);
           });
         }
-        const kindName = typeof o.kind === 'object' ? `offset${o.kind.offset.toExponential(0).replace('+', '')}` : o.kind;
         return {
-          label: `${o.label}_${kindName}_${fmtShape(shape)}_normalized${fmtShape(normalizedShape)}${r.affine ? '' : '_noaffine'}${poisonLabel(r.poison, 'row')}`,
+          label: `${o.label}_${kindName(o.kind)}_${fmtShape(shape)}_normalized${fmtShape(normalizedShape)}${r.affine ? '' : '_noaffine'}${poisonLabel(r.poison, 'row')}`,
           shape,
           normalizedShape,
           x: rounded(precision, x),
