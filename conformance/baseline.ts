@@ -28,9 +28,10 @@
  * A legitimate change that reorders arithmetic may also move a worst error by more than 2×: then the baseline
  * is rewritten on purpose, and the diff of the JSON file shows reviewers which ratios moved.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { ProfileName } from './adapter.js';
 import type { Status } from './check.js';
+import { readOptionFile } from './option_file.js';
 import type { RunReport } from './runner.js';
 
 export interface Growth {
@@ -151,13 +152,7 @@ export function parseBaseline(text: string, file = 'baseline'): Baseline {
 }
 
 export function readBaseline(file: string): Baseline {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new BaselineError(`--baseline ${file}: cannot read: ${(e as Error).message}`);
-  }
-  return parseBaseline(text, file);
+  return parseBaseline(readOptionFile('--baseline', file, BaselineError), file);
 }
 
 // ---------------------------------------------------------------------------------------------------------

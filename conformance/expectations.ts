@@ -22,7 +22,7 @@
  * expectation claims a failure, so it names what it claims. A CHECK that matches no check of the catalog is
  * an error (`unmatchedExpectations`), so a misspelt or stale line cannot sit there unnoticed.
  */
-import { readFileSync } from 'node:fs';
+import { readOptionFile } from './option_file.js';
 
 export interface Expectation {
   adapter: string;
@@ -68,13 +68,7 @@ export function parseExpectations(text: string, file = 'expectations'): Expectat
 }
 
 export function loadExpectations(file: string): Expectation[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ExpectationsError(`--expect ${file}: cannot read: ${(e as Error).message}`);
-  }
-  return parseExpectations(text, file);
+  return parseExpectations(readOptionFile('--expect', file, ExpectationsError), file);
 }
 
 /** Whether check `id` is covered by an expectation's CHECK: exact, or a glob where `*` stands for any run of characters. */
