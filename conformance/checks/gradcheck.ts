@@ -81,13 +81,16 @@ async function directionalChecks<T extends (BnCase | LnCase) & { directions: num
 const directions = (n: number, count: number) =>
   fc.array(fc.array(fc.integer({ min: -1024, max: 1024 }).map((k) => k / 1024), { minLength: n, maxLength: n }), { minLength: count, maxLength: count });
 
+/** A case with two random directions of its x's length attached. */
+const withDirections = <T extends { x: Float64Array }>(cases: fc.Arbitrary<T>): fc.Arbitrary<T & { directions: number[][] }> =>
+  cases.chain((c) => directions(c.x.length, 2).map((d) => ({ ...c, directions: d })));
+
 export const gradcheckChecks: Check[] = [
   propertyCheck<BnCase & { directions: number[][] }>({
     id: 'bn.backward.gradcheck', category: 'gradcheck', describe: describeCase,
     description: 'training-mode backward agrees with central differences of the adapter\'s own forward',
     needs: ['bnTrainForward', 'bnBackward'], runsFactor: 0.6,
-    arbitrary: (ctx) => bnCase(ctx.precision, typicalShapes(ctx.quick), { label: 'bn_gradcheck', kind: 'typical', affine: 'random' })
-      .chain((c) => directions(c.x.length, 2).map((d) => ({ ...c, directions: d }))),
+    arbitrary: (ctx) => withDirections(bnCase(ctx.precision, typicalShapes(ctx.quick), { label: 'bn_gradcheck', kind: 'typical', affine: 'random' })),
     property: (ctx, c) => directionalChecks(ctx, c, {
       grouping: (k) => bnGrouping(k.shape[0]!, k.shape[1]!, k.x.length / (k.shape[0]! * k.shape[1]!)),
       forward: async (cx, k, x) => (await bnTrain(cx, { ...k, x, numBatchesTracked: 0, momentum: cx.conventions.momentum, eps: cx.conventions.eps })).y,
@@ -98,8 +101,7 @@ export const gradcheckChecks: Check[] = [
     id: 'ln.backward.gradcheck', category: 'gradcheck', describe: describeCase,
     description: 'LayerNorm backward agrees with central differences of the adapter\'s own forward',
     needs: ['lnForward', 'lnBackward'], runsFactor: 0.6,
-    arbitrary: (ctx) => lnCase(ctx.precision, lnShapes(ctx.quick), { label: 'ln_gradcheck', kind: 'typical', affine: 'random' })
-      .chain((c) => directions(c.x.length, 2).map((d) => ({ ...c, directions: d }))),
+    arbitrary: (ctx) => withDirections(lnCase(ctx.precision, lnShapes(ctx.quick), { label: 'ln_gradcheck', kind: 'typical', affine: 'random' })),
     property: (ctx, c) => directionalChecks(ctx, c, {
       grouping: (k) => {
         const D = k.normalizedShape.reduce((a, b) => a * b, 1);
