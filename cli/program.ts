@@ -23,7 +23,7 @@ import { isProfileName, PROFILES } from '../conformance/profiles.js';
 import { writeJson } from '../conformance/report/json.js';
 import { writeJunit } from '../conformance/report/junit.js';
 import { COMPACT, formatReport } from '../conformance/report/table.js';
-import { runConformance, type AdapterEntry } from '../conformance/runner.js';
+import { runConformance, type AdapterEntry, type RunOptions } from '../conformance/runner.js';
 import { loadIsolated, type IsolatedAdapter } from '../conformance/isolate.js';
 import { AdapterLoadError, loadAdapter } from '../conformance/load.js';
 import { addBaselineOptions, applyBaselineDefaults, gateOnBaseline, type BaselineOptions } from './baseline_options.js';
@@ -66,13 +66,8 @@ function parseProfile(v: string): ProfileName {
   return v;
 }
 
-interface CheckOptions extends BaselineOptions {
-  profile?: ProfileName;
-  quick?: boolean;
-  seed?: number;
-  runs?: number;
-  only?: string;
-  path?: string;
+/** commander's options of `normcheck check`: the run's own (as runConformance takes them) and the CLI's */
+interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'quick' | 'seed' | 'runs' | 'only' | 'path'> {
   expect?: string;
   json?: string;
   junit?: string;

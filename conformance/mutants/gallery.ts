@@ -65,12 +65,9 @@ export interface GalleryReport {
   durationMs: number;
 }
 
-export interface GalleryOptions {
+/** quick, runs and only as in a conformance run (only: default the whole catalog); the seed is required */
+export interface GalleryOptions extends Pick<RunOptions, 'quick' | 'runs' | 'only'> {
   seed: number;
-  quick?: boolean;
-  runs?: number;
-  /** `--only` check patterns (catalog.ts); default: the whole catalog */
-  only?: string;
   /** run only the mutants' named checks (fast; variants still get `only`) */
   namedChecksOnly?: boolean;
   mutants?: readonly Mutant[];
