@@ -9,17 +9,12 @@
  * script is JavaScript, so this works from the built dist/ (the CLI), not from TypeScript sources.
  */
 import { Worker } from 'node:worker_threads';
-import type { Adapter, Conventions, Layout, Precision, ProfileName } from './adapter.js';
+import type { Adapter } from './adapter.js';
 import { ABORT } from './invoke.js';
 import { AdapterLoadError } from './load.js';
 
-interface Meta {
-  name: string;
-  description?: string;
-  precision: Precision;
-  layout: Layout;
-  profile?: ProfileName;
-  conventions?: Partial<Conventions>;
+/** What the worker reports of the adapter it loaded: its declared fields and which capabilities it has. */
+interface Meta extends Pick<Adapter, 'name' | 'description' | 'precision' | 'layout' | 'profile' | 'conventions'> {
   methods: string[];
 }
 

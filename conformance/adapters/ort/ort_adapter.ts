@@ -67,6 +67,18 @@ function filled(n: number, value: number): Float32Array {
   return new Float32Array(n).fill(value);
 }
 
+/** BatchNormalization's five inputs; absent affine parameters are the identity (scale 1, B 0). */
+function batchNormFeeds(a: Pick<BatchNormEvalArgs, 'x' | 'shape' | 'weight' | 'bias' | 'runningMean' | 'runningVar'>) {
+  const C = a.shape[1]!;
+  return {
+    X: { data: f32(a.x), dims: a.shape },
+    scale: { data: a.weight ? f32(a.weight) : filled(C, 1), dims: [C] },
+    B: { data: a.bias ? f32(a.bias) : filled(C, 0), dims: [C] },
+    input_mean: { data: copyF32(a.runningMean), dims: [C] },
+    input_var: { data: copyF32(a.runningVar), dims: [C] },
+  };
+}
+
 function output(results: InferenceSession.OnnxValueMapType, name: string): Float32Array {
   const t = results[name] as Tensor | undefined;
   if (!t || !(t.data instanceof Float32Array)) throw new Error(`ONNX Runtime returned no float32 output '${name}'`);
@@ -129,33 +141,19 @@ export function makeOrtAdapter(options: OrtAdapterOptions): OrtAdapter {
     sessionOptions: options.sessionOptions,
 
     async bnEvalForward({ x, shape, weight, bias, runningMean, runningVar, eps }) {
-      const C = shape[1]!;
       // momentum does not enter eval mode; 0.9 is the spec default.
       const s = await session(`bn|eval|${shape.join('x')}|${eps}`, () => batchNormModel({ shape, training: false, epsilon: eps, momentum: 0.9 }));
-      const out = await run(s, {
-        X: { data: f32(x), dims: shape },
-        scale: { data: weight ? f32(weight) : filled(C, 1), dims: [C] },
-        B: { data: bias ? f32(bias) : filled(C, 0), dims: [C] },
-        input_mean: { data: copyF32(runningMean), dims: [C] },
-        input_var: { data: copyF32(runningVar), dims: [C] },
-      });
+      const out = await run(s, batchNormFeeds({ x, shape, weight, bias, runningMean, runningVar }));
       return { y: output(out, 'Y') };
     },
 
     async bnTrainForward({ x, shape, weight, bias, runningMean, runningVar, numBatchesTracked, momentum, eps }) {
-      const C = shape[1]!;
       // Contract momentum f is the batch fraction; ONNX keeps 1 - f of the running value.
       const f = momentum === null ? 1 / (numBatchesTracked + 1) : momentum;
       const onnxMomentum = 1 - f;
       const s = await session(`bn|train|${shape.join('x')}|${eps}|${onnxMomentum}`,
         () => batchNormModel({ shape, training: true, epsilon: eps, momentum: onnxMomentum }));
-      const out = await run(s, {
-        X: { data: f32(x), dims: shape },
-        scale: { data: weight ? f32(weight) : filled(C, 1), dims: [C] },
-        B: { data: bias ? f32(bias) : filled(C, 0), dims: [C] },
-        input_mean: { data: copyF32(runningMean), dims: [C] },
-        input_var: { data: copyF32(runningVar), dims: [C] },
-      });
+      const out = await run(s, batchNormFeeds({ x, shape, weight, bias, runningMean, runningVar }));
       return { y: output(out, 'Y'), runningMean: output(out, 'running_mean'), runningVar: output(out, 'running_var') };
     },
 
