@@ -10,6 +10,7 @@
  * so the two differ by a few ulps of the operands, not more.
  */
 import { KernelArgError } from './gemm_args.js';
+import { sgdMomentumWasm } from './network_sgd_wasm.js';
 
 export interface SgdOptions {
   lr: number;
@@ -49,6 +50,8 @@ export function sgdUpdate(
   // b is the buffer as stored (float32): what PyTorch's update and its next step use
   const m = momentum;
   const c = 1 - dampening;
+  // the two momentum loops below, in WebAssembly SIMD (same expressions, same bits) where the engine has it
+  if (!nesterov && sgdMomentumWasm(param, grad, buf, first, m, c, wd, lr)) return;
   if (first && !nesterov) {
     for (let i = 0; i < n; i++) {
       const p = param[i]!;
