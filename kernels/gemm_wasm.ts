@@ -8,7 +8,8 @@
  *   dyw    dx = dy·W  N × I    dy, (O, 1)                    W as it is, rows of I
  * The operands are copied into the module's memory (a memcpy each); only Wᵀ needs a transposing pass, done in
  * wasm. Every form's inner loop reads 32 contiguous bytes of B and four broadcast values of A per k, so none of
- * them pays for a transposed operand. Epilogues (bias, ReLU, ReLU mask) are applied while copying C out. Rows
+ * them pays for a transposed operand. Epilogues (bias, ReLU, ReLU mask) are applied while copying C out; with
+ * no epilogue and rows already contiguous (I a multiple of 8) C is copied out with one memcpy (dW, dx). Rows
  * are padded to a multiple of 4 and columns to a multiple of 8 (padded rows and columns of C are discarded).
  * k is blocked by KC so a block of B stays in L1.
  *
