@@ -79,8 +79,9 @@ export function formatSummary(report: RunReport): string {
   const parts = [`${s.passed} passed`, `${s.failed} failed`, `${s.errors} errors`, `${s.skipped} skipped`, `${s.notProvided} not provided`];
   if (s.expectedFailures) parts.push(`${s.expectedFailures} expected failures`);
   if (s.unexpectedPasses) parts.push(`${s.unexpectedPasses} ${report.quick ? 'expected failures not reproduced' : 'unexpected passes'}`);
-  if (s.unavailableAdapters) parts.push(`${s.unavailableAdapters} adapters unavailable`);
-  if (s.notInstalledAdapters) parts.push(`${s.notInstalledAdapters} adapters not installed`);
+  const adapters = (n: number) => `${n} adapter${n === 1 ? '' : 's'}`;
+  if (s.unavailableAdapters) parts.push(`${adapters(s.unavailableAdapters)} unavailable`);
+  if (s.notInstalledAdapters) parts.push(`${adapters(s.notInstalledAdapters)} not installed`);
   return `${parts.join(', ')} — seed ${report.seed}, ${report.runs} runs per property${report.quick ? ' (quick)' : ''}, ${(report.durationMs / 1000).toFixed(1)} s`;
 }
 
