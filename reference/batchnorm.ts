@@ -15,7 +15,8 @@
  *   y       = weight · x̂ + bias
  * Running statistics (training mode with track_running_stats), factor f:
  *   f = momentum                  (default 0.1)          new = (1 - f)·old + f·batch
- *   f = 1 / num_batches_tracked   (momentum = null)      cumulative moving average
+ *   f = 1 / num_batches_tracked   (momentum = null)      cumulative moving average; the count after this
+ *                                                        step's increment, so step n (from 1) weighs 1/n
  *   running_mean ← (1 - f)·running_mean + f·mean
  *   running_var  ← (1 - f)·running_var  + f·var·M/(M - 1)   unbiased (Bessel-corrected)
  * num_batches_tracked is incremented on every training call, whatever the momentum.
@@ -26,9 +27,13 @@
  *   dbias   = Σ dy                  dweight = Σ dy · x̂
  * Eval mode: mean and rstd are constants, so dx = g · rstd.
  * Training mode: mean and var depend on every x of the channel. With ∂mean/∂x_j = 1/M,
- * ∂var/∂x_j = 2(x_j - mean)/M and ∂rstd/∂var = -rstd³/2,
- *   dx_j = rstd·g_j + Σ_i g_i·(x_i - mean)·∂rstd/∂x_j - rstd·(1/M) Σ_i g_i
- *        = rstd · ( g_j - mean(g) - x̂_j · mean(g · x̂) )
+ * ∂var/∂x_j = 2(x_j - mean)/M (the Σ_i (x_i - mean) term of the chain rule is 0) and ∂rstd/∂var = -rstd³/2,
+ *   ∂rstd/∂x_j = -rstd³·(x_j - mean)/M = -rstd²·x̂_j/M
+ * and x̂_i = (x_i - mean)·rstd depends on x_j three ways: directly, through mean, through rstd:
+ *   ∂x̂_i/∂x_j = rstd·[i = j] - rstd/M - (x_i - mean)·rstd²·x̂_j/M = rstd·([i = j] - 1/M - x̂_i·x̂_j/M)
+ * so dx_j = Σ_i g_i·∂x̂_i/∂x_j
+ *         = rstd · ( g_j - (1/M) Σ_i g_i - x̂_j·(1/M) Σ_i g_i·x̂_i )
+ *         = rstd · ( g_j - mean(g) - x̂_j · mean(g · x̂) )
  * The two subtracted terms make Σ dx = 0 per channel (the output cannot change under a shift of the
  * channel, so neither can the loss) and Σ dx·x̂ = rstd·eps/(var + eps)·Σ g·x̂: a positive scaling of the
  * channel changes the output only through eps, so Σ dx·x̂ = 0 holds only in the limit eps → 0.
@@ -221,6 +226,8 @@ export interface BatchNormBackwardArgs {
   x: ArrayLike<number>; // (N, C, ...spatial), the forward input
   shape: Shape;
   weight?: ArrayLike<number> | null; // (C)
+  /** Whether the forward had a bias: decides whether dbias is returned. Default: same as weight (affine). */
+  hasBias?: boolean;
   /** The mean and rstd the forward used: batch ones (training) or running ones (eval). */
   mean: ArrayLike<number>; // (C)
   rstd: ArrayLike<number>; // (C)
@@ -230,13 +237,17 @@ export interface BatchNormBackwardArgs {
 
 export interface BatchNormGrads {
   dx: Float64Array; // (N, C, ...spatial)
-  dweight: Float64Array | null; // (C), null when affine = false
-  dbias: Float64Array | null; // (C), null when affine = false
+  dweight: Float64Array | null; // (C), null without a weight (affine = false)
+  dbias: Float64Array | null; // (C), null without a bias
 }
 
 /** Gradients of BatchNorm given the upstream gradient dy, for either mode (see the header for the math). */
 export function batchNormBackward(args: BatchNormBackwardArgs): BatchNormGrads {
   const { dy, x, shape, weight = null, mean, rstd, training } = args;
+  const hasBias = args.hasBias ?? weight != null;
+  if (typeof training !== 'boolean') {
+    throw new ShapeError(`training: expected true (batch statistics) or false (running statistics), got ${String(training)}`);
+  }
   const { N, C, S } = batchNormDims(shape);
   const M = N * S;
   checkLength('dy', dy, N * C * S, `a gradient of shape ${formatShape(shape)}`);
@@ -247,34 +258,32 @@ export function batchNormBackward(args: BatchNormBackwardArgs): BatchNormGrads {
 
   const dx = new Float64Array(N * C * S);
   const dweight = weight != null ? new Float64Array(C) : null;
-  const dbias = weight != null ? new Float64Array(C) : null;
+  const dbias = hasBias ? new Float64Array(C) : null;
   for (let c = 0; c < C; c++) {
     const w = weight != null ? weight[c]! : 1;
     const m = mean[c]!;
-    const r = rstd[c]!;
+    const rstdC = rstd[c]!; // rstd of channel c
     // reductions: Σ dy and Σ dy·x̂
     let sumDy = 0;
     let sumDyXhat = 0;
     for (let n = 0; n < N; n++) {
       const base = (n * C + c) * S;
       for (let s = 0; s < S; s++) {
-        const xhat = (x[base + s]! - m) * r;
+        const xhat = (x[base + s]! - m) * rstdC;
         sumDy += dy[base + s]!;
         sumDyXhat += dy[base + s]! * xhat;
       }
     }
-    if (dweight && dbias) {
-      dweight[c] = sumDyXhat;
-      dbias[c] = sumDy;
-    }
+    if (dweight) dweight[c] = sumDyXhat;
+    if (dbias) dbias[c] = sumDy;
     // per-element terms: dx = rstd·(g - mean(g) - x̂·mean(g·x̂)), g = dy·weight
     const meanG = training ? (w * sumDy) / M : 0;
     const meanGXhat = training ? (w * sumDyXhat) / M : 0;
     for (let n = 0; n < N; n++) {
       const base = (n * C + c) * S;
       for (let s = 0; s < S; s++) {
-        const xhat = (x[base + s]! - m) * r;
-        dx[base + s] = r * (w * dy[base + s]! - meanG - xhat * meanGXhat);
+        const xhat = (x[base + s]! - m) * rstdC;
+        dx[base + s] = rstdC * (w * dy[base + s]! - meanG - xhat * meanGXhat);
       }
     }
   }

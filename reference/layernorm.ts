@@ -78,14 +78,14 @@ export function layerNormForward(args: LayerNormArgs): LayerNormResult {
       sq += d * d;
     }
     // rstd
-    const s = 1 / Math.sqrt(sq / D + eps);
+    const rstdR = 1 / Math.sqrt(sq / D + eps);
     // normalise, scale and shift
     for (let i = 0; i < D; i++) {
-      const xhat = (x[base + i]! - m) * s;
+      const xhat = (x[base + i]! - m) * rstdR;
       y[base + i] = (weight != null ? weight[i]! : 1) * xhat + (bias != null ? bias[i]! : 0);
     }
     mean[r] = m;
-    rstd[r] = s;
+    rstd[r] = rstdR;
   }
   return { y, mean, rstd };
 }
@@ -124,12 +124,12 @@ export function layerNormBackward(args: LayerNormBackwardArgs): LayerNormGrads {
   for (let r = 0; r < R; r++) {
     const base = r * D;
     const m = mean[r]!;
-    const s = rstd[r]!;
+    const rstdR = rstd[r]!; // rstd of row r
     // reductions over the row: mean(g) and mean(g·x̂), g = dy·weight
     let sumG = 0;
     let sumGXhat = 0;
     for (let i = 0; i < D; i++) {
-      const xhat = (x[base + i]! - m) * s;
+      const xhat = (x[base + i]! - m) * rstdR;
       const g = dy[base + i]! * (weight != null ? weight[i]! : 1);
       sumG += g;
       sumGXhat += g * xhat;
@@ -138,9 +138,9 @@ export function layerNormBackward(args: LayerNormBackwardArgs): LayerNormGrads {
     const meanGXhat = sumGXhat / D;
     // per-element terms, and the parameter gradients accumulated across rows
     for (let i = 0; i < D; i++) {
-      const xhat = (x[base + i]! - m) * s;
+      const xhat = (x[base + i]! - m) * rstdR;
       const g = dy[base + i]! * (weight != null ? weight[i]! : 1);
-      dx[base + i] = s * (g - meanG - xhat * meanGXhat);
+      dx[base + i] = rstdR * (g - meanG - xhat * meanGXhat);
       if (dweight) dweight[i] = dweight[i]! + dy[base + i]! * xhat;
       if (dbias) dbias[i] = dbias[i]! + dy[base + i]!;
     }

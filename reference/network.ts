@@ -90,6 +90,10 @@ export function seedNetForward(
 ): SeedNetForwardResult {
   const [d0, d1, d2, d3] = config.sizes;
   if (!Number.isInteger(N) || N < 1) throw new ShapeError(`N: expected a positive batch size, got ${N}`);
+  if (training && config.norm === 'batchnorm' && N < 2) {
+    // BatchNorm1d on (N, features) has N values per channel: PyTorch refuses to train on one.
+    throw new ShapeError(`N: expected a batch of at least 2 to train with BatchNorm (one value per channel has no variance), got ${N}`);
+  }
   checkLength('x', x, N * d0, `an input of shape (${N}, ${d0})`);
   checkParams(params, config);
   const buffers: Tensors = {};

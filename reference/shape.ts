@@ -54,6 +54,6 @@ export function checkLength(name: string, data: ArrayLike<number> | null | undef
 /** eps must be a finite positive number: it is what keeps `1/sqrt(var + eps)` finite. */
 export function checkEps(eps: number): void {
   if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) {
-    throw new ShapeError(`eps: expected a finite number > 0, got ${eps}`);
+    throw new ShapeError(`eps: expected a finite number > 0, got ${typeof eps === 'number' ? eps : `${typeof eps} ${JSON.stringify(eps)}`}`);
   }
 }

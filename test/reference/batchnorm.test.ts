@@ -345,4 +345,13 @@ describe('BatchNorm gradients of the affine parameters', () => {
       { numRuns: NUM_RUNS },
     );
   });
+
+  it('a bias without a weight still gets dbias = Σ dy; no weight, no dweight', () => {
+    // x = (1, 3) in one channel, dy = (0.5, 2): Σ dy = 2.5 exactly.
+    const { mean, rstd } = batchNormTrain({ x: [1, 3], shape: [2, 1], bias: [0.25] });
+    const g = batchNormBackward({ dy: [0.5, 2], x: [1, 3], shape: [2, 1], mean, rstd, training: true, hasBias: true });
+    expect(g.dbias).toEqual(Float64Array.of(2.5));
+    expect(g.dweight).toBeNull();
+    expect(batchNormBackward({ dy: [0.5, 2], x: [1, 3], shape: [2, 1], mean, rstd, training: true }).dbias).toBeNull();
+  });
 });

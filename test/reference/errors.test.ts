@@ -75,6 +75,8 @@ describe('BatchNorm rejects invalid arguments, naming them', () => {
       expectShapeError(train({ eps }), /^eps: expected a finite number > 0/);
       expectShapeError(() => batchNormEval({ x: bn.x, shape: bn.shape, runningMean: bn.runningMean, runningVar: bn.runningVar, eps }), /^eps:/);
     }
+    // A string that prints like a number is named as a string, not echoed as if it were one.
+    expectShapeError(train({ eps: '1e-5' as unknown as number }), /^eps: expected a finite number > 0, got string "1e-5"/);
   });
 
   it('momentum outside [0, 1], or NaN', () => {
@@ -102,6 +104,9 @@ describe('BatchNorm rejects invalid arguments, naming them', () => {
     expectShapeError(() => batchNormBackward({ ...back, mean: [0] }), /^mean:/);
     expectShapeError(() => batchNormBackward({ ...back, rstd: [1, 1, 1] }), /^rstd:/);
     expectShapeError(() => batchNormBackward({ ...back, weight: [1, 1, 1] }), /^weight:/);
+    // A forgotten mode must not silently become the eval-mode gradient.
+    const { training: _, ...noMode } = back;
+    expectShapeError(() => batchNormBackward(noMode as typeof back), /^training: expected true .* or false/);
   });
 });
 
@@ -224,6 +229,11 @@ describe('the reference never modifies its inputs', () => {
     for (const [name, shape] of seedNetShapes(config)) params[name] = new Float64Array(shape.reduce((p, q) => p * q, 1));
     expectShapeError(() => seedNetForward(params, new Float64Array(6), 0, true, config), /^N: expected a positive batch size/);
     expectShapeError(() => seedNetForward(params, new Float64Array(7), 1, true, config), /^x: expected an input of shape \(1, 6\)/);
+    const bnConfig: SeedNetConfig = { ...config, norm: 'batchnorm' };
+    const bnParams: Tensors = {};
+    for (const [name, shape] of seedNetShapes(bnConfig)) bnParams[name] = new Float64Array(shape.reduce((p, q) => p * q, 1));
+    expectShapeError(() => seedNetForward(bnParams, new Float64Array(6), 1, true, bnConfig), /^N: expected a batch of at least 2 to train with BatchNorm/);
+    expect(() => seedNetForward(bnParams, new Float64Array(6), 1, false, bnConfig)).not.toThrow(); // eval mode takes one sample
     const { ['fc2.bias']: _, ...missing } = params;
     expectShapeError(() => seedNetForward(missing, new Float64Array(6), 1, true, config), /^params\['fc2\.bias'\]: expected shape \(4\)/);
   });
