@@ -22,6 +22,7 @@ import { loadExpectations, unmatchedExpectations, type Expectation } from '../co
 import { isProfileName, PROFILES } from '../conformance/profiles.js';
 import { writeJson } from '../conformance/report/json.js';
 import { writeJunit } from '../conformance/report/junit.js';
+import { ReportWriteError } from '../conformance/report/write_file.js';
 import { COMPACT, formatReport } from '../conformance/report/table.js';
 import { runConformance, type AdapterEntry, type RunOptions } from '../conformance/runner.js';
 import { loadIsolated, type IsolatedAdapter } from '../conformance/isolate.js';
@@ -227,7 +228,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo): Promi
     if (e instanceof CommanderError) {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' ? 0 : 2;
     }
-    if (e instanceof UsageError || e instanceof AdapterLoadError) {
+    if (e instanceof UsageError || e instanceof AdapterLoadError || e instanceof ReportWriteError) {
       io.stderr(`normcheck: ${e.message}\n`);
       return 2;
     }

@@ -28,10 +28,10 @@
  * A legitimate change that reorders arithmetic may also move a worst error by more than 2×: then the baseline
  * is rewritten on purpose, and the diff of the JSON file shows reviewers which ratios moved.
  */
-import { writeFileSync } from 'node:fs';
 import type { ProfileName } from './adapter.js';
 import type { Status } from './check.js';
 import { readOptionFile } from './option_file.js';
+import { writeReportFile } from './report/write_file.js';
 import type { RunReport } from './runner.js';
 
 export interface Growth {
@@ -124,7 +124,7 @@ export function serializeBaseline(b: Baseline): string {
 
 export function writeBaseline(report: RunReport, file: string): Baseline {
   const b = baselineOf(report);
-  writeFileSync(file, serializeBaseline(b));
+  writeReportFile('--write-baseline', file, serializeBaseline(b));
   return b;
 }
 

@@ -4,10 +4,9 @@
  * (classname normcheck.baseline.<adapter>, name the check id), <failure> for each regression with its message
  * (which check, the two worst errors and the factor of growth).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import junitModule, { type Builder } from 'junit-report-builder';
 import { fmtRatio, type Baseline, type BaselineComparison } from './baseline.js';
+import { writeReportFile } from './report/write_file.js';
 
 // CommonJS package: at run time the default import is the builder itself (see report/junit.ts).
 const junit = junitModule as unknown as Builder;
@@ -34,6 +33,5 @@ export function buildBaselineJunit(c: BaselineComparison, baseline: Baseline, fi
 }
 
 export function writeBaselineJunit(c: BaselineComparison, baseline: Baseline, file: string, junitFile: string): void {
-  mkdirSync(dirname(junitFile), { recursive: true });
-  writeFileSync(junitFile, buildBaselineJunit(c, baseline, file));
+  writeReportFile('--baseline-junit', junitFile, buildBaselineJunit(c, baseline, file));
 }

@@ -13,11 +13,11 @@
  * Default: quick shapes at 20 runs per property. At the quick profile's 5 runs no named check missed its
  * mutant for any of seeds 1000-1099 (`--seeds 1000-1099 --runs 5`; conformance/mutants/README.md).
  */
-import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import Table from 'cli-table3';
 import { runGallery, type GalleryReport } from '../../conformance/mutants/gallery.js';
 import { COMPACT } from '../../conformance/report/table.js';
+import { writeReportFile } from '../../conformance/report/write_file.js';
 
 interface Out {
   stdout: (text: string) => void;
@@ -131,7 +131,7 @@ export function registerMutantsCommand(cmd: Command, io: Out, result: { code: nu
         onAdapterDone: (kind, name, ok) => io.stderr(`${kind} ${name}: ${kind === 'mutant' ? (ok ? 'caught' : 'MISSED') : ok ? 'passed' : 'FALSE ALARM'}\n`),
       });
       io.stdout(`${formatGallery(report)}\n`);
-      if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
+      if (o.json) writeReportFile('--json', o.json, `${JSON.stringify(report, null, 2)}\n`);
       const alarms = report.variants.some((v) => v.falseAlarms.length > 0);
       result.code = report.score.fraction < 1 || alarms ? 1 : 0;
     });

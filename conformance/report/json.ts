@@ -26,13 +26,13 @@
  * Non-finite numbers (a NaN where a number was expected gives ratio ∞) are written as the strings
  * "Infinity", "-Infinity", "NaN", since JSON has no such numbers.
  */
-import { writeFileSync } from 'node:fs';
 import type { RunReport } from '../runner.js';
+import { writeReportFile } from './write_file.js';
 
 export function toJson(report: RunReport): string {
   return JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
 }
 
 export function writeJson(report: RunReport, file: string): void {
-  writeFileSync(file, `${toJson(report)}\n`);
+  writeReportFile('--json', file, `${toJson(report)}\n`);
 }

@@ -4,11 +4,10 @@
  * error → <error>, skipped / not provided / expected failure → <skipped/>; the message carries the worst
  * error, the counterexample and the replay command.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import junitModule, { type Builder } from 'junit-report-builder';
 import { fmtRatio } from '../compare.js';
 import type { CheckResult, RunReport } from '../runner.js';
+import { writeReportFile } from './write_file.js';
 
 function body(c: CheckResult): string {
   return [
@@ -47,6 +46,5 @@ export function buildJunit(report: RunReport): string {
 }
 
 export function writeJunit(report: RunReport, file: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, buildJunit(report));
+  writeReportFile('--junit', file, buildJunit(report));
 }

@@ -104,6 +104,30 @@ describe('normcheck check', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it('creates the missing folders of every report file (--json, --junit, --write-baseline, --baseline-junit)', async () => {
+    const out = join(dir, 'fresh', 'reports');
+    const r = await run('check', 'reference', '--quick', '--seed', '42', '--only', 'ln.forward',
+      '--json', join(out, 'json', 'normcheck.json'), '--junit', join(out, 'junit', 'normcheck.xml'), '--write-baseline', join(out, 'base', 'b.json'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'json', 'normcheck.json'), 'utf8')).schema).toBe('normcheck-report/1');
+    expect(readFileSync(join(out, 'junit', 'normcheck.xml'), 'utf8')).toMatch(/<testsuites/);
+    const gated = await run('check', 'reference', '--only', 'ln.forward', '--baseline', join(out, 'base', 'b.json'), '--baseline-junit', join(out, 'bj', 'b.xml'));
+    expect(gated.code).toBe(0);
+    expect(readFileSync(join(out, 'bj', 'b.xml'), 'utf8')).toMatch(/normcheck baseline/);
+  });
+
+  it('exits 2 naming the file and the reason when a report cannot be written (a file stands where its folder should be)', async () => {
+    const blocker = join(dir, 'not-a-folder');
+    writeFileSync(blocker, 'a file, not a folder\n');
+    for (const flag of ['--json', '--junit', '--write-baseline']) {
+      const r = await run('check', 'reference', '--quick', '--seed', '42', '--only', 'ln.forward', flag, join(blocker, 'report.out'));
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^normcheck: ${flag} \\S*not-a-folder/report\\.out: cannot write the report: E(NOTDIR|EXIST)`));
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    }
+  });
+
   // In-process, vitest itself can import .ts, so node's own refusal is seen only from the built bin.
   it.skipIf(!existsSync('dist/cli/main.js'))('exits 2 for a TypeScript adapter path under plain node, saying to compile it first', () => {
     const ts = join(dir, 'adapter.ts');
