@@ -15,6 +15,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { ProfileName } from '../conformance/adapter.js';
 import {
   BaselineError, compareWithBaseline, DEFAULT_GROWTH, formatBaselineComparison, readBaseline, writeBaseline, type Baseline,
+  type BaselineComparison,
 } from '../conformance/baseline.js';
 import { writeBaselineJunit } from '../conformance/baseline_junit.js';
 import type { RunReport } from '../conformance/runner.js';
@@ -80,12 +81,20 @@ export function applyBaselineDefaults(o: BaselineOptions, io: Out): number | nul
   return null;
 }
 
-/** After the run: writes the baseline and/or compares with one. Returns the exit code the gate adds (0, 1, 2). */
-export function gateOnBaseline(report: RunReport, o: BaselineOptions, io: Out): number {
+/** What the gate decided: the exit code it adds (0, 1, 2) and, with --baseline, the comparison. */
+export interface GateResult {
+  code: number;
+  comparison: BaselineComparison | null;
+}
+
+/** After the run: writes the baseline and/or compares with one. */
+export function gateOnBaseline(report: RunReport, o: BaselineOptions, io: Out): GateResult {
   let code = 0;
+  let comparison: BaselineComparison | null = null;
   const b = loaded.get(o);
   if (o.baseline && b) {
     const c = compareWithBaseline(report, b, { factor: o.growthFactor ?? DEFAULT_GROWTH.factor, floor: o.growthFloor ?? DEFAULT_GROWTH.floor });
+    comparison = c;
     io.stdout(`${formatBaselineComparison(c, o.baseline)}\n`);
     if (o.baselineJunit) writeBaselineJunit(c, b, o.baseline, o.baselineJunit);
     code = !c.comparable ? 2 : c.ok ? 0 : 1;
@@ -94,5 +103,5 @@ export function gateOnBaseline(report: RunReport, o: BaselineOptions, io: Out): 
     writeBaseline(report, o.writeBaseline);
     io.stdout(`baseline written to ${o.writeBaseline} (seed ${report.seed}${report.quick ? ', --quick' : ''}, runs ${report.runs})\n`);
   }
-  return code;
+  return { code, comparison };
 }

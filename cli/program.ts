@@ -152,11 +152,12 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
   for (const { adapter } of entries) await (adapter as Partial<IsolatedAdapter>).dispose?.();
 
   io.stdout(`${formatReport(report)}\n`);
-  if (o.json) writeJson(report, o.json);
-  if (o.junit) writeJunit(report, o.junit);
+  // The baseline verdict first: the JSON report carries it and the final exit code.
   const gate = gateOnBaseline(report, o, io);
-  if (loadFailed) return 2;
-  return Math.max(report.exitCode, gate);
+  const exitCode = (loadFailed ? 2 : Math.max(report.exitCode, gate.code)) as 0 | 1 | 2;
+  if (o.json) writeJson(report, o.json, { exitCode, baseline: o.baseline && gate.comparison ? { file: o.baseline, comparison: gate.comparison } : null });
+  if (o.junit) writeJunit(report, o.junit);
+  return exitCode;
 }
 
 async function runList(io: Io): Promise<number> {

@@ -7,7 +7,15 @@
  *   "profileOverride": "pytorch" | "keras" | "onnx" | null,
  *   "summary": { "passed", "failed", "errors", "skipped", "notProvided", "expectedFailures",
  *                "unexpectedPasses", "unavailableAdapters", "notInstalledAdapters", "loadErrors": number },
- *   "exitCode": 0 | 1 | 2,
+ *   "exitCode": 0 | 1 | 2,      the run's final exit code: checks, adapters that failed to load, and the baseline gate
+ *   "baseline": null | {        with --baseline FILE: the gate's verdict (null without --baseline)
+ *     "file": string, "comparable": boolean, "mismatches": string[], "ok": boolean, "compared": number,
+ *     "growth": { "factor", "floor": number },
+ *     "regressions": [ { "adapter", "check": string, "kind": "now failing" | "no longer runs" | "error grew",
+ *                        "growth": now/before | null, "before": { "status", "worstRatio", "quantity" },
+ *                        "now": { "status", "worstRatio", "quantity" }, "message": string } ],
+ *     "fixed", "added", "notRun": string[]
+ *   },
  *   "adapters": [ {
  *     "name", "description", "precision", "layout", "profile", "spec": string,
  *     "conventions": { "momentum": number | null, "runningVar": "unbiased" | "biased", "eps": number },
@@ -26,13 +34,23 @@
  * Non-finite numbers (a NaN where a number was expected gives ratio ∞) are written as the strings
  * "Infinity", "-Infinity", "NaN", since JSON has no such numbers.
  */
+import type { BaselineComparison } from '../baseline.js';
 import type { RunReport } from '../runner.js';
 import { writeReportFile } from './write_file.js';
 
-export function toJson(report: RunReport): string {
-  return JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
+/** The CLI's additions to the runner's report: the final exit code and the baseline verdict. */
+export interface JsonExtras {
+  exitCode: 0 | 1 | 2;
+  baseline: { file: string; comparison: BaselineComparison } | null;
 }
 
-export function writeJson(report: RunReport, file: string): void {
-  writeReportFile('--json', file, `${toJson(report)}\n`);
+export function toJson(report: RunReport, extras?: JsonExtras): string {
+  const out = extras
+    ? { ...report, exitCode: extras.exitCode, baseline: extras.baseline ? { file: extras.baseline.file, ...extras.baseline.comparison } : null }
+    : { ...report, baseline: null };
+  return JSON.stringify(out, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
+}
+
+export function writeJson(report: RunReport, file: string, extras?: JsonExtras): void {
+  writeReportFile('--json', file, `${toJson(report, extras)}\n`);
 }

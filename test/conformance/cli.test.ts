@@ -128,6 +128,38 @@ describe('normcheck check', () => {
     }
   });
 
+  it('writes the JSON report after the baseline gate: its exitCode is the final one and it lists each regression', async () => {
+    const base = join(dir, 'gate', 'b.json');
+    const json = join(dir, 'gate', 'report.json');
+    const only = ['--only', 'bn.train.forward'];
+    expect((await run('check', 'kernels', '--quick', '--seed', '11', ...only, '--write-baseline', base)).code).toBe(0);
+    const clean = await run('check', 'kernels', ...only, '--baseline', base, '--json', json);
+    expect(clean.code).toBe(0);
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ exitCode: 0, baseline: { file: base, comparable: true, ok: true, compared: 1, regressions: [] } });
+
+    // pretend the baseline was 8× more accurate: the gate fails the run, and the JSON says so
+    const b = JSON.parse(readFileSync(base, 'utf8'));
+    b.adapters.kernels.checks['bn.train.forward'].worstRatio /= 8;
+    writeFileSync(base, JSON.stringify(b));
+    const r = await run('check', 'kernels', ...only, '--baseline', base, '--growth-floor', '0', '--json', json);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/REGRESSION \(error grew\)/);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.exitCode).toBe(1);
+    expect(report.summary.failed).toBe(0);
+    expect(report.baseline).toMatchObject({ file: base, comparable: true, ok: false });
+    expect(report.baseline.regressions).toHaveLength(1);
+    expect(report.baseline.regressions[0]).toMatchObject({ adapter: 'kernels', check: 'bn.train.forward', kind: 'error grew' });
+    expect(report.baseline.regressions[0].growth).toBeCloseTo(8, 1);
+  });
+
+  it('records exit code 2 in the JSON report when a named adapter fails to load, and baseline null without --baseline', async () => {
+    const json = join(dir, 'load-failed.json');
+    const r = await run('check', 'reference', 'no-such-adapter', '--quick', '--seed', '42', '--only', 'ln.forward', '--json', json);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ exitCode: 2, baseline: null });
+  });
+
   // In-process, vitest itself can import .ts, so node's own refusal is seen only from the built bin.
   it.skipIf(!existsSync('dist/cli/main.js'))('exits 2 for a TypeScript adapter path under plain node, saying to compile it first', () => {
     const ts = join(dir, 'adapter.ts');
