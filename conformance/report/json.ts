@@ -23,7 +23,9 @@
  *     "checks": [ {
  *       "id", "category", "description": string,
  *       "status": "pass" | "fail" | "error" | "skipped" | "not provided",
- *       "outcome": "ok" | "failed" | "expected failure" | "unexpected pass", "expectedReason": string | null,
+ *       "outcome": "ok" | "failed" | "expected failure" | "unexpected pass" | "expected failure not reproduced",
+ *       "expectedReason": string | null,   (a listed check that passed is "unexpected pass" in a full run and
+ *                                            "expected failure not reproduced" with --quick; summary.unexpectedPasses counts both)
  *       "message": string,
  *       "worst": { "ratio": error/bound, "ulps", "error", "bound": number, "quantity": string } | null,
  *       "runs": number, "seed": number | null, "path": string | null,

@@ -14,18 +14,22 @@ export const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''
 const LABEL: Record<CheckResult['status'], string> = { pass: 'pass', fail: 'FAIL', error: 'ERROR', skipped: 'skipped', 'not provided': 'not provided' };
 
 /**
- * An expected failure that passed. In a full run that is news (the expectation may be stale). In a --quick
- * run it usually is not: five small cases per property may simply not draw the failing ones (rank-5 shapes,
- * cases without affine parameters), so it is reported as not reproduced, not as a pass of the contract.
- * Neither fails the run.
+ * An expected failure that passed. In a full run that is news (the expectation may be stale): 'unexpected
+ * pass', XPASS. In a --quick run it usually is not: five small cases per property may simply not draw the
+ * failing ones (rank-5 shapes, cases without affine parameters), so the runner reports it as 'expected failure
+ * not reproduced', not as a pass of the contract. Neither fails the run.
  */
-const xpassCell = (quick: boolean) => (quick ? 'xfail not reproduced' : 'XPASS');
+const isXpass = (r: CheckResult) => r.outcome === 'unexpected pass' || r.outcome === 'expected failure not reproduced';
 
-export function cell(r: CheckResult | undefined, quick = false): string {
+/** "1 expected failure", "2 expected failures" */
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+export function cell(r: CheckResult | undefined): string {
   if (!r) return '';
   let s = LABEL[r.status];
   if (r.outcome === 'expected failure') s = `xfail (${s.toLowerCase()})`;
-  if (r.outcome === 'unexpected pass') s = xpassCell(quick);
+  if (r.outcome === 'unexpected pass') s = 'XPASS';
+  if (r.outcome === 'expected failure not reproduced') s = 'xfail not reproduced';
   if (r.worst && (r.status === 'pass' || r.status === 'fail')) s += ` ${fmtRatio(r.worst.ratio)}`;
   return s;
 }
@@ -39,7 +43,7 @@ export function formatTable(report: RunReport): string {
     style: { head: [], border: [] },
     chars: COMPACT,
   });
-  for (const { id, category } of ids) table.push([id, category, ...ran.map((a) => cell(a.checks.find((c) => c.id === id), report.quick))]);
+  for (const { id, category } of ids) table.push([id, category, ...ran.map((a) => cell(a.checks.find((c) => c.id === id)))]);
   const lines = ran.length ? [table.toString(), 'cells: status and worst error / bound (≤ 1 passes; ∞: non-finite or wrong)'] : [];
   for (const a of report.adapters) {
     if (a.state === 'not installed') lines.push(`${a.name}: ${a.message}`);
@@ -65,7 +69,7 @@ export function formatFailures(report: RunReport): string {
   }
   const xfail = report.adapters.flatMap((a) => a.checks.filter((c) => c.outcome === 'expected failure').map((c) => `  ${a.name} · ${c.id}: ${c.expectedReason}`));
   if (xfail.length) out.push('', 'expected failures (from --expect):', ...xfail);
-  const xpass = report.adapters.flatMap((a) => a.checks.filter((c) => c.outcome === 'unexpected pass').map((c) => `  ${a.name} · ${c.id}: ${c.expectedReason}`));
+  const xpass = report.adapters.flatMap((a) => a.checks.filter(isXpass).map((c) => `  ${a.name} · ${c.id}: ${c.expectedReason}`));
   if (xpass.length && report.quick) {
     out.push('', 'expected failures not reproduced in this run (--quick draws few, small cases and may not draw the failing ones; a full run tells whether the expectation is stale):', ...xpass);
   } else if (xpass.length) {
@@ -77,8 +81,12 @@ export function formatFailures(report: RunReport): string {
 export function formatSummary(report: RunReport): string {
   const s = report.summary;
   const parts = [`${s.passed} passed`, `${s.failed} failed`, `${s.errors} errors`, `${s.skipped} skipped`, `${s.notProvided} not provided`];
-  if (s.expectedFailures) parts.push(`${s.expectedFailures} expected failures`);
-  if (s.unexpectedPasses) parts.push(`${s.unexpectedPasses} ${report.quick ? 'expected failures not reproduced' : 'unexpected passes'}`);
+  if (s.expectedFailures) parts.push(count(s.expectedFailures, 'expected failure', 'expected failures'));
+  if (s.unexpectedPasses) {
+    parts.push(report.quick
+      ? count(s.unexpectedPasses, 'expected failure not reproduced', 'expected failures not reproduced')
+      : count(s.unexpectedPasses, 'unexpected pass', 'unexpected passes'));
+  }
   const adapters = (n: number) => `${n} adapter${n === 1 ? '' : 's'}`;
   if (s.unavailableAdapters) parts.push(`${adapters(s.unavailableAdapters)} unavailable`);
   if (s.notInstalledAdapters) parts.push(`${adapters(s.notInstalledAdapters)} not installed`);
