@@ -151,7 +151,8 @@ function quote(s: string): string {
 export function replayCommand(
   spec: string, checkId: string, seed: number, path: string | null, profile: ProfileName | null, quick: boolean, extra: readonly string[] = [],
 ): string {
-  const parts = ['normcheck', 'check', quote(spec), '--only', checkId, '--seed', String(seed)];
+  // `npx normcheck`: the bin is on PATH only for global installs; npx finds the project's own as well.
+  const parts = ['npx', 'normcheck', 'check', quote(spec), '--only', checkId, '--seed', String(seed)];
   if (path) parts.push('--path', `"${path}"`);
   if (profile) parts.push('--profile', profile);
   if (quick) parts.push('--quick');

@@ -100,7 +100,7 @@ export function formatGallery(r: GalleryReport): string {
     `mutation score: ${r.score.killed}/${r.score.total} = ${pct}% (each mutant counted only when the check that names its bug fails)` +
     (r.variants.length ? `; false alarms on ${r.variants.length} correct variants: ${alarms}` : ''),
     `seed ${r.seed}, ${r.quick ? 'quick shapes' : 'full profile'}, ${r.runs} runs per property, ${(r.durationMs / 1000).toFixed(1)} s` +
-    ` — replay: normcheck mutants --seed ${r.seed} --runs ${r.runs}${r.quick ? '' : ' --full'}`,
+    ` — replay: npx normcheck mutants --seed ${r.seed} --runs ${r.runs}${r.quick ? '' : ' --full'}`,
   );
   return parts.join('\n\n');
 }

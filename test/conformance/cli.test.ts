@@ -68,7 +68,7 @@ describe('normcheck check', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAIL one-pass · bn\.train\.offset_1e4/);
     expect(r.stdout).toMatch(/counterexample: bn_train_offset_1e4_offset1e4_\(/);
-    const replay = /replay: normcheck check (\S+) --only bn\.train\.offset_1e4 --seed 42 --path "([\d:]+)" --quick/.exec(r.stdout);
+    const replay = /replay: npx normcheck check (\S+) --only bn\.train\.offset_1e4 --seed 42 --path "([\d:]+)" --quick/.exec(r.stdout);
     expect(replay?.[1]).toBe(onePass);
     expect(JSON.parse(readFileSync(json, 'utf8')).summary).toMatchObject({ failed: 1, passed: 0 });
     expect(readFileSync(junit, 'utf8')).toMatch(/<testcase classname="normcheck\.one-pass\.edge" name="bn\.train\.offset_1e4"/);
@@ -245,6 +245,6 @@ export default {
     expect(r.stdout).toMatch(/ERROR spins · ln\.forward/);
     expect(r.stdout).toMatch(/lnForward did not return within 300 ms/);
     expect(r.stdout).toMatch(/\(the first case that timed out, not shrunk\)/);
-    expect(r.stdout).toMatch(/replay: normcheck check \S+ --only ln\.forward --seed 3 --path "\d+" --quick --isolate --timeout 300/);
+    expect(r.stdout).toMatch(/replay: npx normcheck check \S+ --only ln\.forward --seed 3 --path "\d+" --quick --isolate --timeout 300/);
   });
 });
