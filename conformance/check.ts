@@ -2,11 +2,12 @@
  * What a check is, what it returns, and the builder most checks use: a fast-check property over generated
  * cases whose predicate returns comparisons (compare.ts). The builder runs `fc.check` with the run's seed
  * (and replay path), keeps the worst error/bound ratio seen over all runs, and on failure reports the
- * shrunk counterexample, fast-check's seed and path, and the mismatches of that counterexample.
+ * shrunk counterexample, fast-check's seed and path, and the mismatches of that counterexample. Shrinking
+ * stays within a decade of the first failure's error/bound (see propertyCheck), and both ratios are reported.
  */
 import fc from 'fast-check';
 import type { Capability } from './adapter.js';
-import { describeComparison, type Comparison } from './compare.js';
+import { describeComparison, fmtRatio, type Comparison } from './compare.js';
 import { AdapterFailure, type CheckContext } from './invoke.js';
 
 export type Category = 'differential' | 'metamorphic' | 'edge' | 'hygiene' | 'gradcheck' | 'fixtures';
@@ -131,13 +132,27 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       // The case that first timed out: after a timeout every call fails at once (invoke.ts), so fast-check's
       // shrunk counterexample says nothing; report this one, not shrunk, with the path of its run.
       let firstTimeout: T | null = null;
+      // Shrinking keeps the bug's size. fast-check shrinks towards the smallest case that still fails, which for
+      // an error that grows with the data is a case right at the bound (a missing Bessel correction: 118 000× the
+      // bound at first, 1.00× after shrinking) — and that reads as a tolerance problem, not a 2× bug. So once a
+      // case has failed at r₀ times its bound, a smaller case counts as failing only at ≥ r₀/10 (never below 1):
+      // the counterexample stays within a decade of the first failure. Replaying a path (--path) starts at the
+      // reported case, and the bar is that case's own ratio: every shrink of it was below the original bar
+      // (else shrinking would have gone on), hence below this one, so the replay stops at the same case.
+      let first: { ratio: number; label: string } | null = null;
+      const bar = () => (first === null ? 1 : Math.max(1, ctx.path ? first.ratio : first.ratio / 10));
       const prop = fc.asyncProperty(spec.arbitrary(ctx), async (c) => {
         const comparisons = await spec.property(ctx, c).catch((e: unknown) => {
           if (e instanceof AdapterFailure && e.kind === 'timeout' && firstTimeout === null) firstTimeout = c;
           throw e;
         });
         worst = worstOf(comparisons, worst);
-        if (comparisons.some((x) => !x.ok)) throw new PropertyFailure(comparisons, where(c));
+        const bad = comparisons.filter((x) => !x.ok);
+        if (bad.length === 0) return;
+        const ratio = Math.max(...bad.map((x) => x.worstRatio));
+        if (first === null) first = { ratio, label: (spec.describe ? spec.describe(c) : c.label) };
+        // a failure whose ratio says nothing (≤ 1: wrong shape, mutated input) always fails
+        if (!(ratio > 1) || ratio >= bar()) throw new PropertyFailure(comparisons, where(c));
       });
       // unbiased: uniform draws from the first run on (fast-check's bias favours tiny and extreme values early,
       // which with 5 quick runs would leave most cases near zero); shrinking still heads for small values.
@@ -157,7 +172,13 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       const lines: string[] = [];
       if (details.errorInstance instanceof PropertyFailure) {
         const pf = details.errorInstance;
-        for (const comp of pf.comparisons.filter((x) => !x.ok)) lines.push(...describeComparison(comp, (i) => pf.where(comp.quantity, i)));
+        const badHere = pf.comparisons.filter((x) => !x.ok);
+        for (const comp of badHere) lines.push(...describeComparison(comp, (i) => pf.where(comp.quantity, i)));
+        const f = first as { ratio: number; label: string } | null;
+        const shrunk = Math.max(...badHere.map((x) => x.worstRatio));
+        if (f !== null && Number.isFinite(f.ratio) && f.ratio > 1) {
+          lines.push(`first failing case: ${fmtRatio(f.ratio)}× its bound (${f.label}); shrunk to ${fmtRatio(shrunk)}× (shrinking keeps cases ≥ ${fmtRatio(Math.max(1, ctx.path ? f.ratio : f.ratio / 10))}× the bound)`);
+        }
       }
       const describe = (k: T) => (spec.describe ? spec.describe(k) : k.label);
       if (firstTimeout !== null) {

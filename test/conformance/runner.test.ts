@@ -138,6 +138,21 @@ describe('the runner', () => {
     expect(replayed.counterexample).toBe(failed.counterexample);
   });
 
+  it('shrinks a missing Bessel correction to a case still within a decade of its first failure, and replays that case', async () => {
+    const adapter = emulatedAdapter({ bug: 'no-bessel', name: 'no-bessel' });
+    const first = await runConformance([{ adapter, spec: 'x' }], { quick: true, seed, only: 'bn.train.running_var' });
+    const failed = first.adapters[0]!.checks[0]!;
+    expect(failed.status).toBe('fail');
+    // the detail line reports both ratios; the shrunk one must be ≥ first/10 (and > 1), not the bound-grazing 1.00
+    const m = /first failing case: ([\d.e+]+)× its bound .*; shrunk to ([\d.e+]+)×/.exec(failed.details.join('\n'));
+    expect(m).not.toBeNull();
+    const [r0, shrunk] = [Number(m![1]), Number(m![2])];
+    expect(shrunk).toBeGreaterThanOrEqual(Math.max(1, r0 / 10) * (1 - 1e-2)); // 1e-2: the printed ratios have 3 digits
+    expect(shrunk).toBeLessThanOrEqual(r0 * 1.01);
+    const again = await runConformance([{ adapter, spec: 'x' }], { quick: true, seed: failed.seed!, path: failed.path!, only: 'bn.train.running_var' });
+    expect(again.adapters[0]!.checks[0]!.counterexample).toBe(failed.counterexample);
+  });
+
   it('writes a JSON report with the documented fields and a JUnit report with one testcase per check', async () => {
     const report = await runConformance([{ adapter: emulatedAdapter({ bug: 'no-bessel' }), spec: 'x' }], { quick: true, seed, only: 'bn.train' });
     const json = JSON.parse(toJson(report));
