@@ -1,16 +1,20 @@
 /**
- * The adapter contract: how the conformance suite reaches any BatchNorm / LayerNorm implementation.
+ * The adapter contract: how the conformance suite reaches any normalisation implementation — BatchNorm,
+ * LayerNorm, GroupNorm, InstanceNorm, RMSNorm.
  *
  * An adapter is a plain object. It declares who it is (name, precision, layout, conventions profile) and
- * implements any subset of five capabilities. A capability it leaves out is reported as "not provided",
- * never as failed. Every function may return a value or a Promise of one.
+ * implements any subset of the capabilities (CAPABILITIES). A capability it leaves out is reported as
+ * "not provided", never as failed. Every function may return a value or a Promise of one.
  *
  * Data crosses the boundary as typed arrays with explicit shapes:
  * - precision 'float64' adapters receive and return Float64Array;
  *   'float32' and 'float16' adapters receive and return Float32Array (for 'float16', every value the suite
  *   passes is exactly representable in half precision, and the results are judged at half precision).
- * - `shape` is in the adapter's own layout: NCHW is (N, C, ...spatial), NHWC is (N, ...spatial, C).
- *   LayerNorm shapes are layout-free: (...outer, ...normalizedShape).
+ * - `shape` is in the adapter's own layout: NCHW is (N, C, ...spatial), NHWC is (N, ...spatial, C); this holds
+ *   for BatchNorm, GroupNorm and InstanceNorm. LayerNorm and RMSNorm shapes are layout-free:
+ *   (...outer, ...normalizedShape).
+ * - Semantics are PyTorch's (torch.nn.BatchNorm*d, LayerNorm, GroupNorm, InstanceNorm*d, RMSNorm), with
+ *   BatchNorm's conventions (momentum, running variance, eps) configurable by profile (profiles.ts).
  * - Calls are stateless: the suite passes the running statistics in and reads the updated ones back. An
  *   adapter must not modify any array it is given (the hygiene checks verify it).
  */
@@ -107,6 +111,101 @@ export interface LayerNormBackwardArgs extends LayerNormArgs {
   dy: FloatArray;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// GroupNorm: torch.nn.GroupNorm(num_groups, num_channels, eps=1e-5, affine=True). Per sample, the C channels
+// are split into numGroups consecutive groups of C/numGroups channels; each group's statistics run over its
+// channels × spatial positions (biased variance); weight and bias are per channel. No running statistics.
+// C % numGroups ≠ 0 is an error the adapter should throw.
+
+export interface GroupNormArgs {
+  x: FloatArray; // shape, in the adapter's layout
+  shape: readonly number[];
+  numGroups: number;
+  weight: FloatArray | null; // (C); null: affine = false
+  bias: FloatArray | null; // (C)
+  eps: number;
+}
+
+export interface GroupNormResult {
+  y: FloatArray; // shape
+  /** Optional saved statistics; checked when present. (N·numGroups), n-major: index n·G + g. */
+  mean?: FloatArray;
+  rstd?: FloatArray;
+}
+
+export interface GroupNormBackwardArgs extends GroupNormArgs {
+  dy: FloatArray; // shape
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// InstanceNorm: torch.nn.functional.instance_norm(input, running_mean, running_var, weight, bias,
+// use_input_stats, momentum, eps). Statistics per sample and channel, over the spatial positions.
+// useInputStats (PyTorch: training or not track_running_stats): normalise with the instance's own statistics
+// and, when running buffers are given, return them updated: each instance takes one BatchNorm step from the
+// old buffer, (1 - momentum)·old + momentum·stat (the running variance with the unbiased S/(S-1) variance),
+// and the new buffer is the average of those over the batch. Otherwise normalise with the running statistics
+// (eval with track_running_stats=True). With useInputStats a spatial extent of 1 is an error.
+
+export interface InstanceNormArgs {
+  x: FloatArray; // shape, in the adapter's layout
+  shape: readonly number[];
+  weight: FloatArray | null; // (C); null: affine = false (PyTorch's default)
+  bias: FloatArray | null; // (C)
+  /** (C), the values before this call; null: track_running_stats = False */
+  runningMean: FloatArray | null;
+  runningVar: FloatArray | null;
+  useInputStats: boolean;
+  /** fraction of the new statistic in the running buffers (PyTorch's meaning) */
+  momentum: number;
+  eps: number;
+}
+
+export interface InstanceNormResult {
+  y: FloatArray; // shape
+  /** (C), after the call: required when running buffers were given and useInputStats */
+  runningMean?: FloatArray;
+  runningVar?: FloatArray;
+  /** Optional saved statistics of useInputStats calls; checked when present. (N·C), n-major. */
+  mean?: FloatArray;
+  rstd?: FloatArray;
+}
+
+export interface InstanceNormBackwardArgs {
+  dy: FloatArray; // shape
+  x: FloatArray; // shape, the forward input
+  shape: readonly number[];
+  weight: FloatArray | null;
+  bias: FloatArray | null;
+  /** true: the statistics are the instance's own and depend on x; false: the running ones, constants */
+  useInputStats: boolean;
+  runningMean: FloatArray | null;
+  runningVar: FloatArray | null;
+  eps: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// RMSNorm: torch.nn.RMSNorm(normalized_shape, eps=None, elementwise_affine=True) (PyTorch ≥ 2.4):
+// y = x / sqrt(mean(x²) + eps) · weight over the normalised dimensions; no mean subtraction, no bias.
+
+export interface RmsNormArgs {
+  x: FloatArray; // (...outer, ...normalizedShape)
+  shape: readonly number[];
+  normalizedShape: readonly number[];
+  weight: FloatArray | null; // normalizedShape; null: elementwise_affine = false
+  /** null: torch.finfo(dtype).eps of the adapter's precision (2^-23 float32, 2^-10 float16, 2^-52 float64) */
+  eps: number | null;
+}
+
+export interface RmsNormResult {
+  y: FloatArray;
+  /** Optional: 1/sqrt(mean(x²) + eps) per row (rows); checked when present */
+  rstd?: FloatArray;
+}
+
+export interface RmsNormBackwardArgs extends RmsNormArgs {
+  dy: FloatArray;
+}
+
 export interface Adapter {
   /** Unique, shown in every report line. */
   name: string;
@@ -136,10 +235,38 @@ export interface Adapter {
   bnBackward?(args: BatchNormBackwardArgs): MaybePromise<Grads>;
   lnForward?(args: LayerNormArgs): MaybePromise<LayerNormResult>;
   lnBackward?(args: LayerNormBackwardArgs): MaybePromise<Grads>;
+  gnForward?(args: GroupNormArgs): MaybePromise<GroupNormResult>;
+  gnBackward?(args: GroupNormBackwardArgs): MaybePromise<Grads>;
+  inForward?(args: InstanceNormArgs): MaybePromise<InstanceNormResult>;
+  inBackward?(args: InstanceNormBackwardArgs): MaybePromise<Grads>;
+  rmsForward?(args: RmsNormArgs): MaybePromise<RmsNormResult>;
+  /** dbias is always null: RMSNorm has no bias */
+  rmsBackward?(args: RmsNormBackwardArgs): MaybePromise<Grads>;
 }
 
-export type Capability = 'bnTrainForward' | 'bnEvalForward' | 'bnBackward' | 'lnForward' | 'lnBackward';
-export const CAPABILITIES: readonly Capability[] = ['bnTrainForward', 'bnEvalForward', 'bnBackward', 'lnForward', 'lnBackward'];
+/** Each capability's argument and result, by name: what a host or a wrapper passes and gets back. */
+export interface CapabilitySignatures {
+  bnTrainForward: { args: BatchNormTrainArgs; result: BatchNormTrainResult };
+  bnEvalForward: { args: BatchNormEvalArgs; result: { y: FloatArray } };
+  bnBackward: { args: BatchNormBackwardArgs; result: Grads };
+  lnForward: { args: LayerNormArgs; result: LayerNormResult };
+  lnBackward: { args: LayerNormBackwardArgs; result: Grads };
+  gnForward: { args: GroupNormArgs; result: GroupNormResult };
+  gnBackward: { args: GroupNormBackwardArgs; result: Grads };
+  inForward: { args: InstanceNormArgs; result: InstanceNormResult };
+  inBackward: { args: InstanceNormBackwardArgs; result: Grads };
+  rmsForward: { args: RmsNormArgs; result: RmsNormResult };
+  rmsBackward: { args: RmsNormBackwardArgs; result: Grads };
+}
+
+export type Capability = keyof CapabilitySignatures;
+export type CapabilityArgs<K extends Capability> = CapabilitySignatures[K]['args'];
+export type CapabilityResult<K extends Capability> = CapabilitySignatures[K]['result'];
+
+export const CAPABILITIES: readonly Capability[] = [
+  'bnTrainForward', 'bnEvalForward', 'bnBackward', 'lnForward', 'lnBackward',
+  'gnForward', 'gnBackward', 'inForward', 'inBackward', 'rmsForward', 'rmsBackward',
+];
 
 /** The prefix of an `available()` reason that means "the package is absent; this command installs it". */
 export const NOT_INSTALLED = 'not installed: ';

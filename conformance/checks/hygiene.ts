@@ -6,8 +6,6 @@
  * Each calls every capability the adapter provides (none provided: 'not provided').
  */
 import fc from 'fast-check';
-import type { Capability } from '../adapter.js';
-import { CAPABILITIES } from '../adapter.js';
 import type { Check } from '../check.js';
 import { propertyCheck } from '../check.js';
 import type { Comparison } from '../compare.js';
@@ -31,12 +29,15 @@ const pairs = (ctx: CheckContext): fc.Arbitrary<Pair> =>
 
 const describePair = (p: Pair) => `${describeCase(p.bn)} | ${describeCase(p.ln)}`;
 
-function provided(ctx: CheckContext): Capability[] {
-  return CAPABILITIES.filter((c) => typeof ctx.adapter[c] === 'function');
+type BnLnCapability = 'bnTrainForward' | 'bnEvalForward' | 'bnBackward' | 'lnForward' | 'lnBackward';
+const JUDGED: readonly BnLnCapability[] = ['bnTrainForward', 'bnEvalForward', 'bnBackward', 'lnForward', 'lnBackward'];
+
+function provided(ctx: CheckContext): BnLnCapability[] {
+  return JUDGED.filter((c) => typeof ctx.adapter[c] === 'function');
 }
 
 /** The raw adapter arguments of one call of each capability. */
-function rawArgs(ctx: CheckContext, cap: Capability, p: Pair): object {
+function rawArgs(ctx: CheckContext, cap: BnLnCapability, p: Pair): object {
   const eps = ctx.conventions.eps;
   const { bn, ln } = p;
   switch (cap) {
@@ -49,7 +50,7 @@ function rawArgs(ctx: CheckContext, cap: Capability, p: Pair): object {
 }
 
 /** Validated outputs of each capability, as named Float64Arrays. */
-async function outputs(ctx: CheckContext, cap: Capability, p: Pair): Promise<Record<string, Float64Array | null>> {
+async function outputs(ctx: CheckContext, cap: BnLnCapability, p: Pair): Promise<Record<string, Float64Array | null>> {
   const eps = ctx.conventions.eps;
   const { bn, ln } = p;
   switch (cap) {
@@ -87,7 +88,7 @@ const notProvided = (ctx: CheckContext) => provided(ctx).length > 0 || 'the adap
  * in CAPABILITIES order, and the comparisons of all of them are judged together.
  */
 function hygieneCheck(
-  id: string, description: string, perCapability: (ctx: CheckContext, cap: Capability, p: Pair) => Promise<Comparison[]>,
+  id: string, description: string, perCapability: (ctx: CheckContext, cap: BnLnCapability, p: Pair) => Promise<Comparison[]>,
 ): Check {
   return propertyCheck<Pair>({
     id, category: 'hygiene', describe: describePair, description,
