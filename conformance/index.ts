@@ -12,9 +12,10 @@ export { compare, type Comparison, type Mismatch } from './compare.js';
 export * as errorModel from './error_model.js';
 export { PRECISIONS, roundTo, roundToFloat16 } from './precision.js';
 export {
-  runConformance, validateAdapter, replayCommand, exitCodeOf,
+  runConformance, replayCommand, exitCodeOf,
   type RunOptions, type RunReport, type AdapterReport, type CheckResult, type Summary, type AdapterEntry, type Outcome,
 } from './runner.js';
+export { validateAdapter, validateDeclaration, declarationOf, AdapterShapeError, type AdapterDeclaration } from './validate_adapter.js';
 export { parseExpectations, loadExpectations, type Expectation } from './expectations.js';
 export { BUILTIN_ADAPTERS } from './adapters/index.js';
 export { loadAdapter, AdapterLoadError } from './load.js';

@@ -12,11 +12,10 @@ import { Worker } from 'node:worker_threads';
 import type { Adapter } from './adapter.js';
 import { ABORT } from './invoke.js';
 import { AdapterLoadError } from './load.js';
+import { AdapterShapeError, validateDeclaration, type AdapterDeclaration } from './validate_adapter.js';
 
-/** What the worker reports of the adapter it loaded: its declared fields and which capabilities it has. */
-interface Meta extends Pick<Adapter, 'name' | 'description' | 'precision' | 'layout' | 'profile' | 'conventions'> {
-  methods: string[];
-}
+/** What the worker reports of the adapter it loaded (validated again here, as any host's handshake does). */
+type Meta = AdapterDeclaration;
 
 interface Pending {
   resolve(v: unknown): void;
@@ -42,8 +41,14 @@ class Host {
     const worker = new Worker(new URL('./isolate_worker.js', import.meta.url), { workerData: { spec: this.spec } });
     this.worker = worker;
     this.ready = new Promise<Meta>((resolve, reject) => {
-      worker.on('message', (m: { type?: string; meta?: Meta; error?: { message: string }; id?: number; ok?: boolean; result?: unknown; args?: unknown }) => {
-        if (m.type === 'ready') return resolve(m.meta!);
+      worker.on('message', (m: { type?: string; meta?: unknown; error?: { message: string }; id?: number; ok?: boolean; result?: unknown; args?: unknown }) => {
+        if (m.type === 'ready') {
+          try {
+            return resolve(validateDeclaration(m.meta, this.spec));
+          } catch (e) {
+            return reject(new AdapterLoadError(e instanceof AdapterShapeError ? e.message : String(e)));
+          }
+        }
         if (m.type === 'load-error') return reject(new AdapterLoadError(m.error!.message));
         const p = this.pending.get(m.id!);
         if (!p) return;

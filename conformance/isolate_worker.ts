@@ -5,8 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Adapter } from './adapter.js';
-import { CAPABILITIES } from './adapter.js';
 import { loadAdapter } from './load.js';
+import { declarationOf } from './validate_adapter.js';
 
 const port = parentPort!;
 const { spec } = workerData as { spec: string };
@@ -18,14 +18,7 @@ function errorOf(e: unknown): { name: string; message: string } {
 let adapter: Adapter;
 try {
   adapter = await loadAdapter(spec);
-  port.postMessage({
-    type: 'ready',
-    meta: {
-      name: adapter.name, description: adapter.description, precision: adapter.precision, layout: adapter.layout,
-      profile: adapter.profile, conventions: adapter.conventions,
-      methods: [...CAPABILITIES, 'available', 'setup', 'teardown'].filter((m) => typeof (adapter as unknown as Record<string, unknown>)[m] === 'function'),
-    },
-  });
+  port.postMessage({ type: 'ready', meta: declarationOf(adapter) });
 } catch (e) {
   port.postMessage({ type: 'load-error', error: errorOf(e) });
 }

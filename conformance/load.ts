@@ -9,7 +9,9 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Adapter } from './adapter.js';
 import { BUILTIN_ADAPTERS } from './adapters/index.js';
-import { validateAdapter } from './runner.js';
+import { closestNames } from './closest_names.js';
+import { describeThrown } from './error_text.js';
+import { AdapterShapeError, validateAdapter } from './validate_adapter.js';
 
 export class AdapterLoadError extends Error {
   constructor(message: string) {
@@ -20,36 +22,23 @@ export class AdapterLoadError extends Error {
 
 async function fromModule(mod: Record<string, unknown>, source: string): Promise<Adapter> {
   let value = mod.default ?? mod.adapter;
+  const exported = mod.default !== undefined ? 'default export' : 'export "adapter"';
   if (value === undefined) throw new AdapterLoadError(`${source}: no default export (export default defineAdapter({...}))`);
-  if (typeof value === 'function') value = await (value as () => unknown)();
+  if (typeof value === 'function') {
+    try {
+      value = await (value as () => unknown)();
+    } catch (e) {
+      throw new AdapterLoadError(`${source}: the ${exported} is a factory function, and calling it threw ${describeThrown(e)}`);
+    }
+  }
   try {
     return validateAdapter(value, source);
   } catch (e) {
-    throw new AdapterLoadError((e as Error).message);
+    throw new AdapterLoadError(e instanceof AdapterShapeError ? e.message : describeThrown(e));
   }
 }
 
-/** Levenshtein distance: insertions, deletions and substitutions, one each. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
-}
-
-/**
- * The built-in names closest to a mistyped one: those within a third of its length in edits (typos,
- * `tfjs_cpu`, `ort-nod`), else those that contain it or that it contains (`tfjs`, `onnx-ort-web`); best first.
- */
-export function closestNames(spec: string, names: readonly string[]): string[] {
-  const s = spec.toLowerCase();
-  const scored = names.map((n) => ({ n, d: editDistance(s, n) })).filter(({ d }) => d <= Math.max(2, Math.floor(s.length / 3)));
-  if (scored.length) return scored.sort((a, b) => a.d - b.d).slice(0, 3).map(({ n }) => n);
-  return names.filter((n) => n.includes(s) || s.includes(n)).slice(0, 4);
-}
+export { closestNames };
 
 export function isBuiltin(spec: string): boolean {
   return Object.prototype.hasOwnProperty.call(BUILTIN_ADAPTERS, spec);
@@ -61,7 +50,7 @@ export async function loadAdapter(spec: string): Promise<Adapter> {
     try {
       mod = (await BUILTIN_ADAPTERS[spec]!()) as unknown as Record<string, unknown>;
     } catch (e) {
-      throw new AdapterLoadError(`built-in adapter ${spec} failed to load: ${(e as Error).message}`);
+      throw new AdapterLoadError(`built-in adapter ${spec} failed to load: ${describeThrown(e)}`);
     }
     return fromModule(mod, `built-in adapter ${spec}`);
   }
@@ -84,7 +73,7 @@ export async function loadAdapter(spec: string): Promise<Adapter> {
         `or run with a loader: node --import tsx $(which normcheck) check ${spec}`,
       );
     }
-    throw new AdapterLoadError(`${spec}: failed to import: ${err.message}`);
+    throw new AdapterLoadError(`${spec}: failed to import: ${describeThrown(e)}`);
   }
   return fromModule(mod, spec);
 }

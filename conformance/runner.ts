@@ -19,7 +19,8 @@ import { statusOfError } from './check.js';
 import { selectChecks } from './catalog.js';
 import { findExpectation, type Expectation } from './expectations.js';
 import type { CheckContext } from './invoke.js';
-import { conventionsFor, isProfileName } from './profiles.js';
+import { conventionsFor } from './profiles.js';
+import { validateAdapter } from './validate_adapter.js';
 
 export interface RunOptions {
   /** Judge every adapter by this profile instead of its own. */
@@ -119,30 +120,8 @@ export interface AdapterEntry {
   spec: string;
 }
 
-export class AdapterShapeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AdapterShapeError';
-  }
-}
-
-/** The adapter object must declare name, precision and layout; capabilities must be functions. */
-export function validateAdapter(a: unknown, source: string): Adapter {
-  if (a == null || typeof a !== 'object') throw new AdapterShapeError(`${source}: expected an adapter object, got ${a === null ? 'null' : typeof a}`);
-  const o = a as Record<string, unknown>;
-  if (typeof o.name !== 'string' || !o.name) throw new AdapterShapeError(`${source}: adapter.name must be a non-empty string`);
-  if (!['float16', 'float32', 'float64'].includes(o.precision as string)) {
-    throw new AdapterShapeError(`${source}: adapter.precision must be 'float16', 'float32' or 'float64', got ${JSON.stringify(o.precision)}`);
-  }
-  if (!['NCHW', 'NHWC'].includes(o.layout as string)) throw new AdapterShapeError(`${source}: adapter.layout must be 'NCHW' or 'NHWC', got ${JSON.stringify(o.layout)}`);
-  if (o.profile !== undefined && !isProfileName(o.profile as string)) {
-    throw new AdapterShapeError(`${source}: adapter.profile must be 'pytorch', 'keras' or 'onnx', got ${JSON.stringify(o.profile)}`);
-  }
-  for (const cap of CAPABILITIES) {
-    if (o[cap] !== undefined && typeof o[cap] !== 'function') throw new AdapterShapeError(`${source}: adapter.${cap} must be a function when present`);
-  }
-  return a as Adapter;
-}
+// Declaration validation lives in validate_adapter.ts; re-exported for callers that import it from here.
+export { AdapterShapeError, validateAdapter } from './validate_adapter.js';
 
 function quote(s: string): string {
   return /^[\w./@:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
@@ -195,6 +174,8 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
   const total = checks.length * entries.length;
   let index = 0;
 
+  // Library callers pass adapter objects directly: the same declaration rules as the CLI's loading, before any check runs.
+  for (const { adapter, spec } of entries) validateAdapter(adapter, spec);
   for (const { adapter, spec } of entries) {
     const profile = options.profile ?? adapter.profile ?? 'pytorch';
     const conventions = conventionsFor(adapter, options.profile);
