@@ -167,7 +167,7 @@ export async function judgeBnRunning(ctx: CheckContext, d: BnData, steps: number
 export async function judgeBnEval(ctx: CheckContext, d: BnData, eps: number, extraRoundoffs: number[] = []): Promise<Comparison[]> {
   const { N, C, S } = batchNormDims(d.shape);
   const y = await bnEval(ctx, { shape: d.shape, x: d.x, weight: d.weight, bias: d.bias, runningMean: d.runningMean, runningVar: d.runningVar, eps });
-  const ref = batchNormEval({ x: d.x, shape: d.shape, weight: d.weight, bias: d.bias, runningMean: d.runningMean, runningVar: d.runningVar, eps });
+  const ref = batchNormEval({ x: d.x, shape: d.shape, weight: d.weight, bias: d.bias, running: { runningMean: d.runningMean, runningVar: d.runningVar }, eps });
   const grouping = bnGrouping(N, C, S);
   const b = bnEvalBounds([...roundoffs(ctx.precision), ...extraRoundoffs], d.x, grouping, d.weight, d.bias, d.runningMean, d.runningVar, eps);
   return [compare('y', y, ref.y, b, ctx.precision)];

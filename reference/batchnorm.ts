@@ -21,6 +21,8 @@
  *   running_var  ← (1 - f)·running_var  + f·var·M/(M - 1)   unbiased (Bessel-corrected)
  * num_batches_tracked is incremented on every training call, whatever the momentum.
  * Eval mode uses running_mean and running_var in place of mean and var, and updates nothing.
+ * Both modes take the buffers the same way, running: { runningMean, runningVar, numBatchesTracked }:
+ * batchNormTrain returns updated copies, batchNormEval only reads them.
  * With track_running_stats = false there are no running buffers and both modes use batch statistics.
  *
  * Backward. Write g = dy · weight, the gradient with respect to x̂. Then
@@ -41,7 +43,11 @@
  * Not here: other layouts (channels-last is a kernel concern), mixed precision, SyncBatchNorm's
  * communication (see sharded_stats.ts for its statistics).
  */
-import { checkEps, checkLength, checkShape, formatShape, ShapeError, sizeOf, type Shape } from './shape.js';
+import {
+  checkArgs, checkArray, checkCount, checkEps, checkFlag, checkMomentum, checkOptionalArray, ShapeError, ValueError,
+  type ArgSpec,
+} from './args.js';
+import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
 
 export interface BatchNormDims {
   /** batch */
@@ -59,6 +65,15 @@ export function batchNormDims(shape: Shape): BatchNormDims {
   return { N, C, S: sizeOf(shape.slice(2)) };
 }
 
+/** PyTorch's running buffers as the caller passes them (module.running_mean, running_var, num_batches_tracked). */
+export interface RunningStatsArgs {
+  runningMean: ArrayLike<number>; // (C)
+  runningVar: ArrayLike<number>; // (C)
+  /** Training calls before this one (default 0, a fresh module); eval mode does not read it. */
+  numBatchesTracked?: number;
+}
+
+/** The running buffers after a training step: new arrays, never the caller's. */
 export interface RunningStats {
   runningMean: Float64Array; // (C)
   runningVar: Float64Array; // (C)
@@ -71,7 +86,7 @@ export interface BatchNormTrainArgs {
   weight?: ArrayLike<number> | null; // (C); null when affine = false
   bias?: ArrayLike<number> | null; // (C); null when affine = false
   /** Running buffers to update; null when track_running_stats = false. Never modified: the result holds the new ones. */
-  running?: RunningStats | null;
+  running?: RunningStatsArgs | null;
   /** Fraction of the batch statistic in the new running value; null for the cumulative average. */
   momentum?: number | null;
   eps?: number;
@@ -90,23 +105,66 @@ export interface BatchNormTrainResult {
   running: RunningStats | null; // updated copies, null without running buffers
 }
 
-function checkAffine(weight: ArrayLike<number> | null | undefined, bias: ArrayLike<number> | null | undefined, C: number): void {
-  if (weight != null) checkLength('weight', weight, C, `one weight per channel, shape (${C},)`);
-  if (bias != null) checkLength('bias', bias, C, `one bias per channel, shape (${C},)`);
+const RUNNING_SHAPE = 'running: { runningMean, runningVar, numBatchesTracked }';
+const RUNNING_MISPLACED = {
+  runningMean: `the running statistics go in ${RUNNING_SHAPE}`,
+  runningVar: `the running statistics go in ${RUNNING_SHAPE}`,
+  numBatchesTracked: `the running statistics go in ${RUNNING_SHAPE}`,
+  training: 'the mode is the function: batchNormTrain (batch statistics) or batchNormEval (running statistics)',
+  hasBias: 'hasBias is an argument of batchNormBackward; the forward has a bias when bias is given',
+  affine: 'pass weight and bias for affine = true, or null for affine = false',
+  trackRunningStats: 'pass running for track_running_stats = true, or null for false',
+  y: 'the reference returns new arrays and takes no output buffers',
+} as const;
+
+const TRAIN_ARGS: ArgSpec = {
+  required: ['x', 'shape'],
+  optional: {
+    weight: 'null, no weight', bias: 'null, no bias', running: 'null, no running statistics',
+    momentum: '0.1; pass null for the cumulative average', eps: '1e-5', unbiasedRunningVar: 'true',
+  },
+  misplaced: RUNNING_MISPLACED,
+};
+
+const EVAL_ARGS: ArgSpec = {
+  required: ['x', 'shape', 'running'],
+  optional: { weight: 'null, no weight', bias: 'null, no bias', eps: '1e-5' },
+  misplaced: {
+    ...RUNNING_MISPLACED,
+    momentum: 'eval mode updates nothing; momentum is an argument of batchNormTrain',
+    unbiasedRunningVar: 'eval mode updates nothing; unbiasedRunningVar is an argument of batchNormTrain',
+  },
+};
+
+const RUNNING_ARGS: ArgSpec = {
+  required: ['runningMean', 'runningVar'],
+  optional: { numBatchesTracked: '0' },
+  misplaced: { mean: 'the running mean is runningMean', var: 'the running variance is runningVar' },
+};
+
+const BACKWARD_ARGS: ArgSpec = {
+  required: ['dy', 'x', 'shape', 'mean', 'rstd', 'training'],
+  optional: { weight: 'null, no weight', hasBias: 'true exactly when weight is given' },
+  misplaced: {
+    bias: 'the backward takes hasBias: true or false (whether the forward had a bias), not the bias itself',
+    eps: "the backward takes the forward's rstd, which already holds eps",
+    running: 'for the eval-mode backward pass mean = running mean and rstd = 1/sqrt(running var + eps), as batchNormEval returns them, with training: false',
+    runningMean: 'for the eval-mode backward pass mean = running mean and rstd as batchNormEval returns them, with training: false',
+    runningVar: 'for the eval-mode backward pass rstd = 1/sqrt(running var + eps), as batchNormEval returns it, with training: false',
+  },
+};
+
+function checkAffine(weight: unknown, bias: unknown, C: number): void {
+  checkOptionalArray('weight', weight, C, `one weight per channel, shape (${C},)`);
+  checkOptionalArray('bias', bias, C, `one bias per channel, shape (${C},)`);
 }
 
-function checkRunning(running: RunningStats, C: number): void {
-  checkLength('running.runningMean', running.runningMean, C, `one running mean per channel, shape (${C},)`);
-  checkLength('running.runningVar', running.runningVar, C, `one running variance per channel, shape (${C},)`);
-  if (!Number.isInteger(running.numBatchesTracked) || running.numBatchesTracked < 0) {
-    throw new ShapeError(`running.numBatchesTracked: expected a non-negative integer, got ${running.numBatchesTracked}`);
-  }
-}
-
-function checkMomentum(momentum: number | null): void {
-  if (momentum !== null && !(momentum >= 0 && momentum <= 1)) {
-    throw new ShapeError(`momentum: expected a number in [0, 1] or null (cumulative average), got ${momentum}`);
-  }
+function checkRunning(fn: string, running: unknown, C: number): asserts running is RunningStatsArgs {
+  checkArgs(fn, running, RUNNING_ARGS, 'running.');
+  const r = running as RunningStatsArgs;
+  checkArray('running.runningMean', r.runningMean, C, `one running mean per channel, shape (${C},)`);
+  checkArray('running.runningVar', r.runningVar, C, `one running variance per channel, shape (${C},)`);
+  if ('numBatchesTracked' in r) checkCount('running.numBatchesTracked', r.numBatchesTracked);
 }
 
 /** Batch mean and biased variance per channel, two passes (the second over x - mean, so no cancellation). */
@@ -156,15 +214,17 @@ function normalize(
 
 /** Training-mode forward: normalise with the batch statistics, update copies of the running buffers. */
 export function batchNormTrain(args: BatchNormTrainArgs): BatchNormTrainResult {
+  checkArgs('batchNormTrain', args, TRAIN_ARGS);
   const { x, shape, weight = null, bias = null, running = null, momentum = 0.1, eps = 1e-5, unbiasedRunningVar = true } = args;
   const dims = batchNormDims(shape);
   const { N, C, S } = dims;
   const M = N * S;
-  checkLength('x', x, N * C * S, `an input of shape ${formatShape(shape)}`);
+  checkArray('x', x, N * C * S, `an input of shape ${formatShape(shape)}`);
   checkAffine(weight, bias, C);
   checkEps(eps);
   checkMomentum(momentum);
-  if (running) checkRunning(running, C);
+  checkFlag('unbiasedRunningVar', unbiasedRunningVar, 'Bessel-corrected running variance');
+  if (running !== null) checkRunning('batchNormTrain', running, C);
   if (M < 2) {
     // PyTorch: "Expected more than 1 value per channel when training": the variance of one value is 0
     // and its unbiased estimate is 0/0.
@@ -180,8 +240,8 @@ export function batchNormTrain(args: BatchNormTrainArgs): BatchNormTrainResult {
 
   // running statistics
   let updated: RunningStats | null = null;
-  if (running) {
-    const numBatchesTracked = running.numBatchesTracked + 1;
+  if (running !== null) {
+    const numBatchesTracked = (running.numBatchesTracked ?? 0) + 1;
     const f = momentum === null ? 1 / numBatchesTracked : momentum;
     const bessel = unbiasedRunningVar ? M / (M - 1) : 1;
     const runningMean = new Float64Array(C);
@@ -200,25 +260,35 @@ export interface BatchNormEvalArgs {
   shape: Shape;
   weight?: ArrayLike<number> | null; // (C)
   bias?: ArrayLike<number> | null; // (C)
-  runningMean: ArrayLike<number>; // (C)
-  runningVar: ArrayLike<number>; // (C)
+  /** The running statistics to normalise with, passed as to batchNormTrain; read, never updated. */
+  running: RunningStatsArgs;
   eps?: number;
 }
 
+export interface BatchNormEvalResult {
+  y: Float64Array; // (N, C, ...spatial)
+  mean: Float64Array; // (C) the running mean used, a copy: what the eval-mode backward takes as mean
+  rstd: Float64Array; // (C) 1/sqrt(runningVar + eps)
+}
+
 /** Eval-mode forward: a fixed per-channel affine map built from the running statistics. */
-export function batchNormEval(args: BatchNormEvalArgs): { y: Float64Array; rstd: Float64Array } {
-  const { x, shape, weight = null, bias = null, runningMean, runningVar, eps = 1e-5 } = args;
+export function batchNormEval(args: BatchNormEvalArgs): BatchNormEvalResult {
+  checkArgs('batchNormEval', args, EVAL_ARGS);
+  const { x, shape, weight = null, bias = null, running, eps = 1e-5 } = args;
   const dims = batchNormDims(shape);
   const { N, C, S } = dims;
-  checkLength('x', x, N * C * S, `an input of shape ${formatShape(shape)}`);
+  checkArray('x', x, N * C * S, `an input of shape ${formatShape(shape)}`);
   checkAffine(weight, bias, C);
-  checkLength('runningMean', runningMean, C, `one running mean per channel, shape (${C},)`);
-  checkLength('runningVar', runningVar, C, `one running variance per channel, shape (${C},)`);
+  if (running == null) {
+    throw new ValueError(`running: expected the running statistics { runningMean, runningVar } that eval mode normalises with, got ${running}`);
+  }
+  checkRunning('batchNormEval', running, C);
   checkEps(eps);
+  const mean = Float64Array.from(running.runningMean);
   // rstd from the running variance
   const rstd = new Float64Array(C);
-  for (let c = 0; c < C; c++) rstd[c] = 1 / Math.sqrt(runningVar[c]! + eps);
-  return { y: normalize(x, dims, runningMean, rstd, weight, bias), rstd };
+  for (let c = 0; c < C; c++) rstd[c] = 1 / Math.sqrt(running.runningVar[c]! + eps);
+  return { y: normalize(x, dims, mean, rstd, weight, bias), mean, rstd };
 }
 
 export interface BatchNormBackwardArgs {
@@ -243,18 +313,18 @@ export interface BatchNormGrads {
 
 /** Gradients of BatchNorm given the upstream gradient dy, for either mode (see the header for the math). */
 export function batchNormBackward(args: BatchNormBackwardArgs): BatchNormGrads {
+  checkArgs('batchNormBackward', args, BACKWARD_ARGS);
   const { dy, x, shape, weight = null, mean, rstd, training } = args;
   const hasBias = args.hasBias ?? weight != null;
-  if (typeof training !== 'boolean') {
-    throw new ShapeError(`training: expected true (batch statistics) or false (running statistics), got ${String(training)}`);
-  }
+  checkFlag('training', training, 'true: batch statistics, false: running statistics');
+  checkFlag('hasBias', hasBias, 'whether the forward had a bias');
   const { N, C, S } = batchNormDims(shape);
   const M = N * S;
-  checkLength('dy', dy, N * C * S, `a gradient of shape ${formatShape(shape)}`);
-  checkLength('x', x, N * C * S, `an input of shape ${formatShape(shape)}`);
-  if (weight != null) checkLength('weight', weight, C, `one weight per channel, shape (${C},)`);
-  checkLength('mean', mean, C, `one mean per channel, shape (${C},)`);
-  checkLength('rstd', rstd, C, `one rstd per channel, shape (${C},)`);
+  checkArray('dy', dy, N * C * S, `a gradient of shape ${formatShape(shape)}`);
+  checkArray('x', x, N * C * S, `an input of shape ${formatShape(shape)}`);
+  checkOptionalArray('weight', weight, C, `one weight per channel, shape (${C},)`);
+  checkArray('mean', mean, C, `one mean per channel, shape (${C},)`);
+  checkArray('rstd', rstd, C, `one rstd per channel, shape (${C},)`);
 
   const dx = new Float64Array(N * C * S);
   const dweight = weight != null ? new Float64Array(C) : null;

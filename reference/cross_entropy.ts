@@ -7,12 +7,13 @@
  * logsumexp is computed as max + log Σ exp(logits - max), so logits of 1e4 do not overflow exp.
  * Backward: ∂loss/∂logits[n, k] = (p[n, k] - [k = target[n]]) / N, the softmax minus the one-hot.
  */
-import { checkLength, checkShape, ShapeError } from './shape.js';
+import { checkArray, describe, ValueError } from './args.js';
+import { checkShape } from './shape.js';
 
 /** targets[n] must be an integer class index in [0, K). */
 function checkTarget(targets: ArrayLike<number>, n: number, K: number): number {
   const t = targets[n]!;
-  if (!Number.isInteger(t) || t < 0 || t >= K) throw new ShapeError(`targets[${n}]: expected an integer class index in [0, ${K}), got ${t}`);
+  if (!Number.isInteger(t) || t < 0 || t >= K) throw new ValueError(`targets[${n}]: expected an integer class index in [0, ${K}), got ${describe(t)}`);
   return t;
 }
 
@@ -23,8 +24,8 @@ export interface CrossEntropyResult {
 
 export function crossEntropyForward(logits: ArrayLike<number>, targets: ArrayLike<number>, N: number, K: number): CrossEntropyResult {
   checkShape('dims (N, K)', [N, K], 2, 2);
-  checkLength('logits', logits, N * K, `logits of shape (${N}, ${K})`);
-  checkLength('targets', targets, N, `one class index per sample, shape (${N},)`);
+  checkArray('logits', logits, N * K, `logits of shape (${N}, ${K})`);
+  checkArray('targets', targets, N, `one class index per sample, shape (${N},)`);
   const probs = new Float64Array(N * K);
   let loss = 0;
   for (let n = 0; n < N; n++) {
@@ -42,8 +43,9 @@ export function crossEntropyForward(logits: ArrayLike<number>, targets: ArrayLik
 }
 
 export function crossEntropyBackward(probs: ArrayLike<number>, targets: ArrayLike<number>, N: number, K: number): Float64Array {
-  checkLength('probs', probs, N * K, `probabilities of shape (${N}, ${K})`);
-  checkLength('targets', targets, N, `one class index per sample, shape (${N},)`);
+  checkShape('dims (N, K)', [N, K], 2, 2);
+  checkArray('probs', probs, N * K, `probabilities of shape (${N}, ${K})`);
+  checkArray('targets', targets, N, `one class index per sample, shape (${N},)`);
   const dlogits = new Float64Array(N * K);
   for (let n = 0; n < N; n++) {
     const t = checkTarget(targets, n, K);

@@ -36,11 +36,12 @@
  * 1e6 times the well-conditioned δ), both for the caller to avoid or to budget for.
  *
  * Never mutates the caller's inputs: every evaluation gets fresh copies. Returns a result; never throws
- * for a failed check (use `assertGradcheck` for that). Invalid arguments throw `ShapeError`.
+ * for a failed check (use `assertGradcheck` for that). Invalid arguments throw `ValueError` (options, types)
+ * or `ShapeError` (lengths).
  * `gradcheckAsync` is the same check for implementations that return Promises (conformance adapters).
  */
 import { seededRng } from './random.js';
-import { ShapeError } from './shape.js';
+import { checkArgs, checkArray, checkNumber, describe, ShapeError, ValueError, type ArgSpec } from './args.js';
 
 export type GradcheckInputs = Record<string, ArrayLike<number>>;
 export type GradcheckValues = Record<string, Float64Array>;
@@ -142,17 +143,40 @@ function copyAll(inputs: GradcheckInputs): GradcheckValues {
   return out;
 }
 
-function setup(inputs: GradcheckInputs, options: GradcheckOptions): Setup {
+const PROBLEM_ARGS: ArgSpec = { required: ['inputs', 'forward', 'backward'], optional: {} };
+const OPTION_ARGS: ArgSpec = {
+  required: [],
+  optional: {
+    step: '1e-6', atol: '1e-5', rtol: '1e-3', mode: "'full'", directions: '8', seed: '0', wrt: 'every input',
+    round: 'none', keepFailures: '5',
+  },
+};
+
+function setup(problem: GradcheckProblemAsync, options: GradcheckOptions): Setup {
+  checkArgs('gradcheck', problem, PROBLEM_ARGS, 'problem.');
+  checkArgs('gradcheck', options, OPTION_ARGS);
+  const { inputs } = problem;
+  if (inputs === null || typeof inputs !== 'object') throw new ValueError(`problem.inputs: expected { name: array }, got ${describe(inputs)}`);
+  for (const [name, values] of Object.entries(inputs)) checkArray(`problem.inputs.${name}`, values, null, 'an array of numbers');
+  for (const fn of ['forward', 'backward'] as const) {
+    if (typeof problem[fn] !== 'function') throw new ValueError(`problem.${fn}: expected a function, got ${describe(problem[fn])}`);
+  }
   const { step = 1e-6, atol = 1e-5, rtol = 1e-3, mode = 'full', directions = 8, seed = 0, keepFailures = 5 } = options;
-  if (!(step > 0) || !Number.isFinite(step)) throw new ShapeError(`step: expected a finite number > 0, got ${step}`);
-  if (!(atol >= 0) || !Number.isFinite(atol)) throw new ShapeError(`atol: expected a finite number >= 0, got ${atol}`);
-  if (!(rtol >= 0) || !Number.isFinite(rtol)) throw new ShapeError(`rtol: expected a finite number >= 0, got ${rtol}`);
-  if (mode !== 'full' && mode !== 'random') throw new ShapeError(`mode: expected 'full' or 'random', got ${String(mode)}`);
-  if (!Number.isInteger(directions) || directions < 1) throw new ShapeError(`directions: expected a positive integer, got ${directions}`);
-  if (!Number.isInteger(seed)) throw new ShapeError(`seed: expected an integer, got ${seed}`);
+  const finite = (lo: number, strict: boolean) => (v: number) => (strict ? v > lo : v >= lo) && Number.isFinite(v);
+  checkNumber('step', step, finite(0, true), 'a finite number > 0');
+  checkNumber('atol', atol, finite(0, false), 'a finite number >= 0');
+  checkNumber('rtol', rtol, finite(0, false), 'a finite number >= 0');
+  if (mode !== 'full' && mode !== 'random') throw new ValueError(`mode: expected 'full' or 'random', got ${describe(mode)}`);
+  checkNumber('directions', directions, (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
+  checkNumber('seed', seed, Number.isInteger, 'an integer');
+  checkNumber('keepFailures', keepFailures, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
+  if (options.round !== undefined && typeof options.round !== 'function') {
+    throw new ValueError(`round: expected a function such as Math.fround, got ${describe(options.round)}`);
+  }
+  if (options.wrt !== undefined && !Array.isArray(options.wrt)) throw new ValueError(`wrt: expected an array of input names, got ${describe(options.wrt)}`);
   const names = options.wrt ? [...options.wrt] : Object.keys(inputs);
   for (const name of names) {
-    if (!(name in inputs)) throw new ShapeError(`wrt: '${name}' is not one of the inputs (${Object.keys(inputs).join(', ')})`);
+    if (!Object.hasOwn(inputs, name)) throw new ValueError(`wrt: ${describe(name)} is not one of the inputs (${Object.keys(inputs).join(', ')})`);
   }
   return { names, step, atol, rtol, mode, directions, seed, round: options.round ?? ((v) => v), keepFailures };
 }
@@ -209,7 +233,7 @@ function* probes(s: Setup, inputs: GradcheckInputs, analytic: GradcheckValues): 
         // the step actually taken: 2h unless rounding moved the points
         const denominator = plus[name]![i]! - minus[name]![i]!;
         if (!(denominator > 0)) {
-          throw new ShapeError(`step: ${h} is below the rounding spacing at ${name}[${i}] = ${x[i]}; use a larger step`);
+          throw new ValueError(`step: ${h} is below the rounding spacing at ${name}[${i}] = ${x[i]}; use a larger step`);
         }
         yield { input: name, index: i, plus, minus, denominator, analytic: analytic[name]![i]! };
       }
@@ -288,7 +312,7 @@ class Tally {
 
 /** Checks `backward` against central differences of `forward` (see the header). */
 export function gradcheck(problem: GradcheckProblem, options: GradcheckOptions = {}): GradcheckResult {
-  const s = setup(problem.inputs, options);
+  const s = setup(problem, options);
   const { inputs } = problem;
   const v = upstream(asVector(problem.forward(copyAll(inputs))).length, s.seed);
   const analytic = checkAnalytic(s, inputs, problem.backward(copyAll(inputs), v));
@@ -301,7 +325,7 @@ export function gradcheck(problem: GradcheckProblem, options: GradcheckOptions =
 
 /** The same check for a forward and backward that may return Promises. Evaluations run one at a time. */
 export async function gradcheckAsync(problem: GradcheckProblemAsync, options: GradcheckOptions = {}): Promise<GradcheckResult> {
-  const s = setup(problem.inputs, options);
+  const s = setup(problem, options);
   const { inputs } = problem;
   const v = upstream(asVector(await problem.forward(copyAll(inputs))).length, s.seed);
   const analytic = checkAnalytic(s, inputs, await problem.backward(copyAll(inputs), v));

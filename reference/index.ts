@@ -2,6 +2,7 @@
  * normcheck/reference — float64 reference implementations, written to be read.
  * One file per operation; each opens with the math and the derivation of its backward pass.
  */
+export * from './args.js';
 export * from './shape.js';
 export * from './batchnorm.js';
 export * from './layernorm.js';

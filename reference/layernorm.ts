@@ -19,7 +19,27 @@
  *
  * Not here: RMSNorm (no mean), GroupNorm.
  */
-import { checkEps, checkLength, checkShape, formatShape, ShapeError, sizeOf, type Shape } from './shape.js';
+import { checkArgs, checkArray, checkEps, checkFlag, checkOptionalArray, ShapeError, type ArgSpec } from './args.js';
+import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
+
+const FORWARD_ARGS: ArgSpec = {
+  required: ['x', 'shape', 'normalizedShape'],
+  optional: { weight: 'null, no weight', bias: 'null, no bias', eps: '1e-5' },
+  misplaced: {
+    hasBias: 'hasBias is an argument of layerNormBackward; the forward has a bias when bias is given',
+    elementwiseAffine: 'pass weight and bias for elementwise_affine = true, or null for false',
+    y: 'the reference returns new arrays and takes no output buffers',
+  },
+};
+
+const BACKWARD_ARGS: ArgSpec = {
+  required: ['dy', 'x', 'shape', 'normalizedShape', 'mean', 'rstd'],
+  optional: { weight: 'null, no weight', hasBias: 'true exactly when weight is given' },
+  misplaced: {
+    bias: 'the backward takes hasBias: true or false (whether the forward had a bias), not the bias itself',
+    eps: "the backward takes the forward's rstd, which already holds eps",
+  },
+};
 
 /** Rows R and row length D, checking normalizedShape is a trailing run of shape. */
 export function layerNormDims(shape: Shape, normalizedShape: Shape): { R: number; D: number } {
@@ -50,15 +70,16 @@ export interface LayerNormResult {
   rstd: Float64Array; // (R)
 }
 
-function checkAffine(weight: ArrayLike<number> | null | undefined, bias: ArrayLike<number> | null | undefined, normalizedShape: Shape, D: number): void {
-  if (weight != null) checkLength('weight', weight, D, `a weight of shape normalizedShape ${formatShape(normalizedShape)}`);
-  if (bias != null) checkLength('bias', bias, D, `a bias of shape normalizedShape ${formatShape(normalizedShape)}`);
+function checkAffine(weight: unknown, bias: unknown, normalizedShape: Shape, D: number): void {
+  checkOptionalArray('weight', weight, D, `a weight of shape normalizedShape ${formatShape(normalizedShape)}`);
+  checkOptionalArray('bias', bias, D, `a bias of shape normalizedShape ${formatShape(normalizedShape)}`);
 }
 
 export function layerNormForward(args: LayerNormArgs): LayerNormResult {
+  checkArgs('layerNormForward', args, FORWARD_ARGS);
   const { x, shape, normalizedShape, weight = null, bias = null, eps = 1e-5 } = args;
   const { R, D } = layerNormDims(shape, normalizedShape);
-  checkLength('x', x, R * D, `an input of shape ${formatShape(shape)}`);
+  checkArray('x', x, R * D, `an input of shape ${formatShape(shape)}`);
   checkAffine(weight, bias, normalizedShape, D);
   checkEps(eps);
 
@@ -109,14 +130,16 @@ export interface LayerNormGrads {
 }
 
 export function layerNormBackward(args: LayerNormBackwardArgs): LayerNormGrads {
+  checkArgs('layerNormBackward', args, BACKWARD_ARGS);
   const { dy, x, shape, normalizedShape, weight = null, mean, rstd } = args;
   const hasBias = args.hasBias ?? weight != null;
+  checkFlag('hasBias', hasBias, 'whether the forward had a bias');
   const { R, D } = layerNormDims(shape, normalizedShape);
-  checkLength('dy', dy, R * D, `a gradient of shape ${formatShape(shape)}`);
-  checkLength('x', x, R * D, `an input of shape ${formatShape(shape)}`);
-  if (weight != null) checkLength('weight', weight, D, `a weight of shape normalizedShape ${formatShape(normalizedShape)}`);
-  checkLength('mean', mean, R, `one mean per row, shape (${R},)`);
-  checkLength('rstd', rstd, R, `one rstd per row, shape (${R},)`);
+  checkArray('dy', dy, R * D, `a gradient of shape ${formatShape(shape)}`);
+  checkArray('x', x, R * D, `an input of shape ${formatShape(shape)}`);
+  checkOptionalArray('weight', weight, D, `a weight of shape normalizedShape ${formatShape(normalizedShape)}`);
+  checkArray('mean', mean, R, `one mean per row, shape (${R},)`);
+  checkArray('rstd', rstd, R, `one rstd per row, shape (${R},)`);
 
   const dx = new Float64Array(R * D);
   const dweight = weight != null ? new Float64Array(D) : null;

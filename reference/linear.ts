@@ -8,7 +8,8 @@
  *   dweight[o, i] = Σ_n dy[n, o] · x[n, i]                       dW = dyᵀ·x
  *   dbias[o]      = Σ_n dy[n, o]                                 every row of the batch adds to b
  */
-import { checkLength, checkShape } from './shape.js';
+import { checkArgs, checkArray, checkFlag, checkOptionalArray } from './args.js';
+import { checkShape } from './shape.js';
 
 export interface LinearDims {
   N: number;
@@ -16,7 +17,9 @@ export interface LinearDims {
   O: number;
 }
 
-function checkDims({ N, I, O }: LinearDims): void {
+function checkDims(fn: string, dims: LinearDims): void {
+  checkArgs(fn, dims, { required: ['N', 'I', 'O'], optional: {} }, 'dims.');
+  const { N, I, O } = dims;
   checkShape('dims (N, I, O)', [N, I, O], 3, 3);
 }
 
@@ -26,11 +29,11 @@ export function linearForward(
   bias: ArrayLike<number> | null, // (O)
   dims: LinearDims,
 ): Float64Array {
-  checkDims(dims);
+  checkDims('linearForward', dims);
   const { N, I, O } = dims;
-  checkLength('x', x, N * I, `an input of shape (${N}, ${I})`);
-  checkLength('weight', weight, O * I, `a weight of shape (out, in) = (${O}, ${I})`);
-  if (bias != null) checkLength('bias', bias, O, `a bias of shape (${O},)`);
+  checkArray('x', x, N * I, `an input of shape (${N}, ${I})`);
+  checkArray('weight', weight, O * I, `a weight of shape (out, in) = (${O}, ${I})`);
+  checkOptionalArray('bias', bias, O, `a bias of shape (${O},)`);
   const y = new Float64Array(N * O);
   for (let n = 0; n < N; n++) {
     for (let o = 0; o < O; o++) {
@@ -49,11 +52,12 @@ export function linearBackward(
   dims: LinearDims,
   hasBias = true,
 ): { dx: Float64Array; dweight: Float64Array; dbias: Float64Array | null } {
-  checkDims(dims);
+  checkDims('linearBackward', dims);
   const { N, I, O } = dims;
-  checkLength('dy', dy, N * O, `a gradient of shape (${N}, ${O})`);
-  checkLength('x', x, N * I, `an input of shape (${N}, ${I})`);
-  checkLength('weight', weight, O * I, `a weight of shape (out, in) = (${O}, ${I})`);
+  checkArray('dy', dy, N * O, `a gradient of shape (${N}, ${O})`);
+  checkArray('x', x, N * I, `an input of shape (${N}, ${I})`);
+  checkArray('weight', weight, O * I, `a weight of shape (out, in) = (${O}, ${I})`);
+  checkFlag('hasBias', hasBias, 'whether the forward had a bias');
   // dx = dy·W
   const dx = new Float64Array(N * I);
   for (let n = 0; n < N; n++) {

@@ -19,7 +19,8 @@ import { crossEntropyBackward, crossEntropyForward } from './cross_entropy.js';
 import { layerNormBackward, layerNormForward } from './layernorm.js';
 import { linearBackward, linearForward } from './linear.js';
 import { reluBackward, reluForward } from './relu.js';
-import { checkLength, ShapeError } from './shape.js';
+import { checkArgs, checkArray, checkCount, checkEps, checkFlag, checkMomentum, ShapeError, ValueError } from './args.js';
+import { checkShape } from './shape.js';
 import { sgdStep, type SgdOptions, type Tensors } from './sgd.js';
 
 export type NormKind = 'batchnorm' | 'layernorm' | 'none';
@@ -61,10 +62,28 @@ export function isBuffer(name: string): boolean {
   return /\.(running_mean|running_var|num_batches_tracked)$/.test(name);
 }
 
+function checkConfig(config: SeedNetConfig): void {
+  checkArgs('the seed network', config, { required: ['sizes', 'norm', 'eps', 'momentum'], optional: {} }, 'config.');
+  checkShape('config.sizes', config.sizes, 4, 4);
+  if (!Object.hasOwn(NORM_PREFIX, config.norm)) {
+    throw new ValueError(`config.norm: expected 'batchnorm', 'layernorm' or 'none', got ${JSON.stringify(config.norm)}`);
+  }
+  checkEps(config.eps, 'config.eps');
+  checkMomentum(config.momentum, 'config.momentum');
+}
+
+/** The state dict must hold exactly the network's tensors, with integer batch counts, as load_state_dict(strict=True) wants. */
 function checkParams(params: Tensors, config: SeedNetConfig): void {
-  for (const [name, shape] of seedNetShapes(config)) {
+  if (params === null || typeof params !== 'object') throw new ValueError(`params: expected a state dict { name: Float64Array }, got ${params}`);
+  const shapes = seedNetShapes(config);
+  for (const [name, shape] of shapes) {
     const size = shape.reduce((a, b) => a * b, 1);
-    checkLength(`params['${name}']`, params[name], size, `shape (${shape.join(', ')})`);
+    checkArray(`params['${name}']`, params[name], size, `shape (${shape.join(', ')})`);
+    if (name.endsWith('.num_batches_tracked')) checkCount(`params['${name}'][0]`, params[name]![0]);
+  }
+  const names = new Set(shapes.map(([name]) => name));
+  for (const name of Object.keys(params)) {
+    if (!names.has(name)) throw new ValueError(`params['${name}']: not a tensor of this network (unexpected key in the state dict)`);
   }
 }
 
@@ -88,13 +107,15 @@ export interface SeedNetForwardResult {
 export function seedNetForward(
   params: Tensors, x: ArrayLike<number>, N: number, training: boolean, config: SeedNetConfig = SEED_NET,
 ): SeedNetForwardResult {
+  checkConfig(config);
   const [d0, d1, d2, d3] = config.sizes;
   if (!Number.isInteger(N) || N < 1) throw new ShapeError(`N: expected a positive batch size, got ${N}`);
+  checkFlag('training', training, 'true: training mode, false: eval mode');
   if (training && config.norm === 'batchnorm' && N < 2) {
     // BatchNorm1d on (N, features) has N values per channel: PyTorch refuses to train on one.
     throw new ShapeError(`N: expected a batch of at least 2 to train with BatchNorm (one value per channel has no variance), got ${N}`);
   }
-  checkLength('x', x, N * d0, `an input of shape (${N}, ${d0})`);
+  checkArray('x', x, N * d0, `an input of shape (${N}, ${d0})`);
   checkParams(params, config);
   const buffers: Tensors = {};
   const p = NORM_PREFIX[config.norm];
@@ -106,13 +127,12 @@ export function seedNetForward(
     if (config.norm === 'layernorm') {
       return layerNormForward({ x: h, shape: [N, d], normalizedShape: [d], weight, bias, eps: config.eps });
     }
-    const runningMean = params[`${p}${k}.running_mean`]!;
-    const runningVar = params[`${p}${k}.running_var`]!;
-    if (!training) {
-      const { y, rstd } = batchNormEval({ x: h, shape: [N, d], weight, bias, runningMean, runningVar, eps: config.eps });
-      return { y, mean: runningMean, rstd };
-    }
-    const running = { runningMean, runningVar, numBatchesTracked: params[`${p}${k}.num_batches_tracked`]![0]! };
+    const running = {
+      runningMean: params[`${p}${k}.running_mean`]!,
+      runningVar: params[`${p}${k}.running_var`]!,
+      numBatchesTracked: params[`${p}${k}.num_batches_tracked`]![0]!,
+    };
+    if (!training) return batchNormEval({ x: h, shape: [N, d], weight, bias, running, eps: config.eps });
     const r = batchNormTrain({ x: h, shape: [N, d], weight, bias, running, momentum: config.momentum, eps: config.eps });
     buffers[`${p}${k}.running_mean`] = r.running!.runningMean;
     buffers[`${p}${k}.running_var`] = r.running!.runningVar;
@@ -140,6 +160,8 @@ export function seedNetForward(
 export function seedNetBackward(
   params: Tensors, cache: SeedNetCache, targets: ArrayLike<number>, config: SeedNetConfig = SEED_NET,
 ): { loss: number; dlogits: Float64Array; grads: Tensors; dx: Float64Array } {
+  checkConfig(config);
+  checkParams(params, config);
   const [d0, d1, d2, d3] = config.sizes;
   const { N } = cache;
   const p = NORM_PREFIX[config.norm];

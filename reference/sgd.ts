@@ -10,7 +10,7 @@
  *   p ← p - lr · d
  * Pure: returns new parameters and momentum buffers; the arguments are not modified.
  */
-import { checkLength, ShapeError } from './shape.js';
+import { checkArgs, checkArray, checkFlag, checkNumber, ValueError, type ArgSpec } from './args.js';
 
 export interface SgdOptions {
   lr: number;
@@ -22,29 +22,42 @@ export interface SgdOptions {
 
 export type Tensors = Record<string, Float64Array>;
 
+const SGD_ARGS: ArgSpec = {
+  required: ['lr'],
+  optional: { momentum: '0', dampening: '0', weightDecay: '0', nesterov: 'false' },
+  misplaced: { learningRate: 'the learning rate is lr, as in torch.optim.SGD' },
+};
+
 export function sgdStep(
   params: Tensors,
   grads: Tensors,
   momentumBuffers: Tensors | null,
-  { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }: SgdOptions,
+  options: SgdOptions,
 ): { params: Tensors; momentumBuffers: Tensors } {
-  if (!(lr >= 0) || !Number.isFinite(lr)) throw new ShapeError(`lr: expected a finite number >= 0, got ${lr}`);
-  if (!(momentum >= 0)) throw new ShapeError(`momentum: expected a number >= 0, got ${momentum}`);
-  if (!(weightDecay >= 0)) throw new ShapeError(`weightDecay: expected a number >= 0, got ${weightDecay}`);
+  checkArgs('sgdStep', options, SGD_ARGS);
+  const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = options;
+  const finite = (lo: number) => (v: number) => v >= lo && Number.isFinite(v);
+  checkNumber('lr', lr, finite(0), 'a finite number >= 0');
+  checkNumber('momentum', momentum, finite(0), 'a finite number >= 0');
+  checkNumber('dampening', dampening, Number.isFinite, 'a finite number');
+  checkNumber('weightDecay', weightDecay, finite(0), 'a finite number >= 0');
+  checkFlag('nesterov', nesterov, 'Nesterov momentum');
   if (nesterov && (momentum <= 0 || dampening !== 0)) {
-    throw new ShapeError('nesterov: requires momentum > 0 and dampening = 0, as in torch.optim.SGD');
+    throw new ValueError('nesterov: requires momentum > 0 and dampening = 0, as in torch.optim.SGD');
   }
   const newParams: Tensors = { ...params };
   const newBuffers: Tensors = { ...(momentumBuffers ?? {}) };
   for (const [name, g] of Object.entries(grads)) {
     const p = params[name];
-    if (!p) throw new ShapeError(`grads.${name}: no parameter of that name in params`);
-    checkLength(`grads.${name}`, g, p.length, `a gradient the size of params.${name}`);
+    if (!p) throw new ValueError(`grads.${name}: no parameter of that name in params`);
+    checkArray(`params.${name}`, p, null, 'an array of numbers');
+    checkArray(`grads.${name}`, g, p.length, `a gradient the size of params.${name}`);
     // d = g + weight_decay·p
     const d = new Float64Array(p.length);
     for (let i = 0; i < p.length; i++) d[i] = g[i]! + weightDecay * p[i]!;
     if (momentum !== 0) {
       const old = momentumBuffers?.[name];
+      if (old !== undefined) checkArray(`momentumBuffers.${name}`, old, p.length, `a buffer the size of params.${name}`);
       const buf = new Float64Array(p.length);
       for (let i = 0; i < p.length; i++) buf[i] = old ? momentum * old[i]! + (1 - dampening) * d[i]! : d[i]!;
       newBuffers[name] = buf;

@@ -23,7 +23,7 @@ export default defineAdapter({
   },
 
   bnEvalForward({ x, shape, weight, bias, runningMean, runningVar, eps }) {
-    return { y: batchNormEval({ x, shape, weight, bias, runningMean, runningVar, eps }).y };
+    return { y: batchNormEval({ x, shape, weight, bias, running: { runningMean, runningVar }, eps }).y };
   },
 
   bnBackward({ dy, x, shape, weight, training, runningMean, runningVar, eps }) {

@@ -80,7 +80,7 @@ async function offsets(adapter: OrtAdapter, seed: number): Promise<Row[]> {
     // eval with the true statistics of the batch as running statistics (so y is O(1) as in training)
     const rm32 = Float32Array.from(ref.mean);
     const rv32 = Float32Array.from(ref.var);
-    const refE = batchNormEval({ x, shape: bnShape, runningMean: rm32, runningVar: rv32, eps: EPS });
+    const refE = batchNormEval({ x, shape: bnShape, running: { runningMean: rm32, runningVar: rv32 }, eps: EPS });
     const kappaE = Float64Array.from(kappa, (k, c) => (k / ref.rstd[c]!) * refE.rstd[c]!);
     const gotE = await adapter.bnEvalForward({ x, shape: bnShape, weight: null, bias: null, runningMean: rm32, runningVar: rv32, eps: EPS });
     const eE = errors(gotE.y, refE.y, chan, kappaE);

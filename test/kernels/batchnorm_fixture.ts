@@ -142,7 +142,7 @@ export function referenceTrain(k: Float32Case, relu: boolean) {
 
 export function referenceEval(k: Float32Case, runningMean: Float32Array, runningVar: Float32Array, relu: boolean) {
   const { N, C, S } = k;
-  const ref = refEval({ x: k.x, shape: [N, C, S], weight: k.weight, bias: k.bias, runningMean, runningVar });
+  const ref = refEval({ x: k.x, shape: [N, C, S], weight: k.weight, bias: k.bias, running: { runningMean, runningVar } });
   const mean = Float64Array.from(runningMean);
   const model = channelModel(k, mean, ref.rstd, 'fixed');
   const y = relu ? ref.y.map((v) => (v > 0 ? v : 0)) : ref.y;

@@ -65,7 +65,7 @@ describe.each<[string, OrtAdapter]>([['ort-node', ortNode], ['ort-web', ortWeb]]
   it.each(bnShapes)('eval forward %s matches the reference within the float32 error model', async (_case, shape, seed) => {
     const { x, weight, bias, runningMean, runningVar } = bnInputs(shape, seed);
     const { y } = await adapter.bnEvalForward({ x, shape, weight, bias, runningMean, runningVar, eps: EPS });
-    const ref = batchNormEval({ x, shape, weight, bias, runningMean, runningVar, eps: EPS });
+    const ref = batchNormEval({ x, shape, weight, bias, running: { runningMean, runningVar }, eps: EPS });
     // No reduction in eval mode: the error model's affine-map bound (x - mean, or ONNX Runtime's fused
     // x·a + (b - mean·a), then rstd's 3u, scale and shift).
     const bound = bnEvalBounds(US, x, bnGrouping(...ncs(shape)), weight, bias, runningMean, runningVar, EPS);

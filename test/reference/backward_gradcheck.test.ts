@@ -75,10 +75,10 @@ const smoothValues = ['standardValues', 'tinyVariance', 'constantChannel'] as co
 describe('BatchNorm backward matches central differences', () => {
   const trainProblem = (c: BatchNormCase): GradcheckProblem => ({
     inputs: affineInputs(c),
-    forward: ({ x, weight, bias }: GradcheckValues) => batchNormTrain({ x: x!, shape: c.shape, weight, bias }).y,
+    forward: ({ x, weight, bias }: GradcheckValues) => batchNormTrain({ x: x!, shape: c.shape, weight: weight ?? null, bias: bias ?? null }).y,
     backward: ({ x, weight }: GradcheckValues, dy) => {
-      const { mean, rstd } = batchNormTrain({ x: x!, shape: c.shape, weight, bias: null });
-      return grads(batchNormBackward({ dy, x: x!, shape: c.shape, weight, mean, rstd, training: true }));
+      const { mean, rstd } = batchNormTrain({ x: x!, shape: c.shape, weight: weight ?? null, bias: null });
+      return grads(batchNormBackward({ dy, x: x!, shape: c.shape, weight: weight ?? null, mean, rstd, training: true }));
     },
   });
 
@@ -113,10 +113,10 @@ describe('BatchNorm backward matches central differences', () => {
         expectGradcheck(
           {
             inputs: affineInputs(c),
-            forward: ({ x, weight, bias }) => batchNormEval({ x: x!, shape: c.shape, weight, bias, runningMean, runningVar }).y,
+            forward: ({ x, weight, bias }) => batchNormEval({ x: x!, shape: c.shape, weight: weight ?? null, bias: bias ?? null, running: { runningMean, runningVar } }).y,
             backward: ({ x, weight }, dy) => {
-              const { rstd } = batchNormEval({ x: x!, shape: c.shape, weight, runningMean, runningVar });
-              return grads(batchNormBackward({ dy, x: x!, shape: c.shape, weight, mean: runningMean, rstd, training: false }));
+              const { rstd } = batchNormEval({ x: x!, shape: c.shape, weight: weight ?? null, running: { runningMean, runningVar } });
+              return grads(batchNormBackward({ dy, x: x!, shape: c.shape, weight: weight ?? null, mean: runningMean, rstd, training: false }));
             },
           },
           { seed: c.seed },
@@ -132,10 +132,10 @@ function layerNormProblem(c: LayerNormCase): GradcheckProblem {
   const { shape, normalizedShape } = c;
   return {
     inputs: affineInputs(c),
-    forward: ({ x, weight, bias }) => layerNormForward({ x: x!, shape, normalizedShape, weight, bias }).y,
+    forward: ({ x, weight, bias }) => layerNormForward({ x: x!, shape, normalizedShape, weight: weight ?? null, bias: bias ?? null }).y,
     backward: ({ x, weight, bias }, dy) => {
-      const { mean, rstd } = layerNormForward({ x: x!, shape, normalizedShape, weight, bias });
-      return grads(layerNormBackward({ dy, x: x!, shape, normalizedShape, weight, hasBias: bias != null, mean, rstd }));
+      const { mean, rstd } = layerNormForward({ x: x!, shape, normalizedShape, weight: weight ?? null, bias: bias ?? null });
+      return grads(layerNormBackward({ dy, x: x!, shape, normalizedShape, weight: weight ?? null, hasBias: bias != null, mean, rstd }));
     },
   };
 }
@@ -250,9 +250,9 @@ describe('the seed network backward matches central differences of its loss', ()
     const targets = Array.from({ length: N }, () => rng.int(config.sizes[3]));
     const trainable = Object.fromEntries(Object.entries(params).filter(([name]) => !isBuffer(name)));
     const buffers = Object.fromEntries(Object.entries(params).filter(([name]) => isBuffer(name)));
-    const run = (p: GradcheckValues) => {
+    const run = ({ x: input, ...p }: GradcheckValues) => {
       const all = { ...buffers, ...p } as Tensors;
-      const { cache } = seedNetForward(all, p.x!, N, training, config);
+      const { cache } = seedNetForward(all, input!, N, training, config);
       return { all, cache };
     };
     return {

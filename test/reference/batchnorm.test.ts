@@ -285,7 +285,7 @@ describe('BatchNorm eval mode', () => {
     fc.assert(
       fc.property(batchNormCase({ shape: batchNormShape({ training: false }), values: VALUE_CASES }), epsValue, (c, eps) => {
         const { runningMean, runningVar } = c;
-        const { y } = batchNormEval({ x: c.x, shape: c.shape, weight: c.weight, bias: c.bias, runningMean, runningVar, eps });
+        const { y } = batchNormEval({ x: c.x, shape: c.shape, weight: c.weight, bias: c.bias, running: { runningMean, runningVar }, eps });
         for (let ch = 0; ch < c.C; ch++) {
           const w = c.weight ? c.weight[ch]! : 1;
           const b = c.bias ? c.bias[ch]! : 0;
@@ -308,11 +308,11 @@ describe('BatchNorm eval mode', () => {
     fc.assert(
       fc.property(batchNormCase({ shape: batchNormShape({ training: false }) }), (c) => {
         const { runningMean, runningVar } = c;
-        const whole = batchNormEval({ x: c.x, shape: c.shape, weight: c.weight, bias: c.bias, runningMean, runningVar }).y;
+        const whole = batchNormEval({ x: c.x, shape: c.shape, weight: c.weight, bias: c.bias, running: { runningMean, runningVar } }).y;
         const per = c.C * c.S;
         for (let n = 0; n < c.N; n++) {
           const one = batchNormEval({
-            x: c.x.subarray(n * per, (n + 1) * per), shape: [1, ...c.shape.slice(1)], weight: c.weight, bias: c.bias, runningMean, runningVar,
+            x: c.x.subarray(n * per, (n + 1) * per), shape: [1, ...c.shape.slice(1)], weight: c.weight, bias: c.bias, running: { runningMean, runningVar },
           }).y;
           // same operations on the same numbers: equal to the bit
           expect(one).toEqual(whole.subarray(n * per, (n + 1) * per));
@@ -329,7 +329,7 @@ describe('BatchNorm gradients of the affine parameters', () => {
       fc.property(batchNormCase({ affine: ['nonUnit'], values: ['standardValues', 'largeOffset'] }), fc.boolean(), seed, (c, training, s) => {
         const { mean, rstd } = training
           ? batchNormTrain({ x: c.x, shape: c.shape, weight: c.weight, bias: c.bias })
-          : { mean: c.runningMean, rstd: batchNormEval({ x: c.x, shape: c.shape, runningMean: c.runningMean, runningVar: c.runningVar }).rstd };
+          : { mean: c.runningMean, rstd: batchNormEval({ x: c.x, shape: c.shape, running: { runningMean: c.runningMean, runningVar: c.runningVar } }).rstd };
         const dy = normals(s, c.x.length);
         const g = batchNormBackward({ dy, x: c.x, shape: c.shape, weight: c.weight, mean, rstd, training });
         const M = c.N * c.S;

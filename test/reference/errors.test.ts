@@ -1,7 +1,8 @@
 /**
- * Bad input: every invalid argument throws a ShapeError whose message starts with the argument's name and
- * says what was expected. And good input is never modified: every array passed in is compared with a copy
- * taken before the call.
+ * Bad input: every invalid argument throws an error of its kind (ShapeError for shapes and lengths, ValueError
+ * for values, types and keys; both ArgumentErrors) whose message starts with the argument's name and says what
+ * was expected. And good input is never modified: every array passed in is compared with a copy taken before
+ * the call. The closed argument objects (unknown keys, explicit undefined) are tested in api.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -20,23 +21,29 @@ import {
   seedNetForward,
   seedNetShapes,
   seedNetTrainStep,
+  ArgumentError,
   ShapeError,
+  ValueError,
   type SeedNetConfig,
   type Tensors,
 } from '../../reference/index.js';
 import { buildBatchNormCase, buildLayerNormCase, normals } from '../helpers/arbitraries.js';
 
-/** Asserts `call` throws a ShapeError whose message matches `message` (anchored at the argument name). */
-function expectShapeError(call: () => unknown, message: RegExp): void {
+/** Asserts `call` throws an error of class `kind` (and no other kind) whose message matches `message`. */
+function expectError(kind: typeof ShapeError | typeof ValueError, call: () => unknown, message: RegExp): void {
   let error: unknown;
   try {
     call();
   } catch (e) {
     error = e;
   }
-  expect(error, `expected a ShapeError matching ${message}`).toBeInstanceOf(ShapeError);
+  expect(error, `expected a ${kind.name} matching ${message}`).toBeInstanceOf(kind);
+  expect(error).toBeInstanceOf(ArgumentError);
+  expect((error as Error).name).toBe(kind.name);
   expect((error as Error).message).toMatch(message);
 }
+const expectShapeError = (call: () => unknown, message: RegExp) => expectError(ShapeError, call, message);
+const expectValueError = (call: () => unknown, message: RegExp) => expectError(ValueError, call, message);
 
 /** A deep copy of every typed array and plain value reachable from `value`, for before/after comparison. */
 function snapshot<T>(value: T): T {
@@ -56,9 +63,9 @@ describe('BatchNorm rejects invalid arguments, naming them', () => {
     expectShapeError(train({ bias: [1] }), /^bias: expected one bias per channel/);
     expectShapeError(train({ running: { ...running, runningMean: Float64Array.of(0) } }), /^running\.runningMean: .*\(2,\)/);
     expectShapeError(train({ running: { ...running, runningVar: new Float64Array(3) } }), /^running\.runningVar: .*\(2,\)/);
-    expectShapeError(train({ running: { ...running, numBatchesTracked: -1 } }), /^running\.numBatchesTracked:/);
-    expectShapeError(train({ running: { ...running, numBatchesTracked: 1.5 } }), /^running\.numBatchesTracked:/);
-    expectShapeError(train({ x: null }), /^x: /);
+    expectValueError(train({ running: { ...running, numBatchesTracked: -1 } }), /^running\.numBatchesTracked: expected a non-negative integer, got -1/);
+    expectValueError(train({ running: { ...running, numBatchesTracked: 1.5 } }), /^running\.numBatchesTracked:/);
+    expectValueError(train({ x: null }), /^x: expected an input of shape \(3, 2, 5\) \(30 values\), got null/);
   });
 
   it('shapes of the wrong rank, or with empty, zero, negative or fractional dimensions', () => {
@@ -67,20 +74,50 @@ describe('BatchNorm rejects invalid arguments, naming them', () => {
     expectShapeError(train({ shape: [3, 0, 5] }), /^shape: every dimension must be a positive integer/);
     expectShapeError(train({ shape: [3, -2, -5] }), /^shape: every dimension must be a positive integer/);
     expectShapeError(train({ shape: [3, 2, 2.5, 2] }), /^shape: every dimension must be a positive integer/);
-    expectShapeError(() => batchNormEval({ x: [], shape: [0, 2], runningMean: [0, 0], runningVar: [1, 1] }), /^shape: /);
+    expectShapeError(() => batchNormEval({ x: [], shape: [0, 2], running: { runningMean: [0, 0], runningVar: [1, 1] } }), /^shape: /);
   });
 
-  it('eps that is zero, negative, NaN or infinite', () => {
+  it('eps that is zero, negative, NaN, infinite or a string is a ValueError', () => {
     for (const eps of [0, -1e-5, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expectShapeError(train({ eps }), /^eps: expected a finite number > 0/);
-      expectShapeError(() => batchNormEval({ x: bn.x, shape: bn.shape, runningMean: bn.runningMean, runningVar: bn.runningVar, eps }), /^eps:/);
+      expectValueError(train({ eps }), /^eps: expected a finite number > 0/);
+      expectValueError(() => batchNormEval({ x: bn.x, shape: bn.shape, running: { runningMean: bn.runningMean, runningVar: bn.runningVar }, eps }), /^eps:/);
     }
     // A string that prints like a number is named as a string, not echoed as if it were one.
-    expectShapeError(train({ eps: '1e-5' as unknown as number }), /^eps: expected a finite number > 0, got string "1e-5"/);
+    expectValueError(train({ eps: '1e-5' }), /^eps: expected a finite number > 0, got string "1e-5"/);
   });
 
-  it('momentum outside [0, 1], or NaN', () => {
-    for (const momentum of [-0.1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) expectShapeError(train({ momentum }), /^momentum: expected a number in \[0, 1\]/);
+  it('momentum outside [0, 1], NaN, or a string (which arithmetic would coerce) is a ValueError', () => {
+    for (const momentum of [-0.1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) expectValueError(train({ momentum }), /^momentum: expected a number in \[0, 1\]/);
+    expectValueError(train({ momentum: '0.1' }), /^momentum: expected a number in \[0, 1\] or null \(cumulative average\), got string "0.1"/);
+  });
+
+  it('flags that are not booleans: the string "false" is truthy and would turn the option on', () => {
+    expectValueError(train({ unbiasedRunningVar: 'false' }), /^unbiasedRunningVar: expected true or false .*, got string "false"/);
+    expectValueError(train({ unbiasedRunningVar: 0 }), /^unbiasedRunningVar: expected true or false/);
+    const back = { dy: bn.x, x: bn.x, shape: bn.shape, weight: bn.weight, mean: [0, 0], rstd: [1, 1] };
+    expectValueError(() => batchNormBackward({ ...back, training: 'false' as never }), /^training: expected true or false .*, got string "false"/);
+    expectValueError(() => batchNormBackward({ ...back, training: true, hasBias: 'false' as never }), /^hasBias: expected true or false/);
+    expectValueError(() => layerNormBackward({ dy: [1, 2], x: [1, 2], shape: [2], normalizedShape: [2], mean: [0], rstd: [1], hasBias: 1 as never }), /^hasBias:/);
+    expectValueError(() => linearBackward([1], [1], [1], { N: 1, I: 1, O: 1 }, 'false' as never), /^hasBias: expected true or false/);
+  });
+
+  it('arrays of strings, sparse arrays and non-arrays are ValueErrors naming the argument and the index', () => {
+    const strings = Array.from(bn.x, String);
+    expectValueError(train({ x: strings }), /^x: expected an input of shape \(3, 2, 5\) \(30 values\) as numbers, got string "[-0-9.e]+" at index 0/);
+    const sparse: number[] = Array.from(bn.x);
+    delete sparse[7];
+    expectValueError(train({ x: sparse }), /^x: expected .*, got a sparse array \(no element at index 7\)/);
+    const holey = [1, 2];
+    delete holey[1];
+    expectValueError(train({ weight: holey }), /^weight: expected .*sparse array \(no element at index 1\)/);
+    expectValueError(train({ bias: ['0', 1] }), /^bias: .* as numbers, got string "0" at index 0/);
+    expectValueError(train({ running: { ...running, runningVar: [1, undefined] } }), /^running\.runningVar: .* as numbers, got undefined at index 1/);
+    expectValueError(train({ x: 'abc' }), /^x: expected .*, got string "abc"/);
+    expectValueError(train({ x: BigInt64Array.of(1n) }), /^x: expected .* as numbers, got a BigInt64Array/);
+    expectValueError(() => layerNormForward({ x: [1, '2'] as never, shape: [2], normalizedShape: [2] }), /^x: .* as numbers, got string "2" at index 1/);
+    expectValueError(() => reluForward(['1', '-1'] as never), /^x: expected an array of numbers as numbers, got string "1" at index 0/);
+    expectValueError(() => linearForward([1, '2'] as never, [1, 2], null, { N: 1, I: 2, O: 1 }), /^x: /);
+    expectValueError(() => crossEntropyForward([0, 1], ['1'] as never, 1, 2), /^targets: .* as numbers, got string "1"/);
   });
 
   it('training on one value per channel, as PyTorch refuses; eval mode accepts it', () => {
@@ -89,14 +126,16 @@ describe('BatchNorm rejects invalid arguments, naming them', () => {
         () => batchNormTrain({ x: new Float64Array(3), shape }),
         /^x: expected more than 1 value per channel when training/,
       );
-      expect(batchNormEval({ x: Float64Array.of(1, 2, 3), shape, runningMean: [0, 0, 0], runningVar: [1, 1, 1] }).y).toHaveLength(3);
+      expect(batchNormEval({ x: Float64Array.of(1, 2, 3), shape, running: { runningMean: [0, 0, 0], runningVar: [1, 1, 1] } }).y).toHaveLength(3);
     }
   });
 
   it('eval and backward arguments of the wrong length', () => {
-    const evalArgs = { x: bn.x, shape: bn.shape, runningMean: bn.runningMean, runningVar: bn.runningVar };
-    expectShapeError(() => batchNormEval({ ...evalArgs, runningMean: [0] }), /^runningMean: .*\(2,\)/);
-    expectShapeError(() => batchNormEval({ ...evalArgs, runningVar: [0, 1, 2] }), /^runningVar: .*\(2,\)/);
+    const evalArgs = { x: bn.x, shape: bn.shape, running: { runningMean: bn.runningMean, runningVar: bn.runningVar } };
+    expectShapeError(() => batchNormEval({ ...evalArgs, running: { ...evalArgs.running, runningMean: [0] } }), /^running\.runningMean: .*\(2,\)/);
+    expectShapeError(() => batchNormEval({ ...evalArgs, running: { ...evalArgs.running, runningVar: [0, 1, 2] } }), /^running\.runningVar: .*\(2,\)/);
+    expectValueError(() => batchNormEval({ ...evalArgs, running: { ...evalArgs.running, numBatchesTracked: 0.5 } }), /^running\.numBatchesTracked: expected a non-negative integer, got 0.5/);
+    expectValueError(() => batchNormEval({ x: bn.x, shape: bn.shape } as never), /^running: expected the running statistics \{ runningMean, runningVar \} that eval mode normalises with, got undefined/);
     expectShapeError(() => batchNormEval({ ...evalArgs, weight: [1] }), /^weight:/);
     const back = { dy: bn.x, x: bn.x, shape: bn.shape, weight: bn.weight, mean: [0, 0], rstd: [1, 1], training: true };
     expectShapeError(() => batchNormBackward({ ...back, dy: bn.x.subarray(2) }), /^dy: expected a gradient of shape \(3, 2, 5\)/);
@@ -106,7 +145,7 @@ describe('BatchNorm rejects invalid arguments, naming them', () => {
     expectShapeError(() => batchNormBackward({ ...back, weight: [1, 1, 1] }), /^weight:/);
     // A forgotten mode must not silently become the eval-mode gradient.
     const { training: _, ...noMode } = back;
-    expectShapeError(() => batchNormBackward(noMode as typeof back), /^training: expected true .* or false/);
+    expectValueError(() => batchNormBackward(noMode as typeof back), /^training: expected true or false \(true: batch statistics, false: running statistics\), got undefined/);
   });
 });
 
@@ -127,11 +166,12 @@ describe('LayerNorm rejects invalid arguments, naming them', () => {
     expectShapeError(() => layerNormForward({ ...args, weight: new Float64Array(4) }), /^weight: expected a weight of shape normalizedShape \(3, 4\)/);
     expectShapeError(() => layerNormForward({ ...args, bias: new Float64Array(13) }), /^bias:/);
     expectShapeError(() => layerNormForward({ ...args, x: [], shape: [0, 3, 4] }), /^shape: every dimension must be a positive integer/);
-    for (const eps of [0, -1, Number.NaN]) expectShapeError(() => layerNormForward({ ...args, eps }), /^eps:/);
+    for (const eps of [0, -1, Number.NaN, '1e-5' as never]) expectValueError(() => layerNormForward({ ...args, eps }), /^eps:/);
     const { mean, rstd } = layerNormForward(args);
-    expectShapeError(() => layerNormBackward({ ...args, dy: ln.x.subarray(3), mean, rstd }), /^dy:/);
-    expectShapeError(() => layerNormBackward({ ...args, dy: ln.x, mean: mean.subarray(1), rstd }), /^mean: expected one mean per row, shape \(2,\)/);
-    expectShapeError(() => layerNormBackward({ ...args, dy: ln.x, mean, rstd: new Float64Array(3) }), /^rstd:/);
+    const { bias: _, ...backArgs } = args;
+    expectShapeError(() => layerNormBackward({ ...backArgs, dy: ln.x.subarray(3), mean, rstd }), /^dy:/);
+    expectShapeError(() => layerNormBackward({ ...backArgs, dy: ln.x, mean: mean.subarray(1), rstd }), /^mean: expected one mean per row, shape \(2,\)/);
+    expectShapeError(() => layerNormBackward({ ...backArgs, dy: ln.x, mean, rstd: new Float64Array(3) }), /^rstd:/);
   });
 });
 
@@ -154,14 +194,14 @@ describe('Linear, ReLU and cross-entropy reject invalid arguments, naming them',
   it('cross-entropy: target indices outside [0, K) or not integers, and logits of the wrong length', () => {
     const logits = new Float64Array(6);
     for (const t of [-1, 3, 1.5, Number.NaN]) {
-      expectShapeError(() => crossEntropyForward(logits, [0, t], 2, 3), new RegExp(`^targets\\[1\\]: expected an integer class index in \\[0, 3\\), got ${t}`));
+      expectValueError(() => crossEntropyForward(logits, [0, t], 2, 3), new RegExp(`^targets\\[1\\]: expected an integer class index in \\[0, 3\\), got ${t}`));
     }
     expectShapeError(() => crossEntropyForward(logits.subarray(1), [0, 1], 2, 3), /^logits: expected logits of shape \(2, 3\)/);
     expectShapeError(() => crossEntropyForward(logits, [0], 2, 3), /^targets: expected one class index per sample/);
     expectShapeError(() => crossEntropyForward(logits, [0, 1], 2, 0), /^dims \(N, K\):/);
     expectShapeError(() => crossEntropyBackward(new Float64Array(5), [0, 1], 2, 3), /^probs:/);
     // the backward is callable on its own: an out-of-range target there would silently drop the -1 of the one-hot
-    for (const t of [-1, 3, 0.5]) expectShapeError(() => crossEntropyBackward(logits, [t, 0], 2, 3), /^targets\[0\]: expected an integer class index in \[0, 3\)/);
+    for (const t of [-1, 3, 0.5]) expectValueError(() => crossEntropyBackward(logits, [t, 0], 2, 3), /^targets\[0\]: expected an integer class index in \[0, 3\)/);
   });
 });
 
@@ -171,7 +211,7 @@ describe('the reference never modifies its inputs', () => {
     const before = snapshot(inputs);
     const r = batchNormTrain({ x: bn.x, shape: bn.shape, weight: bn.weight, bias: bn.bias, running });
     batchNormTrain({ x: bn.x, shape: bn.shape, weight: bn.weight, bias: bn.bias, running, momentum: null });
-    batchNormEval({ x: bn.x, shape: bn.shape, weight: bn.weight, bias: bn.bias, runningMean: bn.runningMean, runningVar: bn.runningVar });
+    batchNormEval({ x: bn.x, shape: bn.shape, weight: bn.weight, bias: bn.bias, running: { runningMean: bn.runningMean, runningVar: bn.runningVar } });
     const dy = normals(3, bn.x.length);
     const saved = snapshot({ dy, mean: r.mean, rstd: r.rstd });
     batchNormBackward({ dy, x: bn.x, shape: bn.shape, weight: bn.weight, mean: r.mean, rstd: r.rstd, training: true });
@@ -184,10 +224,10 @@ describe('the reference never modifies its inputs', () => {
   it('LayerNorm forward and backward', () => {
     const ln = buildLayerNormCase(4, { shape: [3, 5], normalizedShape: [5] }, 'largeOffset', 'nonUnit');
     const before = snapshot(ln);
-    const { mean, rstd } = layerNormForward(ln);
+    const { mean, rstd } = layerNormForward({ x: ln.x, shape: ln.shape, normalizedShape: ln.normalizedShape, weight: ln.weight, bias: ln.bias });
     const dy = normals(5, ln.x.length);
     const saved = snapshot({ dy, mean, rstd });
-    layerNormBackward({ ...ln, dy, mean, rstd });
+    layerNormBackward({ x: ln.x, shape: ln.shape, normalizedShape: ln.normalizedShape, weight: ln.weight, dy, mean, rstd });
     expect(ln).toEqual(before);
     expect({ dy, mean, rstd }).toEqual(saved);
   });
@@ -235,6 +275,27 @@ describe('the reference never modifies its inputs', () => {
     expectShapeError(() => seedNetForward(bnParams, new Float64Array(6), 1, true, bnConfig), /^N: expected a batch of at least 2 to train with BatchNorm/);
     expect(() => seedNetForward(bnParams, new Float64Array(6), 1, false, bnConfig)).not.toThrow(); // eval mode takes one sample
     const { ['fc2.bias']: _, ...missing } = params;
-    expectShapeError(() => seedNetForward(missing, new Float64Array(6), 1, true, config), /^params\['fc2\.bias'\]: expected shape \(4\)/);
+    expectValueError(() => seedNetForward(missing, new Float64Array(6), 1, true, config), /^params\['fc2\.bias'\]: expected shape \(4\) \(4 values\), got undefined/);
+    expectShapeError(() => seedNetForward({ ...params, 'fc2.bias': new Float64Array(3) }, new Float64Array(6), 1, true, config), /^params\['fc2\.bias'\]: expected shape \(4\)/);
+  });
+
+  it('the seed network names the state_dict key of a fractional num_batches_tracked, not an inner argument', () => {
+    const config: SeedNetConfig = { sizes: [6, 5, 4, 3], norm: 'batchnorm', eps: 1e-5, momentum: 0.1 };
+    const params: Tensors = {};
+    for (const [name, shape] of seedNetShapes(config)) params[name] = new Float64Array(shape.reduce((p, q) => p * q, 1)).fill(1);
+    const x = normals(40, 2 * 6);
+    for (const training of [true, false]) {
+      expectValueError(
+        () => seedNetForward({ ...params, 'bn2.num_batches_tracked': Float64Array.of(0.5) }, x, 2, training, config),
+        /^params\['bn2\.num_batches_tracked'\]\[0\]: expected a non-negative integer, got 0.5/,
+      );
+    }
+    // a key the network does not have is a typo or the wrong network, as load_state_dict(strict=True) says
+    expectValueError(() => seedNetForward({ ...params, 'bn1.runing_mean': new Float64Array(5) }, x, 2, true, config), /^params\['bn1\.runing_mean'\]: not a tensor of this network/);
+    // the mode and the configuration are checked like every other argument
+    expectValueError(() => seedNetForward(params, x, 2, 'false' as never, config), /^training: expected true or false/);
+    expectValueError(() => seedNetForward(params, x, 2, true, { ...config, momentum: undefined as never }), /^config\.momentum: expected a number in \[0, 1\] or null \(cumulative average\), got undefined/);
+    expectValueError(() => seedNetForward(params, x, 2, true, { ...config, norm: 'groupnorm' as never }), /^config\.norm: expected 'batchnorm', 'layernorm' or 'none'/);
+    expectValueError(() => seedNetForward(params, x, 2, true, { ...config, epsilon: 1e-3 } as never), /^config\.epsilon: not an argument of the seed network/);
   });
 });

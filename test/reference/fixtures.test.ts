@@ -259,7 +259,7 @@ describe('BatchNorm fixtures', () => {
       const dy = values(f, 'eval.dy');
       if (s.track_running_stats) {
         const last = runningBefore(s.steps)!;
-        const r = batchNormEval({ x, shape, weight, bias, runningMean: last.runningMean, runningVar: last.runningVar, eps: s.eps });
+        const r = batchNormEval({ x, shape, weight, bias, running: { runningMean: last.runningMean, runningVar: last.runningVar }, eps: s.eps });
         checkPass('eval.', x, dy, r.y, Float64Array.from(last.runningMean), r.rstd, false);
       } else {
         trainPass('eval.', null);

@@ -10,6 +10,7 @@ import {
   gradcheck,
   gradcheckAsync,
   ShapeError,
+  ValueError,
   type GradcheckProblem,
   type GradcheckValues,
 } from '../../reference/index.js';
@@ -201,17 +202,23 @@ describe('gradcheck', () => {
     expect(result.checked).toBe(3);
   });
 
-  it('rejects invalid options and malformed backward results with a ShapeError naming them', () => {
+  it('rejects invalid options (ValueError) and malformed backward results (ShapeError), naming them', () => {
     const a = Float64Array.of(0.4, -0.2);
     const b = Float64Array.of(1.5, 0.3);
     const problem = smoothProblem(a, b);
-    expect(() => gradcheck(problem, { step: 0 })).toThrow(ShapeError);
+    expect(() => gradcheck(problem, { step: 0 })).toThrow(ValueError);
     expect(() => gradcheck(problem, { step: 0 })).toThrow(/^step:/);
+    expect(() => gradcheck(problem, { step: '1e-6' as never })).toThrow(/^step: expected a finite number > 0, got string "1e-6"/);
+    expect(() => gradcheck(problem, { steps: 1e-6 } as never)).toThrow(/^steps: not an argument of gradcheck \(it takes step, atol,/);
+    expect(() => gradcheck(problem, { Step: 1e-6 } as never)).toThrow(/^Step: not an argument of gradcheck; did you mean step\?/);
+    expect(() => gradcheck(problem, { seed: undefined })).toThrow(/^seed: got undefined; omit the key for the default \(0\)/);
+    expect(() => gradcheck({ ...problem, inputs: { a: ['0.4'] as never } })).toThrow(/^problem\.inputs\.a: .* as numbers, got string "0.4"/);
+    expect(() => gradcheck({ ...problem, backward: (x, v) => ({ a: problem.backward(x, v).a }) })).toThrow(ShapeError);
     expect(() => gradcheck(problem, { step: Number.NaN })).toThrow(/^step:/);
     expect(() => gradcheck(problem, { atol: -1 })).toThrow(/^atol:/);
     expect(() => gradcheck(problem, { rtol: Number.POSITIVE_INFINITY })).toThrow(/^rtol:/);
     expect(() => gradcheck(problem, { mode: 'random', directions: 0 })).toThrow(/^directions:/);
-    expect(() => gradcheck(problem, { wrt: ['c'] })).toThrow(/^wrt: 'c'/);
+    expect(() => gradcheck(problem, { wrt: ['c'] })).toThrow(/^wrt: string "c" is not one of the inputs/);
     expect(() => gradcheck({ ...problem, backward: (x, v) => ({ a: problem.backward(x, v).a }) })).toThrow(/^backward: .*'b'/);
     expect(() => gradcheck({ ...problem, backward: () => ({ a: [1], b: [1, 2] }) })).toThrow(/^backward: gradient of 'a'/);
     // a step below the float32 spacing at x collapses x ± h onto x

@@ -6,7 +6,7 @@
  * Each step is ≤ 10 roundings of quantities of size ≤ 1, so two steps are within 20·u of the exact decimals.
  */
 import { describe, expect, it } from 'vitest';
-import { sgdStep, ShapeError, type SgdOptions, type Tensors } from '../../reference/index.js';
+import { sgdStep, ShapeError, ValueError, type SgdOptions, type Tensors } from '../../reference/index.js';
 
 const U = 2 ** -53;
 
@@ -71,18 +71,25 @@ describe('SGD follows torch.optim.SGD', () => {
   it('rejects invalid hyperparameters and gradients, naming them', () => {
     const params = { p: Float64Array.of(1) };
     const grads = { p: Float64Array.of(1) };
-    const bad: [Tensors, SgdOptions, RegExp][] = [
-      [grads, { lr: -0.1 }, /^lr:/],
-      [grads, { lr: Number.NaN }, /^lr:/],
-      [grads, { lr: 0.1, momentum: -0.5 }, /^momentum:/],
-      [grads, { lr: 0.1, weightDecay: -1 }, /^weightDecay:/],
-      [grads, { lr: 0.1, nesterov: true }, /^nesterov:/],
-      [grads, { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true }, /^nesterov:/],
-      [{ q: Float64Array.of(1) }, { lr: 0.1 }, /^grads\.q:/],
-      [{ p: Float64Array.of(1, 2) }, { lr: 0.1 }, /^grads\.p:/],
+    const bad: [Tensors, SgdOptions, RegExp, typeof ValueError | typeof ShapeError][] = [
+      [grads, { lr: -0.1 }, /^lr:/, ValueError],
+      [grads, { lr: Number.NaN }, /^lr:/, ValueError],
+      // a string is named as a string (arithmetic would coerce '0.1' and step anyway)
+      [grads, { lr: '0.1' as never }, /^lr: expected a finite number >= 0, got string "0.1"/, ValueError],
+      [grads, { lr: 0.1, momentum: -0.5 }, /^momentum:/, ValueError],
+      [grads, { lr: 0.1, momentum: '0.9' as never }, /^momentum: .*got string "0.9"/, ValueError],
+      [grads, { lr: 0.1, dampening: Number.NaN }, /^dampening: expected a finite number/, ValueError],
+      [grads, { lr: 0.1, weightDecay: -1 }, /^weightDecay:/, ValueError],
+      [grads, { lr: 0.1, nesterov: true }, /^nesterov:/, ValueError],
+      [grads, { lr: 0.1, momentum: 0.9, nesterov: 'false' as never }, /^nesterov: expected true or false .*, got string "false"/, ValueError],
+      [grads, { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true }, /^nesterov:/, ValueError],
+      [grads, { lr: 0.1, weight_decay: 0.1 } as never, /^weight_decay: not an argument of sgdStep; did you mean weightDecay\?/, ValueError],
+      [grads, { lr: 0.1, momentum: undefined }, /^momentum: got undefined; omit the key for the default \(0\)/, ValueError],
+      [{ q: Float64Array.of(1) }, { lr: 0.1 }, /^grads\.q:/, ValueError],
+      [{ p: Float64Array.of(1, 2) }, { lr: 0.1 }, /^grads\.p:/, ShapeError],
     ];
-    for (const [g, options, message] of bad) {
-      expect(() => sgdStep(params, g, null, options)).toThrow(ShapeError);
+    for (const [g, options, message, kind] of bad) {
+      expect(() => sgdStep(params, g, null, options)).toThrow(kind);
       expect(() => sgdStep(params, g, null, options)).toThrow(message);
     }
   });

@@ -152,7 +152,7 @@ export function tfjsCrossChecks(opts: CrossCheckOptions): void {
           const bias = f32OrNull(k.bias);
           const runningMean = f32(k.runningMean);
           const runningVar = f32(k.runningVar);
-          const ref = batchNormEval({ x, shape: k.shape, weight, bias, runningMean, runningVar, eps });
+          const ref = batchNormEval({ x, shape: k.shape, weight, bias, running: { runningMean, runningVar }, eps });
           const got = await adapter.bnEvalForward!({
             x: toChannelsLast(x, k.shape), shape: toChannelsLastShape(k.shape), weight: toF32(weight), bias: toF32(bias),
             runningMean: Float32Array.from(runningMean), runningVar: Float32Array.from(runningVar), eps,
@@ -181,7 +181,7 @@ export function tfjsCrossChecks(opts: CrossCheckOptions): void {
             // the statistics the forward normalised with: the batch's (training) or the running ones (eval)
             const { mean, rstd } = training
               ? batchNormTrain({ x, shape: k.shape, eps })
-              : { mean: runningMean, rstd: batchNormEval({ x, shape: k.shape, runningMean, runningVar, eps }).rstd };
+              : { mean: runningMean, rstd: batchNormEval({ x, shape: k.shape, running: { runningMean, runningVar }, eps }).rstd };
             const ref = batchNormBackward({ dy, x, shape: k.shape, weight, mean, rstd, training });
             const got = await adapter.bnBackward!({
               dy: toChannelsLast(dy, k.shape), x: toChannelsLast(x, k.shape), shape: toChannelsLastShape(k.shape),

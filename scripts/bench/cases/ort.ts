@@ -80,7 +80,7 @@ function lnData(): LnData {
 let bnEvalRef: Float64Array | undefined;
 const bnEvalReference = (): Float64Array => {
   const d = bnData();
-  bnEvalRef ??= refEval({ x: d.x, shape: [...BN_SHAPE], weight: d.weight, bias: d.bias, runningMean: d.runningMean, runningVar: d.runningVar, eps: EPS }).y;
+  bnEvalRef ??= refEval({ x: d.x, shape: [...BN_SHAPE], weight: d.weight, bias: d.bias, running: { runningMean: d.runningMean, runningVar: d.runningVar }, eps: EPS }).y;
   return bnEvalRef;
 };
 let bnTrainRef: ReturnType<typeof refTrain> | undefined;
@@ -315,7 +315,7 @@ export const cases: BenchCase[] = [
       bnEvalKernel(BATCHNORM_FORWARD_VERSIONS[0]!),
       referenceImpl(() => {
         const d = bnData();
-        refEval({ x: d.x, shape: [...BN_SHAPE], weight: d.weight, bias: d.bias, runningMean: d.runningMean, runningVar: d.runningVar, eps: EPS });
+        refEval({ x: d.x, shape: [...BN_SHAPE], weight: d.weight, bias: d.bias, running: { runningMean: d.runningMean, runningVar: d.runningVar }, eps: EPS });
       }, 3),
       ...tfjsImplementations(tfjsBnEval, { 'tfjs-cpu': 3 }),
       ...ortPeers(bnEvalOrt),
