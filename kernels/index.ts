@@ -1,45 +1,49 @@
 /**
  * normcheck/kernels — float32 fast kernels (float64 arithmetic). Never imports reference/.
- * A plain explicit list of exports: each kernel family adds its own lines.
+ * A plain explicit list of exports: each kernel family (one folder each) adds its own lines.
+ *
+ *   shared/     argument checks, the WebAssembly encoder, runtime (one memory for every module) and shared loops
+ *   batchnorm/  gemm/  layernorm/  network/   one folder per family, the same file roles in each:
+ *     api.ts           the public functions: argument checks, defaults, dispatch to a version
+ *     version.ts       the one signature every version of the family has
+ *     *_impl.ts        the versions' pure computation (TypeScript loops; wasm_impl.ts drives the SIMD module)
+ *     wasm_module.ts   the family's WebAssembly SIMD loops
+ *     workspace.ts     preallocated scratch, where the family needs any
+ *   registry.ts  every version of every family, and each kind's default
  */
 // Argument errors (shared by every kernel)
-export { KernelArgError } from './gemm_args.js';
+export { KernelArgError } from './shared/args.js';
 
 // BatchNorm: NCHW and NHWC / (M, C), training and eval forward, backward, fused ReLU
-export {
-  batchNormTrainForward, batchNormEvalForward, batchNormBackward, BatchNormWorkspace,
-  getBatchNormForwardVersion, setBatchNormForwardVersion,
-} from './batchnorm.js';
+export { batchNormTrainForward, batchNormEvalForward, batchNormBackward, BatchNormWorkspace } from './batchnorm/api.js';
 export type {
   BatchNormDims, BatchNormLayout, BatchNormRunning, BatchNormTrainForwardArgs, BatchNormEvalForwardArgs,
   BatchNormBackwardArgs, BatchNormForwardVersion, BatchNormBackwardVersion,
-} from './batchnorm.js';
+} from './batchnorm/api.js';
 
 // LayerNorm over (R, D)
-export {
-  layerNormForward, layerNormBackward, LayerNormWorkspace, getLayerNormForwardVersion, setLayerNormForwardVersion,
-} from './layernorm.js';
+export { layerNormForward, layerNormBackward, LayerNormWorkspace } from './layernorm/api.js';
 export type {
   LayerNormDims, LayerNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardVersion, LayerNormBackwardVersion,
-} from './layernorm.js';
+} from './layernorm/api.js';
 
-// Registry of every normalisation kernel version
+// GEMM in the three Linear forms (x·Wᵀ + bias + ReLU, dyᵀ·x + dbias, dy·W + ReLU mask)
+export { gemmXWt, gemmDyTX, gemmDyW } from './gemm/api.js';
+export type { GemmDims, GemmVersion, XWtOptions, DyTXOptions, DyWOptions } from './gemm/api.js';
+
+// Registry of every kernel version and each kind's default
 export {
-  BATCHNORM_FORWARD_VERSIONS, BATCHNORM_BACKWARD_VERSIONS, LAYERNORM_FORWARD_VERSIONS, LAYERNORM_BACKWARD_VERSIONS,
+  BATCHNORM_FORWARD_VERSIONS, BATCHNORM_BACKWARD_VERSIONS, LAYERNORM_FORWARD_VERSIONS, LAYERNORM_BACKWARD_VERSIONS, GEMM_VERSIONS,
+  BATCHNORM_FORWARD_DEFAULT, BATCHNORM_BACKWARD_DEFAULT, LAYERNORM_FORWARD_DEFAULT, LAYERNORM_BACKWARD_DEFAULT, GEMM_DEFAULT,
   BN_FORWARD_TWO_PASS, BN_FORWARD_ONE_PASS, BN_FORWARD_BLOCKED, BN_FORWARD_WASM, BN_BACKWARD_TWO_PASS, BN_BACKWARD_BLOCKED,
   BN_BACKWARD_WASM,
   LN_FORWARD_TWO_PASS, LN_FORWARD_ONE_PASS,
   LN_BACKWARD_ROW_BY_ROW, LN_BACKWARD_FOUR_ROWS, LN_FORWARD_WASM, LN_BACKWARD_WASM,
+  GEMM_NAIVE, GEMM_BLOCKED, GEMM_WASM,
 } from './registry.js';
 
-// GEMM in the three Linear forms (x·Wᵀ + bias + ReLU, dyᵀ·x + dbias, dy·W + ReLU mask), every version
-export {
-  gemmXWt, gemmDyTX, gemmDyW, GEMM_VERSIONS, GEMM_NAIVE, GEMM_BLOCKED, GEMM_WASM, getGemmVersion, setGemmVersion,
-} from './gemm.js';
-export type { GemmDims, GemmVersion, XWtOptions, DyTXOptions, DyWOptions } from './gemm.js';
-
 // The seed network's training step and eval forward on a preallocated workspace
-export { SeedNetKernel, SEED_NET_KERNEL, seedNetKernelShapes, isBufferName } from './network.js';
-export type { SeedNetKernelConfig, NormKind, SgdOptions } from './network.js';
-export { crossEntropyForwardBackward, argmaxRows } from './network_loss.js';
-export { mulberry32, fillUniform } from './network_init.js';
+export { SeedNetKernel, SEED_NET_KERNEL, seedNetKernelShapes, isBufferName } from './network/api.js';
+export type { SeedNetKernelConfig, NormKind, SgdOptions } from './network/api.js';
+export { crossEntropyForwardBackward, argmaxRows } from './network/loss.js';
+export { mulberry32, fillUniform } from './network/init.js';

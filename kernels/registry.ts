@@ -1,37 +1,53 @@
 /**
- * Every normalisation kernel version, listed explicitly, so the tests and the benchmark loop over all of them
- * (llm.c dev/cuda style: each version is validated against the reference before it is timed).
- * The GEMM versions are listed beside their kernels, in gemm.ts (GEMM_VERSIONS).
+ * Every kernel version, listed explicitly in one place, and the default of each kind, so the tests and the
+ * benchmark loop over all of them (llm.c dev/cuda style: each version is validated against the reference before
+ * it is timed) and the public functions (each family's api.ts) take their default from here.
+ *
+ * The wasm versions fall back to their family's TypeScript loops by themselves where WebAssembly SIMD is
+ * unavailable or its memory cannot grow; the GEMM's wasm version is listed only where it runs.
  */
-import { BN_BACKWARD_BLOCKED, BN_BACKWARD_TWO_PASS, type BatchNormBackwardVersion } from './batchnorm_backward.js';
-import { BN_FORWARD_BLOCKED, BN_FORWARD_ONE_PASS, BN_FORWARD_TWO_PASS, type BatchNormForwardVersion } from './batchnorm_forward.js';
-import { BN_BACKWARD_WASM, BN_FORWARD_WASM } from './batchnorm_wasm.js';
-import { LN_BACKWARD_WASM, LN_FORWARD_WASM } from './layernorm_wasm.js';
-import {
-  LN_BACKWARD_FOUR_ROWS, LN_BACKWARD_ROW_BY_ROW, LN_FORWARD_ONE_PASS, LN_FORWARD_TWO_PASS,
-  type LayerNormBackwardVersion, type LayerNormForwardVersion,
-} from './layernorm_impl.js';
+import { BN_BACKWARD_BLOCKED, BN_BACKWARD_TWO_PASS } from './batchnorm/backward_impl.js';
+import { BN_FORWARD_BLOCKED, BN_FORWARD_ONE_PASS, BN_FORWARD_TWO_PASS } from './batchnorm/forward_impl.js';
+import type { BatchNormBackwardVersion, BatchNormForwardVersion } from './batchnorm/version.js';
+import { BN_BACKWARD_WASM, BN_FORWARD_WASM } from './batchnorm/wasm_impl.js';
+import { GEMM_BLOCKED } from './gemm/blocked_impl.js';
+import { GEMM_NAIVE } from './gemm/naive_impl.js';
+import type { GemmVersion } from './gemm/version.js';
+import { GEMM_WASM, wasmSimdAvailable } from './gemm/wasm_impl.js';
+import { LN_BACKWARD_FOUR_ROWS, LN_BACKWARD_ROW_BY_ROW } from './layernorm/backward_impl.js';
+import { LN_FORWARD_ONE_PASS, LN_FORWARD_TWO_PASS } from './layernorm/forward_impl.js';
+import type { LayerNormBackwardVersion, LayerNormForwardVersion } from './layernorm/version.js';
+import { LN_BACKWARD_WASM, LN_FORWARD_WASM } from './layernorm/wasm_impl.js';
 
 /**
- * BatchNorm training forward: twoPass (three reads of x), onePass (two reads), blocked (onePass, faster loops;
- * the default), wasm (blocked with WebAssembly SIMD element loops).
+ * BatchNorm training forward: twoPass (three reads of x), onePass (two reads), blocked (onePass, faster loops),
+ * wasm (blocked with WebAssembly SIMD element loops; the default).
  */
 export const BATCHNORM_FORWARD_VERSIONS: readonly BatchNormForwardVersion[] = [
   BN_FORWARD_TWO_PASS, BN_FORWARD_ONE_PASS, BN_FORWARD_BLOCKED, BN_FORWARD_WASM,
 ];
+export const BATCHNORM_FORWARD_DEFAULT: BatchNormForwardVersion = BN_FORWARD_WASM;
 
-/** BatchNorm backward (training and eval, with or without the fused ReLU): twoPass, blocked (the default), wasm. */
+/** BatchNorm backward (training and eval, with or without the fused ReLU): twoPass, blocked, wasm (the default). */
 export const BATCHNORM_BACKWARD_VERSIONS: readonly BatchNormBackwardVersion[] = [BN_BACKWARD_TWO_PASS, BN_BACKWARD_BLOCKED, BN_BACKWARD_WASM];
+export const BATCHNORM_BACKWARD_DEFAULT: BatchNormBackwardVersion = BN_BACKWARD_WASM;
 
 /** LayerNorm forward: twoPass, onePass, wasm (onePass with SIMD loops; the default). */
 export const LAYERNORM_FORWARD_VERSIONS: readonly LayerNormForwardVersion[] = [LN_FORWARD_TWO_PASS, LN_FORWARD_ONE_PASS, LN_FORWARD_WASM];
+export const LAYERNORM_FORWARD_DEFAULT: LayerNormForwardVersion = LN_FORWARD_WASM;
 
 /** LayerNorm backward: rowByRow, fourRows, wasm (row by row with SIMD loops; the default). */
 export const LAYERNORM_BACKWARD_VERSIONS: readonly LayerNormBackwardVersion[] = [LN_BACKWARD_ROW_BY_ROW, LN_BACKWARD_FOUR_ROWS, LN_BACKWARD_WASM];
+export const LAYERNORM_BACKWARD_DEFAULT: LayerNormBackwardVersion = LN_BACKWARD_WASM;
+
+/** GEMM, the three Linear forms: naive, blocked, wasm-simd (the default where this engine runs it, else blocked). */
+export const GEMM_VERSIONS: readonly GemmVersion[] = wasmSimdAvailable() ? [GEMM_NAIVE, GEMM_BLOCKED, GEMM_WASM] : [GEMM_NAIVE, GEMM_BLOCKED];
+export const GEMM_DEFAULT: GemmVersion = wasmSimdAvailable() ? GEMM_WASM : GEMM_BLOCKED;
 
 export {
   BN_FORWARD_TWO_PASS, BN_FORWARD_ONE_PASS, BN_FORWARD_BLOCKED, BN_FORWARD_WASM,
   BN_BACKWARD_TWO_PASS, BN_BACKWARD_BLOCKED, BN_BACKWARD_WASM,
   LN_FORWARD_TWO_PASS, LN_FORWARD_ONE_PASS, LN_FORWARD_WASM,
   LN_BACKWARD_ROW_BY_ROW, LN_BACKWARD_FOUR_ROWS, LN_BACKWARD_WASM,
+  GEMM_NAIVE, GEMM_BLOCKED, GEMM_WASM,
 };

@@ -9,7 +9,7 @@
  *                1 - u1 is in (0, 1], so the log is finite. u1 is drawn first: the order is part of every
  *                seeded sequence (tests and committed baselines depend on it).
  *
- * kernels/network_init.ts keeps its own mulberry32 on purpose: kernels/ never imports reference/.
+ * kernels/network/init.ts keeps its own mulberry32 on purpose: kernels/ never imports reference/.
  */
 
 /** mulberry32: a 32-bit-state uniform generator on [0, 1). */

@@ -174,7 +174,7 @@ async function train(opts: Options): Promise<ResultsFile> {
   return {
     format: RESULTS_FORMAT,
     implementation: 'normcheck',
-    implementationVersion: `normcheck Float32 kernels (kernels/network.ts SeedNetKernel${kernelsRevision()}), Node ${process.version}`,
+    implementationVersion: `normcheck Float32 kernels (kernels/network/api.ts SeedNetKernel${kernelsRevision()}), Node ${process.version}`,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     host: {
       cpus: cpus().length, workers: opts.workers, threadsPerWorker: 1,

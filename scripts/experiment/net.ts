@@ -1,8 +1,8 @@
 /**
- * The network under training: the project's Float32 kernels (kernels/network.ts, SeedNetKernel), set up the way
+ * The network under training: the project's Float32 kernels (kernels/network/api.ts, SeedNetKernel), set up the way
  * the protocol says. This is the one file that knows the kernels' API.
  */
-import { SeedNetKernel } from '../../kernels/network.js';
+import { SeedNetKernel } from '../../kernels/index.js';
 import type { Protocol, RunConfig } from './protocol.js';
 import { CLASSES, PIXELS } from './data.js';
 

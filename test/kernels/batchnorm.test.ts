@@ -1,5 +1,5 @@
 /**
- * The float32 BatchNorm kernels (kernels/batchnorm.ts), every registered version, both layouts, against the
+ * The float32 BatchNorm kernels (kernels/batchnorm/), every registered version, both layouts, against the
  * float64 reference (reference/batchnorm.ts), with the bounds of norm_error_model.ts (derivation there).
  * Cases come from the shared generators (test/helpers/arbitraries.ts): seed, shape, value case and affine case,
  * printed by fast-check on failure; values are rounded to float32 first so kernel and reference see the same

@@ -12,7 +12,7 @@ import {
 } from '../../kernels/index.js';
 import { batchNormTrain as refTrain } from '../../reference/index.js';
 import { batchNormCase, buildBatchNormCase, momentumValue, seed, seededRng } from '../helpers/arbitraries.js';
-import { onePassVarianceIsAccurate } from '../../kernels/batchnorm_forward.js';
+import { onePassVarianceIsAccurate } from '../../kernels/shared/one_pass.js';
 import { float32Case, kernelTrain, referenceTrain, type Float32Case } from './batchnorm_fixture.js';
 import { gamma, toNchw, toNhwc, U64, ulp32, ulpError } from './norm_error_model.js';
 

@@ -1,5 +1,5 @@
 /**
- * The float32 GEMM kernels (kernels/gemm.ts), every version, against the float64 reference Linear
+ * The float32 GEMM kernels (kernels/gemm/), every version, against the float64 reference Linear
  * (reference/linear.ts), with the bound of test/kernels/gemm_error_model.ts for the version's accumulation:
  *   float64   |ŷ - ref| ≤ u32·|ref| + 3·γ_k(u64)·Σ|a||b| + 2⁻¹⁴⁹
  *   float32   |ŷ - ref| ≤ γ_{k+1}(u32)·Σ|a||b| + 2·γ_k(u64)·Σ|a||b| + k·2⁻¹⁴⁹
@@ -11,8 +11,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  GEMM_BLOCKED, GEMM_NAIVE, GEMM_VERSIONS, GEMM_WASM, gemmDyTX, gemmDyW, gemmXWt, getGemmVersion, KernelArgError, type GemmVersion,
-} from '../../kernels/gemm.js';
+  GEMM_BLOCKED, GEMM_DEFAULT, GEMM_NAIVE, GEMM_VERSIONS, GEMM_WASM, gemmDyTX, gemmDyW, gemmXWt, KernelArgError, type GemmVersion,
+} from '../../kernels/index.js';
 import { linearBackward, linearForward } from '../../reference/index.js';
 import { seed, seededRng } from '../helpers/arbitraries.js';
 import { absOf, compareWithBound, gemmBound } from './gemm_error_model.js';
@@ -176,7 +176,7 @@ describe('GEMM at the seed network size', () => {
     const w = float32Values(rng, dims.O * dims.I, 'standardValues');
     const dy = float32Values(rng, dims.N * dims.O, 'standardValues');
     const bias = float32Values(rng, dims.O, 'standardValues');
-    const version = getGemmVersion();
+    const version = GEMM_DEFAULT;
     const y = new Float32Array(dims.N * dims.O);
     const dweight = new Float32Array(dims.O * dims.I);
     const dx = new Float32Array(dims.N * dims.I);
@@ -195,7 +195,7 @@ describe('GEMM at the seed network size', () => {
 
   it('this Node runs WebAssembly SIMD, so the wasm-simd version is among those tested and is the default', () => {
     expect(GEMM_VERSIONS.map((v) => v.name)).toEqual(['naive', 'blocked', 'wasm-simd']);
-    expect(getGemmVersion().name).toBe('wasm-simd');
+    expect(GEMM_DEFAULT.name).toBe('wasm-simd');
   });
 });
 

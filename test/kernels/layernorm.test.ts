@@ -1,5 +1,5 @@
 /**
- * The float32 LayerNorm kernels (kernels/layernorm.ts), every registered forward version, against the float64
+ * The float32 LayerNorm kernels (kernels/layernorm/), every registered forward version, against the float64
  * reference (reference/layernorm.ts), with the bounds of norm_error_model.ts applied per row (M = D):
  *   y:        ulp32(ref) + |w|·ρ·(1 + |x̂|) + 4u64·(|w x̂| + |b|)
  *   dx:       BatchNorm's dx bound with g = dy·w in place of w·dy (wr = rstd, A = mean|g|, B = mean|g·x̂|)

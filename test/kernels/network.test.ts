@@ -1,5 +1,5 @@
 /**
- * The float32 seed network (kernels/network.ts) against the float64 reference network (reference/network.ts)
+ * The float32 seed network (kernels/network/api.ts) against the float64 reference network (reference/network.ts)
  * and against PyTorch's golden steps (fixtures/net_twin.json, net_seed.json).
  *
  * Bounds: test/kernels/network_error_model.ts carries a per-element bound e beside every reference value —
@@ -12,8 +12,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { getGemmVersion } from '../../kernels/gemm.js';
-import { SeedNetKernel, seedNetKernelShapes, type NormKind, type SgdOptions } from '../../kernels/network.js';
+import { GEMM_DEFAULT, SeedNetKernel, seedNetKernelShapes, type NormKind, type SgdOptions } from '../../kernels/index.js';
 import { seedNetForward, seedNetTrainStep, type SeedNetConfig, type Tensors } from '../../reference/index.js';
 import { countTypedArrays } from '../helpers/allocations.js';
 import { seed, seededRng } from '../helpers/arbitraries.js';
@@ -21,7 +20,7 @@ import { hasTensor, listFixtures, loadFixture, tensorOf } from '../helpers/fixtu
 import { compareWithBound } from './gemm_error_model.js';
 import { evalLogitsB, exact, roundedToFloat32, trainStepB, type Bounded, type NetSpec } from './network_error_model.js';
 
-const acc = getGemmVersion().accumulation;
+const acc = GEMM_DEFAULT.accumulation;
 const SGD: SgdOptions = { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 };
 const TWIN: NetSpec['sizes'] = [13, 9, 7, 5];
 const SEED: NetSpec['sizes'] = [784, 256, 128, 10];

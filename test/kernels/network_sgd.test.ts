@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sgdUpdate, type SgdOptions } from '../../kernels/network_sgd.js';
+import { sgdUpdate, type SgdOptions } from '../../kernels/network/sgd_impl.js';
 import { mulberry32, seed } from '../helpers/arbitraries.js';
 
 /** torch.optim.SGD's momentum update (Nesterov off) as network_sgd.ts's header states it, one element at a time. */

@@ -4,7 +4,7 @@
  *   x·Wᵀ   forward            y  (N, O)   tf.matMul(x, W, false, true)
  *   dyᵀ·x  weight gradient    dW (O, I)   tf.matMul(dy, x, true, false)
  *   dy·W   input gradient     dx (N, I)   tf.matMul(dy, W, false, false)
- * 2·N·I·O = 51.4 MFLOP each. Implementations: every kernels/gemm.ts version, the float64 reference Linear
+ * 2·N·I·O = 51.4 MFLOP each. Implementations: every GEMM version of kernels/registry.ts, the float64 reference Linear
  * (reference/linear.ts's x·Wᵀ loop, the operands of the other two forms transposed once in setup), tfjs-wasm and
  * tfjs-cpu with the transpose flags above, so tfjs's transposed-operand paths are what is timed.
  *
@@ -12,7 +12,7 @@
  * bound of test/kernels/gemm_error_model.ts (also an upper bound for the float64-accumulating versions):
  *   |ŷ - y| ≤ γ_{k+1}(u32)·Σ|a||b| + 2·γ_k(u64)·Σ|a||b|,   γ_k(u) = k·u/(1 - k·u),  k the reduction length
  */
-import { GEMM_VERSIONS, gemmDyTX, gemmDyW, gemmXWt, type GemmVersion } from '../../../kernels/gemm.js';
+import { GEMM_VERSIONS, gemmDyTX, gemmDyW, gemmXWt, type GemmVersion } from '../../../kernels/index.js';
 import { linearForward } from '../../../reference/index.js';
 import { normalF32 } from '../data.js';
 import type { BenchCase, Implementation, Prepared, Validation } from '../harness.js';

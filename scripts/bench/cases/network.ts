@@ -2,7 +2,7 @@
  * Benchmark case: one SGD training step of the seed network (784 → 256 → BN → ReLU → 128 → BN → ReLU → 10,
  * softmax cross-entropy, torch.optim.SGD lr 0.01, momentum 0.9, weight decay 1e-4) at batch 128.
  *
- *   kernels        SeedNetKernel.trainStep (kernels/network.ts) on its preallocated workspace
+ *   kernels        SeedNetKernel.trainStep (kernels/network/api.ts) on its preallocated workspace
  *   tfjs-wasm/cpu  the same network and step written in tfjs: tf.variable parameters, tf.variableGrads of a loss
  *                  that computes the batch moments itself (tf.moments inside the differentiated function, so the
  *                  BatchNorm gradient is the training-mode one), epsilon 1e-5 passed explicitly, weight decay added
@@ -21,7 +21,7 @@
  * Reported: median ms per step and the ratio to the kernels.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
-import { SeedNetKernel } from '../../../kernels/network.js';
+import { SeedNetKernel } from '../../../kernels/index.js';
 import { mulberry32, seedNetTrainStep, type Tensors } from '../../../reference/index.js';
 import { all, type BenchCase, type Implementation, type Prepared, type Validation } from '../harness.js';
 import { tfjsImplementations } from '../peers.js';

@@ -12,7 +12,7 @@
  * computed in float64 (JS numbers) and rounded once on store. The saved statistics `mean` and `rstd` that the
  * backward needs are Float64Array: a float32 mean of a channel at offset 1e6 is off by up to 0.03, which is
  * 3% of a unit spread — exactly the error PyTorch's float32 kernels show at large offsets. The math and the
- * accuracy argument are in batchnorm_forward.ts and batchnorm_backward.ts; the outcome is that y is the float32
+ * accuracy argument are in forward_impl.ts and backward_impl.ts; the outcome is that y is the float32
  * rounding of the exact result up to a small fraction of an ulp, at any offset, and a constant channel gives
  * y = bias (x̂ = 0), never NaN.
  *
@@ -33,15 +33,14 @@
  * forward twoPass, onePass, blocked, wasm; backward twoPass, blocked, wasm. The default is wasm (WebAssembly SIMD
  * element loops), which falls back to blocked for the fused ReLU, odd channels-last C, or a runtime without SIMD.
  */
-import { evalForwardNchw, evalForwardNhwc, type BatchNormForwardVersion } from './batchnorm_forward.js';
-import type { BatchNormBackwardVersion } from './batchnorm_backward.js';
-import { BN_BACKWARD_WASM, BN_FORWARD_WASM } from './batchnorm_wasm.js';
-import { BatchNormWorkspace } from './batchnorm_workspace.js';
-import { checkEps, checkF32, checkF64, checkNoOverlap, checkPositiveInts, KernelArgError } from './norm_args.js';
+import { BATCHNORM_BACKWARD_DEFAULT, BATCHNORM_FORWARD_DEFAULT } from '../registry.js';
+import { checkEps, checkF32, checkF64, checkNoOverlap, checkPositiveInts, KernelArgError } from '../shared/args.js';
+import { evalForwardNchw, evalForwardNhwc } from './forward_impl.js';
+import type { BatchNormBackwardVersion, BatchNormForwardVersion } from './version.js';
+import { BatchNormWorkspace } from './workspace.js';
 
-export { BatchNormWorkspace } from './batchnorm_workspace.js';
-export type { BatchNormForwardVersion } from './batchnorm_forward.js';
-export type { BatchNormBackwardVersion } from './batchnorm_backward.js';
+export { BatchNormWorkspace } from './workspace.js';
+export type { BatchNormBackwardVersion, BatchNormForwardVersion } from './version.js';
 
 export type BatchNormLayout = 'NCHW' | 'NHWC';
 
@@ -57,17 +56,6 @@ export interface BatchNormRunning {
   runningMean: Float32Array; // (C)
   runningVar: Float32Array; // (C)
   numBatchesTracked: number; // incremented by every training forward
-}
-
-// wasm falls back to the blocked TypeScript loops by itself where WebAssembly SIMD is unavailable
-let defaultForwardVersion: BatchNormForwardVersion = BN_FORWARD_WASM;
-
-/** The training-forward version the public function uses unless given one. */
-export function getBatchNormForwardVersion(): BatchNormForwardVersion {
-  return defaultForwardVersion;
-}
-export function setBatchNormForwardVersion(version: BatchNormForwardVersion): void {
-  defaultForwardVersion = version;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -129,7 +117,7 @@ export interface BatchNormTrainForwardArgs {
   rstd: Float64Array;
   /** scratch for C channels; afterwards workspace.variance holds the biased batch variance */
   workspace: BatchNormWorkspace;
-  /** default: getBatchNormForwardVersion() */
+  /** default: BATCHNORM_FORWARD_DEFAULT (kernels/registry.ts) */
   version?: BatchNormForwardVersion;
 }
 
@@ -140,7 +128,7 @@ export interface BatchNormTrainForwardArgs {
 export function batchNormTrainForward(args: BatchNormTrainForwardArgs): void {
   const {
     x, dims, layout = 'NCHW', weight = null, bias = null, eps = 1e-5, relu = false, running = null,
-    momentum = 0.1, unbiasedRunningVar = true, y, mean, rstd, workspace, version = defaultForwardVersion,
+    momentum = 0.1, unbiasedRunningVar = true, y, mean, rstd, workspace, version = BATCHNORM_FORWARD_DEFAULT,
   } = args;
   checkLayoutDims(dims, layout);
   const { N, C, S } = dims;
@@ -260,7 +248,7 @@ export interface BatchNormBackwardArgs {
   /** OUTPUT (C) or null: Σ dy */
   dbias?: Float32Array | null;
   workspace: BatchNormWorkspace;
-  /** default: BN_BACKWARD_WASM (the blocked TypeScript loops where WebAssembly SIMD is unavailable) */
+  /** default: BATCHNORM_BACKWARD_DEFAULT (kernels/registry.ts) */
   version?: BatchNormBackwardVersion;
 }
 
@@ -268,7 +256,7 @@ export interface BatchNormBackwardArgs {
 export function batchNormBackward(args: BatchNormBackwardArgs): void {
   const {
     dy, x, dims, layout = 'NCHW', weight = null, mean, rstd, training, reluOutput = null,
-    dx, dweight = null, dbias = null, workspace, version = BN_BACKWARD_WASM,
+    dx, dweight = null, dbias = null, workspace, version = BATCHNORM_BACKWARD_DEFAULT,
   } = args;
   checkLayoutDims(dims, layout);
   const { N, C, S } = dims;

@@ -8,7 +8,7 @@
  * Everything is computed in float64 from the float32 logits; the loss is returned as a float64 number and
  * dlogits rounded once to float32. Subtracting the row maximum keeps exp from overflowing at logits of 1e4.
  */
-import { checkF32, isF32, KernelArgError } from './gemm_args.js';
+import { checkF32, isF32, KernelArgError } from '../shared/args.js';
 
 export function crossEntropyForwardBackward(
   logits: Float32Array, targets: ArrayLike<number>, dlogits: Float32Array, N: number, K: number,

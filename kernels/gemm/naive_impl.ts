@@ -7,10 +7,10 @@
  *   dyw   dx (N, I) = dy (N, O) · weight (O, I), zeroed where mask ≤ 0   input gradient (ReLU backward fused)
  * Accumulates in float64 (JS numbers): a float32·float32 product has at most 48 significant bits, so each
  * product is exact in float64 and only the additions round (u64 = 2⁻⁵³); the store rounds once to float32.
- * No argument checks here: gemm.ts checks and then calls a version. The baseline every other version is
+ * No argument checks here: api.ts checks and then calls a version. The baseline every other version is
  * validated and timed against; dytx and dyw have strided inner loops, which is what the blocked version fixes.
  */
-import type { GemmDims } from './gemm_args.js';
+import type { GemmDims, GemmVersion } from './version.js';
 
 export function xwtNaive(
   x: Float32Array, weight: Float32Array, bias: Float32Array | null, relu: boolean, y: Float32Array, { N, I, O }: GemmDims,
@@ -46,3 +46,8 @@ export function dywNaive(
     }
   }
 }
+
+export const GEMM_NAIVE: GemmVersion = {
+  name: 'naive', description: 'triple loops, float64 accumulation', accumulation: 'float64',
+  xwt: xwtNaive, dytx: dytxNaive, dyw: dywNaive,
+};

@@ -8,11 +8,11 @@
  *   p ← p - lr · d
  * PyTorch rounds to float32 after each operation; here the only roundings are the stores of buf and p,
  * so the two differ by a few ulps of the operands, not more.
- * The momentum loops (not Nesterov) run in WebAssembly SIMD where available (network_sgd_wasm.ts): the same
+ * The momentum loops (not Nesterov) run in WebAssembly SIMD where available (sgd_wasm_impl.ts): the same
  * expressions, the same bits, about 3× faster on the seed network's 235k values.
  */
-import { KernelArgError } from './gemm_args.js';
-import { sgdMomentumWasm } from './network_sgd_wasm.js';
+import { KernelArgError } from '../shared/args.js';
+import { sgdMomentumWasm } from './sgd_wasm_impl.js';
 
 export interface SgdOptions {
   lr: number;

@@ -3,7 +3,7 @@
  * 16 local accumulators, so every step of the reduction loads 8 values and does 16 multiply-adds, and
  * every load in the inner loop is either contiguous or a fixed stride (no transposed walk of a whole matrix).
  *
- * Sizes and forms as gemm_naive.ts (N rows, I inputs, O outputs; weight (O, I)):
+ * Sizes and forms as naive_impl.ts (N rows, I inputs, O outputs; weight (O, I)):
  *   xwt   y[n, o]  = Σ_i x[n, i]·W[o, i]    tile 4 n × 4 o; reduction over i walks rows of x and W, both contiguous
  *   dytx  dW[o, i] = Σ_n dy[n, o]·x[n, i]   tile 4 o × 4 i; for each n, loads dy[n, o..o+3] and x[n, i..i+3]
  *                                           (an outer product per row: no transposed copy needed)
@@ -13,7 +13,7 @@
  * store), and each output is still the sum in increasing order of the reduction index with the bias added
  * last, so the two versions agree bit for bit (a test checks that).
  */
-import type { GemmDims } from './gemm_args.js';
+import type { GemmDims, GemmVersion } from './version.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // y = x·Wᵀ + b, optional ReLU
@@ -190,3 +190,8 @@ export function dywBlocked(
   }
   dywEdge(dy, w, mask, dx, I, O, N4, N, 0, I);
 }
+
+export const GEMM_BLOCKED: GemmVersion = {
+  name: 'blocked', description: '4×4 register tiles, float64 accumulation', accumulation: 'float64',
+  xwt: xwtBlocked, dytx: dytxBlocked, dyw: dywBlocked,
+};

@@ -3,10 +3,10 @@
  *
  * Channels-last (NHWC, (M, C)) data visits every channel in each row, so the per-channel sums cannot live in
  * local variables the way they do for NCHW (one channel at a time); they live here, in float64 because that is
- * what the accuracy model of batchnorm.ts needs. One workspace serves any number of calls with the same C,
+ * what the accuracy model of api.ts needs. One workspace serves any number of calls with the same C,
  * in either layout, forward and backward (calls must not run concurrently on one workspace — JS cannot anyway).
  */
-import { KernelArgError } from './gemm_args.js';
+import { KernelArgError } from '../shared/args.js';
 
 export class BatchNormWorkspace {
   /** channels */

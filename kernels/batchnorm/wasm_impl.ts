@@ -1,6 +1,6 @@
 /**
  * BatchNorm version "wasm": the blocked versions' algorithms with their element loops in WebAssembly SIMD
- * (batchnorm_wasm_module.ts), two float64 lanes per instruction and no bounds checks. Same statistics (shifted
+ * (wasm_module.ts), two float64 lanes per instruction and no bounds checks. Same statistics (shifted
  * one-pass sums, checked, exact second pass in TypeScript when needed), same expressions, float64 throughout.
  *
  * The loops read and write the module's own memory, so each call copies its inputs in (x; dy and x) and its
@@ -10,17 +10,12 @@
  * TypeScript loops when given `reluOutput`, as both directions do for channels-last inputs with odd C (the SIMD
  * loops take channel pairs), and everywhere when WebAssembly SIMD is not available or its memory cannot grow.
  */
-import { backwardConstantsNhwc, BN_BACKWARD_BLOCKED, type BatchNormBackwardVersion } from './batchnorm_backward.js';
-import {
-  BN_FORWARD_BLOCKED, finishStatistics, onePassStatisticsNchw, onePassStatisticsNhwc, type BatchNormForwardVersion,
-} from './batchnorm_forward.js';
-import type { BatchNormWorkspace } from './batchnorm_workspace.js';
-import { align16, f32View, normWasm, normWasmFor, type NormWasm } from './norm_wasm_runtime.js';
-
-/** true when the SIMD module instantiates here (Node ≥ 16.4 and current browsers). */
-export function batchNormWasmAvailable(): boolean {
-  return normWasm() !== null;
-}
+import { align16, f32View, type WasmHeap } from '../shared/wasm_runtime.js';
+import { backwardConstantsNhwc, BN_BACKWARD_BLOCKED } from './backward_impl.js';
+import { BN_FORWARD_BLOCKED, finishStatistics, onePassStatisticsNchw, onePassStatisticsNhwc } from './forward_impl.js';
+import type { BatchNormBackwardVersion, BatchNormForwardVersion } from './version.js';
+import { batchNormWasm } from './wasm_module.js';
+import type { BatchNormWorkspace } from './workspace.js';
 
 /**
  * Byte layout for a call on n values and C channels: up to three float32 arrays of n, eight float64 arrays of C
@@ -49,8 +44,8 @@ const CH_SHIFT = 0, CH_DM = 1, CH_SCALE = 2, CH_OFFSET = 3, CH_SUM1 = 4, CH_SUM2
 const chAddr = (l: Layout, k: number): number => l.ch + k * l.chStride;
 
 /** Copies the C float64 values (a per-channel array of exactly C) into per-channel array k. */
-function putChannels(w: NormWasm, l: Layout, k: number, values: Float64Array): void {
-  w.f64.set(values, chAddr(l, k) >> 3);
+function putChannels(h: WasmHeap, l: Layout, k: number, values: Float64Array): void {
+  h.f64.set(values, chAddr(l, k) >> 3);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -62,11 +57,12 @@ function forwardNchw(
 ): void {
   const n = N * C * S;
   const l = layout(n, C);
-  const w = normWasmFor(l.end);
-  if (w === null) {
+  const wasm = batchNormWasm(l.end);
+  if (wasm === null) {
     BN_FORWARD_BLOCKED.nchw(x, N, C, S, weight, bias, eps, relu, y, mean, rstd, ws);
     return;
   }
+  const { fn: k, heap: w } = wasm;
   w.f32.set(x, l.a >> 2);
   const M = N * S;
   const CS = C * S;
@@ -79,7 +75,7 @@ function forwardNchw(
     let s2 = 0;
     for (let nn = 0; nn < N; nn++) {
       const base = nn * CS + c * S;
-      w.sums(l.a + 4 * base, S4, K, l.out);
+      k.sums(l.a + 4 * base, S4, K, l.out);
       s1 += w.f64[out]!;
       s2 += w.f64[out + 1]!;
       for (let i = base + 4 * S4; i < base + S; i++) {
@@ -96,7 +92,7 @@ function forwardNchw(
     const b = bias !== null ? bias[c]! : 0;
     for (let nn = 0; nn < N; nn++) {
       const base = nn * CS + c * S;
-      (relu ? w.normRelu : w.norm)(l.a + 4 * base, l.b + 4 * base, S4, K, dm, scale, b);
+      (relu ? k.normRelu : k.norm)(l.a + 4 * base, l.b + 4 * base, S4, K, dm, scale, b);
       for (let i = base + 4 * S4; i < base + S; i++) {
         const v = (x[i]! - K - dm) * scale + b;
         w.f32[(l.b >> 2) + i] = relu && !(v > 0) ? 0 : v;
@@ -112,11 +108,12 @@ function forwardNhwc(
 ): void {
   const n = M * C;
   const l = layout(n, C);
-  const w = C % 2 === 0 ? normWasmFor(l.end) : null;
-  if (w === null) {
+  const wasm = C % 2 === 0 ? batchNormWasm(l.end) : null;
+  if (wasm === null) {
     BN_FORWARD_BLOCKED.nhwc(x, M, C, weight, bias, eps, relu, y, mean, rstd, ws);
     return;
   }
+  const { fn: k, heap: w } = wasm;
   w.f32.set(x, l.a >> 2);
   // Σ(x - K), Σ(x - K)², K = row 0 (dm = 0 for now)
   for (let c = 0; c < C; c++) ws.shift[c] = x[c]!;
@@ -125,7 +122,7 @@ function forwardNhwc(
   w.f64.fill(0, ch(CH_DM), ch(CH_DM) + C);
   w.f64.fill(0, ch(CH_SUM1), ch(CH_SUM1) + C);
   w.f64.fill(0, ch(CH_SUM2), ch(CH_SUM2) + C);
-  w.colsums(l.a, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SUM1), chAddr(l, CH_SUM2));
+  k.colsums(l.a, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SUM1), chAddr(l, CH_SUM2));
   for (let c = 0; c < C; c++) {
     ws.sum1[c] = w.f64[ch(CH_SUM1) + c]!;
     ws.sum2[c] = w.f64[ch(CH_SUM2) + c]!;
@@ -137,14 +134,14 @@ function forwardNhwc(
   if (recheck) {
     w.f64.fill(0, ch(CH_SUM1), ch(CH_SUM1) + C);
     w.f64.fill(0, ch(CH_SUM2), ch(CH_SUM2) + C);
-    w.colsums(l.a, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SUM1), chAddr(l, CH_SUM2));
+    k.colsums(l.a, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SUM1), chAddr(l, CH_SUM2));
     for (let c = 0; c < C; c++) ws.variance[c] = w.f64[ch(CH_SUM2) + c]! / M;
   }
   // rstd, scale, offset; normalise
   finishStatistics(C, weight, bias, eps, ws.variance, rstd, ws);
   putChannels(w, l, CH_SCALE, ws.scale);
   putChannels(w, l, CH_OFFSET, ws.offset);
-  (relu ? w.colnormRelu : w.colnorm)(l.a, l.b, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SCALE), chAddr(l, CH_OFFSET));
+  (relu ? k.colnormRelu : k.colnorm)(l.a, l.b, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SCALE), chAddr(l, CH_OFFSET));
   y.set(f32View(w, l.b, n));
 }
 
@@ -166,11 +163,12 @@ function backwardNchw(
 ): void {
   const n = N * C * S;
   const l = layout(n, C);
-  const w = reluOutput === null ? normWasmFor(l.end) : null;
-  if (w === null) {
+  const wasm = reluOutput === null ? batchNormWasm(l.end) : null;
+  if (wasm === null) {
     BN_BACKWARD_BLOCKED.nchw(dy, x, N, C, S, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, ws);
     return;
   }
+  const { fn: k, heap: w } = wasm;
   w.f32.set(dy, l.a >> 2);
   w.f32.set(x, l.b >> 2);
   const M = N * S;
@@ -186,7 +184,7 @@ function backwardNchw(
     let sumDyXc = 0;
     for (let nn = 0; nn < N; nn++) {
       const base = nn * CS + c * S;
-      w.bsums(l.a + 4 * base, l.b + 4 * base, S4, m, l.out);
+      k.bsums(l.a + 4 * base, l.b + 4 * base, S4, m, l.out);
       sumDy += w.f64[out]!;
       sumDyXc += w.f64[out + 1]!;
       for (let i = base + 4 * S4; i < base + S; i++) {
@@ -202,7 +200,7 @@ function backwardNchw(
     const k1 = training ? (scale * r * sumDyXhat) / M : 0;
     for (let nn = 0; nn < N; nn++) {
       const base = nn * CS + c * S;
-      w.bdx(l.a + 4 * base, l.b + 4 * base, l.c + 4 * base, S4, m, scale, k0, k1);
+      k.bdx(l.a + 4 * base, l.b + 4 * base, l.c + 4 * base, S4, m, scale, k0, k1);
       for (let i = base + 4 * S4; i < base + S; i++) w.f32[(l.c >> 2) + i] = scale * dy[i]! - k0 - (x[i]! - m) * k1;
     }
   }
@@ -217,11 +215,12 @@ function backwardNhwc(
 ): void {
   const n = M * C;
   const l = layout(n, C);
-  const w = reluOutput === null && C % 2 === 0 ? normWasmFor(l.end) : null;
-  if (w === null) {
+  const wasm = reluOutput === null && C % 2 === 0 ? batchNormWasm(l.end) : null;
+  if (wasm === null) {
     BN_BACKWARD_BLOCKED.nhwc(dy, x, M, C, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, ws);
     return;
   }
+  const { fn: k, heap: w } = wasm;
   w.f32.set(dy, l.a >> 2);
   w.f32.set(x, l.b >> 2);
   const ch = (k: number): number => chAddr(l, k) >> 3;
@@ -229,7 +228,7 @@ function backwardNhwc(
   putChannels(w, l, CH_SHIFT, mean);
   w.f64.fill(0, ch(CH_SUM1), ch(CH_SUM1) + C);
   w.f64.fill(0, ch(CH_SUM2), ch(CH_SUM2) + C);
-  w.colbsums(l.a, l.b, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_SUM1), chAddr(l, CH_SUM2));
+  k.colbsums(l.a, l.b, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_SUM1), chAddr(l, CH_SUM2));
   const { scale, k0, k1 } = ws;
   for (let c = 0; c < C; c++) {
     ws.sum1[c] = w.f64[ch(CH_SUM1) + c]!;
@@ -239,7 +238,7 @@ function backwardNhwc(
   putChannels(w, l, CH_SCALE, scale);
   putChannels(w, l, CH_K0, k0);
   putChannels(w, l, CH_K1, k1);
-  w.colbdx(l.a, l.b, l.c, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_SCALE), chAddr(l, CH_K0), chAddr(l, CH_K1));
+  k.colbdx(l.a, l.b, l.c, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_SCALE), chAddr(l, CH_K0), chAddr(l, CH_K1));
   dx.set(f32View(w, l.c, n));
 }
 

@@ -31,24 +31,24 @@
  *   const logits = net.evalLogits(xTest, M);    // or net.predict(xTest, M): Int32Array of classes
  *   const state = net.exportStateDict();        // copies, by state-dict name
  *
- * The normalisation kernels are kernels/batchnorm.ts (BatchNorm1d on (N, C) is its channels-last case, with the
- * ReLU fused into the training and eval forward) and kernels/layernorm.ts (ReLU applied after, in place); the
- * GEMMs are kernels/gemm.ts. Saved statistics (mean, rstd) are float64, as those kernels keep them.
+ * The normalisation kernels are batchnorm/api.ts (BatchNorm1d on (N, C) is its channels-last case, with the
+ * ReLU fused into the training and eval forward) and layernorm/api.ts (ReLU applied after, in place); the
+ * GEMMs are gemm/api.ts. Saved statistics (mean, rstd) are float64, as those kernels keep them.
  */
-import { checkF32, isF32, KernelArgError } from './gemm_args.js';
-import { gemmDyTX, gemmDyW, gemmXWt, type DyTXOptions, type DyWOptions, type GemmDims, type GemmVersion, type XWtOptions } from './gemm.js';
-import { argmaxRows, crossEntropyForwardBackward } from './network_loss.js';
-import { fillUniform, mulberry32 } from './network_init.js';
-import { checkSgdOptions, sgdUpdate, type SgdOptions } from './network_sgd.js';
 import {
   batchNormBackward, batchNormEvalForward, batchNormTrainForward, BatchNormWorkspace,
   type BatchNormBackwardArgs, type BatchNormEvalForwardArgs, type BatchNormRunning, type BatchNormTrainForwardArgs,
-} from './batchnorm.js';
+} from '../batchnorm/api.js';
+import { gemmDyTX, gemmDyW, gemmXWt, type DyTXOptions, type DyWOptions, type GemmDims, type GemmVersion, type XWtOptions } from '../gemm/api.js';
 import {
   layerNormBackward, layerNormForward, LayerNormWorkspace, type LayerNormBackwardArgs, type LayerNormForwardArgs,
-} from './layernorm.js';
+} from '../layernorm/api.js';
+import { checkF32, isF32, KernelArgError } from '../shared/args.js';
+import { fillUniform, mulberry32 } from './init.js';
+import { argmaxRows, crossEntropyForwardBackward } from './loss.js';
+import { checkSgdOptions, sgdUpdate, type SgdOptions } from './sgd_impl.js';
 
-export type { SgdOptions } from './network_sgd.js';
+export type { SgdOptions } from './sgd_impl.js';
 
 export type NormKind = 'batchnorm' | 'layernorm' | 'none';
 
@@ -62,7 +62,7 @@ export interface SeedNetKernelConfig {
   momentum: number | null;
   /** Rows the workspace holds; every step and forward takes N ≤ maxBatch. */
   maxBatch: number;
-  /** GEMM version (default: gemm.ts's default). */
+  /** GEMM version (default: kernels/registry.ts's GEMM_DEFAULT). */
   gemm?: GemmVersion;
 }
 
@@ -211,7 +211,7 @@ export class SeedNetKernel {
   }
 
   /**
-   * PyTorch's default initialisation from a seeded stream (network_init.ts): Linear weight and bias
+   * PyTorch's default initialisation from a seeded stream (init.ts): Linear weight and bias
    * U(±1/sqrt(fan_in)); norm weight 1, bias 0; running_mean 0, running_var 1, num_batches_tracked 0.
    * Resets the optimiser's momentum buffers.
    */

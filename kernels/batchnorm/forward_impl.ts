@@ -1,5 +1,5 @@
 /**
- * BatchNorm forward kernels, float32 storage, float64 arithmetic. No argument checks: batchnorm.ts checks, then
+ * BatchNorm forward kernels, float32 storage, float64 arithmetic. No argument checks: api.ts checks, then
  * calls a version. Sizes: N batch, C channels, S spatial positions, M = N·S values per channel.
  *   NCHW  element (n, c, s) at (n·C + c)·S + s   — a channel is N contiguous runs of S values
  *   NHWC  element (m, c)    at m·C + c           — channels-last, a row-major (M, C) matrix
@@ -25,44 +25,19 @@
  * relative error is at most 3·M·γ_M — the check fires only for M in the thousands with an outlying first value,
  * and even then the one-pass value is usually fine (the bound is worst-case); the second pass makes it certain.
  *
- * Versions, one signature (`BatchNormForwardVersion`), listed in kernels/registry.ts:
+ * Versions, one signature (`BatchNormForwardVersion`, version.ts), listed in kernels/registry.ts:
  *   twoPass   mean pass, squared-deviation pass, normalise pass: three reads of x, always exact
  *   onePass   Σ(x-K) and Σ(x-K)² in one pass, checked cancellation (rarely a second pass), normalise: two reads
  *   blocked   onePass with the loops restructured for speed: NHWC in four-channel blocks with the sums in locals
- *             (batchnorm_nhwc_blocked.ts), NCHW sums over two interleaved accumulator sets (no add waits on the
+ *             (nhwc_blocked_impl.ts), NCHW sums over two interleaved accumulator sets (no add waits on the
  *             previous one)
- *   wasm      blocked with WebAssembly SIMD element loops (batchnorm_wasm.ts; the default)
- * Backward versions (batchnorm_backward.ts): twoPass, blocked, wasm (batchnorm_wasm.ts; the default).
+ *   wasm      blocked with WebAssembly SIMD element loops (wasm_impl.ts; the default)
+ * Backward versions (backward_impl.ts): twoPass, blocked, wasm (wasm_impl.ts; the default).
  */
-import { columnSumsBlocked, normalizeBlocked } from './batchnorm_nhwc_blocked.js';
-import type { BatchNormWorkspace } from './batchnorm_workspace.js';
-
-const U64 = 2 ** -53;
-
-/** True when the one-pass variance `v` of M values with mean square `meanSq` about K is accurate to 2⁻³⁰. */
-export function onePassVarianceIsAccurate(v: number, meanSq: number, M: number): boolean {
-  const gammaM = (M * U64) / (1 - M * U64);
-  return v >= 0 && 3 * gammaM * meanSq <= 2 ** -30 * v;
-}
-
-export interface BatchNormForwardVersion {
-  name: string;
-  /** one line: what this version changes */
-  description: string;
-  /**
-   * Training forward for (N, C, S) NCHW. Writes y (N·C·S), mean and rstd (C), ws.variance (C, biased).
-   * weight/bias null mean 1/0.
-   */
-  nchw(
-    x: Float32Array, N: number, C: number, S: number, weight: Float32Array | null, bias: Float32Array | null,
-    eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
-  ): void;
-  /** Training forward for (M, C) channels-last; the same outputs. */
-  nhwc(
-    x: Float32Array, M: number, C: number, weight: Float32Array | null, bias: Float32Array | null,
-    eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
-  ): void;
-}
+import { onePassVarianceIsAccurate } from '../shared/one_pass.js';
+import { columnSumsBlocked, normalizeBlocked } from './nhwc_blocked_impl.js';
+import type { BatchNormForwardVersion } from './version.js';
+import type { BatchNormWorkspace } from './workspace.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Shared pieces

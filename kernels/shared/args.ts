@@ -1,8 +1,9 @@
 /**
- * Argument checks for the GEMM kernels and the network built on them.
+ * Argument checks shared by every kernel family (batchnorm/, layernorm/, gemm/, network/).
  *
  * Kernels take Float32Array only (one element type keeps V8's loops monomorphic) and caller-supplied
- * output buffers of exactly the size of the result. Every check throws a `KernelArgError` whose message
+ * output buffers of exactly the size of the result; the normalisation kernels' saved statistics are
+ * Float64Array (see batchnorm/api.ts for why). Every check throws a `KernelArgError` whose message
  * names the argument and the expected shape, so a caller learns which buffer is wrong, not an index
  * out of range three loops later. Kept apart from reference/shape.ts on purpose: kernels do not import
  * the reference.
@@ -13,23 +14,6 @@ export class KernelArgError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'KernelArgError';
-  }
-}
-
-/** Sizes of one Linear layer in PyTorch's layout: N rows (batch), I input features, O output features. */
-export interface GemmDims {
-  N: number;
-  I: number;
-  O: number;
-}
-
-const DIM_KEYS = ['N', 'I', 'O'] as const;
-
-export function checkDims(dims: GemmDims): void {
-  if (dims == null || typeof dims !== 'object') throw new KernelArgError(`dims: expected { N, I, O }, got ${dims}`);
-  for (const key of DIM_KEYS) {
-    const d = dims[key];
-    if (!Number.isInteger(d) || d < 1) throw new KernelArgError(`dims.${key}: expected a positive integer, got ${d}`);
   }
 }
 
@@ -67,4 +51,27 @@ export function checkNoOverlap(outName: string, out: Float32Array, inName: strin
   const b0 = input.byteOffset;
   const b1 = b0 + input.byteLength;
   if (a0 < b1 && b0 < a1) throw new KernelArgError(`${outName}: must not overlap ${inName} (kernels read inputs after writing outputs)`);
+}
+
+/** `data` must be a Float64Array of exactly `length` elements; `what` describes the shape. */
+export function checkF64(name: string, data: unknown, length: number, what: string): asserts data is Float64Array {
+  checkTyped(Float64Array, name, data, length, what);
+}
+
+/** Each named entry of `dims` must be a positive integer. */
+export function checkPositiveInts(argName: string, dims: object, keys: readonly string[]): void {
+  if (dims == null || typeof dims !== 'object') throw new KernelArgError(`${argName}: expected { ${keys.join(', ')} }, got ${dims}`);
+  for (const key of keys) {
+    const d = (dims as Record<string, unknown>)[key];
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 1) {
+      throw new KernelArgError(`${argName}.${key}: expected a positive integer, got ${String(d)}`);
+    }
+  }
+}
+
+/** eps keeps 1/sqrt(var + eps) finite when a group is constant; it must be finite and > 0. */
+export function checkEps(eps: number): void {
+  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) {
+    throw new KernelArgError(`eps: expected a finite number > 0, got ${eps}`);
+  }
 }

@@ -12,78 +12,41 @@
  *
  * Outputs are caller-supplied buffers of exactly the result's size, written whole (not accumulated into);
  * inputs are never modified; an output may not overlap an input. Each version states its accumulation:
- * float64 (naive, blocked; see gemm_naive.ts for why the products are exact), for a reduction of length k
+ * float64 (naive, blocked; see naive_impl.ts for why the products are exact), for a reduction of length k
  *   |ŷ - y| ≤ u32·|y| + γ_k(u64)·Σ|a||b|,    u32 = 2⁻²⁴ (the one rounding to float32), u64 = 2⁻⁵³
  * or float32 (wasm-simd: products and sums rounded to float32, as PyTorch's and XNNPACK's kernels do)
  *   |ŷ - y| ≤ γ_k(u32)·Σ|a||b|
  * where γ_k = k·u/(1 - k·u); the bias counts as one more term.
  *
- * Versions, one signature (`GemmVersion`), listed in GEMM_VERSIONS so tests and the benchmark loop over all:
- *   naive    plain triple loops (gemm_naive.ts)
- *   blocked    4×4 register tiles, contiguous or fixed-stride inner loads (gemm_blocked.ts)
- *   wasm-simd  WebAssembly SIMD 4×8 micro-kernel on packed panels (gemm_wasm.ts) — the default where the
+ * Versions, one signature (`GemmVersion`, version.ts), listed in kernels/registry.ts (GEMM_VERSIONS) so tests
+ * and the benchmark loop over all:
+ *   naive      plain triple loops (naive_impl.ts)
+ *   blocked    4×4 register tiles, contiguous or fixed-stride inner loads (blocked_impl.ts)
+ *   wasm-simd  WebAssembly SIMD 4×8 micro-kernel on packed panels (wasm_impl.ts) — the default where the
  *              engine runs WebAssembly SIMD, else blocked
  */
-import { checkDims, checkF32, checkNoOverlap, isF32, type GemmDims } from './gemm_args.js';
-import { dytxBlocked, dywBlocked, xwtBlocked } from './gemm_blocked.js';
-import { dytxNaive, dywNaive, xwtNaive } from './gemm_naive.js';
-import { dytxWasm, dywWasm, wasmSimdAvailable, xwtWasm } from './gemm_wasm.js';
+import { GEMM_DEFAULT } from '../registry.js';
+import { checkF32, checkNoOverlap, checkPositiveInts, isF32 } from '../shared/args.js';
+import type { GemmDims, GemmVersion } from './version.js';
 
-export type { GemmDims } from './gemm_args.js';
-export { KernelArgError } from './gemm_args.js';
+export type { GemmDims, GemmVersion } from './version.js';
 
-/** One implementation of the three forms; arguments already checked. */
-export interface GemmVersion {
-  name: string;
-  description: string;
-  /** The precision the sums are carried in, which sets the error bound. */
-  accumulation: 'float64' | 'float32';
-  xwt(x: Float32Array, weight: Float32Array, bias: Float32Array | null, relu: boolean, y: Float32Array, dims: GemmDims): void;
-  dytx(dy: Float32Array, x: Float32Array, dweight: Float32Array, dims: GemmDims): void;
-  dyw(dy: Float32Array, weight: Float32Array, reluMask: Float32Array | null, dx: Float32Array, dims: GemmDims): void;
-}
-
-export const GEMM_NAIVE: GemmVersion = {
-  name: 'naive', description: 'triple loops, float64 accumulation', accumulation: 'float64',
-  xwt: xwtNaive, dytx: dytxNaive, dyw: dywNaive,
-};
-export const GEMM_BLOCKED: GemmVersion = {
-  name: 'blocked', description: '4×4 register tiles, float64 accumulation', accumulation: 'float64',
-  xwt: xwtBlocked, dytx: dytxBlocked, dyw: dywBlocked,
-};
-export const GEMM_WASM: GemmVersion = {
-  name: 'wasm-simd', description: 'WebAssembly SIMD 4×8 tiles on packed panels, float32 accumulation', accumulation: 'float32',
-  xwt: xwtWasm, dytx: dytxWasm, dyw: dywWasm,
-};
-
-/** Every version this engine can run, for tests and the benchmark. */
-export const GEMM_VERSIONS: readonly GemmVersion[] = wasmSimdAvailable()
-  ? [GEMM_NAIVE, GEMM_BLOCKED, GEMM_WASM]
-  : [GEMM_NAIVE, GEMM_BLOCKED];
-
-let defaultVersion: GemmVersion = GEMM_VERSIONS[GEMM_VERSIONS.length - 1]!;
-
-/** The version the public functions use unless given one. */
-export function getGemmVersion(): GemmVersion {
-  return defaultVersion;
-}
-export function setGemmVersion(version: GemmVersion): void {
-  defaultVersion = version;
-}
+const DIM_KEYS = ['N', 'I', 'O'] as const;
 
 export interface XWtOptions {
   /** (O); added to every row. */
   bias?: Float32Array | null;
   /** Apply max(·, 0) to the output. */
   relu?: boolean;
+  /** default: GEMM_DEFAULT (kernels/registry.ts) */
   version?: GemmVersion;
 }
 
 /** y (N, O) = x (N, I) · weightᵀ + bias, then ReLU if `relu`. Writes all of y. */
 export function gemmXWt(x: Float32Array, weight: Float32Array, y: Float32Array, dims: GemmDims, options: XWtOptions = {}): void {
-  checkDims(dims);
+  checkPositiveInts('dims', dims, DIM_KEYS);
   const { N, I, O } = dims;
-  const { bias = null, relu = false, version = defaultVersion } = options;
+  const { bias = null, relu = false, version = GEMM_DEFAULT } = options;
   if (!isF32(x, N * I)) checkF32('x', x, N * I, `an input of shape (N, I) = (${N}, ${I})`);
   if (!isF32(weight, O * I)) checkF32('weight', weight, O * I, `a weight of shape (out, in) = (${O}, ${I})`);
   if (bias !== null && !isF32(bias, O)) checkF32('bias', bias, O, `a bias of shape (${O},)`);
@@ -97,14 +60,15 @@ export function gemmXWt(x: Float32Array, weight: Float32Array, y: Float32Array, 
 export interface DyTXOptions {
   /** (O); receives Σ_n dy[n, :], the bias gradient. */
   dbias?: Float32Array | null;
+  /** default: GEMM_DEFAULT (kernels/registry.ts) */
   version?: GemmVersion;
 }
 
 /** dweight (O, I) = dyᵀ · x; also dbias (O) = Σ_n dy when given. Writes all of dweight (and dbias). */
 export function gemmDyTX(dy: Float32Array, x: Float32Array, dweight: Float32Array, dims: GemmDims, options: DyTXOptions = {}): void {
-  checkDims(dims);
+  checkPositiveInts('dims', dims, DIM_KEYS);
   const { N, I, O } = dims;
-  const { dbias = null, version = defaultVersion } = options;
+  const { dbias = null, version = GEMM_DEFAULT } = options;
   if (!isF32(dy, N * O)) checkF32('dy', dy, N * O, `a gradient of shape (N, O) = (${N}, ${O})`);
   if (!isF32(x, N * I)) checkF32('x', x, N * I, `an input of shape (N, I) = (${N}, ${I})`);
   if (!isF32(dweight, O * I)) checkF32('dweight', dweight, O * I, `a weight gradient of shape (out, in) = (${O}, ${I})`);
@@ -122,14 +86,15 @@ export function gemmDyTX(dy: Float32Array, x: Float32Array, dweight: Float32Arra
 export interface DyWOptions {
   /** (N, I); dx is zeroed where reluMask ≤ 0 (ReLU's backward given its forward output). */
   reluMask?: Float32Array | null;
+  /** default: GEMM_DEFAULT (kernels/registry.ts) */
   version?: GemmVersion;
 }
 
 /** dx (N, I) = dy (N, O) · weight (O, I), zeroed where reluMask ≤ 0 when given. Writes all of dx. */
 export function gemmDyW(dy: Float32Array, weight: Float32Array, dx: Float32Array, dims: GemmDims, options: DyWOptions = {}): void {
-  checkDims(dims);
+  checkPositiveInts('dims', dims, DIM_KEYS);
   const { N, I, O } = dims;
-  const { reluMask = null, version = defaultVersion } = options;
+  const { reluMask = null, version = GEMM_DEFAULT } = options;
   if (!isF32(dy, N * O)) checkF32('dy', dy, N * O, `a gradient of shape (N, O) = (${N}, ${O})`);
   if (!isF32(weight, O * I)) checkF32('weight', weight, O * I, `a weight of shape (out, in) = (${O}, ${I})`);
   if (reluMask !== null && !isF32(reluMask, N * I)) checkF32('reluMask', reluMask, N * I, `a ReLU output of shape (N, I) = (${N}, ${I})`);

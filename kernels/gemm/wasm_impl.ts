@@ -1,12 +1,12 @@
 /**
- * GEMM version 3, WebAssembly SIMD: the three forms mapped onto one micro-kernel (gemm_wasm_module.ts) computing
+ * GEMM version 3, WebAssembly SIMD: the three forms mapped onto one micro-kernel (wasm_module.ts) computing
  * C = A·B with A read in place through strides and B read 8 columns at a time.
  *
  *   form   C (M × cols)        A (M × K), strides (m, k)     B (K × cols)
  *   xwt    y  = x·Wᵀ  N × O    x,  (I, 1)                    Wᵀ, packed into 8-column panels by packT (in wasm)
  *   dytx   dW = dyᵀ·x O × I    dy, (1, O)  (dyᵀ in place)    x as it is, rows of I
  *   dyw    dx = dy·W  N × I    dy, (O, 1)                    W as it is, rows of I
- * The operands are copied into the module's memory (a memcpy each); only Wᵀ needs a transposing pass, done in
+ * The operands are copied into the shared wasm memory (a memcpy each); only Wᵀ needs a transposing pass, done in
  * wasm. Every form's inner loop reads 32 contiguous bytes of B and four broadcast values of A per k, so none of
  * them pays for a transposed operand. Epilogues (bias, ReLU, ReLU mask) are applied while copying C out; with
  * no epilogue and rows already contiguous (I a multiple of 8) C is copied out with one memcpy (dW, dx). Rows
@@ -17,29 +17,9 @@
  * more term added in float64 and rounded once. The memory grows to the largest problem seen and is reused:
  * calls after the first at a given size allocate nothing.
  */
-import type { GemmDims } from './gemm_args.js';
-import { gemmWasmBytes } from './gemm_wasm_module.js';
-
-/**
- * The slice of the WebAssembly JS API used here. The project compiles against lib ES2022 without DOM,
- * whose types do not declare the WebAssembly namespace, so it is typed locally.
- */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
-type GemmFn = (
-  a: number, sm4: number, sk4: number, b: number, pstride4: number, bk4: number, c: number, Mt: number, P: number, K: number,
-  ldc4: number, accumulate: number,
-) => void;
-type PackTFn = (src: number, ld4: number, K: number, cols: number, dst: number, P: number) => void;
+import { f32View, type WasmInstance } from '../shared/wasm_runtime.js';
+import type { GemmDims, GemmVersion } from './version.js';
+import { gemmWasm } from './wasm_module.js';
 
 /**
  * k-block: one block of a B panel is KC·32 bytes = 8 KB, a quarter of a 32 KB L1, leaving room for the 4 rows
@@ -47,58 +27,16 @@ type PackTFn = (src: number, ld4: number, K: number, cols: number, dst: number, 
  */
 export const KC = 256;
 
-interface Runtime {
-  memory: WasmMemory;
-  gemm: GemmFn;
-  packT: PackTFn;
-  f32: Float32Array;
-  /** Views of f32 by offset then length, for copying C out in one memcpy (see moduleView); emptied when memory grows. */
-  views: Map<number, Map<number, Float32Array>>;
-}
-
-let runtime: Runtime | null = null;
-
 /** True when this JavaScript engine runs WebAssembly SIMD (Node ≥ 16.4). */
 export function wasmSimdAvailable(): boolean {
-  try {
-    return wasm !== undefined && wasm.validate(gemmWasmBytes());
-  } catch {
-    return false;
-  }
+  return gemmWasm() !== null;
 }
 
-/** The module, instantiated on first use, with memory for at least `floats` float32 values. */
-function memoryFor(floats: number): Runtime {
-  if (runtime === null) {
-    if (wasm === undefined) throw new Error('GEMM version wasm-simd: this engine has no WebAssembly');
-    const instance = new wasm.Instance(new wasm.Module(gemmWasmBytes()), {});
-    const memory = instance.exports['memory'] as WasmMemory;
-    runtime = {
-      memory, gemm: instance.exports['gemm'] as GemmFn, packT: instance.exports['packT'] as PackTFn, f32: new Float32Array(memory.buffer),
-      views: new Map(),
-    };
-  }
-  const bytes = floats * 4;
-  if (runtime.memory.buffer.byteLength < bytes) {
-    runtime.memory.grow(Math.ceil((bytes - runtime.memory.buffer.byteLength) / 65536));
-    runtime.f32 = new Float32Array(runtime.memory.buffer);
-    runtime.views.clear(); // views of the old buffer are detached
-  }
-  return runtime;
-}
-
-/**
- * f32[off, off + len) as a view made the first time this (off, len) is seen and kept, so a C whose rows are
- * contiguous (ldc = the output's row length) is copied out with one TypedArray.set — a memcpy — instead of a
- * scalar loop (measured 0.006 ms against 0.16 ms for the seed network's 256 × 784 weight gradient), and a call
- * after the first at a given size still allocates nothing.
- */
-function moduleView(rt: Runtime, off: number, len: number): Float32Array {
-  let byLength = rt.views.get(off);
-  if (byLength === undefined) rt.views.set(off, (byLength = new Map()));
-  let view = byLength.get(len);
-  if (view === undefined) byLength.set(len, (view = rt.f32.subarray(off, off + len)));
-  return view;
+/** The module with memory for at least `floats` float32 values (the version is listed only where it runs). */
+function memoryFor(floats: number): WasmInstance<'gemm' | 'packT'> {
+  const rt = gemmWasm(floats * 4);
+  if (rt === null) throw new Error('GEMM version wasm-simd: this engine has no WebAssembly SIMD, or its memory cannot grow');
+  return rt;
 }
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
@@ -117,14 +55,14 @@ function layout(aFloats: number, bFloats: number, M: number, cols: number, stage
   return { Mt, P, aOff, bOff, cOff, sOff, ldc: P * 8, total: sOff + stageFloats };
 }
 
-/** C = A·B over K, one micro-kernel call per k-block (byte offsets and strides as gemm_wasm_module.ts). */
+/** C = A·B over K, one micro-kernel call per k-block (byte offsets and strides as wasm_module.ts). */
 function gemmBlocked(
-  rt: Runtime, a: number, sm4: number, sk4: number, b: number, pstride4: number, bk4: number, c: number, Mt: number, P: number,
+  rt: WasmInstance<'gemm' | 'packT'>, a: number, sm4: number, sk4: number, b: number, pstride4: number, bk4: number, c: number, Mt: number, P: number,
   K: number, ldc4: number,
 ): void {
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
-    rt.gemm(a + k0 * sk4, sm4, sk4, b + k0 * bk4, pstride4, bk4, c, Mt, P, kc, ldc4, k0 > 0 ? 1 : 0);
+    rt.fn.gemm(a + k0 * sk4, sm4, sk4, b + k0 * bk4, pstride4, bk4, c, Mt, P, kc, ldc4, k0 > 0 ? 1 : 0);
   }
 }
 
@@ -135,11 +73,11 @@ export function xwtWasm(
   const P = Math.ceil(O / 8);
   const L = layout((N + 3) * I, P * I * 8, N, O, O * I);
   const rt = memoryFor(L.total);
-  const f32 = rt.f32;
+  const f32 = rt.heap.f32;
   f32.set(x, L.aOff);
   f32.fill(0, L.aOff + N * I, L.aOff + (N + 3) * I);
   f32.set(w, L.sOff);
-  rt.packT(L.sOff * 4, I * 4, I, O, L.bOff * 4, P);
+  rt.fn.packT(L.sOff * 4, I * 4, I, O, L.bOff * 4, P);
   gemmBlocked(rt, L.aOff * 4, I * 4, 4, L.bOff * 4, I * 32, 32, L.cOff * 4, L.Mt, L.P, I, L.ldc * 4);
   for (let n = 0; n < N; n++) {
     const c = L.cOff + n * L.ldc;
@@ -156,7 +94,7 @@ export function dytxWasm(dy: Float32Array, x: Float32Array, dw: Float32Array, { 
   // B = x as it is, row-major (N, I), with 8 zeros after it for the last partial panel's reads.
   const L = layout(N * O + 4, N * I + 8, O, I);
   const rt = memoryFor(L.total);
-  const f32 = rt.f32;
+  const f32 = rt.heap.f32;
   f32.set(dy, L.aOff);
   f32.fill(0, L.aOff + N * O, L.aOff + N * O + 4);
   f32.set(x, L.bOff);
@@ -164,7 +102,7 @@ export function dytxWasm(dy: Float32Array, x: Float32Array, dw: Float32Array, { 
   gemmBlocked(rt, L.aOff * 4, 4, O * 4, L.bOff * 4, 32, I * 4, L.cOff * 4, L.Mt, L.P, N, L.ldc * 4);
   // I a multiple of 8: C's rows are dW's rows back to back (784, 256 and 128 in the seed network)
   if (L.ldc === I) {
-    dw.set(moduleView(rt, L.cOff, O * I));
+    dw.set(f32View(rt.heap, L.cOff * 4, O * I));
     return;
   }
   for (let o = 0; o < O; o++) {
@@ -180,14 +118,14 @@ export function dywWasm(
   // A = dy with 3 spare rows; B = W as it is, row-major (O, I), with 8 zeros after it
   const L = layout((N + 3) * O, O * I + 8, N, I);
   const rt = memoryFor(L.total);
-  const f32 = rt.f32;
+  const f32 = rt.heap.f32;
   f32.set(dy, L.aOff);
   f32.fill(0, L.aOff + N * O, L.aOff + (N + 3) * O);
   f32.set(w, L.bOff);
   f32.fill(0, L.bOff + O * I, L.bOff + O * I + 8);
   gemmBlocked(rt, L.aOff * 4, O * 4, 4, L.bOff * 4, 32, I * 4, L.cOff * 4, L.Mt, L.P, O, L.ldc * 4);
   if (mask === null && L.ldc === I) {
-    dx.set(moduleView(rt, L.cOff, N * I));
+    dx.set(f32View(rt.heap, L.cOff * 4, N * I));
     return;
   }
   for (let n = 0; n < N; n++) {
@@ -197,3 +135,8 @@ export function dywWasm(
     else for (let i = 0; i < I; i++) dx[r + i] = mask[r + i]! > 0 ? f32[c + i]! : 0;
   }
 }
+
+export const GEMM_WASM: GemmVersion = {
+  name: 'wasm-simd', description: 'WebAssembly SIMD 4×8 tiles on packed panels, float32 accumulation', accumulation: 'float32',
+  xwt: xwtWasm, dytx: dytxWasm, dyw: dywWasm,
+};

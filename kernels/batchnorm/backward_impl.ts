@@ -1,6 +1,6 @@
 /**
  * BatchNorm backward kernels, float32 storage, float64 arithmetic; training and eval mode, with or without the
- * fused ReLU. No argument checks here (batchnorm.ts). Layouts and sizes as in batchnorm_forward.ts.
+ * fused ReLU. No argument checks here (api.ts). Layouts and sizes as in forward_impl.ts.
  *
  * With g = dy·weight the gradient with respect to x̂ = (x - mean)·rstd (see reference/batchnorm.ts for the
  * derivation, which this file does not depend on):
@@ -15,28 +15,9 @@
  * PyTorch's threshold_backward does. The mask is read from y rather than recomputed from x: a recomputation would
  * have to repeat the forward's float64 expression bit for bit to agree at y = 0.
  */
-import { backwardDxBlocked, backwardSumsBlocked } from './batchnorm_nhwc_blocked.js';
-import type { BatchNormWorkspace } from './batchnorm_workspace.js';
-
-export interface BatchNormBackwardVersion {
-  name: string;
-  /** one line: what this version changes */
-  description: string;
-  /** NCHW (N, C, S). Writes dx (N·C·S) and, when given, dweight and dbias (C). */
-  nchw(
-    dy: Float32Array, x: Float32Array, N: number, C: number, S: number,
-    weight: Float32Array | null, mean: Float64Array, rstd: Float64Array,
-    training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
-    ws: BatchNormWorkspace,
-  ): void;
-  /** (M, C) channels-last; the same outputs. */
-  nhwc(
-    dy: Float32Array, x: Float32Array, M: number, C: number,
-    weight: Float32Array | null, mean: Float64Array, rstd: Float64Array,
-    training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
-    ws: BatchNormWorkspace,
-  ): void;
-}
+import { backwardDxBlocked, backwardSumsBlocked } from './nhwc_blocked_impl.js';
+import type { BatchNormBackwardVersion } from './version.js';
+import type { BatchNormWorkspace } from './workspace.js';
 
 function twoPassNchw(
   dy: Float32Array, x: Float32Array, N: number, C: number, S: number,
@@ -221,7 +202,7 @@ function blockedNchw(
   }
 }
 
-/** Channels-last in four-channel blocks (batchnorm_nhwc_blocked.ts). */
+/** Channels-last in four-channel blocks (nhwc_blocked_impl.ts). */
 function blockedNhwc(
   dy: Float32Array, x: Float32Array, M: number, C: number,
   weight: Float32Array | null, mean: Float64Array, rstd: Float64Array,

@@ -1,15 +1,16 @@
 /**
- * LayerNorm versions "wasm": the onePass forward and the row-by-row backward of layernorm_impl.ts with their
- * element loops in WebAssembly SIMD (batchnorm_wasm_module.ts: lnnorm, sums, lnbsums, lnbdx), two float64 lanes
+ * LayerNorm versions "wasm": the onePass forward (forward_impl.ts) and the row-by-row backward (backward_impl.ts)
+ * with their element loops in WebAssembly SIMD (wasm_module.ts: sums, lnnorm, lnbsums, lnbdx), two float64 lanes
  * per instruction, the same expressions bit for bit; only the order of the sums differs. Inputs, weight and bias
- * are copied into the module's memory and the output out (norm_wasm_runtime.ts); dweight and dbias accumulate in
+ * are copied into the shared memory and the output out (shared/wasm_runtime.ts); dweight and dbias accumulate in
  * its float64 arrays. Falls back to the TypeScript versions where WebAssembly SIMD is unavailable or its memory
  * cannot grow to the problem.
  */
-import {
-  LN_BACKWARD_FOUR_ROWS, LN_FORWARD_ONE_PASS, onePassStatisticsRow, type LayerNormBackwardVersion, type LayerNormForwardVersion,
-} from './layernorm_impl.js';
-import { align16, f32View, normWasmFor } from './norm_wasm_runtime.js';
+import { align16, f32View } from '../shared/wasm_runtime.js';
+import { LN_BACKWARD_FOUR_ROWS } from './backward_impl.js';
+import { LN_FORWARD_ONE_PASS, onePassStatisticsRow } from './forward_impl.js';
+import type { LayerNormBackwardVersion, LayerNormForwardVersion } from './version.js';
+import { layerNormWasm } from './wasm_module.js';
 
 /** Byte layout: x, y-or-dy, dx (R·D float32 each), weight, bias (D float32), accW, accB (D float64), out (16). */
 function layout(n: number, D: number) {
@@ -26,11 +27,12 @@ function forward(
 ): void {
   const n = R * D;
   const l = layout(n, D);
-  const w = normWasmFor(l.end);
-  if (w === null) {
+  const wasm = layerNormWasm(l.end);
+  if (wasm === null) {
     LN_FORWARD_ONE_PASS.forward(x, R, D, weight, bias, eps, y, mean, rstd);
     return;
   }
+  const { fn: k, heap: w } = wasm;
   w.f32.set(x, l.a >> 2);
   if (weight !== null) w.f32.set(weight, l.w >> 2);
   else w.f32.fill(1, l.w >> 2, (l.w >> 2) + D);
@@ -43,7 +45,7 @@ function forward(
     const base = row * D;
     // Σ(x - K), Σ(x - K)²: quadruples in wasm, the rest here
     const K = x[base]!;
-    w.sums(l.a + 4 * base, D4, K, l.out);
+    k.sums(l.a + 4 * base, D4, K, l.out);
     let s1 = w.f64[out]!;
     let s2 = w.f64[out + 1]!;
     for (let i = base + 4 * D4; i < base + D; i++) {
@@ -56,7 +58,7 @@ function forward(
     const dm = s1 / D;
     const r = rstd[row]!;
     // normalise, scale and shift: quadruples in wasm, the rest here
-    w.lnnorm(l.a + 4 * base, l.b + 4 * base, l.w, l.bias, D4, K, dm, r);
+    k.lnnorm(l.a + 4 * base, l.b + 4 * base, l.w, l.bias, D4, K, dm, r);
     for (let i = 4 * D4; i < D; i++) {
       wf[(l.b >> 2) + base + i] = (x[base + i]! - K - dm) * r * wf[(l.w >> 2) + i]! + wf[(l.bias >> 2) + i]!;
     }
@@ -77,11 +79,12 @@ function backward(
 ): void {
   const n = R * D;
   const l = layout(n, D);
-  const w = normWasmFor(l.end);
-  if (w === null) {
+  const wasm = layerNormWasm(l.end);
+  if (wasm === null) {
     LN_BACKWARD_FOUR_ROWS.backward(dy, x, R, D, weight, mean, rstd, dx, dweight, dbias, accWeight, accBias);
     return;
   }
+  const { fn: k, heap: w } = wasm;
   w.f32.set(dy, l.a >> 2);
   w.f32.set(x, l.b >> 2);
   w.f32.set(weight, l.w >> 2);
@@ -97,7 +100,7 @@ function backward(
     const m = mean[row]!;
     const r = rstd[row]!;
     // reductions over the row: Σg and Σg·(x - mean), g = dy·weight
-    w.lnbsums(l.a + 4 * base, l.b + 4 * base, l.w, D4, m, l.out);
+    k.lnbsums(l.a + 4 * base, l.b + 4 * base, l.w, D4, m, l.out);
     let sumG = f64[out]!;
     let sumGXc = f64[out + 1]!;
     for (let i = 4 * D4; i < D; i++) {
@@ -108,7 +111,7 @@ function backward(
     // dx = rstd·g - k0 - (x - mean)·k1; dweight += dy·x̂, dbias += dy
     const k0 = (r * sumG) / D;
     const k1 = (r * r * r * sumGXc) / D;
-    w.lnbdx(l.a + 4 * base, l.b + 4 * base, l.w, l.c + 4 * base, l.accW, l.accB, D4, m, r, k0, k1);
+    k.lnbdx(l.a + 4 * base, l.b + 4 * base, l.w, l.c + 4 * base, l.accW, l.accB, D4, m, r, k0, k1);
     for (let i = 4 * D4; i < D; i++) {
       const d = dy[base + i]!;
       const xc = x[base + i]! - m;

@@ -1,51 +1,28 @@
 /**
  * Float32 LayerNorm kernels over the trailing dimensions, PyTorch's semantics (torch.nn.LayerNorm): forward and
- * backward on R rows of D values. The math and the accuracy argument are in layernorm_impl.ts.
+ * backward on R rows of D values. The math and the accuracy argument are in forward_impl.ts and backward_impl.ts.
  *
  * Sizes: R rows (product of the leading dimensions), D values normalised together (product of normalized_shape);
  * row r is x[r·D .. r·D + D). weight and bias have shape normalized_shape, D values.
  *
- * Conventions (as batchnorm.ts): x, y, dy, dx, weight, bias, dweight, dbias are Float32Array, arithmetic is float64;
+ * Conventions (as batchnorm/api.ts): x, y, dy, dx, weight, bias, dweight, dbias are Float32Array, arithmetic is float64;
  * the saved `mean` and `rstd` are Float64Array (R) so the backward sees the exact statistics; outputs are
  * caller-supplied, written whole, never overlapping an input; inputs are never modified; the backward's float64
  * accumulators for dweight and dbias live in a `LayerNormWorkspace` (one per D), so nothing allocates per call;
  * bad arguments throw `KernelArgError` naming the argument.
  */
-import type { LayerNormBackwardVersion, LayerNormForwardVersion } from './layernorm_impl.js';
-import { LN_BACKWARD_WASM, LN_FORWARD_WASM } from './layernorm_wasm.js';
-import { checkEps, checkF32, checkF64, checkNoOverlap, checkPositiveInts, KernelArgError } from './norm_args.js';
+import { LAYERNORM_BACKWARD_DEFAULT, LAYERNORM_FORWARD_DEFAULT } from '../registry.js';
+import { checkEps, checkF32, checkF64, checkNoOverlap, checkPositiveInts, KernelArgError } from '../shared/args.js';
+import type { LayerNormBackwardVersion, LayerNormForwardVersion } from './version.js';
+import { LayerNormWorkspace } from './workspace.js';
 
-export type { LayerNormBackwardVersion, LayerNormForwardVersion } from './layernorm_impl.js';
+export type { LayerNormBackwardVersion, LayerNormForwardVersion } from './version.js';
+export { LayerNormWorkspace } from './workspace.js';
 
 /** R rows, D values per row (normalised together). */
 export interface LayerNormDims {
   R: number;
   D: number;
-}
-
-/** Float64 accumulators for dweight and dbias across rows, and the weight of ones used when there is none. */
-export class LayerNormWorkspace {
-  readonly D: number;
-  readonly accWeight: Float64Array;
-  readonly accBias: Float64Array;
-  readonly ones: Float32Array;
-  constructor(D: number) {
-    if (!Number.isInteger(D) || D < 1) throw new KernelArgError(`D: expected a positive integer row length, got ${D}`);
-    this.D = D;
-    this.accWeight = new Float64Array(D);
-    this.accBias = new Float64Array(D);
-    this.ones = new Float32Array(D).fill(1);
-  }
-}
-
-// wasm falls back to the TypeScript loops by itself where WebAssembly SIMD is unavailable
-let defaultForwardVersion: LayerNormForwardVersion = LN_FORWARD_WASM;
-
-export function getLayerNormForwardVersion(): LayerNormForwardVersion {
-  return defaultForwardVersion;
-}
-export function setLayerNormForwardVersion(version: LayerNormForwardVersion): void {
-  defaultForwardVersion = version;
 }
 
 function checkAffine(weight: Float32Array | null, bias: Float32Array | null, D: number): void {
@@ -69,13 +46,13 @@ export interface LayerNormForwardArgs {
   mean: Float64Array;
   /** OUTPUT (R): 1/sqrt(var + eps), biased row variance, saved for the backward */
   rstd: Float64Array;
-  /** default: getLayerNormForwardVersion() */
+  /** default: LAYERNORM_FORWARD_DEFAULT (kernels/registry.ts) */
   version?: LayerNormForwardVersion;
 }
 
 /** LayerNorm forward over rows of D: writes y, mean, rstd. */
 export function layerNormForward(args: LayerNormForwardArgs): void {
-  const { x, dims, weight = null, bias = null, eps = 1e-5, y, mean, rstd, version = defaultForwardVersion } = args;
+  const { x, dims, weight = null, bias = null, eps = 1e-5, y, mean, rstd, version = LAYERNORM_FORWARD_DEFAULT } = args;
   checkPositiveInts('dims', dims, ['R', 'D']);
   const { R, D } = dims;
   checkF32('x', x, R * D, `an input of shape (R, D) = (${R}, ${D})`);
@@ -109,13 +86,13 @@ export interface LayerNormBackwardArgs {
   /** OUTPUT (D) or null: Σ_rows dy */
   dbias?: Float32Array | null;
   workspace: LayerNormWorkspace;
-  /** default: LN_BACKWARD_WASM (fourRows where WebAssembly SIMD is unavailable) */
+  /** default: LAYERNORM_BACKWARD_DEFAULT (kernels/registry.ts) */
   version?: LayerNormBackwardVersion;
 }
 
 /** LayerNorm backward: writes dx, and dweight, dbias when given. */
 export function layerNormBackward(args: LayerNormBackwardArgs): void {
-  const { dy, x, dims, weight = null, mean, rstd, dx, dweight = null, dbias = null, workspace, version = LN_BACKWARD_WASM } = args;
+  const { dy, x, dims, weight = null, mean, rstd, dx, dweight = null, dbias = null, workspace, version = LAYERNORM_BACKWARD_DEFAULT } = args;
   checkPositiveInts('dims', dims, ['R', 'D']);
   const { R, D } = dims;
   checkF32('dy', dy, R * D, `a gradient of shape (R, D) = (${R}, ${D})`);

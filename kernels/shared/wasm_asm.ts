@@ -1,8 +1,12 @@
 /**
- * A minimal WebAssembly binary encoder for the kernels' SIMD modules (batchnorm_wasm_module.ts for the
- * normalisation loops, gemm_wasm_module.ts for GEMM version 3): just the instructions those loops use, each
- * appended by one method. No wat2wasm in the toolchain; a few dozen instructions per function do not need one.
- * Opcodes from the WebAssembly 2.0 spec (SIMD: prefix 0xfd).
+ * A minimal WebAssembly binary encoder for the kernels' SIMD modules (each family's wasm_module.ts): just the
+ * instructions those loops use, each appended by one method. No wat2wasm in the toolchain; a few dozen
+ * instructions per function do not need one. Opcodes from the WebAssembly 2.0 spec (SIMD: prefix 0xfd).
+ *
+ * A function is a `Func`: its parameters are declared by name (`new Func('sums', { x: I32, n4: I32, K: F64 })`,
+ * then `f.params.x` is the index to `get`), its locals are allocated by `f.local(V128)`, so no index is ever
+ * numbered by hand. Every module imports one memory, `env.memory` (wasm_runtime.ts creates it), so all the
+ * kernels' modules read and write the same bytes.
  */
 
 export const I32 = 0x7f;
@@ -111,32 +115,63 @@ export class Code {
   demoteZero(): this { return this.simd(0x5e); }
 }
 
-export interface WasmFunction {
-  name: string;
-  params: number[];
-  /** extra locals: [count, type] runs */
-  locals: [number, number][];
-  body: Code;
+export type ValType = typeof I32 | typeof F64 | typeof V128;
+
+/**
+ * One function: parameters by name (in declaration order), locals allocated on demand, the body as `Code`.
+ * No results: the kernels write to memory.
+ */
+export class Func<Name extends string = string, P extends Record<string, ValType> = Record<string, ValType>> extends Code {
+  readonly name: Name;
+  /** parameter name → local index */
+  readonly params: { readonly [K in keyof P]: number };
+  readonly paramTypes: readonly ValType[];
+  private readonly localTypes: ValType[] = [];
+
+  constructor(name: Name, params: P) {
+    super();
+    this.name = name;
+    this.paramTypes = Object.values(params);
+    this.params = Object.fromEntries(Object.keys(params).map((k, i) => [k, i])) as { [K in keyof P]: number };
+  }
+
+  /** A fresh local of `type`; returns its index. */
+  local(type: ValType): number {
+    this.localTypes.push(type);
+    return this.paramTypes.length + this.localTypes.length - 1;
+  }
+
+  /** The locals declaration: runs of [count, type] in index order. */
+  localRuns(): [number, ValType][] {
+    const runs: [number, ValType][] = [];
+    for (const t of this.localTypes) {
+      const last = runs[runs.length - 1];
+      if (last !== undefined && last[1] === t) last[0]++;
+      else runs.push([1, t]);
+    }
+    return runs;
+  }
 }
 
-/** A module with one exported memory ("memory", 1 page to start) and the given exported functions, no results. */
-export function moduleBytes(functions: WasmFunction[]): Uint8Array {
-  const types = functions.flatMap((f) => [0x60, ...uleb(f.params.length), ...f.params, 0]);
+/**
+ * A module importing its memory as `env.memory` (min 1 page, no max) and exporting the given functions by
+ * their names.
+ */
+export function moduleBytes(functions: readonly Func[]): Uint8Array {
+  const types = functions.flatMap((f) => [0x60, ...uleb(f.paramTypes.length), ...f.paramTypes, 0]);
   const codes = functions.flatMap((f) => {
-    const locals = [...uleb(f.locals.length), ...f.locals.flatMap(([n, t]) => [...uleb(n), t])];
-    const body = [...locals, ...f.body.bytes, 0x0b];
+    const runs = f.localRuns();
+    const locals = [...uleb(runs.length), ...runs.flatMap(([n, t]) => [...uleb(n), t])];
+    const body = [...locals, ...f.bytes, 0x0b];
     return [...uleb(body.length), ...body];
   });
-  const exports = [
-    ...uleb(functions.length + 1),
-    ...name('memory'), 0x02, 0,
-    ...functions.flatMap((f, i) => [...name(f.name), 0x00, ...uleb(i)]),
-  ];
+  const imports = [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]; // one memory import, min 1 page, no max
+  const exports = [...uleb(functions.length), ...functions.flatMap((f, i) => [...name(f.name), 0x00, ...uleb(i)])];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [...uleb(functions.length), ...types]),
+    ...section(2, imports),
     ...section(3, [...uleb(functions.length), ...functions.map((_, i) => i)]),
-    ...section(5, [1, 0x00, 1]), // one memory, min 1 page, no max
     ...section(7, exports),
     ...section(10, [...uleb(functions.length), ...codes]),
   ]);

@@ -4,10 +4,10 @@
  * dy) per element instead of a load and a store of each float64 accumulator. The rows are walked in tiles of
  * 32 kB (L1): the four-channel column of a tile is read at stride C, and the next three blocks find the same
  * cache lines still in L1, so memory traffic stays one read per element per pass.
- * Same math, same expressions as batchnorm_forward.ts / batchnorm_backward.ts (outputs identical bit for bit to
+ * Same math, same expressions as forward_impl.ts / backward_impl.ts (outputs identical bit for bit to
  * the per-element versions except where sums are added in another order: tile by tile).
  */
-import type { BatchNormWorkspace } from './batchnorm_workspace.js';
+import type { BatchNormWorkspace } from './workspace.js';
 
 const TILE_BYTES = 32 * 1024;
 

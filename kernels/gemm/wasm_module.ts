@@ -1,5 +1,5 @@
 /**
- * The WebAssembly SIMD micro-kernel of GEMM version 3, assembled by wasm_asm.ts (no wat2wasm in the
+ * The WebAssembly SIMD micro-kernel of GEMM version 3, assembled by shared/wasm_asm.ts (no wat2wasm in the
  * toolchain, and a few dozen instructions do not need one).
  *
  * `gemm` computes C = A·B (or C += A·B) over K values of k, B read as P panels of 8 columns:
@@ -9,7 +9,7 @@
  *        (pstride4 = K·32, bk4 = 32: the inner loop streams one panel) or a row-major matrix as it is
  *        (pstride4 = 32, bk4 = row bytes: 32 bytes of each row, one k-block of rows at a time)
  *     C  (4·Mt) × (8·P) floats, row stride ldc4 bytes; written whole, or added to when accumulate ≠ 0
- * The caller blocks k (gemm_wasm.ts): a call per block of k, the first writing C and the rest accumulating.
+ * The caller blocks k (wasm_impl.ts): a call per block of k, the first writing C and the rest accumulating.
  * Starting the accumulators from C continues each output's sum in the same k order, so blocking changes
  * which memory the operands come from, not the result.
  * `packT` writes the panels of Bᵀ for a B given as the transpose of a row-major matrix (W for x·Wᵀ).
@@ -20,24 +20,26 @@
  * k order (one lane per output), so |ŝ - s| ≤ γ_K(u32)·Σ|a||b| with u32 = 2⁻²⁴.
  */
 
-import { Code, I32, moduleBytes, V128, type WasmFunction } from './wasm_asm.js';
+import { Func, I32, V128 } from '../shared/wasm_asm.js';
+import { wasmModule } from '../shared/wasm_runtime.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // gemm(a, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate)
 
-const GEMM_PARAMS = 12;
+function gemmFunction(): Func<'gemm'> {
+  const f = new Func('gemm', {
+    a: I32, sm4: I32, sk4: I32, b: I32, pstride4: I32, bk4: I32, c: I32, Mt: I32, P: I32, K: I32, ldc4: I32, accumulate: I32,
+  });
+  const { a, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate } = f.params;
+  const p = f.local(I32), t = f.local(I32), bk = f.local(I32), k = f.local(I32), bp = f.local(I32), cp = f.local(I32);
+  // the four rows of A the tile reads
+  const rows = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)] as const;
+  const [a0, a1, a2, a3] = rows;
+  // the broadcast, two B vectors, eight accumulators acc[r][j]
+  const s = f.local(V128), b0 = f.local(V128), b1 = f.local(V128);
+  const accs = Array.from({ length: 8 }, () => f.local(V128));
+  const acc = (r: number, j: number): number => accs[2 * r + j]!;
 
-function gemmFunction(): WasmFunction {
-  // parameters
-  const a = 0, sm4 = 1, sk4 = 2, b = 3, pstride4 = 4, bk4 = 5, c = 6, Mt = 7, P = 8, K = 9, ldc4 = 10, accumulate = 11;
-  // i32 locals
-  const p = 12, t = 13, a0 = 14, a1 = 15, a2 = 16, a3 = 17, bk = 18, k = 19, bp = 20, cp = 21;
-  // v128 locals: the broadcast, two B vectors, eight accumulators acc[r][j] = 25 + 2r + j
-  const s = 22, b0 = 23, b1 = 24, acc0 = 25;
-  const rows = [a0, a1, a2, a3];
-  const acc = (r: number, j: number) => acc0 + 2 * r + j;
-
-  const f = new Code();
   f.i32(0).set(p);
   f.block().loop(); // panels
   f.get(p).get(P).geU().brIf(1);
@@ -82,9 +84,7 @@ function gemmFunction(): WasmFunction {
   f.get(p).i32(1).add().set(p).br(0);
   f.end().end(); // panels (moduleBytes closes the function)
 
-  const locals: [number, number][] = [[10, I32], [11, V128]];
-  if (acc0 + 8 !== GEMM_PARAMS + 10 + 11) throw new Error('gemm: local indices out of step with the declarations');
-  return { name: 'gemm', params: new Array<number>(GEMM_PARAMS).fill(I32), locals, body: f };
+  return f;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -92,12 +92,10 @@ function gemmFunction(): WasmFunction {
 //   dst[p][k][c] = src[(8p + c)·ld + k]  for 8p + c < cols,  else 0
 // Reads run along k (contiguous), writes every 32 bytes: one pass, scalar.
 
-const PACK_PARAMS = 6;
-
-function packTFunction(): WasmFunction {
-  const src = 0, ld4 = 1, K = 2, cols = 3, dst = 4, P = 5;
-  const p = 6, c = 7, j = 8, d = 9, s = 10, k = 11;
-  const f = new Code();
+function packTFunction(): Func<'packT'> {
+  const f = new Func('packT', { src: I32, ld4: I32, K: I32, cols: I32, dst: I32, P: I32 });
+  const { src, ld4, K, cols, dst, P } = f.params;
+  const p = f.local(I32), c = f.local(I32), j = f.local(I32), d = f.local(I32), s = f.local(I32), k = f.local(I32);
   f.i32(0).set(p);
   f.block().loop(); // panels
   f.get(p).get(P).geU().brIf(1);
@@ -126,10 +124,8 @@ function packTFunction(): WasmFunction {
   f.end().end(); // columns
   f.get(p).i32(1).add().set(p).br(0);
   f.end().end(); // panels (moduleBytes closes the function)
-  return { name: 'packT', params: new Array<number>(PACK_PARAMS).fill(I32), locals: [[6, I32]], body: f };
+  return f;
 }
 
-/** The module's bytes: one memory (exported as "memory", 1 page to start) and the functions "gemm" and "packT". */
-export function gemmWasmBytes(): Uint8Array {
-  return moduleBytes([gemmFunction(), packTFunction()]);
-}
+/** The module: "gemm" and "packT" on the shared memory. */
+export const gemmWasm = wasmModule(() => [gemmFunction(), packTFunction()]);
