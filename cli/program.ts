@@ -27,6 +27,7 @@ import { COMPACT, formatReport } from '../conformance/report/table.js';
 import { runConformance, type AdapterEntry, type RunOptions } from '../conformance/runner.js';
 import { loadIsolated, type IsolatedAdapter } from '../conformance/isolate.js';
 import { AdapterLoadError, loadAdapter } from '../conformance/load.js';
+import { describeThrown } from '../conformance/error_text.js';
 import { addBaselineOptions, applyBaselineDefaults, gateOnBaseline, type BaselineOptions } from './baseline_options.js';
 import { registerMutantsCommand } from './commands/mutants.js';
 
@@ -109,7 +110,7 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
       entries.push({ adapter: o.isolate ? await loadIsolated(spec) : await loadAdapter(spec), spec });
     } catch (e) {
       // A named adapter that cannot load is a loading error (exit 2); a default built-in is reported and skipped.
-      io.stderr(`normcheck: ${(e as Error).message}\n`);
+      io.stderr(`normcheck: ${e instanceof AdapterLoadError ? e.message : describeThrown(e)}\n`);
       if (explicit) loadFailed = true;
     }
   }
@@ -172,7 +173,7 @@ async function runList(io: Io): Promise<number> {
       const av = a.available ? await a.available() : true;
       availability = av === true ? 'available' : String(av).startsWith(NOT_INSTALLED) ? String(av) : `unavailable: ${av}`;
     } catch (e) {
-      availability = `fails to load: ${(e as Error).message}`;
+      availability = `fails to load: ${describeThrown(e)}`;
     }
     adapters.push([name, a?.precision ?? '?', a?.layout ?? '?', a?.profile ?? (a ? 'pytorch' : '?'), availability]);
   }

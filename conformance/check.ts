@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import type { Capability } from './adapter.js';
 import { describeComparison, fmtRatio, type Comparison } from './compare.js';
+import { describeThrown } from './error_text.js';
 import { AdapterFailure, type CheckContext } from './invoke.js';
 
 export type Category = 'differential' | 'metamorphic' | 'edge' | 'hygiene' | 'gradcheck' | 'fixtures';
@@ -107,8 +108,7 @@ export function statusOfError(e: unknown): { status: Status; message: string } {
   if (e instanceof AdapterFailure) {
     return { status: e.kind === 'threw' || e.kind === 'timeout' ? 'error' : 'fail', message: e.message };
   }
-  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  return { status: 'error', message: `internal error in the check (not the adapter's fault): ${msg}` };
+  return { status: 'error', message: `internal error in the check (not the adapter's fault): ${describeThrown(e)}` };
 }
 
 /** What every check declares about itself, copied from its spec (applies only when the spec has one). */

@@ -20,6 +20,7 @@ import type {
   Adapter, BatchNormBackwardArgs, BatchNormEvalArgs, BatchNormTrainArgs, Capability, Conventions, FloatArray, LayerNormArgs,
   LayerNormBackwardArgs, Layout, Precision, ProfileName,
 } from './adapter.js';
+import { describeThrown } from './error_text.js';
 import { expectedArrayType, toAdapterArray } from './precision.js';
 
 /**
@@ -57,10 +58,6 @@ export interface CheckContext {
   timedOut: AdapterFailure | null;
 }
 
-function describe(e: unknown): string {
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  return String(e);
-}
 
 export async function callAdapter<T>(ctx: CheckContext, cap: Capability, args: unknown): Promise<T> {
   if (ctx.timedOut) throw ctx.timedOut;
@@ -81,7 +78,7 @@ export async function callAdapter<T>(ctx: CheckContext, cap: Capability, args: u
       }
       throw e;
     }
-    throw new AdapterFailure('threw', `${cap} threw ${describe(e)}`);
+    throw new AdapterFailure('threw', `${cap} threw ${describeThrown(e)}`);
   } finally {
     clearTimeout(timer);
   }
@@ -123,20 +120,57 @@ function param(ctx: CheckContext, p: ArrayLike<number> | null): FloatArray | nul
   return p ? toAdapterArray(ctx.precision, p) : null;
 }
 
-/** Checks one returned array: present, the right typed array, the right length. */
+// The typed-array intrinsics: %TypedArray%.prototype's @@toStringTag getter gives the [[TypedArrayName]] of a
+// real typed array and undefined for anything else (a Proxy, an object with Float32Array's prototype or a
+// `constructor.name` of 'Float32Array'), and its length getter reads the real length, whatever a subclass or
+// an own `length` property claims. Neither runs adapter code.
+const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const typedArrayName = Object.getOwnPropertyDescriptor(TypedArrayPrototype, Symbol.toStringTag)!.get! as (this: unknown) => string | undefined;
+const typedArrayLength = Object.getOwnPropertyDescriptor(TypedArrayPrototype, 'length')!.get! as (this: unknown) => number;
+
+/**
+ * Checks one returned array: present, a real typed array of the precision's type, the right length. Returns a
+ * copy of the plain type (copying a typed array reads its elements directly, so a subclass's iterator or
+ * getters cannot change what the checks see).
+ */
 export function checkOutput(ctx: CheckContext, cap: Capability, name: string, value: unknown, length: number, what: string): FloatArray {
   const want = expectedArrayType(ctx.precision);
   if (value == null) throw new AdapterFailure('shape', `${cap} returned no ${name}; expected a ${want} of ${length} values (${what})`);
-  const got = (value as object).constructor?.name ?? typeof value;
-  if (got !== want) throw new AdapterFailure('type', `${cap} returned ${name} as ${got}; a ${ctx.precision} adapter must return ${want}`);
-  const arr = value as FloatArray;
-  if (arr.length !== length) throw new AdapterFailure('shape', `${cap} returned ${name} with ${arr.length} values; expected ${length} (${what})`);
-  return arr;
+  const real = typedArrayName.call(value);
+  if (real === undefined) {
+    let claimed: unknown;
+    let pretends = false;
+    try {
+      claimed = (value as object).constructor?.name;
+      pretends = claimed === want || value instanceof (want === 'Float64Array' ? Float64Array : Float32Array);
+    } catch {
+      // a Proxy whose traps throw: no name to report
+    }
+    if (pretends) {
+      throw new AdapterFailure('type', `${cap} returned ${name} as an object pretending to be a ${want} (a Proxy, or an object with its prototype or name, not a typed array); a ${ctx.precision} adapter must return a ${want}`);
+    }
+    throw new AdapterFailure('type', `${cap} returned ${name} as ${typeof claimed === 'string' && claimed ? claimed : typeof value}; a ${ctx.precision} adapter must return ${want}`);
+  }
+  if (real !== want) throw new AdapterFailure('type', `${cap} returned ${name} as ${real}; a ${ctx.precision} adapter must return ${want}`);
+  const n = typedArrayLength.call(value);
+  if (n !== length) throw new AdapterFailure('shape', `${cap} returned ${name} with ${n} values; expected ${length} (${what})`);
+  return want === 'Float64Array' ? new Float64Array(value as Float64Array) : new Float32Array(value as Float32Array);
 }
+
+/** Every field a capability's result may carry; each is read once, so a throwing getter is the adapter's error. */
+const RESULT_FIELDS = ['y', 'runningMean', 'runningVar', 'mean', 'rstd', 'dx', 'dweight', 'dbias'] as const;
 
 function checkResultObject(cap: Capability, res: unknown): Record<string, unknown> {
   if (res == null || typeof res !== 'object') throw new AdapterFailure('shape', `${cap} returned ${res === null ? 'null' : typeof res}; expected an object of typed arrays`);
-  return res as Record<string, unknown>;
+  const fields: Record<string, unknown> = {};
+  for (const k of RESULT_FIELDS) {
+    try {
+      fields[k] = (res as Record<string, unknown>)[k];
+    } catch (e) {
+      throw new AdapterFailure('threw', `${cap} returned an object whose ${k} getter threw ${describeThrown(e)}`);
+    }
+  }
+  return fields;
 }
 
 function fmtShape(shape: readonly number[]): string {

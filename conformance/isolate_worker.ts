@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Adapter } from './adapter.js';
+import { describeThrown } from './error_text.js';
 import { loadAdapter } from './load.js';
 import { declarationOf } from './validate_adapter.js';
 
@@ -12,7 +13,15 @@ const port = parentPort!;
 const { spec } = workerData as { spec: string };
 
 function errorOf(e: unknown): { name: string; message: string } {
-  return e instanceof Error ? { name: e.name, message: e.message } : { name: 'Error', message: String(e) };
+  // the host re-throws { name, message } as an Error; describeThrown never throws on odd values
+  if (e instanceof Error) {
+    try {
+      return { name: String(e.name), message: String(e.message) };
+    } catch {
+      // a throwing name or message getter: fall through
+    }
+  }
+  return { name: 'Error', message: describeThrown(e) };
 }
 
 let adapter: Adapter;

@@ -19,6 +19,7 @@ import { statusOfError } from './check.js';
 import { selectChecks } from './catalog.js';
 import { findExpectation, type Expectation } from './expectations.js';
 import type { CheckContext } from './invoke.js';
+import { describeThrown } from './error_text.js';
 import { conventionsFor } from './profiles.js';
 import { validateAdapter } from './validate_adapter.js';
 
@@ -189,7 +190,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
     try {
       availability = adapter.available ? await withTimeout(adapter.available(), timeoutMs, 'available()') : true;
     } catch (e) {
-      availability = `available() threw: ${(e as Error).message ?? e}`;
+      availability = `available() threw: ${describeThrown(e)}`;
     }
     if (availability !== true) {
       report.state = String(availability).startsWith(NOT_INSTALLED) ? 'not installed' : 'unavailable';
@@ -201,7 +202,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
       if (adapter.setup) await withTimeout(adapter.setup(), timeoutMs * 3, 'setup()');
     } catch (e) {
       report.state = 'setup error';
-      report.message = `setup() failed: ${(e as Error).message ?? e}`;
+      report.message = `setup() failed: ${describeThrown(e)}`;
       index += checks.length;
       continue;
     }
@@ -245,7 +246,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
     try {
       if (adapter.teardown) await withTimeout(adapter.teardown(), timeoutMs, 'teardown()');
     } catch (e) {
-      report.message = `teardown() failed: ${(e as Error).message ?? e}`;
+      report.message = `teardown() failed: ${describeThrown(e)}`;
     }
   }
 
