@@ -1,15 +1,13 @@
 /**
  * onnxruntime-node: ONNX Runtime's native CPU execution provider (MLAS/Eigen kernels), loaded from the
- * prebuilt binaries in the package (its install script, which only fetches CUDA files, is disabled).
+ * prebuilt binaries in the package (its install script, which only fetches CUDA files, is not needed).
  */
-import { makeOrtAdapter, type OrtRuntime } from './ort/ort_adapter.js';
+import { makeOrtAdapter } from './ort/ort_adapter.js';
 
 export const ortNode = makeOrtAdapter({
   name: 'ort-node',
   description: 'ONNX Runtime, native CPU execution provider (onnxruntime-node), one-node opset 15/17 models',
-  async load(): Promise<OrtRuntime> {
-    return await import('onnxruntime-node');
-  },
+  runtimePackage: 'onnxruntime-node',
   sessionOptions: { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 },
 });
 

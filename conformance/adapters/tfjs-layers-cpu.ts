@@ -4,6 +4,6 @@ import { makeTfjsAdapter } from './tfjs/make_adapter.js';
 import { layersImpl } from './tfjs/layers.js';
 
 export default makeTfjsAdapter(
-  { name: 'tfjs-layers-cpu', backend: 'cpu', load: async () => loadTf(), description: 'TensorFlow.js layers (tf.layers.batchNormalization, layerNormalization) on the cpu backend, Keras profile, NHWC' },
+  { name: 'tfjs-layers-cpu', backend: 'cpu', load: () => loadTf('cpu'), description: 'TensorFlow.js layers (tf.layers.batchNormalization, layerNormalization) on the cpu backend, Keras profile, NHWC' },
   layersImpl,
 );

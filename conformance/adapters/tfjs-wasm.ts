@@ -4,6 +4,6 @@ import { makeTfjsAdapter } from './tfjs/make_adapter.js';
 import { opsImpl } from './tfjs/ops.js';
 
 export default makeTfjsAdapter(
-  { name: 'tfjs-wasm', backend: 'wasm', load: async () => loadTf(), description: 'TensorFlow.js ops (tf.moments + tf.batchNorm, tf.grads) on the wasm backend, PyTorch profile, NHWC' },
+  { name: 'tfjs-wasm', backend: 'wasm', load: () => loadTf('wasm'), description: 'TensorFlow.js ops (tf.moments + tf.batchNorm, tf.grads) on the wasm backend, PyTorch profile, NHWC' },
   opsImpl,
 );

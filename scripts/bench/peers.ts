@@ -23,10 +23,10 @@ export const PEERS: readonly Peer[] = [
       // one thread, as every other implementation here (must precede the backend's initialisation)
       if (!wasmPinned) setThreadsCount(1);
       wasmPinned = true;
-      return loadTf();
+      return loadTf('wasm');
     },
   },
-  { name: 'tfjs-cpu', backend: 'cpu', load: async () => loadTf() },
+  { name: 'tfjs-cpu', backend: 'cpu', load: () => loadTf('cpu') },
   { name: 'tfjs-node', backend: 'tensorflow', load: loadTfjsNode },
 ];
 

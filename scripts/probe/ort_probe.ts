@@ -19,7 +19,7 @@ import { batchNormEval, batchNormTrain, layerNormForward, seededRng } from '../.
 import { ortNode } from '../../conformance/adapters/ort-node.js';
 import { ortWeb } from '../../conformance/adapters/ort-web.js';
 import type { OrtAdapter } from '../../conformance/adapters/ort/ort_adapter.js';
-import { batchNormModel } from '../../conformance/adapters/ort/onnx_model.js';
+import { batchNormModel, requireOnnx } from '../../conformance/adapters/ort/onnx_model.js';
 
 const U = 2 ** -24;
 const EPS = 1e-5;
@@ -171,7 +171,7 @@ async function range(adapter: OrtAdapter): Promise<Row[]> {
 /** Runs the raw model (not the adapter, which copies) to see whether ORT writes into the aliased inputs. */
 async function aliasing(name: string, load: () => Promise<typeof import('onnxruntime-node')>): Promise<string> {
   const ort = await load();
-  const s = await ort.InferenceSession.create(batchNormModel({ shape: [4, 2], training: true, epsilon: EPS, momentum: 0.9 }));
+  const s = await ort.InferenceSession.create(batchNormModel(await requireOnnx(), { shape: [4, 2], training: true, epsilon: EPS, momentum: 0.9 }));
   const inputMean = new Float32Array([1, 2]);
   const inputVar = new Float32Array([3, 4]);
   await s.run({

@@ -4,10 +4,10 @@
  *
  *   npx tsc -p tsconfig.build.json && node dist/scripts/probe/tfjs_api_probe.js
  */
-import { loadTf, useBackend } from '../../conformance/adapters/tfjs/backend.js';
+import { requireTf, useBackend } from '../../conformance/adapters/tfjs/backend.js';
 import { TFJS_REPROS } from './tfjs_repros.js';
 
-const tf = loadTf();
+const tf = await requireTf('wasm');
 console.log(`TensorFlow.js ${tf.version.tfjs}\n`);
 console.log('| divergence | backend | correct | observed |');
 console.log('|---|---|---|---|');

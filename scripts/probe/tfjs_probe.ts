@@ -19,7 +19,7 @@ import tfjsCpu from '../../conformance/adapters/tfjs-cpu.js';
 import tfjsWasm from '../../conformance/adapters/tfjs-wasm.js';
 import tfjsLayersCpu from '../../conformance/adapters/tfjs-layers-cpu.js';
 import tfjsLayersWasm from '../../conformance/adapters/tfjs-layers-wasm.js';
-import { loadTf } from '../../conformance/adapters/tfjs/backend.js';
+import { requireTf } from '../../conformance/adapters/tfjs/backend.js';
 import { bnGrouping, lnGrouping, normBackwardBounds, normForwardBounds, roundoffs } from '../../conformance/error_model.js';
 import { batchNormBackward, batchNormTrain, layerNormForward, seededRng } from '../../reference/index.js';
 
@@ -159,7 +159,7 @@ async function batchOfTwo(): Promise<void> {
 }
 
 async function kerasConventions(): Promise<void> {
-  const tf = loadTf();
+  const tf = await requireTf();
   console.log('## keras: tf.layers.batchNormalization conventions (cpu backend)\n');
   await tf.setBackend('cpu');
   // one training step from moving_mean 0, moving_variance 1 on x = [1, 2, 3, 6] (mean 3, biased var 3.5, unbiased 14/3)
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
   await batchOfTwo();
   await kerasConventions();
   for (const a of ADAPTERS) await a.teardown?.();
-  console.log(`tensors alive at the end: ${loadTf().memory().numTensors}`);
+  console.log(`tensors alive at the end: ${(await requireTf()).memory().numTensors}`);
 }
 
 await main();

@@ -95,8 +95,9 @@ export function tfjsCrossChecks(opts: CrossCheckOptions): void {
     let countTensors: () => number = () => 0;
     beforeAll(async () => {
       await adapter.setup?.();
-      const { loadTf } = await import('../../conformance/adapters/tfjs/backend.js');
-      countTensors = () => loadTf().memory().numTensors;
+      const { requireTf } = await import('../../conformance/adapters/tfjs/backend.js');
+      const tf = await requireTf();
+      countTensors = () => tf.memory().numTensors;
       tensorsBefore = countTensors();
     });
     afterAll(async () => {

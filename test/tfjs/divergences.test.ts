@@ -5,10 +5,10 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { loadTf, useBackend } from '../../conformance/adapters/tfjs/backend.js';
+import { requireTf, useBackend } from '../../conformance/adapters/tfjs/backend.js';
 import { TFJS_REPROS } from '../../scripts/probe/tfjs_repros.js';
 
-const tf = loadTf();
+const tf = await requireTf('wasm');
 
 describe.each(['cpu', 'wasm'] as const)('tfjs %s backend', (backend) => {
   for (const [anchor, repro] of Object.entries(TFJS_REPROS)) {

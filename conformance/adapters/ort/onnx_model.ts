@@ -18,23 +18,36 @@
  * Every dimension is fixed in the model (no symbolic dims), so ONNX Runtime can plan memory once per shape;
  * the adapters cache one session per model. Not here: float16/float64 models, spatial = 0 (opset < 9).
  */
-import onnxProto from 'onnx-proto';
+import type onnxProto from 'onnx-proto';
+import { importEngines } from '../engines.js';
 
-const { onnx } = onnxProto;
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const { FLOAT: ATTR_FLOAT, INT: ATTR_INT } = onnx.AttributeProto.AttributeType;
+/** onnx-proto's `onnx` namespace (protobufjs static code): an optional peer, imported with the runtime. */
+export type Onnx = typeof onnxProto.onnx;
+
+/** The namespace from a dynamic import of onnx-proto (a CommonJS module: its exports arrive as `default`). */
+export function onnxNamespace(mod: unknown): Onnx {
+  const m = mod as { default?: typeof onnxProto; onnx?: Onnx };
+  return m.onnx ?? m.default!.onnx;
+}
+
+/** onnx-proto for callers that cannot go on without it (the bench, probes): throws the reason it is missing. */
+export async function requireOnnx(): Promise<Onnx> {
+  const mods = await importEngines(['onnx-proto']);
+  if (typeof mods === 'string') throw new Error(mods);
+  return onnxNamespace(mods[0]);
+}
 
 /** IR version 8 is what opset 15-17 models carry (onnx 1.10-1.12); ONNX Runtime 1.x reads it. */
 const IR_VERSION = 8;
 export const BATCHNORM_OPSET = 15;
 export const LAYERNORM_OPSET = 17;
 
-function valueInfo(name: string, dims: readonly number[]): onnxProto.onnx.IValueInfoProto {
-  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } };
+function valueInfo(onnx: Onnx, name: string, dims: readonly number[]): onnxProto.onnx.IValueInfoProto {
+  return { name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } };
 }
 
 function oneNodeModel(
-  node: onnxProto.onnx.INodeProto, inputs: onnxProto.onnx.IValueInfoProto[], outputs: onnxProto.onnx.IValueInfoProto[], opset: number,
+  onnx: Onnx, node: onnxProto.onnx.INodeProto, inputs: onnxProto.onnx.IValueInfoProto[], outputs: onnxProto.onnx.IValueInfoProto[], opset: number,
 ): Uint8Array {
   const graph = { name: `normcheck_${node.opType}`, node: [node], input: inputs, output: outputs };
   const model = onnx.ModelProto.create({ irVersion: IR_VERSION, producerName: 'normcheck', opsetImport: [{ domain: '', version: opset }], graph });
@@ -52,8 +65,9 @@ export interface BatchNormModelSpec {
 /** Input and output names, in the order the operator defines them. */
 export const BN_INPUTS = ['X', 'scale', 'B', 'input_mean', 'input_var'] as const;
 
-export function batchNormModel({ shape, training, epsilon, momentum }: BatchNormModelSpec): Uint8Array {
+export function batchNormModel(onnx: Onnx, { shape, training, epsilon, momentum }: BatchNormModelSpec): Uint8Array {
   const C = shape[1]!;
+  const { FLOAT: ATTR_FLOAT, INT: ATTR_INT } = onnx.AttributeProto.AttributeType;
   const attribute: onnxProto.onnx.IAttributeProto[] = [
     { name: 'epsilon', type: ATTR_FLOAT, f: epsilon },
     { name: 'momentum', type: ATTR_FLOAT, f: momentum },
@@ -61,10 +75,11 @@ export function batchNormModel({ shape, training, epsilon, momentum }: BatchNorm
   if (training) attribute.push({ name: 'training_mode', type: ATTR_INT, i: 1 });
   const outputs = training ? ['Y', 'running_mean', 'running_var'] : ['Y'];
   const node = { opType: 'BatchNormalization', input: [...BN_INPUTS], output: outputs, attribute };
+  const info = (name: string, dims: readonly number[]) => valueInfo(onnx, name, dims);
   return oneNodeModel(
-    node,
-    [valueInfo('X', shape), valueInfo('scale', [C]), valueInfo('B', [C]), valueInfo('input_mean', [C]), valueInfo('input_var', [C])],
-    outputs.map((name) => valueInfo(name, name === 'Y' ? shape : [C])),
+    onnx, node,
+    [info('X', shape), info('scale', [C]), info('B', [C]), info('input_mean', [C]), info('input_var', [C])],
+    outputs.map((name) => info(name, name === 'Y' ? shape : [C])),
     BATCHNORM_OPSET,
   );
 }
@@ -77,7 +92,8 @@ export interface LayerNormModelSpec {
   withBias: boolean;
 }
 
-export function layerNormModel({ shape, normalizedRank: k, epsilon, withBias }: LayerNormModelSpec): Uint8Array {
+export function layerNormModel(onnx: Onnx, { shape, normalizedRank: k, epsilon, withBias }: LayerNormModelSpec): Uint8Array {
+  const { FLOAT: ATTR_FLOAT, INT: ATTR_INT } = onnx.AttributeProto.AttributeType;
   const rank = shape.length;
   const normalized = shape.slice(rank - k);
   // Mean and InvStdDev keep the normalised axes as 1s: (...outer, 1, ..., 1).
@@ -91,10 +107,11 @@ export function layerNormModel({ shape, normalizedRank: k, epsilon, withBias }: 
       { name: 'stash_type', type: ATTR_INT, i: 1 },
     ],
   };
+  const info = (name: string, dims: readonly number[]) => valueInfo(onnx, name, dims);
   return oneNodeModel(
-    node,
-    inputs.map((name) => valueInfo(name, name === 'X' ? shape : normalized)),
-    [valueInfo('Y', shape), valueInfo('Mean', statShape), valueInfo('InvStdDev', statShape)],
+    onnx, node,
+    inputs.map((name) => info(name, name === 'X' ? shape : normalized)),
+    [info('Y', shape), info('Mean', statShape), info('InvStdDev', statShape)],
     LAYERNORM_OPSET,
   );
 }

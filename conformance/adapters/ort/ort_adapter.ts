@@ -16,23 +16,27 @@
  * Both runtimes run single-threaded (intra-op 1 thread, wasm numThreads 1): results must not depend on how
  * a reduction is split between threads, and the bench compares against single-threaded kernels.
  */
-import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { Env, InferenceSession, Tensor } from 'onnxruntime-node';
 import type {
   Adapter, BatchNormEvalArgs, BatchNormTrainArgs, BatchNormTrainResult, FloatArray, LayerNormArgs, LayerNormResult,
 } from '../../adapter.js';
-import { batchNormModel, layerNormModel } from './onnx_model.js';
+import { importEngines } from '../engines.js';
+import { batchNormModel, layerNormModel, onnxNamespace, type Onnx } from './onnx_model.js';
 
 /** What both packages export and the adapter uses (onnxruntime-common's API). */
 export interface OrtRuntime {
   InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
   Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => Tensor;
+  env: Env;
 }
 
 export interface OrtAdapterOptions {
   name: string;
   description: string;
-  /** Imports the package and configures it; rejects with a readable reason when it cannot load. */
-  load(): Promise<OrtRuntime>;
+  /** The runtime package, an optional peer dependency imported on first use together with onnx-proto. */
+  runtimePackage: 'onnxruntime-node' | 'onnxruntime-web';
+  /** Settings that must precede the first session (the wasm module is instantiated once with them). */
+  configure?(ort: OrtRuntime): void;
   sessionOptions: InferenceSession.SessionOptions;
 }
 
@@ -86,16 +90,28 @@ function output(results: InferenceSession.OnnxValueMapType, name: string): Float
 }
 
 export function makeOrtAdapter(options: OrtAdapterOptions): OrtAdapter {
-  let runtime: Promise<OrtRuntime> | null = null;
+  let loaded: Promise<{ ort: OrtRuntime; onnx: Onnx } | string> | null = null;
   const sessions = new Map<string, Promise<InferenceSession>>();
 
-  const ort = (): Promise<OrtRuntime> => (runtime ??= options.load());
+  /** The runtime and onnx-proto, or why not (`not installed: …` naming both packages when one is absent). */
+  const load = () => (loaded ??= importEngines([options.runtimePackage, 'onnx-proto']).then((mods) => {
+    if (typeof mods === 'string') return mods;
+    const ort = mods[0] as OrtRuntime;
+    options.configure?.(ort);
+    return { ort, onnx: onnxNamespace(mods[1]) };
+  }));
+  const engines = async () => {
+    const e = await load();
+    if (typeof e === 'string') throw new Error(`${options.name}: ${e}`);
+    return e;
+  };
+  const ort = async (): Promise<OrtRuntime> => (await engines()).ort;
 
   /** One session per model; the key is everything that goes into the model. */
-  function session(key: string, build: () => Uint8Array): Promise<InferenceSession> {
+  function session(key: string, build: (onnx: Onnx) => Uint8Array): Promise<InferenceSession> {
     let s = sessions.get(key);
     if (!s) {
-      s = ort().then((rt) => rt.InferenceSession.create(build(), options.sessionOptions));
+      s = engines().then(({ ort: rt, onnx }) => rt.InferenceSession.create(build(onnx), options.sessionOptions));
       // A failed creation must not poison the cache: the next call retries and reports its own error.
       s.catch(() => sessions.delete(key));
       sessions.set(key, s);
@@ -118,6 +134,8 @@ export function makeOrtAdapter(options: OrtAdapterOptions): OrtAdapter {
     profile: 'onnx',
 
     async available() {
+      const e = await load();
+      if (typeof e === 'string') return e;
       try {
         // Loading the package is not enough (the native binding or the wasm file loads lazily): run one model.
         const probe = await this.bnEvalForward({
@@ -142,7 +160,7 @@ export function makeOrtAdapter(options: OrtAdapterOptions): OrtAdapter {
 
     async bnEvalForward({ x, shape, weight, bias, runningMean, runningVar, eps }) {
       // momentum does not enter eval mode; 0.9 is the spec default.
-      const s = await session(`bn|eval|${shape.join('x')}|${eps}`, () => batchNormModel({ shape, training: false, epsilon: eps, momentum: 0.9 }));
+      const s = await session(`bn|eval|${shape.join('x')}|${eps}`, (onnx) => batchNormModel(onnx, { shape, training: false, epsilon: eps, momentum: 0.9 }));
       const out = await run(s, batchNormFeeds({ x, shape, weight, bias, runningMean, runningVar }));
       return { y: output(out, 'Y') };
     },
@@ -152,7 +170,7 @@ export function makeOrtAdapter(options: OrtAdapterOptions): OrtAdapter {
       const f = momentum === null ? 1 / (numBatchesTracked + 1) : momentum;
       const onnxMomentum = 1 - f;
       const s = await session(`bn|train|${shape.join('x')}|${eps}|${onnxMomentum}`,
-        () => batchNormModel({ shape, training: true, epsilon: eps, momentum: onnxMomentum }));
+        (onnx) => batchNormModel(onnx, { shape, training: true, epsilon: eps, momentum: onnxMomentum }));
       const out = await run(s, batchNormFeeds({ x, shape, weight, bias, runningMean, runningVar }));
       return { y: output(out, 'Y'), runningMean: output(out, 'running_mean'), runningVar: output(out, 'running_var') };
     },
@@ -162,7 +180,7 @@ export function makeOrtAdapter(options: OrtAdapterOptions): OrtAdapter {
       let D = 1;
       for (const d of normalizedShape) D *= d;
       const s = await session(`ln|${shape.join('x')}|${k}|${eps}|${bias !== null}`,
-        () => layerNormModel({ shape, normalizedRank: k, epsilon: eps, withBias: bias !== null }));
+        (onnx) => layerNormModel(onnx, { shape, normalizedRank: k, epsilon: eps, withBias: bias !== null }));
       const feeds: Record<string, { data: Float32Array; dims: readonly number[] }> = {
         X: { data: f32(x), dims: shape },
         Scale: { data: weight ? f32(weight) : filled(D, 1), dims: normalizedShape },

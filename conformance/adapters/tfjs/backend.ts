@@ -8,54 +8,59 @@
  *
  * Backends: 'cpu' ships with @tensorflow/tfjs; 'wasm' is registered by importing
  * @tensorflow/tfjs-backend-wasm (in Node it finds its .wasm binaries next to its own dist/ files, so no
- * setWasmPaths is needed); 'tensorflow' is registered by @tensorflow/tfjs-node, an optional package
- * whose install step downloads libtensorflow and therefore needs internet access.
+ * setWasmPaths is needed); 'tensorflow' is registered by @tensorflow/tfjs-node, whose install step
+ * downloads libtensorflow and therefore needs internet access. All three are optional peer dependencies,
+ * imported on first use (engines.ts): the module holds only types of them until then.
  */
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import { NOT_INSTALLED } from '../../adapter.js';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { importEngines, installCommand, type EnginePackage } from '../engines.js';
 
-export type TF = typeof tf;
+export type TF = typeof tfTypes;
 export type BackendName = 'cpu' | 'wasm' | 'tensorflow';
 
-/** The one command that makes tfjs-node adapters available (the lead's README repeats it). */
-export const TFJS_NODE_INSTALL = 'npm install @tensorflow/tfjs-node@4.22.0';
+/** The packages each backend needs, in import order (tfjs-node re-exports tfjs). */
+const PACKAGES: Record<BackendName, readonly EnginePackage[]> = {
+  cpu: ['@tensorflow/tfjs'],
+  wasm: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'],
+  tensorflow: ['@tensorflow/tfjs-node'],
+};
 
-// enableProdMode silences tfjs' console advice ("Hi, looks like you are running TensorFlow.js in Node.js"),
-// which would otherwise land in the middle of a conformance report. It changes no numerics.
-tf.enableProdMode();
+/** The one command that makes tfjs-node adapters available (the README repeats it). */
+export const TFJS_NODE_INSTALL = installCommand(PACKAGES.tensorflow);
 
-/** @tensorflow/tfjs with the cpu and wasm backends registered. */
-export function loadTf(): TF {
+const loaded = new Map<BackendName, Promise<TF | string>>();
+
+/**
+ * tfjs with `backend` registered, or a one-line reason it cannot be used here (`not installed: npm install
+ * …` when a package is absent). Loaded once per backend; every backend shares tfjs' one global engine.
+ */
+export function loadTf(backend: BackendName = 'cpu'): Promise<TF | string> {
+  let p = loaded.get(backend);
+  if (!p) {
+    p = importEngines(PACKAGES[backend]).then((mods) => {
+      if (typeof mods === 'string') return mods;
+      const m = mods[0] as TF & { default?: TF };
+      const tf = backend === 'tensorflow' ? (m.default ?? m) : m;
+      // enableProdMode silences tfjs' console advice ("Hi, looks like you are running TensorFlow.js in
+      // Node.js"), which would otherwise land in the middle of a conformance report. It changes no numerics.
+      tf.enableProdMode();
+      return tf;
+    });
+    loaded.set(backend, p);
+  }
+  return p;
+}
+
+/** loadTf for callers that cannot go on without tfjs (tests, probes, the bench): throws the reason. */
+export async function requireTf(backend: BackendName = 'cpu'): Promise<TF> {
+  const tf = await loadTf(backend);
+  if (typeof tf === 'string') throw new Error(`tfjs backend '${backend}': ${tf}`);
   return tf;
 }
 
-let tfjsNode: Promise<TF | string> | undefined;
-
-/**
- * @tensorflow/tfjs-node, which re-exports tfjs and registers the 'tensorflow' backend on the same global
- * engine, or a one-line reason it cannot be used here. Loaded once; the module name is held in a variable
- * so the typecheck does not require the optional package.
- */
+/** @tensorflow/tfjs-node (the 'tensorflow' backend), or why not. */
 export function loadTfjsNode(): Promise<TF | string> {
-  tfjsNode ??= (async () => {
-    const specifier = '@tensorflow/tfjs-node';
-    try {
-      const mod = (await import(specifier)) as TF & { default?: TF };
-      return mod.default ?? mod;
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-        // The adapter contract's NOT_INSTALLED form: a status, not a failure (its install step downloads
-        // libtensorflow, so the command needs internet access: see docs/divergences.md, "Other tfjs observations").
-        return `${NOT_INSTALLED}${TFJS_NODE_INSTALL}`;
-      }
-      // Installed, but its native binding did not load (e.g. the libtensorflow download was skipped).
-      const first = String((err as Error).message ?? err).split('\n')[0];
-      return `installed but not loadable (${first}); reinstall with internet access: ${TFJS_NODE_INSTALL}`;
-    }
-  })();
-  return tfjsNode;
+  return loadTf('tensorflow');
 }
 
 /** Selects `name` as tfjs' global backend (initialising it on first use) and waits until it is ready. */

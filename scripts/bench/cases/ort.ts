@@ -26,7 +26,7 @@ import type { TF } from '../../../conformance/adapters/tfjs/backend.js';
 import { ortNode } from '../../../conformance/adapters/ort-node.js';
 import { ortWeb } from '../../../conformance/adapters/ort-web.js';
 import type { OrtAdapter } from '../../../conformance/adapters/ort/ort_adapter.js';
-import { batchNormModel, layerNormModel } from '../../../conformance/adapters/ort/onnx_model.js';
+import { batchNormModel, layerNormModel, requireOnnx, type Onnx } from '../../../conformance/adapters/ort/onnx_model.js';
 import { normalF32, uniformF32 } from '../data.js';
 import { all, KERNEL_TOL, normwise, PEER_TOL, type BenchCase, type Implementation, type Prepared, type Validation } from '../harness.js';
 import { tfjsImplementations } from '../peers.js';
@@ -106,7 +106,7 @@ const lnReference = (): Float64Array => {
 type Feeds = Record<string, { data: Float32Array; dims: readonly number[] }>;
 
 interface OrtSpec {
-  model: () => Uint8Array;
+  model: (onnx: Onnx) => Uint8Array;
   feeds: () => Feeds;
   /** output name → dims */
   outputs: Record<string, readonly number[]>;
@@ -124,7 +124,7 @@ function ortImplementation(adapter: OrtAdapter, spec: OrtSpec): Implementation {
     available: () => adapter.available(),
     setup: async (): Promise<Prepared> => {
       const ort = await adapter.runtime();
-      const session: InferenceSession = await ort.InferenceSession.create(spec.model(), adapter.sessionOptions);
+      const session: InferenceSession = await ort.InferenceSession.create(spec.model(await requireOnnx()), adapter.sessionOptions);
       const feeds: Record<string, Tensor> = {};
       for (const [name, { data, dims }] of Object.entries(spec.feeds())) feeds[name] = new ort.Tensor('float32', data, dims);
       const preallocated: Record<string, Float32Array> = {};
@@ -165,7 +165,7 @@ function ortImplementation(adapter: OrtAdapter, spec: OrtSpec): Implementation {
 }
 
 const bnEvalOrt: OrtSpec = {
-  model: () => batchNormModel({ shape: BN_SHAPE, training: false, epsilon: EPS, momentum: 0.9 }),
+  model: (onnx) => batchNormModel(onnx, { shape: BN_SHAPE, training: false, epsilon: EPS, momentum: 0.9 }),
   feeds: () => {
     const d = bnData();
     return {
@@ -178,7 +178,7 @@ const bnEvalOrt: OrtSpec = {
 };
 
 const bnTrainOrt: OrtSpec = {
-  model: () => batchNormModel({ shape: BN_SHAPE, training: true, epsilon: EPS, momentum: 0.9 }),
+  model: (onnx) => batchNormModel(onnx, { shape: BN_SHAPE, training: true, epsilon: EPS, momentum: 0.9 }),
   feeds: () => {
     const d = bnData();
     return {
@@ -198,7 +198,7 @@ const bnTrainOrt: OrtSpec = {
 };
 
 const lnOrt: OrtSpec = {
-  model: () => layerNormModel({ shape: [LN_R, LN_D], normalizedRank: 1, epsilon: EPS, withBias: true }),
+  model: (onnx) => layerNormModel(onnx, { shape: [LN_R, LN_D], normalizedRank: 1, epsilon: EPS, withBias: true }),
   feeds: () => {
     const d = lnData();
     return { X: { data: d.x, dims: [LN_R, LN_D] }, Scale: { data: d.weight, dims: [LN_D] }, B: { data: d.bias, dims: [LN_D] } };
