@@ -8,6 +8,7 @@
  *                   [--write-baseline FILE] [--baseline FILE] [--growth-factor X] [--growth-floor R]
  *   normcheck list
  *   normcheck mutants [--seed N] [--runs N] [--full] [--named-only] [--no-variants] [--json FILE]
+ *   normcheck init [FILE] [--layout NCHW|NHWC] [--precision float16|float32|float64]   (cli/commands/init.ts)
  *
  * Exit codes: 0 everything passed (or failed only as expected), 1 a check failed, 2 usage or adapter-loading error.
  */
@@ -29,6 +30,7 @@ import { loadIsolated, type IsolatedAdapter } from '../conformance/isolate.js';
 import { AdapterLoadError, loadAdapter } from '../conformance/load.js';
 import { describeThrown } from '../conformance/error_text.js';
 import { addBaselineOptions, applyBaselineDefaults, gateOnBaseline, type BaselineOptions } from './baseline_options.js';
+import { registerInitCommand } from './commands/init.js';
 import { registerMutantsCommand } from './commands/mutants.js';
 
 class UsageError extends Error {}
@@ -217,6 +219,7 @@ function program(io: Io, result: { code: number }): Command {
     });
   addBaselineOptions(cmd);
   registerMutantsCommand(cmd, io, result);
+  registerInitCommand(cmd, io, result);
   return cmd;
 }
 
