@@ -1,5 +1,6 @@
 /**
- * Every conformance check, listed explicitly, in the order reports show them.
+ * Every conformance check, built from the norm specs (norms/index.ts) by the check families (checks/*.ts), in
+ * the order reports show them: by category, and within a category norm by norm.
  * Ids name a bug class: a mutant with a missing Bessel correction must fail `bn.train.running_var`, a one-pass
  * variance `bn.train.offset_1e4`, a backward without the mean terms `bn.backward.sum_dx_zero`.
  */
@@ -10,14 +11,18 @@ import { fixtureChecks } from './checks/fixtures.js';
 import { gradcheckChecks } from './checks/gradcheck.js';
 import { hygieneChecks } from './checks/hygiene.js';
 import { metamorphicChecks } from './checks/metamorphic.js';
+import { NORMS } from './norms/index.js';
+import type { NormSpec } from './norms/spec.js';
+
+const perNorm = (family: (spec: NormSpec) => Check[]): Check[] => NORMS.flatMap(family);
 
 export const CHECKS: readonly Check[] = [
-  ...differentialChecks,
-  ...fixtureChecks,
-  ...metamorphicChecks,
-  ...edgeChecks,
+  ...perNorm(differentialChecks),
+  ...perNorm(fixtureChecks),
+  ...perNorm(metamorphicChecks),
+  ...perNorm((n) => [...edgeChecks(n), ...(n.extra ?? [])]),
   ...hygieneChecks,
-  ...gradcheckChecks,
+  ...perNorm(gradcheckChecks),
 ];
 
 /**
@@ -35,6 +40,10 @@ export function matchesPattern(id: string, patterns: string | undefined): boolea
   });
 }
 
-export function selectChecks(patterns?: string): Check[] {
-  return CHECKS.filter((c) => matchesPattern(c.id, patterns));
+/**
+ * The checks `--only` and `--norm` select. `norms`: ids of NORMS; a check of another norm is left out, and
+ * the checks that span norms (hygiene, norm null) stay, judging only the selected norms' capabilities.
+ */
+export function selectChecks(patterns?: string, norms?: readonly string[] | null): Check[] {
+  return CHECKS.filter((c) => matchesPattern(c.id, patterns) && (!norms || c.norm === null || norms.includes(c.norm)));
 }

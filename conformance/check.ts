@@ -10,6 +10,7 @@ import type { Capability } from './adapter.js';
 import { describeComparison, fmtRatio, type Comparison } from './compare.js';
 import { describeThrown } from './error_text.js';
 import { AdapterFailure, type CheckContext } from './invoke.js';
+import type { NormId } from './norms/spec.js';
 
 export type Category = 'differential' | 'metamorphic' | 'edge' | 'hygiene' | 'gradcheck' | 'fixtures';
 export const CATEGORIES: readonly Category[] = ['differential', 'fixtures', 'metamorphic', 'edge', 'hygiene', 'gradcheck'];
@@ -50,15 +51,29 @@ export interface CheckRun {
   durationMs?: number;
 }
 
+/**
+ * Why a check does not run on an adapter, as a status: 'skipped' (it does not apply, e.g. a PyTorch-only
+ * convention under another profile) or 'not provided' (the adapter lacks what it needs).
+ */
+export interface NotApplicable {
+  status: 'skipped' | 'not provided';
+  reason: string;
+}
+
+export const skipped = (reason: string): NotApplicable => ({ status: 'skipped', reason });
+export const notProvided = (reason: string): NotApplicable => ({ status: 'not provided', reason });
+
 export interface Check {
   /** Specific enough that a bug class maps to it: 'bn.train.running_var', 'bn.backward.sum_dx_zero'. */
   id: string;
   category: Category;
   description: string;
+  /** The normalisation it checks (norms/spec.ts); null for checks that span every norm (hygiene). */
+  norm: NormId | null;
   /** Capabilities the check calls; if the adapter lacks one the check is 'not provided'. Empty: decides itself. */
   needs: readonly Capability[];
-  /** true, or why the check does not apply to this adapter (→ 'skipped'). */
-  applies?(ctx: CheckContext): true | string;
+  /** true, or why the check does not run on this adapter (skipped, or not provided). */
+  applies?(ctx: CheckContext): true | NotApplicable;
   run(ctx: CheckContext): Promise<CheckRun>;
 }
 
@@ -90,8 +105,9 @@ export interface PropertySpec<T extends Described> {
   id: string;
   category: Category;
   description: string;
+  norm: NormId | null;
   needs: readonly Capability[];
-  applies?(ctx: CheckContext): true | string;
+  applies?(ctx: CheckContext): true | NotApplicable;
   arbitrary(ctx: CheckContext): fc.Arbitrary<T>;
   /** Runs the adapter on one case; returns every comparison made (ok or not). */
   property(ctx: CheckContext, c: T): Promise<Comparison[]>;
@@ -112,11 +128,12 @@ export function statusOfError(e: unknown): { status: Status; message: string } {
 }
 
 /** What every check declares about itself, copied from its spec (applies only when the spec has one). */
-function checkIdentity(spec: Pick<Check, 'id' | 'category' | 'description' | 'needs' | 'applies'>): Omit<Check, 'run'> {
+function checkIdentity(spec: Pick<Check, 'id' | 'category' | 'description' | 'norm' | 'needs' | 'applies'>): Omit<Check, 'run'> {
   return {
     id: spec.id,
     category: spec.category,
     description: spec.description,
+    norm: spec.norm,
     needs: spec.needs,
     ...(spec.applies ? { applies: spec.applies } : {}),
   };
@@ -199,8 +216,8 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
 
 /** A check whose work is not a random property (fixtures): one deterministic pass, same reporting. */
 export function fixedCheck(spec: {
-  id: string; category: Category; description: string; needs: readonly Capability[];
-  applies?(ctx: CheckContext): true | string;
+  id: string; category: Category; description: string; norm: NormId | null; needs: readonly Capability[];
+  applies?(ctx: CheckContext): true | NotApplicable;
   /** The comparisons of each named case, or why the case cannot be posed to this adapter; stops at the first failing case. */
   cases(ctx: CheckContext): Promise<{ label: string; run: () => Promise<Comparison[] | string> }[]>;
 }): Check {

@@ -131,6 +131,31 @@ export function bnGrouping(N: number, C: number, S: number): Grouping {
   return { groups, param, numParams: C };
 }
 
+/**
+ * GroupNorm on (N, C, S) with G groups of C/G consecutive channels: group n·G + g (n-major, as PyTorch's
+ * saved mean and rstd) holds (n·C + c)·S + s for the channels c of the group and every s; weight index c.
+ */
+export function gnGrouping(N: number, C: number, S: number, G: number): Grouping {
+  const groups: Int32Array[] = [];
+  const param = new Int32Array(N * C * S);
+  const K = C / G;
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < G; g++) {
+      const idx = new Int32Array(K * S);
+      let k = 0;
+      for (let c = g * K; c < (g + 1) * K; c++) for (let s = 0; s < S; s++) idx[k++] = (n * C + c) * S + s;
+      groups.push(idx);
+      for (const i of idx) param[i] = Math.floor((i / S) % C);
+    }
+  }
+  return { groups, param, numParams: C };
+}
+
+/** InstanceNorm on (N, C, S): instance n·C + c holds (n·C + c)·S + s for every s; weight index c (GroupNorm with G = C). */
+export function inGrouping(N: number, C: number, S: number): Grouping {
+  return gnGrouping(N, C, S, C);
+}
+
 /** LayerNorm on (R, D): row r holds r·D .. r·D + D - 1; weight index is the position in the row. */
 export function lnGrouping(R: number, D: number): Grouping {
   const groups: Int32Array[] = [];
@@ -263,6 +288,44 @@ export function runningStepBounds(
       runningMean[c]! += SAFETY * 3 * u * (Math.abs((1 - f) * oldMean[c]!) + Math.abs(f * s.mean));
       runningVar[c]! += SAFETY * 4 * u * (Math.abs((1 - f) * oldVar[c]!) + Math.abs(f * beta * s.var));
     }
+  }
+  return { runningMean, runningVar };
+}
+
+/**
+ * One running-statistics step when several statistics groups share a channel: InstanceNorm's N instances of
+ * channel c. ATen's instance_norm runs batch_norm over the (1, N·C, S) view with the old buffer repeated N
+ * times, so each instance takes the step above from the same old value, and the new buffer is the average of
+ * the N results: the bound is the mean of the per-instance step bounds plus the rounding of that average,
+ * γ_{N+1}·mean(|(1-f)·old| + |f·stat|).
+ */
+export function averagedRunningStepBounds(
+  us: number[], fwd: NormForwardBounds, grouping: Grouping, oldMean: ArrayLike<number>, oldVar: ArrayLike<number>, f: number, unbiased: boolean,
+): { runningMean: Float64Array; runningVar: Float64Array } {
+  const C = grouping.numParams;
+  const runningMean = new Float64Array(C);
+  const runningVar = new Float64Array(C);
+  const count = new Float64Array(C);
+  grouping.groups.forEach((idx, g) => {
+    const c = grouping.param[idx[0]!]!;
+    const s = fwd.stats[g]!;
+    const beta = unbiased ? s.M / (s.M - 1) : 1;
+    count[c]! += 1;
+    runningMean[c]! += f * fwd.mean[g]!;
+    runningVar[c]! += f * beta * fwd.var[g]!;
+    for (const u of us) {
+      const magMean = Math.abs((1 - f) * oldMean[c]!) + Math.abs(f * s.mean);
+      const magVar = Math.abs((1 - f) * oldVar[c]!) + Math.abs(f * beta * s.var);
+      runningMean[c]! += SAFETY * 3 * u * magMean;
+      runningVar[c]! += SAFETY * 4 * u * magVar;
+      // the average's own rounding, accumulated per instance and divided by N below
+      runningMean[c]! += SAFETY * gamma(grouping.groups.length / C + 1, u) * magMean;
+      runningVar[c]! += SAFETY * gamma(grouping.groups.length / C + 1, u) * magVar;
+    }
+  });
+  for (let c = 0; c < C; c++) {
+    runningMean[c]! /= count[c]!;
+    runningVar[c]! /= count[c]!;
   }
   return { runningMean, runningVar };
 }

@@ -8,7 +8,8 @@
  * and at 5 runs a NaN-only bug then escaped 14 seeds in 100. Every value is rounded to
  * the adapter's precision here, at generation, so the adapter and the float64 reference see the same numbers.
  *
- * Data of one normalisation group (a BatchNorm channel, a LayerNorm row) is `offset + scale·t` with
+ * Data of one statistics group (a BatchNorm channel, a LayerNorm or RMSNorm row, a GroupNorm group, an
+ * InstanceNorm instance) is `offset + scale·t` with
  * t ∈ [-1, 1]; the group's kind decides offset and scale:
  *   typical   offset ∈ [-3, 3], scale ∈ [0.25, 4]
  *   offset κ  offset = ±κ·s, scale s: the offset is κ times the spread (κ = 1e2 … 1e6); for float16 s shrinks
@@ -17,39 +18,19 @@
  *   constant  every value the same, from values that are and are not exact in binary (0, 1, 0.1, -3.7, 1000.5)
  *   dyadic    t = k·2^-F for integers k: shifts and power-of-two scalings of these values are exact in the
  *             precision, so metamorphic relations hold exactly for the inputs (only the algorithm rounds)
+ *
+ * Shapes are drawn as geometries (norms/spec.ts): `{ shape }` for BatchNorm and InstanceNorm, with
+ * `normalizedShape` for the row norms and `numGroups` for GroupNorm. `normCase` builds a case of any norm
+ * from its spec's grouping, so every norm draws its data the same way.
  */
 import fc from 'fast-check';
 import type { Precision } from './adapter.js';
+import type { CaseOptions, Geometry, GroupKind, NormCase, NormSpec } from './norms/spec.js';
 import { PRECISIONS, roundTo } from './precision.js';
 
-export type GroupKind = 'typical' | 'tiny' | 'constant' | 'dyadic' | { offset: number };
-
-export interface BnCase {
-  label: string;
-  shape: number[]; // NCHW
-  x: Float64Array;
-  dy: Float64Array;
-  weight: Float64Array | null;
-  bias: Float64Array | null;
-  runningMean: Float64Array;
-  runningVar: Float64Array;
-  /** channels (BN) or rows (LN) that hold a non-finite value on purpose; empty when none do */
-  poisoned: number[];
-}
-
-export interface LnCase {
-  label: string;
-  shape: number[];
-  normalizedShape: number[];
-  x: Float64Array;
-  dy: Float64Array;
-  weight: Float64Array | null;
-  bias: Float64Array | null;
-  poisoned: number[];
-}
+export type { CaseOptions, GroupKind } from './norms/spec.js';
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-export const fmtShape = (s: readonly number[]) => `(${s.join(', ')}${s.length === 1 ? ',' : ''})`;
 
 /** The largest offset magnitude the generators use at this precision. */
 function maxMagnitude(precision: Precision): number {
@@ -190,15 +171,6 @@ function tValues(kind: GroupKind, precision: Precision, n: number): fc.Arbitrary
   return fc.array(unit, { minLength: n, maxLength: n });
 }
 
-export interface CaseOptions {
-  label: string;
-  kind: GroupKind;
-  /** 'random': affine or not, drawn */
-  affine: boolean | 'random';
-  /** put a NaN, and ±Inf where `poisonCount` allows, each into its own group */
-  poison?: boolean;
-}
-
 const weightArb = fc.double({ min: -2, max: 2, noNaN: true, noDefaultInfinity: true }).map((w) => (Math.abs(w) < 0.1 ? 0.5 : w));
 const biasArb = unit;
 
@@ -247,9 +219,9 @@ function rounded(precision: Precision, values: ArrayLike<number>): Float64Array 
 }
 
 /**
- * The draws BatchNorm and LayerNorm cases share, in this order (fast-check draws a record's fields in key
- * order, so the order is part of every seed's stream): `groups` normalisation groups of `total` values,
- * `params` weight/bias elements.
+ * The draws every case starts with, in this order (fast-check draws a record's fields in key order, so the
+ * order is part of every seed's stream): `groups` statistics groups of `total` values, `params` weight/bias
+ * elements.
  */
 function sharedDraws(precision: Precision, o: CaseOptions, total: number, groups: number, params: number) {
   return {
@@ -265,83 +237,62 @@ function sharedDraws(precision: Precision, o: CaseOptions, total: number, groups
 /** The label part naming the group kind: 'typical', 'constant', 'offset1e4', ... */
 const kindName = (kind: GroupKind) => (typeof kind === 'object' ? `offset${kind.offset.toExponential(0).replace('+', '')}` : kind);
 
-/** A BatchNorm case on NCHW shapes from `shapes`, channels of the given kind. */
-export function bnCase(precision: Precision, shapes: fc.Arbitrary<number[]>, o: CaseOptions): fc.Arbitrary<BnCase> {
-  return shapes.chain((shape) => {
-    const C = shape[1]!;
-    const total = size(shape);
-    const S = total / (shape[0]! * C);
-    return fc
-      .record({
-        ...sharedDraws(precision, o, total, C, C),
-        runningMean: fc.array(unit, { minLength: C, maxLength: C }),
-        runningVar: fc.array(fc.double({ min: 0.25, max: 4, noNaN: true, noDefaultInfinity: true }), { minLength: C, maxLength: C }),
-        poison: o.poison ? poisonArb(C, total / C) : fc.constant(null),
-      })
-      .map((r): BnCase => {
-        const x = new Float64Array(total);
-        for (let i = 0; i < total; i++) {
-          const c = Math.floor(i / S) % C;
-          const g = r.groups[c]!;
-          x[i] = o.kind === 'constant' ? g.constant : g.offset + g.scale * r.t[i]!;
-        }
-        const poisoned: number[] = [];
-        if (r.poison) {
-          const values = poisonValues(r.poison);
-          r.poison.groups.forEach((channel, k) => {
-            const at = r.poison!.at[k]!;
-            x[(Math.floor(at / S) * C + channel) * S + (at % S)] = values[k]!;
-            poisoned.push(channel);
-          });
-        }
-        return {
-          label: `${o.label}_${kindName(o.kind)}_${fmtShape(shape)}${r.affine ? '' : '_noaffine'}${poisonLabel(r.poison, 'channel')}`,
-          shape,
-          x: rounded(precision, x),
-          dy: rounded(precision, r.dy),
-          weight: r.affine ? rounded(precision, r.weight) : null,
-          bias: r.affine ? rounded(precision, r.bias) : null,
-          runningMean: rounded(precision, r.runningMean),
-          runningVar: rounded(precision, r.runningVar),
-          poisoned,
-        };
-      });
-  });
+/** What normCase needs of a norm's spec. */
+export type CaseSpec = Pick<NormSpec, 'grouping' | 'describeGeometry' | 'tags' | 'groupNoun' | 'hasBias' | 'runningStats'>;
+
+/** The feature tags of a group kind. */
+function kindTags(kind: GroupKind): string[] {
+  if (typeof kind === 'object') return [`offset_${kind.offset.toExponential(0).replace('+', '')}`];
+  return kind === 'tiny' ? ['tiny_variance'] : kind === 'constant' ? ['constant'] : [];
 }
 
-/** A LayerNorm case: rows of the given kind. */
-export function lnCase(precision: Precision, shapes: fc.Arbitrary<{ shape: number[]; normalizedShape: number[] }>, o: CaseOptions): fc.Arbitrary<LnCase> {
-  return shapes.chain(({ shape, normalizedShape }) => {
-    const total = size(shape);
-    const D = size(normalizedShape);
-    const R = total / D;
+/**
+ * A case of the norm `spec` on geometries from `geometries`, every statistics group of the given kind.
+ * Draws, in this order (a record draws its fields in key order, so the order is part of every seed's
+ * stream): t, the groups' offsets and scales, dy, affine, weight, bias, the running buffers (norms that have
+ * them), the poisons.
+ */
+export function normCase(spec: CaseSpec, precision: Precision, geometries: fc.Arbitrary<Geometry>, o: CaseOptions): fc.Arbitrary<NormCase> {
+  return geometries.chain((geometry) => {
+    const grouping = spec.grouping(geometry);
+    const total = size(geometry.shape);
+    const G = grouping.groups.length;
+    const P = grouping.numParams;
     return fc
       .record({
-        ...sharedDraws(precision, o, total, R, D),
-        poison: o.poison ? poisonArb(R, D) : fc.constant(null),
+        ...sharedDraws(precision, o, total, G, P),
+        ...(spec.runningStats ? {
+          runningMean: fc.array(unit, { minLength: P, maxLength: P }),
+          runningVar: fc.array(fc.double({ min: 0.25, max: 4, noNaN: true, noDefaultInfinity: true }), { minLength: P, maxLength: P }),
+        } : {}),
+        poison: o.poison ? poisonArb(G, total / G) : fc.constant(null),
       })
-      .map((r): LnCase => {
+      .map((r): NormCase => {
         const x = new Float64Array(total);
-        for (let i = 0; i < total; i++) {
-          const g = r.groups[Math.floor(i / D)]!;
-          x[i] = o.kind === 'constant' ? g.constant : g.offset + g.scale * r.t[i]!;
-        }
+        grouping.groups.forEach((idx, k) => {
+          const g = r.groups[k]!;
+          for (const i of idx) x[i] = o.kind === 'constant' ? g.constant : g.offset + g.scale * r.t[i]!;
+        });
         const poisoned: number[] = [];
         if (r.poison) {
           const values = poisonValues(r.poison);
-          r.poison.groups.forEach((row, k) => {
-            x[row * D + r.poison!.at[k]!] = values[k]!;
-            poisoned.push(row);
+          r.poison.groups.forEach((group, k) => {
+            x[grouping.groups[group]![r.poison!.at[k]!]!] = values[k]!;
+            poisoned.push(group);
           });
         }
+        const running = r as { runningMean?: number[]; runningVar?: number[] };
+        const tags = [...spec.tags(geometry), ...kindTags(o.kind), ...(r.affine ? [] : ['no_affine']), ...(r.poison ? ['nonfinite'] : [])];
         return {
-          label: `${o.label}_${kindName(o.kind)}_${fmtShape(shape)}_normalized${fmtShape(normalizedShape)}${r.affine ? '' : '_noaffine'}${poisonLabel(r.poison, 'row')}`,
-          shape,
-          normalizedShape,
+          ...geometry,
+          label: `${o.label}_${kindName(o.kind)}_${spec.describeGeometry(geometry)}${r.affine ? '' : '_noaffine'}${poisonLabel(r.poison, spec.groupNoun)}`,
+          tags,
           x: rounded(precision, x),
           dy: rounded(precision, r.dy),
           weight: r.affine ? rounded(precision, r.weight) : null,
-          bias: r.affine ? rounded(precision, r.bias) : null,
+          bias: r.affine && spec.hasBias ? rounded(precision, r.bias) : null,
+          runningMean: running.runningMean ? rounded(precision, running.runningMean) : null,
+          runningVar: running.runningVar ? rounded(precision, running.runningVar) : null,
           poisoned,
         };
       });
@@ -349,7 +300,7 @@ export function lnCase(precision: Precision, shapes: fc.Arbitrary<{ shape: numbe
 }
 
 /** Prints a case: label, and the values when there are few enough to read. */
-export function describeCase(c: BnCase | LnCase): string {
+export function describeCase(c: NormCase): string {
   const vals = (a: ArrayLike<number>) => `[${Array.from(a, (v) => (Number.isFinite(v) ? +v.toPrecision(7) : v)).join(', ')}]`;
   const parts = [c.label];
   if (c.x.length <= 24) parts.push(`x=${vals(c.x)}`);
@@ -359,8 +310,8 @@ export function describeCase(c: BnCase | LnCase): string {
   return parts.join(' ');
 }
 
-/** NCHW flat index → "[n, c, s…]" for BN outputs; per-channel quantities "[c]". */
-export function bnWhere(c: BnCase, quantity: string, index: number): string {
+/** Flat normal-form index → "[n, c, s…]" (or the row coordinates) for per-element outputs; per-group quantities "[i]". */
+export function caseWhere(c: Geometry, quantity: string, index: number): string {
   if (index < 0) return '[-]';
   const full = size(c.shape);
   // a quantity may carry a qualifier after a space ('dx (no affine)')

@@ -2,8 +2,9 @@
  * Calling an adapter: the only place the suite touches adapter functions.
  *
  * Checks work in one normal form: NCHW (N, C, ...spatial) data as Float64Array, already rounded to the
- * adapter's precision. This file converts to the adapter's layout and array type, calls it with a timeout,
- * validates what comes back (an object with the right typed arrays of the right lengths) and converts back.
+ * adapter's precision. This file holds what every capability wrapper (one per capability, in its norm's spec,
+ * norms/*.ts) uses: converting to the adapter's layout and array type, calling it with a timeout, validating
+ * what comes back (an object with the right typed arrays of the right lengths) and converting back.
  * Every call gets fresh arrays, so an adapter that mutates its inputs cannot corrupt the next call.
  *
  * What can go wrong is an `AdapterFailure` with a kind:
@@ -16,10 +17,8 @@
  * Promise never settles (the usual way an async backend hangs). An isolated adapter (isolate.ts, `--isolate`)
  * runs in a worker thread, which the timeout terminates (the ABORT hook), so it catches both.
  */
-import type {
-  Adapter, BatchNormBackwardArgs, BatchNormEvalArgs, BatchNormTrainArgs, Capability, Conventions, FloatArray, LayerNormArgs,
-  LayerNormBackwardArgs, Layout, Precision, ProfileName,
-} from './adapter.js';
+import type { Adapter, Capability, Conventions, FloatArray, Layout, Precision, ProfileName } from './adapter.js';
+import type { NormId } from './norms/spec.js';
 import { describeThrown } from './error_text.js';
 import { expectedArrayType, toAdapterArray } from './precision.js';
 
@@ -56,8 +55,14 @@ export interface CheckContext {
   checkTimeoutMs: number;
   /** Set by the first timeout: later calls fail at once, so shrinking does not wait out the timeout again. */
   timedOut: AdapterFailure | null;
+  /** The norms selected (`--norm`): checks that span norms (hygiene) judge only these; null: every norm. */
+  norms?: readonly NormId[] | null;
 }
 
+/** Whether the adapter under test implements a capability. */
+export function provides(ctx: CheckContext, cap: Capability): boolean {
+  return typeof ctx.adapter[cap] === 'function';
+}
 
 export async function callAdapter<T>(ctx: CheckContext, cap: Capability, args: unknown): Promise<T> {
   if (ctx.timedOut) throw ctx.timedOut;
@@ -108,15 +113,15 @@ export function adapterShape(layout: Layout, shape: readonly number[]): number[]
   return layout === 'NCHW' ? [...shape] : [shape[0]!, ...shape.slice(2), shape[1]!];
 }
 
-function toLayout(ctx: CheckContext, x: ArrayLike<number>, shape: readonly number[]): FloatArray {
+export function toLayout(ctx: CheckContext, x: ArrayLike<number>, shape: readonly number[]): FloatArray {
   return toAdapterArray(ctx.precision, ctx.layout === 'NCHW' ? x : nchwToNhwc(x, shape));
 }
 
-function fromLayout(ctx: CheckContext, y: FloatArray, shape: readonly number[]): Float64Array {
+export function fromLayout(ctx: CheckContext, y: FloatArray, shape: readonly number[]): Float64Array {
   return ctx.layout === 'NCHW' ? Float64Array.from(y) : nhwcToNchw(y, shape);
 }
 
-function param(ctx: CheckContext, p: ArrayLike<number> | null): FloatArray | null {
+export function param(ctx: CheckContext, p: ArrayLike<number> | null): FloatArray | null {
   return p ? toAdapterArray(ctx.precision, p) : null;
 }
 
@@ -160,7 +165,7 @@ export function checkOutput(ctx: CheckContext, cap: Capability, name: string, va
 /** Every field a capability's result may carry; each is read once, so a throwing getter is the adapter's error. */
 const RESULT_FIELDS = ['y', 'runningMean', 'runningVar', 'mean', 'rstd', 'dx', 'dweight', 'dbias'] as const;
 
-function checkResultObject(cap: Capability, res: unknown): Record<string, unknown> {
+export function checkResultObject(cap: Capability, res: unknown): Record<string, unknown> {
   if (res == null || typeof res !== 'object') throw new AdapterFailure('shape', `${cap} returned ${res === null ? 'null' : typeof res}; expected an object of typed arrays`);
   const fields: Record<string, unknown> = {};
   for (const k of RESULT_FIELDS) {
@@ -173,90 +178,8 @@ function checkResultObject(cap: Capability, res: unknown): Record<string, unknow
   return fields;
 }
 
-function fmtShape(shape: readonly number[]): string {
+export function fmtShape(shape: readonly number[]): string {
   return `shape (${shape.join(', ')})`;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// BatchNorm
-
-export interface BnTrainInput {
-  shape: readonly number[]; // NCHW
-  x: Float64Array;
-  weight: Float64Array | null;
-  bias: Float64Array | null;
-  runningMean: Float64Array;
-  runningVar: Float64Array;
-  numBatchesTracked: number;
-  momentum: number | null;
-  eps: number;
-}
-
-export interface BnTrainOutput {
-  y: Float64Array;
-  runningMean: Float64Array;
-  runningVar: Float64Array;
-  mean: Float64Array | null;
-  rstd: Float64Array | null;
-}
-
-export function bnTrainArgs(ctx: CheckContext, d: BnTrainInput): BatchNormTrainArgs {
-  return {
-    x: toLayout(ctx, d.x, d.shape), shape: adapterShape(ctx.layout, d.shape), weight: param(ctx, d.weight), bias: param(ctx, d.bias),
-    runningMean: toAdapterArray(ctx.precision, d.runningMean), runningVar: toAdapterArray(ctx.precision, d.runningVar),
-    numBatchesTracked: d.numBatchesTracked, momentum: d.momentum, eps: d.eps,
-  };
-}
-
-export async function bnTrain(ctx: CheckContext, d: BnTrainInput): Promise<BnTrainOutput> {
-  const cap = 'bnTrainForward';
-  const C = d.shape[1]!;
-  const res = checkResultObject(cap, await callAdapter(ctx, cap, bnTrainArgs(ctx, d)));
-  const y = checkOutput(ctx, cap, 'y', res.y, d.x.length, `the input's ${fmtShape(adapterShape(ctx.layout, d.shape))}`);
-  const rm = checkOutput(ctx, cap, 'runningMean', res.runningMean, C, `one per channel`);
-  const rv = checkOutput(ctx, cap, 'runningVar', res.runningVar, C, `one per channel`);
-  const mean = res.mean != null ? checkOutput(ctx, cap, 'mean', res.mean, C, 'one per channel') : null;
-  const rstd = res.rstd != null ? checkOutput(ctx, cap, 'rstd', res.rstd, C, 'one per channel') : null;
-  return {
-    y: fromLayout(ctx, y, d.shape), runningMean: Float64Array.from(rm), runningVar: Float64Array.from(rv),
-    mean: mean && Float64Array.from(mean), rstd: rstd && Float64Array.from(rstd),
-  };
-}
-
-export interface BnEvalInput {
-  shape: readonly number[];
-  x: Float64Array;
-  weight: Float64Array | null;
-  bias: Float64Array | null;
-  runningMean: Float64Array;
-  runningVar: Float64Array;
-  eps: number;
-}
-
-export function bnEvalArgs(ctx: CheckContext, d: BnEvalInput): BatchNormEvalArgs {
-  return {
-    x: toLayout(ctx, d.x, d.shape), shape: adapterShape(ctx.layout, d.shape), weight: param(ctx, d.weight), bias: param(ctx, d.bias),
-    runningMean: toAdapterArray(ctx.precision, d.runningMean), runningVar: toAdapterArray(ctx.precision, d.runningVar), eps: d.eps,
-  };
-}
-
-export async function bnEval(ctx: CheckContext, d: BnEvalInput): Promise<Float64Array> {
-  const cap = 'bnEvalForward';
-  const res = checkResultObject(cap, await callAdapter(ctx, cap, bnEvalArgs(ctx, d)));
-  const y = checkOutput(ctx, cap, 'y', res.y, d.x.length, `the input's ${fmtShape(adapterShape(ctx.layout, d.shape))}`);
-  return fromLayout(ctx, y, d.shape);
-}
-
-export interface BnBackwardInput {
-  shape: readonly number[];
-  x: Float64Array;
-  dy: Float64Array;
-  weight: Float64Array | null;
-  bias: Float64Array | null;
-  training: boolean;
-  runningMean: Float64Array | null;
-  runningVar: Float64Array | null;
-  eps: number;
 }
 
 export interface GradsOutput {
@@ -265,80 +188,17 @@ export interface GradsOutput {
   dbias: Float64Array | null;
 }
 
-export function bnBackwardArgs(ctx: CheckContext, d: BnBackwardInput): BatchNormBackwardArgs {
-  return {
-    dy: toLayout(ctx, d.dy, d.shape), x: toLayout(ctx, d.x, d.shape), shape: adapterShape(ctx.layout, d.shape),
-    weight: param(ctx, d.weight), bias: param(ctx, d.bias), training: d.training,
-    runningMean: param(ctx, d.runningMean), runningVar: param(ctx, d.runningVar), eps: d.eps,
-  };
-}
-
-function checkGrads(ctx: CheckContext, cap: Capability, res: Record<string, unknown>, dxLength: number, what: string, paramLength: number, hasWeight: boolean, hasBias: boolean) {
+/** Validates dx (and dweight, dbias when the case has the parameter) of a backward capability's result. */
+export function checkGrads(
+  ctx: CheckContext, cap: Capability, res: Record<string, unknown>, dxLength: number, what: string, paramLength: number, hasWeight: boolean, hasBias: boolean,
+): { dx: FloatArray; dweight: Float64Array | null; dbias: Float64Array | null } {
   const dx = checkOutput(ctx, cap, 'dx', res.dx, dxLength, what);
   const dweight = hasWeight ? checkOutput(ctx, cap, 'dweight', res.dweight, paramLength, 'the weight\'s shape') : null;
   const dbias = hasBias ? checkOutput(ctx, cap, 'dbias', res.dbias, paramLength, 'the bias\'s shape') : null;
   return { dx, dweight: dweight && Float64Array.from(dweight), dbias: dbias && Float64Array.from(dbias) };
 }
 
-export async function bnBackward(ctx: CheckContext, d: BnBackwardInput): Promise<GradsOutput> {
-  const cap = 'bnBackward';
-  const res = checkResultObject(cap, await callAdapter(ctx, cap, bnBackwardArgs(ctx, d)));
-  const g = checkGrads(ctx, cap, res, d.x.length, `the input's ${fmtShape(adapterShape(ctx.layout, d.shape))}`, d.shape[1]!, d.weight != null, d.bias != null);
-  return { dx: fromLayout(ctx, g.dx, d.shape), dweight: g.dweight, dbias: g.dbias };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// LayerNorm (layout-free)
-
-export interface LnInput {
-  shape: readonly number[];
-  normalizedShape: readonly number[];
-  x: Float64Array;
-  weight: Float64Array | null;
-  bias: Float64Array | null;
-  eps: number;
-}
-
-export interface LnOutput {
-  y: Float64Array;
-  mean: Float64Array | null;
-  rstd: Float64Array | null;
-}
-
-export function lnArgs(ctx: CheckContext, d: LnInput): LayerNormArgs {
-  return {
-    x: toAdapterArray(ctx.precision, d.x), shape: [...d.shape], normalizedShape: [...d.normalizedShape],
-    weight: param(ctx, d.weight), bias: param(ctx, d.bias), eps: d.eps,
-  };
-}
-
-export function lnRows(d: { x: ArrayLike<number>; normalizedShape: readonly number[] }): { R: number; D: number } {
-  const D = d.normalizedShape.reduce((a, b) => a * b, 1);
-  return { R: d.x.length / D, D };
-}
-
-export async function lnForward(ctx: CheckContext, d: LnInput): Promise<LnOutput> {
-  const cap = 'lnForward';
-  const { R } = lnRows(d);
-  const res = checkResultObject(cap, await callAdapter(ctx, cap, lnArgs(ctx, d)));
-  const y = checkOutput(ctx, cap, 'y', res.y, d.x.length, `the input's ${fmtShape(d.shape)}`);
-  const mean = res.mean != null ? checkOutput(ctx, cap, 'mean', res.mean, R, 'one per row') : null;
-  const rstd = res.rstd != null ? checkOutput(ctx, cap, 'rstd', res.rstd, R, 'one per row') : null;
-  return { y: Float64Array.from(y), mean: mean && Float64Array.from(mean), rstd: rstd && Float64Array.from(rstd) };
-}
-
-export interface LnBackwardInput extends LnInput {
-  dy: Float64Array;
-}
-
-export function lnBackwardArgs(ctx: CheckContext, d: LnBackwardInput): LayerNormBackwardArgs {
-  return { ...lnArgs(ctx, d), dy: toAdapterArray(ctx.precision, d.dy) };
-}
-
-export async function lnBackward(ctx: CheckContext, d: LnBackwardInput): Promise<GradsOutput> {
-  const cap = 'lnBackward';
-  const { D } = lnRows(d);
-  const res = checkResultObject(cap, await callAdapter(ctx, cap, lnBackwardArgs(ctx, d)));
-  const g = checkGrads(ctx, cap, res, d.x.length, `the input's ${fmtShape(d.shape)}`, D, d.weight != null, d.bias != null);
-  return { dx: Float64Array.from(g.dx), dweight: g.dweight, dbias: g.dbias };
+/** A saved statistic or running buffer the adapter may return: validated when present, null when absent. */
+export function optionalOutput(ctx: CheckContext, cap: Capability, name: string, value: unknown, length: number, what: string): Float64Array | null {
+  return value != null ? Float64Array.from(checkOutput(ctx, cap, name, value, length, what)) : null;
 }

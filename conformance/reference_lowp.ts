@@ -11,7 +11,7 @@
  */
 import type { Precision } from './adapter.js';
 import type { Grouping } from './error_model.js';
-import { twoPassMoments } from './mutants/base.js';
+import { twoPassMoments } from './lowp_moments.js';
 import { roundTo } from './precision.js';
 
 export function lowPrecisionNormForward(
@@ -21,7 +21,7 @@ export function lowPrecisionNormForward(
   const store = (v: number) => roundTo(precision, v);
   const y = new Float64Array(x.length);
   for (const idx of grouping.groups) {
-    // mean, then the biased variance of the deviations from the rounded mean (the gallery's two-pass part)
+    // mean, then the biased variance of the deviations from the rounded mean
     const { mean, var: variance } = twoPassMoments(x, idx, R);
     // rstd
     const rstd = R(1 / R(Math.sqrt(R(variance + R(eps)))));
@@ -31,6 +31,33 @@ export function lowPrecisionNormForward(
       const xhat = R(R(x[i]! - mean) * rstd);
       y[i] = store(R(R(xhat * (weight ? weight[p]! : 1)) + (bias ? bias[p]! : 0)));
     }
+  }
+  return y;
+}
+
+/**
+ * RMSNorm the honest way in the precision: the row's mean of squares (scaled by max|x| so x² cannot
+ * overflow the arithmetic), rstd, then y = x·rstd·weight; every result rounded as above.
+ */
+export function lowPrecisionRmsForward(
+  precision: Precision, x: ArrayLike<number>, grouping: Grouping, weight: ArrayLike<number> | null, _bias: ArrayLike<number> | null, eps: number,
+): Float64Array {
+  const R = precision === 'float64' ? (v: number) => v : Math.fround;
+  const store = (v: number) => roundTo(precision, v);
+  const y = new Float64Array(x.length);
+  for (const idx of grouping.groups) {
+    // mean of squares, as scale²·mean((x/scale)²)
+    let scale = 0;
+    for (const i of idx) scale = Math.max(scale, Math.abs(x[i]!));
+    let sq = 0;
+    for (const i of idx) {
+      const t = scale > 0 ? R(x[i]! / scale) : 0;
+      sq = R(sq + R(t * t));
+    }
+    const ms = R(R(R(sq / idx.length) * scale) * scale);
+    // rstd, then normalise and scale
+    const rstd = R(1 / R(Math.sqrt(R(ms + R(eps)))));
+    for (const i of idx) y[i] = store(R(R(x[i]! * rstd) * (weight ? weight[grouping.param[i]!]! : 1)));
   }
   return y;
 }

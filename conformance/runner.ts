@@ -218,7 +218,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
       const missing = check.needs.filter((c) => typeof adapter[c] !== 'function');
       const applies = check.applies ? check.applies(ctx) : true;
       if (missing.length) run = emptyRun('not provided', `needs ${missing.join(', ')}`);
-      else if (applies !== true) run = emptyRun(applies.startsWith('the adapter provides no') ? 'not provided' : 'skipped', applies);
+      else if (applies !== true) run = emptyRun(applies.status, applies.reason);
       else {
         try {
           run = await check.run(ctx);

@@ -1,89 +1,78 @@
 /**
  * Differential checks: the adapter against the float64 reference, configured from the adapter's conventions
- * (profile + overrides), on typical data. Tolerances: error_model.ts. Counterexamples: the shrunk case.
+ * (profile + overrides), on typical data; written once, instantiated for every norm (norms/spec.ts). Each
+ * norm gets its batch-statistics forward and backward, and, where it has them, its running statistics over
+ * several steps and its eval mode. Tolerances: the norm's error model. Counterexamples: the shrunk case.
  */
 import type { Check } from '../check.js';
-import { propertyCheck } from '../check.js';
-import { bnCase, bnWhere, describeCase, lnCase, lnShapes, typicalShapes, type BnCase, type LnCase } from '../generators.js';
-import { judgeBnBackward, judgeBnEval, judgeBnRunning, judgeBnTrain, judgeLnBackward, judgeLnForward } from '../judge.js';
+import { propertyCheck, skipped } from '../check.js';
+import { caseWhere, describeCase, normCase } from '../generators.js';
+import type { CheckContext } from '../invoke.js';
+import { judgeBackward, judgeEval, judgeForward, judgeRunning } from '../judge.js';
+import type { NormCase, NormSpec } from '../norms/spec.js';
 
-const bn = { describe: describeCase, where: bnWhere };
-const ln = { describe: (c: LnCase) => describeCase(c) };
 const steps = (quick: boolean) => (quick ? 3 : 5);
 
-export const differentialChecks: Check[] = [
-  propertyCheck<BnCase>({
-    id: 'bn.train.forward', category: 'differential', ...bn,
-    description: 'training-mode BN output (and saved mean/rstd if returned) matches the float64 reference',
-    needs: ['bnTrainForward'],
-    arbitrary: (ctx) => bnCase(ctx.precision, typicalShapes(ctx.quick), { label: 'bn_train', kind: 'typical', affine: 'random' }),
-    property: (ctx, c) => judgeBnTrain(ctx, c, { momentum: ctx.conventions.momentum, eps: ctx.conventions.eps, running: false }),
-  }),
-  propertyCheck<BnCase>({
-    id: 'bn.train.running_mean', category: 'differential', ...bn,
-    description: 'running mean after several training steps follows the profile\'s momentum convention',
-    needs: ['bnTrainForward'],
-    arbitrary: (ctx) => bnCase(ctx.precision, typicalShapes(ctx.quick), { label: 'bn_running', kind: 'typical', affine: true }),
-    property: (ctx, c) => judgeBnRunning(ctx, c, steps(ctx.quick), ctx.conventions.momentum, 'runningMean'),
-  }),
-  propertyCheck<BnCase>({
-    id: 'bn.train.running_var', category: 'differential', ...bn,
-    description: 'running variance after several steps: momentum convention and (pytorch) Bessel correction M/(M-1)',
-    needs: ['bnTrainForward'],
-    arbitrary: (ctx) => bnCase(ctx.precision, typicalShapes(ctx.quick), { label: 'bn_running', kind: 'typical', affine: true }),
-    property: (ctx, c) => judgeBnRunning(ctx, c, steps(ctx.quick), ctx.conventions.momentum, 'runningVar'),
-  }),
-  propertyCheck<BnCase>({
-    id: 'bn.train.cumulative_average', category: 'differential', ...bn,
-    description: 'momentum = null (PyTorch): running statistics are the cumulative average 1/(n+1) over steps',
-    needs: ['bnTrainForward'],
-    applies: (ctx) => ctx.profile === 'pytorch' || 'the cumulative average (momentum None) exists only in the pytorch profile',
-    arbitrary: (ctx) => bnCase(ctx.precision, typicalShapes(ctx.quick), { label: 'bn_cumulative', kind: 'typical', affine: true }),
-    property: async (ctx, c) => [
-      ...(await judgeBnRunning(ctx, c, steps(ctx.quick), null, 'runningMean')),
-      ...(await judgeBnRunning(ctx, c, steps(ctx.quick), null, 'runningVar')),
+export function differentialChecks(spec: NormSpec): Check[] {
+  const typical = (label: string, affine: boolean | 'random') => (ctx: CheckContext) =>
+    normCase(spec, ctx.precision, spec.geometry.typical(ctx.quick), { label, kind: 'typical', affine });
+  const base = { category: 'differential' as const, norm: spec.id, describe: describeCase, where: caseWhere };
+  const checks: Check[] = [
+    propertyCheck<NormCase>({
+      ...base, id: spec.ids.forward, description: spec.descriptions.forward, needs: [spec.capabilities.forward],
+      arbitrary: typical(spec.labels?.forward ?? `${spec.id}_forward`, 'random'),
+      property: (ctx, c) => judgeForward(ctx, spec, c, { eps: ctx.conventions.eps }),
+    }),
+  ];
+  const running = spec.running;
+  if (running) {
+    const prefix = spec.ids.forwardPrefix;
+    for (const which of ['runningMean', 'runningVar'] as const) {
+      checks.push(propertyCheck<NormCase>({
+        ...base, id: `${prefix}.${which === 'runningMean' ? 'running_mean' : 'running_var'}`, description: running.descriptions[which],
+        needs: [spec.capabilities.forward],
+        arbitrary: typical(`${spec.id}_running`, true),
+        property: (ctx, c) => judgeRunning(ctx, spec, c, steps(ctx.quick), running.momentum(ctx), which),
+      }));
+    }
+    if (running.cumulative) {
+      checks.push(propertyCheck<NormCase>({
+        ...base, id: `${prefix}.cumulative_average`, description: running.descriptions.cumulative!, needs: [spec.capabilities.forward],
+        applies: (ctx) => ctx.profile === 'pytorch' || skipped('the cumulative average (momentum None) exists only in the pytorch profile'),
+        arbitrary: typical(`${spec.id}_cumulative`, true),
+        property: async (ctx, c) => [
+          ...(await judgeRunning(ctx, spec, c, steps(ctx.quick), null, 'runningMean')),
+          ...(await judgeRunning(ctx, spec, c, steps(ctx.quick), null, 'runningVar')),
+        ],
+        runsFactor: 0.5,
+      }));
+    }
+  }
+  const evalMode = spec.evalMode;
+  if (evalMode) {
+    checks.push(propertyCheck<NormCase>({
+      ...base, id: `${spec.ids.evalPrefix}.forward`, description: evalMode.descriptions.forward, needs: [evalMode.forwardCapability],
+      arbitrary: typical(`${spec.id}_eval`, 'random'),
+      property: (ctx, c) => judgeEval(ctx, spec, c, ctx.conventions.eps),
+    }));
+  }
+  // 'both': each case is judged twice on the same data, with its weight and bias (so dweight and dbias are
+  // compared in every run, not in the half of them where a random `affine` came out true), then without
+  // (affine=False: dx alone, its quantities marked "(no affine)").
+  checks.push(propertyCheck<NormCase>({
+    ...base, id: spec.ids.backward, description: spec.descriptions.backward, needs: [spec.capabilities.backward],
+    arbitrary: typical(spec.labels?.backward ?? `${spec.id}_backward`, spec.backwardAffine === 'both' ? true : 'random'),
+    property: async (ctx, c) => spec.backwardAffine === 'random' ? judgeBackward(ctx, spec, c, { eps: ctx.conventions.eps }) : [
+      ...(await judgeBackward(ctx, spec, c, { eps: ctx.conventions.eps })),
+      ...(await judgeBackward(ctx, spec, { ...c, weight: null, bias: null }, { eps: ctx.conventions.eps })).map((k) => ({ ...k, quantity: `${k.quantity} (no affine)` })),
     ],
-    runsFactor: 0.5,
-  }),
-  propertyCheck<BnCase>({
-    id: 'bn.eval.forward', category: 'differential', ...bn,
-    description: 'eval-mode BN normalises with the running statistics it is given, as the reference does',
-    needs: ['bnEvalForward'],
-    arbitrary: (ctx) => bnCase(ctx.precision, typicalShapes(ctx.quick), { label: 'bn_eval', kind: 'typical', affine: 'random' }),
-    property: (ctx, c) => judgeBnEval(ctx, c, ctx.conventions.eps),
-  }),
-  // Each case is judged twice on the same data: with its weight and bias (so dweight and dbias are compared
-  // in every run, not in the half of them where a random `affine` came out true), then without (affine=False:
-  // dx alone, its quantities marked "(no affine)").
-  propertyCheck<BnCase>({
-    id: 'bn.backward.train', category: 'differential', ...bn,
-    description: 'training-mode BN backward: dx (through the batch statistics), dweight, dbias match the reference; each case also without affine parameters',
-    needs: ['bnBackward'],
-    arbitrary: (ctx) => bnCase(ctx.precision, typicalShapes(ctx.quick), { label: 'bn_backward', kind: 'typical', affine: true }),
-    property: async (ctx, c) => [
-      ...(await judgeBnBackward(ctx, c, true, ctx.conventions.eps)),
-      ...(await judgeBnBackward(ctx, { ...c, weight: null, bias: null }, true, ctx.conventions.eps)).map((k) => ({ ...k, quantity: `${k.quantity} (no affine)` })),
-    ],
-  }),
-  propertyCheck<BnCase>({
-    id: 'bn.backward.eval', category: 'differential', ...bn,
-    description: 'eval-mode BN backward: dx = dy·weight·rstd of the running variance; dweight, dbias',
-    needs: ['bnBackward'],
-    arbitrary: (ctx) => bnCase(ctx.precision, typicalShapes(ctx.quick), { label: 'bn_backward_eval', kind: 'typical', affine: 'random' }),
-    property: (ctx, c) => judgeBnBackward(ctx, c, false, ctx.conventions.eps),
-  }),
-  propertyCheck<LnCase>({
-    id: 'ln.forward', category: 'differential', ...ln,
-    description: 'LayerNorm output (and saved mean/rstd if returned) matches the float64 reference',
-    needs: ['lnForward'],
-    arbitrary: (ctx) => lnCase(ctx.precision, lnShapes(ctx.quick), { label: 'ln', kind: 'typical', affine: 'random' }),
-    property: (ctx, c) => judgeLnForward(ctx, c, ctx.conventions.eps),
-  }),
-  propertyCheck<LnCase>({
-    id: 'ln.backward', category: 'differential', ...ln,
-    description: 'LayerNorm backward: dx, dweight, dbias (summed over rows) match the reference',
-    needs: ['lnBackward'],
-    arbitrary: (ctx) => lnCase(ctx.precision, lnShapes(ctx.quick), { label: 'ln_backward', kind: 'typical', affine: 'random' }),
-    property: (ctx, c) => judgeLnBackward(ctx, c, ctx.conventions.eps),
-  }),
-];
+  }));
+  if (evalMode?.backwardCapability && spec.ids.backwardEval) {
+    checks.push(propertyCheck<NormCase>({
+      ...base, id: spec.ids.backwardEval, description: evalMode.descriptions.backward!, needs: [evalMode.backwardCapability],
+      arbitrary: typical(`${spec.id}_backward_eval`, 'random'),
+      property: (ctx, c) => judgeBackward(ctx, spec, c, { eps: ctx.conventions.eps, useRunning: true }),
+    }));
+  }
+  return checks;
+}

@@ -6,7 +6,8 @@
  * group's spread σ and a relative step h) and F(t) = L(x + t·e):
  *   D₁ = F(1) - F(-1) = 2F'(0) + F'''/3 + …,   D₂ = F(2) - F(-2) = 4F'(0) + 8F'''/3 + …
  * so the truncation error of D₁ is F'''/3 ≈ (D₂ - 2·D₁)/6 (Richardson). The analytic side is Σ dx·Δ, Δ the
- * difference of the points actually evaluated (x ± e rounded to the precision).
+ * difference of the points actually evaluated (x ± e rounded to the precision). Written once for every norm;
+ * the directions are scaled by each statistics group's σ (sqrt(var + eps), or sqrt(mean(x²) + eps) for RMSNorm).
  * Tolerance: the forward errors of the two evaluations (Σ|dy|·bound_y each, error_model.ts), twice the
  * truncation estimate, the noise of that estimate, and Σ|Δ|·bound_dx for the backward's own error.
  * Step: h = 2^round(log2(u^(1/3))) — the balance of truncation (∝ h²) and rounding (∝ u/h) for smooth f:
@@ -17,9 +18,10 @@ import fc from 'fast-check';
 import type { Check } from '../check.js';
 import { propertyCheck } from '../check.js';
 import { compareScalar, type Comparison } from '../compare.js';
-import { bnGrouping, gamma, groupStats, lnGrouping, normBackwardBounds, normForwardBounds, type Grouping } from '../error_model.js';
-import { bnCase, describeCase, lnCase, lnShapes, typicalShapes, type BnCase, type LnCase } from '../generators.js';
-import { bnBackward, bnTrain, lnBackward, lnForward, type CheckContext, type GradsOutput } from '../invoke.js';
+import { gamma } from '../error_model.js';
+import { describeCase, normCase } from '../generators.js';
+import type { CheckContext } from '../invoke.js';
+import type { NormCase, NormSpec } from '../norms/spec.js';
 import { PRECISIONS, roundTo } from '../precision.js';
 
 const U64 = PRECISIONS.float64.u;
@@ -28,28 +30,24 @@ function relativeStep(ctx: CheckContext): number {
   return 2 ** Math.round(Math.log2(Math.cbrt(PRECISIONS[ctx.precision].u)));
 }
 
-interface Directional<T> {
-  grouping(c: T): Grouping;
-  forward(ctx: CheckContext, c: T, x: Float64Array): Promise<Float64Array>;
-  backward(ctx: CheckContext, c: T): Promise<GradsOutput>;
-}
+type Directed = NormCase & { directions: number[][] };
 
-async function directionalChecks<T extends (BnCase | LnCase) & { directions: number[][] }>(ctx: CheckContext, c: T, ops: Directional<T>): Promise<Comparison[]> {
+async function directionalChecks(ctx: CheckContext, spec: NormSpec, c: Directed): Promise<Comparison[]> {
   const eps = ctx.conventions.eps;
   const us = [PRECISIONS[ctx.precision].u];
-  const grouping = ops.grouping(c);
-  const g = await ops.backward(ctx, c);
-  const bdx = normBackwardBounds(us, c.x, c.dy, grouping, c.weight, eps).dx;
+  const grouping = spec.grouping(c);
+  const g = await spec.backward(ctx, c, { eps });
+  const bdx = spec.bounds.backward(us, c.x, c.dy, grouping, c.weight, eps).dx;
   const h = relativeStep(ctx);
-  const sigma = grouping.groups.map((idx) => groupStats(c.x, idx, eps).sigma);
+  const sigma = grouping.groups.map((idx) => spec.bounds.stats(c.x, idx, eps).sigma);
   const group = new Int32Array(c.x.length);
   grouping.groups.forEach((idx, k) => idx.forEach((i) => (group[i] = k)));
   const comps: Comparison[] = [];
   for (const [d, v] of c.directions.entries()) {
     const point = async (t: number) => {
       const x = Float64Array.from(c.x, (xi, i) => roundTo(ctx.precision, xi + t * h * sigma[group[i]!]! * v[i]!));
-      const y = await ops.forward(ctx, c, x);
-      const by = normForwardBounds(us, x, grouping, c.weight, c.bias, eps).y;
+      const y = (await spec.forward(ctx, c, { x, eps })).y;
+      const by = spec.bounds.forward(us, x, grouping, c.weight, c.bias, eps).y;
       let L = 0;
       let err = 0;
       let mag = 0;
@@ -85,30 +83,15 @@ const directions = (n: number, count: number) =>
 const withDirections = <T extends { x: Float64Array }>(cases: fc.Arbitrary<T>): fc.Arbitrary<T & { directions: number[][] }> =>
   cases.chain((c) => directions(c.x.length, 2).map((d) => ({ ...c, directions: d })));
 
-export const gradcheckChecks: Check[] = [
-  propertyCheck<BnCase & { directions: number[][] }>({
-    id: 'bn.backward.gradcheck', category: 'gradcheck', describe: describeCase,
-    description: 'training-mode backward agrees with central differences of the adapter\'s own forward',
-    needs: ['bnTrainForward', 'bnBackward'], runsFactor: 0.6,
-    arbitrary: (ctx) => withDirections(bnCase(ctx.precision, typicalShapes(ctx.quick), { label: 'bn_gradcheck', kind: 'typical', affine: 'random' })),
-    property: (ctx, c) => directionalChecks(ctx, c, {
-      grouping: (k) => bnGrouping(k.shape[0]!, k.shape[1]!, k.x.length / (k.shape[0]! * k.shape[1]!)),
-      forward: async (cx, k, x) => (await bnTrain(cx, { ...k, x, numBatchesTracked: 0, momentum: cx.conventions.momentum, eps: cx.conventions.eps })).y,
-      backward: (cx, k) => bnBackward(cx, { ...k, training: true, runningMean: null, runningVar: null, eps: cx.conventions.eps }),
+/** The gradcheck of one norm's backward against its own forward. */
+export function gradcheckChecks(spec: NormSpec): Check[] {
+  return [
+    propertyCheck<Directed>({
+      id: `${spec.ids.backwardPrefix}.gradcheck`, category: 'gradcheck', norm: spec.id, describe: describeCase,
+      description: spec.descriptions.gradcheck,
+      needs: [spec.capabilities.forward, spec.capabilities.backward], runsFactor: 0.6,
+      arbitrary: (ctx) => withDirections(normCase(spec, ctx.precision, spec.geometry.typical(ctx.quick), { label: `${spec.id}_gradcheck`, kind: 'typical', affine: 'random' })),
+      property: (ctx, c) => directionalChecks(ctx, spec, c),
     }),
-  }),
-  propertyCheck<LnCase & { directions: number[][] }>({
-    id: 'ln.backward.gradcheck', category: 'gradcheck', describe: describeCase,
-    description: 'LayerNorm backward agrees with central differences of the adapter\'s own forward',
-    needs: ['lnForward', 'lnBackward'], runsFactor: 0.6,
-    arbitrary: (ctx) => withDirections(lnCase(ctx.precision, lnShapes(ctx.quick), { label: 'ln_gradcheck', kind: 'typical', affine: 'random' })),
-    property: (ctx, c) => directionalChecks(ctx, c, {
-      grouping: (k) => {
-        const D = k.normalizedShape.reduce((a, b) => a * b, 1);
-        return lnGrouping(k.x.length / D, D);
-      },
-      forward: async (cx, k, x) => (await lnForward(cx, { ...k, x, eps: cx.conventions.eps })).y,
-      backward: (cx, k) => lnBackward(cx, { ...k, eps: cx.conventions.eps }),
-    }),
-  }),
-];
+  ];
+}

@@ -3,64 +3,43 @@
  *   no_input_mutation   every array the adapter is given is bit-for-bit the same after the call
  *   deterministic       the same call twice gives the same result, bit for bit (NaN matches NaN)
  *   output_shape_type   every output is the typed array of the adapter's precision with the right length
- * Each calls every capability the adapter provides (none provided: 'not provided').
+ * Each calls every capability the adapter provides, of every norm (or of the norms `--norm` selects), on one
+ * small case per norm; how to call each capability is its norm's spec's (`hygiene`).
+ *
+ * Each capability is judged on its own: one that throws (say "not implemented") is reported and left out of
+ * the following cases, and every other capability is still judged on every case — a defect in one capability
+ * is never hidden behind another's exception. Status: fail when any capability gave a wrong answer (mutated
+ * input, nondeterministic, wrong type or length), else error when any threw, else pass.
  */
 import fc from 'fast-check';
+import type { Capability } from '../adapter.js';
 import type { Check } from '../check.js';
-import { propertyCheck } from '../check.js';
+import { notProvided, propertyCheck } from '../check.js';
 import type { Comparison } from '../compare.js';
-import { bnCase, describeCase, lnCase, lnShapes, oddShapes, type BnCase, type LnCase } from '../generators.js';
-import {
-  bnBackward, bnBackwardArgs, bnEval, bnEvalArgs, bnTrain, bnTrainArgs, callAdapter, lnBackward, lnBackwardArgs, lnForward, lnArgs,
-  type CheckContext,
-} from '../invoke.js';
+import { describeCase, normCase } from '../generators.js';
+import { AdapterFailure, callAdapter, provides, type CheckContext } from '../invoke.js';
+import { NORMS } from '../norms/index.js';
+import type { HygieneCall, NormCase, NormSpec } from '../norms/spec.js';
 
-interface Pair {
+interface Cases {
   label: string;
-  bn: BnCase;
-  ln: LnCase;
+  /** one case per norm that has a capability to judge, by norm id */
+  cases: Record<string, NormCase>;
 }
 
-const pairs = (ctx: CheckContext): fc.Arbitrary<Pair> =>
-  fc.record({
-    bn: bnCase(ctx.precision, oddShapes(true), { label: 'hygiene_bn', kind: 'typical', affine: true }),
-    ln: lnCase(ctx.precision, lnShapes(true, true), { label: 'hygiene_ln', kind: 'typical', affine: true }),
-  }).map((r) => ({ ...r, label: `${r.bn.label} / ${r.ln.label}` }));
-
-const describePair = (p: Pair) => `${describeCase(p.bn)} | ${describeCase(p.ln)}`;
-
-type BnLnCapability = 'bnTrainForward' | 'bnEvalForward' | 'bnBackward' | 'lnForward' | 'lnBackward';
-const JUDGED: readonly BnLnCapability[] = ['bnTrainForward', 'bnEvalForward', 'bnBackward', 'lnForward', 'lnBackward'];
-
-function provided(ctx: CheckContext): BnLnCapability[] {
-  return JUDGED.filter((c) => typeof ctx.adapter[c] === 'function');
+/** The norms whose capabilities this run judges: those selected, with at least one capability provided. */
+function judgedNorms(ctx: CheckContext): NormSpec[] {
+  return NORMS.filter((n) => (!ctx.norms || ctx.norms.includes(n.id)) && n.hygiene.some((h) => provides(ctx, h.capability)));
 }
 
-/** The raw adapter arguments of one call of each capability. */
-function rawArgs(ctx: CheckContext, cap: BnLnCapability, p: Pair): object {
-  const eps = ctx.conventions.eps;
-  const { bn, ln } = p;
-  switch (cap) {
-    case 'bnTrainForward': return bnTrainArgs(ctx, { ...bn, numBatchesTracked: 0, momentum: ctx.conventions.momentum, eps });
-    case 'bnEvalForward': return bnEvalArgs(ctx, { ...bn, eps });
-    case 'bnBackward': return bnBackwardArgs(ctx, { ...bn, training: true, runningMean: null, runningVar: null, eps });
-    case 'lnForward': return lnArgs(ctx, { ...ln, eps });
-    case 'lnBackward': return lnBackwardArgs(ctx, { ...ln, eps });
-  }
-}
+const cases = (ctx: CheckContext): fc.Arbitrary<Cases> => {
+  const norms = judgedNorms(ctx);
+  const record: Record<string, fc.Arbitrary<NormCase>> = {};
+  for (const n of norms) record[n.id] = normCase(n, ctx.precision, n.geometry.hygiene(), { label: `hygiene_${n.id}`, kind: 'typical', affine: true });
+  return fc.record(record).map((r) => ({ cases: r, label: norms.map((n) => r[n.id]!.label).join(' / ') }));
+};
 
-/** Validated outputs of each capability, as named Float64Arrays. */
-async function outputs(ctx: CheckContext, cap: BnLnCapability, p: Pair): Promise<Record<string, Float64Array | null>> {
-  const eps = ctx.conventions.eps;
-  const { bn, ln } = p;
-  switch (cap) {
-    case 'bnTrainForward': return { ...(await bnTrain(ctx, { ...bn, numBatchesTracked: 0, momentum: ctx.conventions.momentum, eps })) };
-    case 'bnEvalForward': return { y: await bnEval(ctx, { ...bn, eps }) };
-    case 'bnBackward': return { ...(await bnBackward(ctx, { ...bn, training: true, runningMean: null, runningVar: null, eps })) };
-    case 'lnForward': return { ...(await lnForward(ctx, { ...ln, eps })) };
-    case 'lnBackward': return { ...(await lnBackward(ctx, { ...ln, eps })) };
-  }
-}
+const describeCases = (p: Cases) => Object.values(p.cases).map(describeCase).join(' | ');
 
 /**
  * Bit-for-bit equality as a comparison: Object.is per element, so NaN equals NaN and -0 differs from 0
@@ -81,49 +60,80 @@ function identical(quantity: string, actual: ArrayLike<number>, expected: ArrayL
   return c;
 }
 
-const notProvided = (ctx: CheckContext) => provided(ctx).length > 0 || 'the adapter provides no capability';
+type PerCapability = (ctx: CheckContext, call: HygieneCall, c: NormCase) => Promise<Comparison[]>;
+
+/** Per check run: the capabilities that threw, with the first message of each. */
+const threwIn = new WeakMap<CheckContext, Map<Capability, string>>();
 
 /**
- * A hygiene check: on each drawn pair, `perCapability` runs against every capability the adapter provides,
- * in CAPABILITIES order, and the comparisons of all of them are judged together.
+ * A hygiene check: on each drawn set of cases, `perCapability` runs against every capability the adapter
+ * provides (norms in NORMS order, capabilities in spec order), each judged on its own (see the header).
  */
-function hygieneCheck(
-  id: string, description: string, perCapability: (ctx: CheckContext, cap: BnLnCapability, p: Pair) => Promise<Comparison[]>,
-): Check {
-  return propertyCheck<Pair>({
-    id, category: 'hygiene', describe: describePair, description,
-    needs: [], applies: notProvided, runsFactor: 0.5,
-    arbitrary: pairs,
+function hygieneCheck(id: string, description: string, perCapability: PerCapability): Check {
+  const base = propertyCheck<Cases>({
+    id, category: 'hygiene', norm: null, describe: describeCases, description,
+    needs: [], runsFactor: 0.5,
+    applies: (ctx) => judgedNorms(ctx).length > 0 || notProvided(ctx.norms ? `the adapter provides no capability of ${ctx.norms.join(', ')}` : 'the adapter provides no capability'),
+    arbitrary: cases,
     property: async (ctx, p) => {
+      const threw = threwIn.get(ctx)!;
       const comps: Comparison[] = [];
-      for (const cap of provided(ctx)) comps.push(...(await perCapability(ctx, cap, p)));
+      let wrong: AdapterFailure | null = null;
+      for (const norm of judgedNorms(ctx)) {
+        for (const call of norm.hygiene) {
+          if (!provides(ctx, call.capability) || threw.has(call.capability)) continue;
+          try {
+            comps.push(...(await perCapability(ctx, call, p.cases[norm.id]!)));
+          } catch (e) {
+            if (!(e instanceof AdapterFailure) || e.kind === 'timeout') throw e;
+            if (e.kind === 'threw') threw.set(call.capability, e.message);
+            else wrong ??= e;
+          }
+        }
+      }
+      // a wrong comparison is reported as such (propertyCheck throws on it); else a wrong type or length
+      if (wrong && comps.every((c) => c.ok)) throw wrong;
       return comps;
     },
   });
+  return {
+    ...base,
+    async run(ctx) {
+      const threw = new Map<Capability, string>();
+      threwIn.set(ctx, threw);
+      const r = await base.run(ctx);
+      if (threw.size === 0) return r;
+      const judged = judgedNorms(ctx).flatMap((n) => n.hygiene.map((h) => h.capability)).filter((c) => provides(ctx, c) && !threw.has(c));
+      const errors = [...threw].map(([cap, message]) => `${cap} threw and was not judged further: ${message}`).join('; ');
+      const rest = judged.length ? `judged without it: ${judged.join(', ')}` : 'no capability left to judge';
+      if (r.status === 'pass') return { ...r, status: 'error', message: `${errors}; ${rest} (${r.message})` };
+      return { ...r, message: `${r.message}; also: ${errors}` };
+    },
+  };
 }
 
 export const hygieneChecks: Check[] = [
   hygieneCheck('hygiene.no_input_mutation', 'no capability modifies any array it is given (x, dy, weight, bias, running statistics)',
-    async (ctx, cap, p) => {
-      const args = rawArgs(ctx, cap, p) as Record<string, unknown>;
+    async (ctx, call, c) => {
+      const args = call.rawArgs(ctx, c) as Record<string, unknown>;
       const before = Object.entries(args).filter(([, v]) => ArrayBuffer.isView(v)).map(([k, v]) => [k, Float64Array.from(v as Float64Array)] as const);
-      await callAdapter(ctx, cap, args);
-      return before.map(([k, copy]) => identical(`${cap} argument ${k} after the call`, args[k] as Float64Array, copy));
+      await callAdapter(ctx, call.capability, args);
+      return before.map(([k, copy]) => identical(`${call.capability} argument ${k} after the call`, args[k] as Float64Array, copy));
     }),
-  hygieneCheck('hygiene.deterministic', 'the same call twice gives bit-identical results', async (ctx, cap, p) => {
-    const first = await outputs(ctx, cap, p);
-    const second = await outputs(ctx, cap, p);
+  hygieneCheck('hygiene.deterministic', 'the same call twice gives bit-identical results', async (ctx, call, c) => {
+    const first = await call.outputs(ctx, c);
+    const second = await call.outputs(ctx, c);
     const comps: Comparison[] = [];
     for (const [k, v] of Object.entries(first)) {
       const w = second[k];
-      if (v && w) comps.push(identical(`${cap} ${k}, second call`, w, v));
+      if (v && w) comps.push(identical(`${call.capability} ${k}, second call`, w, v));
     }
     return comps;
   }),
   hygieneCheck('hygiene.output_shape_type', 'every output is a typed array of the adapter\'s precision with the length its shape needs',
-    async (ctx, cap, p) => {
+    async (ctx, call, c) => {
       // outputs() validates type and length of every output and throws AdapterFailure ('shape' / 'type') otherwise
-      await outputs(ctx, cap, p);
+      await call.outputs(ctx, c);
       return [];
     }),
 ];

@@ -26,22 +26,16 @@
  * BatchNorm returns mean and rstd.
  */
 import type { Adapter, FloatArray, Layout, Precision, ProfileName } from '../adapter.js';
+import { twoPassMoments, type Moments, type Round } from '../lowp_moments.js';
 import { roundToFloat16 } from '../precision.js';
 
-/** Rounds one arithmetic result to the emulated precision. */
-export type Round = (v: number) => number;
+export { twoPassMoments, type Moments, type Round };
 
 /** A partition of a flat array into normalisation groups, and the parameter index of every element. */
 export interface Groups {
   groups: Int32Array[];
   /** weight/bias index of element i: its channel (BN) or its position in the row (LN) */
   param: Int32Array;
-}
-
-export interface Moments {
-  mean: number;
-  /** biased (population) variance */
-  var: number;
 }
 
 /** Terms of one dx element (see the header). */
@@ -95,20 +89,6 @@ export interface Parts {
 
 // ---------------------------------------------------------------------------------------------------------
 // The correct parts
-
-/** Two passes: mean = Σx/M, then var = Σ(x - mean)²/M. Error ∝ u·(1 + κ), κ = offset/spread. */
-export function twoPassMoments(x: ArrayLike<number>, idx: Int32Array, R: Round): Moments {
-  const M = idx.length;
-  let sum = 0;
-  for (const i of idx) sum = R(sum + x[i]!);
-  const mean = R(sum / M);
-  let sq = 0;
-  for (const i of idx) {
-    const d = R(x[i]! - mean);
-    sq = R(sq + R(d * d));
-  }
-  return { mean, var: R(sq / M) };
-}
 
 /** NCHW (n·C + c)·S + s or NHWC (n·S + s)·C + c: the channel is the second axis or the last. */
 export function channelGroups(shape: readonly number[], layout: Layout): Groups {
