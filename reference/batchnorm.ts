@@ -44,9 +44,9 @@
  * communication (see sharded_stats.ts for its statistics).
  */
 import {
-  checkArgs, checkArray, checkCount, checkEps, checkFlag, checkMomentum, checkOptionalArray, ShapeError, ValueError,
-  type ArgSpec,
+  checkArgs, checkArray, checkEps, checkFlag, checkMomentum, checkOptionalArray, ShapeError, ValueError, type ArgSpec,
 } from './args.js';
+import { checkRunningStats, type RunningStats, type RunningStatsArgs } from './running.js';
 import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
 
 export interface BatchNormDims {
@@ -65,20 +65,7 @@ export function batchNormDims(shape: Shape): BatchNormDims {
   return { N, C, S: sizeOf(shape.slice(2)) };
 }
 
-/** PyTorch's running buffers as the caller passes them (module.running_mean, running_var, num_batches_tracked). */
-export interface RunningStatsArgs {
-  runningMean: ArrayLike<number>; // (C)
-  runningVar: ArrayLike<number>; // (C)
-  /** Training calls before this one (default 0, a fresh module); eval mode does not read it. */
-  numBatchesTracked?: number;
-}
-
-/** The running buffers after a training step: new arrays, never the caller's. */
-export interface RunningStats {
-  runningMean: Float64Array; // (C)
-  runningVar: Float64Array; // (C)
-  numBatchesTracked: number;
-}
+export type { RunningStats, RunningStatsArgs } from './running.js';
 
 export interface BatchNormTrainArgs {
   x: ArrayLike<number>; // (N, C, ...spatial)
@@ -136,12 +123,6 @@ const EVAL_ARGS: ArgSpec = {
   },
 };
 
-const RUNNING_ARGS: ArgSpec = {
-  required: ['runningMean', 'runningVar'],
-  optional: { numBatchesTracked: '0' },
-  misplaced: { mean: 'the running mean is runningMean', var: 'the running variance is runningVar' },
-};
-
 const BACKWARD_ARGS: ArgSpec = {
   required: ['dy', 'x', 'shape', 'mean', 'rstd', 'training'],
   optional: { weight: 'null, no weight', hasBias: 'true exactly when weight is given' },
@@ -157,14 +138,6 @@ const BACKWARD_ARGS: ArgSpec = {
 function checkAffine(weight: unknown, bias: unknown, C: number): void {
   checkOptionalArray('weight', weight, C, `one weight per channel, shape (${C},)`);
   checkOptionalArray('bias', bias, C, `one bias per channel, shape (${C},)`);
-}
-
-function checkRunning(fn: string, running: unknown, C: number): asserts running is RunningStatsArgs {
-  checkArgs(fn, running, RUNNING_ARGS, 'running.');
-  const r = running as RunningStatsArgs;
-  checkArray('running.runningMean', r.runningMean, C, `one running mean per channel, shape (${C},)`);
-  checkArray('running.runningVar', r.runningVar, C, `one running variance per channel, shape (${C},)`);
-  if ('numBatchesTracked' in r) checkCount('running.numBatchesTracked', r.numBatchesTracked);
 }
 
 /** Batch mean and biased variance per channel, two passes (the second over x - mean, so no cancellation). */
@@ -224,7 +197,7 @@ export function batchNormTrain(args: BatchNormTrainArgs): BatchNormTrainResult {
   checkEps(eps);
   checkMomentum(momentum);
   checkFlag('unbiasedRunningVar', unbiasedRunningVar, 'Bessel-corrected running variance');
-  if (running !== null) checkRunning('batchNormTrain', running, C);
+  if (running !== null) checkRunningStats('batchNormTrain', running, C);
   if (M < 2) {
     // PyTorch: "Expected more than 1 value per channel when training": the variance of one value is 0
     // and its unbiased estimate is 0/0.
@@ -282,7 +255,7 @@ export function batchNormEval(args: BatchNormEvalArgs): BatchNormEvalResult {
   if (running == null) {
     throw new ValueError(`running: expected the running statistics { runningMean, runningVar } that eval mode normalises with, got ${running}`);
   }
-  checkRunning('batchNormEval', running, C);
+  checkRunningStats('batchNormEval', running, C);
   checkEps(eps);
   const mean = Float64Array.from(running.runningMean);
   // rstd from the running variance
