@@ -53,20 +53,20 @@ export function formatTable(report: RunReport): string {
   return lines.join('\n');
 }
 
+/** One failed check as the report prints it: what went wrong, the worst error, counterexample, seed, replay. */
+export function formatFailure(adapterName: string, c: CheckResult): string[] {
+  const out = [`${LABEL[c.status]} ${adapterName} · ${c.id} — ${c.description}`, `  ${c.message}`];
+  for (const d of c.details.slice(0, 12)) if (!c.message.includes(d.trim())) out.push(`  ${d}`);
+  if (c.status === 'fail' && c.worst && Number.isFinite(c.worst.ratio)) out.push(`  worst: ${c.worst.quantity} error ${c.worst.error.toPrecision(3)} = ${fmtRatio(c.worst.ratio)} of bound, ${fmtUlps(c.worst.ulps)}`);
+  if (c.counterexample) out.push(`  counterexample: ${c.counterexample}`);
+  if (c.seed !== null) out.push(`  fast-check seed ${c.seed}${c.path ? `, path "${c.path}"` : ''}`);
+  if (c.replay) out.push(`  replay: ${c.replay}`);
+  return out;
+}
+
 export function formatFailures(report: RunReport): string {
   const out: string[] = [];
-  for (const a of report.adapters) {
-    for (const c of a.checks) {
-      if (c.outcome !== 'failed') continue;
-      out.push('', `${LABEL[c.status]} ${a.name} · ${c.id} — ${c.description}`);
-      out.push(`  ${c.message}`);
-      for (const d of c.details.slice(0, 12)) if (!c.message.includes(d.trim())) out.push(`  ${d}`);
-      if (c.status === 'fail' && c.worst && Number.isFinite(c.worst.ratio)) out.push(`  worst: ${c.worst.quantity} error ${c.worst.error.toPrecision(3)} = ${fmtRatio(c.worst.ratio)} of bound, ${fmtUlps(c.worst.ulps)}`);
-      if (c.counterexample) out.push(`  counterexample: ${c.counterexample}`);
-      if (c.seed !== null) out.push(`  fast-check seed ${c.seed}${c.path ? `, path "${c.path}"` : ''}`);
-      if (c.replay) out.push(`  replay: ${c.replay}`);
-    }
-  }
+  for (const a of report.adapters) for (const c of a.checks) if (c.outcome === 'failed') out.push('', ...formatFailure(a.name, c));
   const xfail = report.adapters.flatMap((a) => a.checks.filter((c) => c.outcome === 'expected failure').map((c) => `  ${a.name} · ${c.id}: ${c.expectedReason}`));
   if (xfail.length) out.push('', 'expected failures (from --expect):', ...xfail);
   const xpass = report.adapters.flatMap((a) => a.checks.filter(isXpass).map((c) => `  ${a.name} · ${c.id}: ${c.expectedReason}`));

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENGINE_VERSIONS } from '../../conformance/adapters/engines.js';
 
@@ -15,6 +15,9 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
   peerDependencies: Record<string, string>; peerDependenciesMeta: Record<string, { optional?: boolean }>;
   files: string[]; scripts: Record<string, string>;
 };
+
+/** Entry points that import an optional peer statically: only that subpath needs it. */
+const OPTIONAL_ENTRY: Record<string, string> = { vitest: join('conformance', 'vitest.ts') };
 
 /** The source folders whose compiled form ships (package.json files: dist/<folder>). */
 const SHIPPED = pkg.files.filter((f) => f.startsWith('dist/')).map((f) => f.slice('dist/'.length));
@@ -43,10 +46,22 @@ function runtimeImports(file: string): { spec: string; line: number }[] {
 }
 
 describe('package.json', () => {
-  it('lists every package the shipped code imports at run time as a dependency', () => {
+  it('lists every package the shipped code imports at run time as a dependency (vitest: an optional peer, only in normcheck/vitest)', () => {
     const undeclared = SHIPPED.flatMap((dir) => sources(dir)).flatMap((file) =>
-      runtimeImports(file).filter(({ spec }) => !(packageOf(spec) in pkg.dependencies)).map(({ spec, line }) => `${file}:${line} imports ${spec}`));
+      runtimeImports(file)
+        .filter(({ spec }) => !(packageOf(spec) in pkg.dependencies) && !(OPTIONAL_ENTRY[packageOf(spec)] === file))
+        .map(({ spec, line }) => `${file}:${line} imports ${spec}`));
     expect(undeclared).toEqual([]);
+  });
+
+  it('keeps each optional-peer entry point out of every other module, so normcheck/conformance never needs vitest', () => {
+    for (const [peer, file] of Object.entries(OPTIONAL_ENTRY)) {
+      expect(pkg.peerDependenciesMeta[peer]?.optional, peer).toBe(true);
+      const importers = SHIPPED.flatMap((dir) => sources(dir)).filter((f) => f !== file && new RegExp(`from '[./]+(?:conformance/)?${basename(file, '.ts')}\\.js'`).test(readFileSync(f, 'utf8')));
+      expect(importers, file).toEqual([]);
+    }
+    const exports = (pkg as unknown as { exports: Record<string, { default: string }> }).exports;
+    expect(exports['./vitest']?.default).toBe('./dist/conformance/vitest.js');
   });
 
   it('has no dependency the shipped code does not import (each one is on every user\'s disk)', () => {
