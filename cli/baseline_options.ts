@@ -14,10 +14,11 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { ProfileName } from '../conformance/adapter.js';
 import {
-  BaselineError, compareWithBaseline, DEFAULT_GROWTH, formatBaselineComparison, readBaseline, writeBaseline, type Baseline,
+  BaselineError, baselineReportFile, compareWithBaseline, DEFAULT_GROWTH, formatBaselineComparison, readBaseline, type Baseline,
   type BaselineComparison,
 } from '../conformance/baseline.js';
-import { writeBaselineJunit } from '../conformance/baseline_junit.js';
+import { baselineJunitFile } from '../conformance/baseline_junit.js';
+import type { ReportFile, ReportTarget } from '../conformance/report/write_file.js';
 import type { RunReport } from '../conformance/runner.js';
 
 export interface BaselineOptions {
@@ -87,21 +88,28 @@ export interface GateResult {
   comparison: BaselineComparison | null;
 }
 
-/** After the run: writes the baseline and/or compares with one. */
+/** After the run: compares with --baseline and prints the verdict. Writes nothing (baselineReportFiles does). */
 export function gateOnBaseline(report: RunReport, o: BaselineOptions, io: Out): GateResult {
-  let code = 0;
-  let comparison: BaselineComparison | null = null;
   const b = loaded.get(o);
-  if (o.baseline && b) {
-    const c = compareWithBaseline(report, b, { factor: o.growthFactor ?? DEFAULT_GROWTH.factor, floor: o.growthFloor ?? DEFAULT_GROWTH.floor });
-    comparison = c;
-    io.stdout(`${formatBaselineComparison(c, o.baseline)}\n`);
-    if (o.baselineJunit) writeBaselineJunit(c, b, o.baseline, o.baselineJunit);
-    code = !c.comparable ? 2 : c.ok ? 0 : 1;
-  }
-  if (o.writeBaseline) {
-    writeBaseline(report, o.writeBaseline);
-    io.stdout(`baseline written to ${o.writeBaseline} (seed ${report.seed}${report.quick ? ', --quick' : ''}, runs ${report.runs})\n`);
-  }
-  return { code, comparison };
+  if (!o.baseline || !b) return { code: 0, comparison: null };
+  const c = compareWithBaseline(report, b, { factor: o.growthFactor ?? DEFAULT_GROWTH.factor, floor: o.growthFloor ?? DEFAULT_GROWTH.floor });
+  io.stdout(`${formatBaselineComparison(c, o.baseline)}\n`);
+  return { code: !c.comparable ? 2 : c.ok ? 0 : 1, comparison: c };
+}
+
+/** The report files the baseline options ask for, for checkReportTargets before the run. */
+export function baselineTargets(o: BaselineOptions): ReportTarget[] {
+  return [
+    ...(o.baselineJunit && o.baseline ? [{ option: '--baseline-junit', file: o.baselineJunit, kind: 'junit' as const }] : []),
+    ...(o.writeBaseline ? [{ option: '--write-baseline', file: o.writeBaseline, kind: 'baseline' as const }] : []),
+  ];
+}
+
+/** The files to write after the gate: --baseline-junit (carrying the final exit code) and --write-baseline. */
+export function baselineReportFiles(report: RunReport, o: BaselineOptions, gate: GateResult, exitCode: 0 | 1 | 2): ReportFile[] {
+  const files: ReportFile[] = [];
+  const b = loaded.get(o);
+  if (o.baseline && o.baselineJunit && b && gate.comparison) files.push(baselineJunitFile(gate.comparison, b, o.baseline, o.baselineJunit, exitCode));
+  if (o.writeBaseline) files.push(baselineReportFile(report, o.writeBaseline));
+  return files;
 }

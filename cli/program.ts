@@ -12,6 +12,7 @@
  *
  * Exit codes: 0 everything passed (or failed only as expected), 1 a check failed, 2 usage or adapter-loading error.
  */
+import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
@@ -21,15 +22,19 @@ import { CATEGORIES } from '../conformance/check.js';
 import { CHECKS, selectChecks } from '../conformance/catalog.js';
 import { loadExpectations, unmatchedExpectations, type Expectation } from '../conformance/expectations.js';
 import { isProfileName, PROFILES } from '../conformance/profiles.js';
-import { writeJson } from '../conformance/report/json.js';
-import { writeJunit } from '../conformance/report/junit.js';
-import { ReportWriteError } from '../conformance/report/write_file.js';
+import { jsonReportFile } from '../conformance/report/json.js';
+import { junitReportFile } from '../conformance/report/junit.js';
+import {
+  checkReportTargets, ReportWriteError, writeReportFiles, type ProtectedPath, type ReportFile, type ReportTarget,
+} from '../conformance/report/write_file.js';
 import { COMPACT, formatReport } from '../conformance/report/table.js';
 import { runConformance, type AdapterEntry, type RunOptions } from '../conformance/runner.js';
 import { loadIsolated, type IsolatedAdapter } from '../conformance/isolate.js';
-import { AdapterLoadError, loadAdapter } from '../conformance/load.js';
+import { AdapterLoadError, isBuiltin, loadAdapter } from '../conformance/load.js';
 import { describeThrown } from '../conformance/error_text.js';
-import { addBaselineOptions, applyBaselineDefaults, gateOnBaseline, type BaselineOptions } from './baseline_options.js';
+import {
+  addBaselineOptions, applyBaselineDefaults, baselineReportFiles, baselineTargets, gateOnBaseline, type BaselineOptions,
+} from './baseline_options.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerMutantsCommand } from './commands/mutants.js';
 
@@ -105,18 +110,31 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
 
   const explicit = specs.length > 0;
   const names = explicit ? specs : Object.keys(BUILTIN_ADAPTERS);
+  // Every report target is checked before the run, so a wrong path costs no run (report/write_file.ts).
+  const targets: ReportTarget[] = [
+    ...(o.json ? [{ option: '--json', file: o.json, kind: 'json' as const }] : []),
+    ...(o.junit ? [{ option: '--junit', file: o.junit, kind: 'junit' as const }] : []),
+    ...baselineTargets(o),
+  ];
+  const protect: ProtectedPath[] = [
+    ...names.filter((n) => !isBuiltin(n) && existsSync(n)).map((n) => ({ file: n, what: `the adapter module ${n}` })),
+    ...(o.expect ? [{ file: o.expect, what: `the --expect file ${o.expect}` }] : []),
+  ];
+  checkReportTargets(targets, protect);
+
   const entries: AdapterEntry[] = [];
-  let loadFailed = false;
+  const loadFailures: { spec: string; message: string }[] = [];
   for (const spec of names) {
     try {
       entries.push({ adapter: o.isolate ? await loadIsolated(spec) : await loadAdapter(spec), spec });
     } catch (e) {
       // A named adapter that cannot load is a loading error (exit 2); a default built-in is reported and skipped.
-      io.stderr(`normcheck: ${e instanceof AdapterLoadError ? e.message : describeThrown(e)}\n`);
-      if (explicit) loadFailed = true;
+      // Either way the reports list it (runner: loadFailures).
+      const message = e instanceof AdapterLoadError ? e.message : describeThrown(e);
+      io.stderr(`normcheck: ${message}\n`);
+      loadFailures.push({ spec, message });
     }
   }
-  if (explicit && entries.length === 0) return 2;
 
   const useProgress = o.progress && io.stderrIsTTY;
   const bar = useProgress
@@ -139,6 +157,7 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
     checkTimeoutMs: o.checkTimeout,
     expectations,
     required: explicit ? specs : [],
+    loadFailures,
     onCheckStart(adapter, check, index, total) {
       if (!bar) return;
       if (!started) {
@@ -155,11 +174,17 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
   for (const { adapter } of entries) await (adapter as Partial<IsolatedAdapter>).dispose?.();
 
   io.stdout(`${formatReport(report)}\n`);
-  // The baseline verdict first: the JSON report carries it and the final exit code.
+  // The final exit code first (checks, load failures, the baseline gate); every report then carries it, and
+  // they are written all or nothing, so what is on disk never disagrees with the exit status.
   const gate = gateOnBaseline(report, o, io);
-  const exitCode = (loadFailed ? 2 : Math.max(report.exitCode, gate.code)) as 0 | 1 | 2;
-  if (o.json) writeJson(report, o.json, { exitCode, baseline: o.baseline && gate.comparison ? { file: o.baseline, comparison: gate.comparison } : null });
-  if (o.junit) writeJunit(report, o.junit);
+  const exitCode = Math.max(report.exitCode, gate.code) as 0 | 1 | 2;
+  const files: ReportFile[] = [
+    ...(o.json ? [jsonReportFile(report, o.json, { exitCode, baseline: o.baseline && gate.comparison ? { file: o.baseline, comparison: gate.comparison } : null })] : []),
+    ...(o.junit ? [junitReportFile(report, o.junit, exitCode)] : []),
+    ...baselineReportFiles(report, o, gate, exitCode),
+  ];
+  writeReportFiles(files, protect);
+  if (o.writeBaseline) io.stdout(`baseline written to ${o.writeBaseline} (seed ${report.seed}${report.quick ? ', --quick' : ''}, runs ${report.runs})\n`);
   return exitCode;
 }
 

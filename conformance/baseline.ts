@@ -31,7 +31,7 @@
 import type { ProfileName } from './adapter.js';
 import type { Status } from './check.js';
 import { readOptionFile } from './option_file.js';
-import { writeReportFile } from './report/write_file.js';
+import { writeReportFile, type ReportFile } from './report/write_file.js';
 import type { RunReport } from './runner.js';
 
 export interface Growth {
@@ -122,9 +122,13 @@ export function serializeBaseline(b: Baseline): string {
   return lines.join('\n');
 }
 
+export function baselineReportFile(report: RunReport, file: string): ReportFile {
+  return { option: '--write-baseline', file, kind: 'baseline', text: serializeBaseline(baselineOf(report)) };
+}
+
 export function writeBaseline(report: RunReport, file: string): Baseline {
   const b = baselineOf(report);
-  writeReportFile('--write-baseline', file, serializeBaseline(b));
+  writeReportFile('--write-baseline', file, serializeBaseline(b), 'baseline');
   return b;
 }
 

@@ -6,14 +6,16 @@
  */
 import junitModule, { type Builder } from 'junit-report-builder';
 import { fmtRatio, type Baseline, type BaselineComparison } from './baseline.js';
-import { writeReportFile } from './report/write_file.js';
+import { writeReportFile, type ReportFile } from './report/write_file.js';
 
 // CommonJS package: at run time the default import is the builder itself (see report/junit.ts).
 const junit = junitModule as unknown as Builder;
 
-export function buildBaselineJunit(c: BaselineComparison, baseline: Baseline, file: string): string {
-  const builder = junit.newBuilder();
+/** `exitCode`: the run's final one, carried as the suite's property normcheck.exitCode (see report/junit.ts). */
+export function buildBaselineJunit(c: BaselineComparison, baseline: Baseline, file: string, exitCode?: 0 | 1 | 2): string {
+  const builder = junit.newBuilder().name('normcheck baseline');
   const suite = builder.testSuite().name(`normcheck baseline ${file} (growth ≤ ${c.growth.factor}× or ≤ +${c.growth.floor} of the bound)`);
+  if (exitCode !== undefined) suite.property('normcheck.exitCode', String(exitCode));
   if (!c.comparable) {
     suite.testCase().className('normcheck.baseline').name('comparable').failure(`not comparable: ${c.mismatches.join(', ')}`, 'not comparable');
     return builder.build();
@@ -32,6 +34,10 @@ export function buildBaselineJunit(c: BaselineComparison, baseline: Baseline, fi
   return builder.build();
 }
 
+export function baselineJunitFile(c: BaselineComparison, baseline: Baseline, file: string, junitFile: string, exitCode?: 0 | 1 | 2): ReportFile {
+  return { option: '--baseline-junit', file: junitFile, kind: 'junit', text: buildBaselineJunit(c, baseline, file, exitCode) };
+}
+
 export function writeBaselineJunit(c: BaselineComparison, baseline: Baseline, file: string, junitFile: string): void {
-  writeReportFile('--baseline-junit', junitFile, buildBaselineJunit(c, baseline, file));
+  writeReportFile('--baseline-junit', junitFile, buildBaselineJunit(c, baseline, file), 'junit');
 }

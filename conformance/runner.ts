@@ -45,6 +45,8 @@ export interface RunOptions {
   replayFlags?: readonly string[];
   /** Adapters the user named: unavailable ones make the run a loading error (exit 2), except 'not installed'. */
   required?: readonly string[];
+  /** Adapters that could not be loaded (the CLI's), to be reported with the run: counted as load errors when required. */
+  loadFailures?: readonly { spec: string; message: string }[];
   onCheckStart?(adapter: string, check: Check, index: number, total: number): void;
   onCheckEnd?(adapter: string, result: CheckResult, index: number, total: number): void;
 }
@@ -102,6 +104,13 @@ export interface Summary {
   loadErrors: number;
 }
 
+/** An adapter that could not be loaded; `required`: the user named it (a load error, exit 2) rather than a default built-in. */
+export interface LoadFailure {
+  spec: string;
+  message: string;
+  required: boolean;
+}
+
 export interface RunReport {
   schema: 'normcheck-report/1';
   startedAt: string;
@@ -111,6 +120,8 @@ export interface RunReport {
   runs: number;
   profileOverride: ProfileName | null;
   summary: Summary;
+  /** adapters that could not be loaded, before the run */
+  loadFailures: LoadFailure[];
   adapters: AdapterReport[];
   exitCode: 0 | 1 | 2;
 }
@@ -250,10 +261,13 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
     }
   }
 
-  const summary = summarize(adapters, options.required ?? []);
+  const required = options.required ?? [];
+  const loadFailures = (options.loadFailures ?? []).map((f) => ({ spec: f.spec, message: f.message, required: required.includes(f.spec) }));
+  const summary = summarize(adapters, required);
+  summary.loadErrors += loadFailures.filter((f) => f.required).length;
   return {
     schema: 'normcheck-report/1', startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, seed, quick, runs,
-    profileOverride: options.profile ?? null, summary, adapters, exitCode: exitCodeOf(summary),
+    profileOverride: options.profile ?? null, summary, loadFailures, adapters, exitCode: exitCodeOf(summary),
   };
 }
 

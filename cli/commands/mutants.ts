@@ -17,7 +17,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import Table from 'cli-table3';
 import { runGallery, type GalleryReport } from '../../conformance/mutants/gallery.js';
 import { COMPACT } from '../../conformance/report/table.js';
-import { writeReportFile } from '../../conformance/report/write_file.js';
+import { checkReportTargets, writeReportFile } from '../../conformance/report/write_file.js';
 
 interface Out {
   stdout: (text: string) => void;
@@ -121,6 +121,7 @@ export function registerMutantsCommand(cmd: Command, io: Out, result: { code: nu
     .option('--no-variants', 'skip the correct variants')
     .option('--json <file>', 'write the gallery report as JSON')
     .action(async (o: MutantsOptions) => {
+      if (o.json) checkReportTargets([{ option: '--json', file: o.json, kind: 'mutants-json' }]);
       if (o.seeds) {
         result.code = await sweepSeeds(o, io);
         return;
@@ -131,8 +132,10 @@ export function registerMutantsCommand(cmd: Command, io: Out, result: { code: nu
         onAdapterDone: (kind, name, ok) => io.stderr(`${kind} ${name}: ${kind === 'mutant' ? (ok ? 'caught' : 'MISSED') : ok ? 'passed' : 'FALSE ALARM'}\n`),
       });
       io.stdout(`${formatGallery(report)}\n`);
-      if (o.json) writeReportFile('--json', o.json, `${JSON.stringify(report, null, 2)}\n`);
       const alarms = report.variants.some((v) => v.falseAlarms.length > 0);
-      result.code = report.score.fraction < 1 || alarms ? 1 : 0;
+      const code = report.score.fraction < 1 || alarms ? 1 : 0;
+      // schema first: how write_file.ts recognises this file as ours when it is written again
+      if (o.json) writeReportFile('--json', o.json, `${JSON.stringify({ schema: 'normcheck-mutants/1', exitCode: code, ...report }, null, 2)}\n`, 'mutants-json');
+      result.code = code;
     });
 }

@@ -8,6 +8,9 @@
  *   "summary": { "passed", "failed", "errors", "skipped", "notProvided", "expectedFailures",
  *                "unexpectedPasses", "unavailableAdapters", "notInstalledAdapters", "loadErrors": number },
  *   "exitCode": 0 | 1 | 2,      the run's final exit code: checks, adapters that failed to load, and the baseline gate
+ *   "loadFailures": [ { "spec": string, "message": string, "required": boolean } ],
+ *                               adapters that could not be loaded (spec as given; required: named on the command line,
+ *                               counted in summary.loadErrors and exit code 2; a default built-in that fails is listed, not counted)
  *   "baseline": null | {        with --baseline FILE: the gate's verdict (null without --baseline)
  *     "file": string, "comparable": boolean, "mismatches": string[], "ok": boolean, "compared": number,
  *     "growth": { "factor", "floor": number },
@@ -38,7 +41,7 @@
  */
 import type { BaselineComparison } from '../baseline.js';
 import type { RunReport } from '../runner.js';
-import { writeReportFile } from './write_file.js';
+import { writeReportFile, type ReportFile } from './write_file.js';
 
 /** The CLI's additions to the runner's report: the final exit code and the baseline verdict. */
 export interface JsonExtras {
@@ -53,6 +56,11 @@ export function toJson(report: RunReport, extras?: JsonExtras): string {
   return JSON.stringify(out, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
 }
 
+export function jsonReportFile(report: RunReport, file: string, extras?: JsonExtras): ReportFile {
+  return { option: '--json', file, kind: 'json', text: `${toJson(report, extras)}\n` };
+}
+
 export function writeJson(report: RunReport, file: string, extras?: JsonExtras): void {
-  writeReportFile('--json', file, `${toJson(report, extras)}\n`);
+  const f = jsonReportFile(report, file, extras);
+  writeReportFile(f.option, f.file, f.text, f.kind);
 }

@@ -2,12 +2,15 @@
  * JUnit XML (junit-report-builder), the format CI systems display: one <testsuite> per adapter, one
  * <testcase> per check (classname normcheck.<adapter>.<category>, name the check id). fail → <failure>,
  * error → <error>, skipped / not provided / expected failure → <skipped/>; the message carries the worst
- * error, the counterexample and the replay command.
+ * error, the counterexample and the replay command. An adapter that could not be loaded is a testsuite of its
+ * own with one <error> testcase "load". The root is <testsuites name="normcheck"> (how write_file.ts tells
+ * our report from another file), and every testsuite carries the run's final exit code as the property
+ * normcheck.exitCode, so the XML agrees with the process and the JSON report.
  */
 import junitModule, { type Builder } from 'junit-report-builder';
 import { fmtRatio } from '../compare.js';
 import type { CheckResult, RunReport } from '../runner.js';
-import { writeReportFile } from './write_file.js';
+import { writeReportFile, type ReportFile } from './write_file.js';
 
 function body(c: CheckResult): string {
   return [
@@ -23,10 +26,17 @@ function body(c: CheckResult): string {
 // export as the module namespace, while at run time the default import is the builder itself.
 const junit = junitModule as unknown as Builder;
 
-export function buildJunit(report: RunReport): string {
-  const builder = junit.newBuilder();
+/** `exitCode`: the run's final one (checks, load failures and the baseline gate; default the checks' own). */
+export function buildJunit(report: RunReport, exitCode: 0 | 1 | 2 = report.exitCode): string {
+  const builder = junit.newBuilder().name('normcheck');
+  for (const f of report.loadFailures) {
+    const suite = builder.testSuite().name(`normcheck ${f.spec} (failed to load)`).property('normcheck.exitCode', String(exitCode));
+    const t = suite.testCase().className(`normcheck.${f.spec}`).name('load');
+    if (f.required) t.error(f.message, 'load error');
+    else t.skipped().standardOutput(`failed to load (a default built-in, not named): ${f.message}`);
+  }
   for (const a of report.adapters) {
-    const suite = builder.testSuite().name(`normcheck ${a.name} (${a.precision} ${a.layout} ${a.profile})`);
+    const suite = builder.testSuite().name(`normcheck ${a.name} (${a.precision} ${a.layout} ${a.profile})`).property('normcheck.exitCode', String(exitCode));
     if (a.state !== 'ran') {
       const t = suite.testCase().className(`normcheck.${a.name}`).name('adapter');
       if (a.state === 'unavailable' || a.state === 'not installed') t.skipped().standardOutput(a.message ?? '');
@@ -45,6 +55,10 @@ export function buildJunit(report: RunReport): string {
   return builder.build();
 }
 
-export function writeJunit(report: RunReport, file: string): void {
-  writeReportFile('--junit', file, buildJunit(report));
+export function junitReportFile(report: RunReport, file: string, exitCode: 0 | 1 | 2 = report.exitCode): ReportFile {
+  return { option: '--junit', file, kind: 'junit', text: buildJunit(report, exitCode) };
+}
+
+export function writeJunit(report: RunReport, file: string, exitCode: 0 | 1 | 2 = report.exitCode): void {
+  writeReportFile('--junit', file, buildJunit(report, exitCode), 'junit');
 }

@@ -45,6 +45,7 @@ export function formatTable(report: RunReport): string {
   });
   for (const { id, category } of ids) table.push([id, category, ...ran.map((a) => cell(a.checks.find((c) => c.id === id)))]);
   const lines = ran.length ? [table.toString(), 'cells: status and worst error / bound (≤ 1 passes; ∞: non-finite or wrong)'] : [];
+  for (const f of report.loadFailures) lines.push(`${f.spec}: failed to load: ${f.message}`);
   for (const a of report.adapters) {
     if (a.state === 'not installed') lines.push(`${a.name}: ${a.message}`);
     else if (a.state !== 'ran') lines.push(`${a.name}: ${a.state}: ${a.message}`);
@@ -90,6 +91,7 @@ export function formatSummary(report: RunReport): string {
   const adapters = (n: number) => `${n} adapter${n === 1 ? '' : 's'}`;
   if (s.unavailableAdapters) parts.push(`${adapters(s.unavailableAdapters)} unavailable`);
   if (s.notInstalledAdapters) parts.push(`${adapters(s.notInstalledAdapters)} not installed`);
+  if (report.loadFailures.length) parts.push(`${adapters(report.loadFailures.length)} failed to load`);
   return `${parts.join(', ')} — seed ${report.seed}, ${report.runs} runs per property${report.quick ? ' (quick)' : ''}, ${(report.durationMs / 1000).toFixed(1)} s`;
 }
 

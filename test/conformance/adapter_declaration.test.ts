@@ -118,7 +118,9 @@ describe('loading an adapter module', () => {
     const e = await run('check', eps0, '--quick', '--seed', '1');
     expect(e.code).toBe(2);
     expect(e.stderr).toMatch(/eps0\.mjs: adapter\.conventions\.eps must be a finite number > 0/);
-    expect(e.stdout).toBe('');
+    // no check ran: the report lists the adapter as failed to load, nothing else
+    expect(e.stdout).toMatch(/eps0\.mjs: failed to load: .*conventions\.eps/);
+    expect(e.stdout).toMatch(/^0 passed, 0 failed, 0 errors/m);
   });
 
   it('names the file and the property when a getter or the factory throws', async () => {
