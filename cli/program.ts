@@ -2,7 +2,7 @@
  * normcheck — point it at a BatchNorm / LayerNorm implementation, get a verdict check by check.
  * The command-line program as a function (`runCli`), so tests can run it in-process; cli/main.ts is the bin.
  *
- *   normcheck check [ADAPTER…] [--profile NAME] [--quick] [--seed N] [--runs N] [--only PATTERN] [--path P]
+ *   normcheck check [ADAPTER…] [--profile NAME] [--quick] [--seed N] [--runs N] [--only PATTERN] [--norm IDS] [--path P]
  *                   [--expect FILE] [--json FILE] [--junit FILE] [--timeout MS] [--check-timeout MS] [--isolate]
  *                   [--no-progress]
  *                   [--write-baseline FILE] [--baseline FILE] [--growth-factor X] [--growth-floor R]
@@ -20,6 +20,7 @@ import { NOT_INSTALLED, type Adapter, type ProfileName } from '../conformance/ad
 import { BUILTIN_ADAPTERS } from '../conformance/adapters/index.js';
 import { CATEGORIES } from '../conformance/check.js';
 import { CHECKS, selectChecks } from '../conformance/catalog.js';
+import { NORMS, NORM_IDS, type NormId } from '../conformance/norms/index.js';
 import { loadExpectations, unmatchedExpectations, type Expectation } from '../conformance/expectations.js';
 import { isProfileName, PROFILES } from '../conformance/profiles.js';
 import { jsonReportFile } from '../conformance/report/json.js';
@@ -70,13 +71,20 @@ function parsePositive(name: string) {
   };
 }
 
+function parseNorms(v: string): NormId[] {
+  const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = ids.filter((id) => !NORM_IDS.includes(id as NormId));
+  if (ids.length === 0 || bad.length) throw new InvalidArgumentError(`expected comma-separated norm ids (${NORM_IDS.join(', ')}), got "${v}"`);
+  return [...new Set(ids)] as NormId[];
+}
+
 function parseProfile(v: string): ProfileName {
   if (!isProfileName(v)) throw new InvalidArgumentError(`expected one of ${Object.keys(PROFILES).join(', ')}, got "${v}"`);
   return v;
 }
 
 /** commander's options of `normcheck check`: the run's own (as runConformance takes them) and the CLI's */
-interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'quick' | 'seed' | 'runs' | 'only' | 'path'> {
+interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'quick' | 'seed' | 'runs' | 'only' | 'path' | 'norms'> {
   expect?: string;
   json?: string;
   junit?: string;
@@ -90,7 +98,9 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
   const early = applyBaselineDefaults(o, io);
   if (early !== null) return early;
   if (o.path && o.seed === undefined) throw new UsageError('--path replays one failure and needs the --seed it was found with');
-  if (o.only && selectChecks(o.only).length === 0) throw new UsageError(`--only ${o.only}: no check matches (normcheck list shows the ids)`);
+  if (o.only && selectChecks(o.only, o.norms).length === 0) {
+    throw new UsageError(`--only ${o.only}${o.norms ? ` --norm ${o.norms.join(',')}` : ''}: no check matches (normcheck list shows the ids)`);
+  }
   let expectations: Expectation[] = [];
   if (o.expect) {
     try {
@@ -147,6 +157,7 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(o.runs !== undefined ? { runs: o.runs } : {}),
     ...(o.only ? { only: o.only } : {}),
+    ...(o.norms ? { norms: o.norms } : {}),
     ...(o.path ? { path: o.path } : {}),
     timeoutMs: o.timeout,
     replayFlags: [
@@ -188,9 +199,20 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
   return exitCode;
 }
 
+/** One table per norm (then the checks that span norms), checks in category order. */
+function checkTables(): string {
+  const groups = [
+    ...NORMS.map((n) => ({ title: `${n.name} (${n.id}) — ${n.pytorch}`, checks: CHECKS.filter((c) => c.norm === n.id) })),
+    { title: 'every norm (judges each capability the adapter provides)', checks: CHECKS.filter((c) => c.norm === null) },
+  ];
+  return groups.map(({ title, checks }) => {
+    const t = new Table({ head: ['check', 'category', 'description'], style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: [34, 14, 68] });
+    for (const cat of CATEGORIES) for (const c of checks.filter((k) => k.category === cat)) t.push([c.id, c.category, c.description]);
+    return `${title}: ${checks.length} check${checks.length === 1 ? '' : 's'}\n${t.toString()}\n`;
+  }).join('\n');
+}
+
 async function runList(io: Io): Promise<number> {
-  const checks = new Table({ head: ['check', 'category', 'description'], style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: [32, 14, 70] });
-  for (const cat of CATEGORIES) for (const c of CHECKS.filter((k) => k.category === cat)) checks.push([c.id, c.category, c.description]);
   const adapters = new Table({ head: ['adapter', 'precision', 'layout', 'profile', 'availability'], style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: [18, 11, 8, 9, 70] });
   for (const name of Object.keys(BUILTIN_ADAPTERS)) {
     let a: Adapter | null = null;
@@ -204,7 +226,7 @@ async function runList(io: Io): Promise<number> {
     }
     adapters.push([name, a?.precision ?? '?', a?.layout ?? '?', a?.profile ?? (a ? 'pytorch' : '?'), availability]);
   }
-  io.stdout(`${checks.toString()}\n${CHECKS.length} checks\n\n${adapters.toString()}\n`);
+  io.stdout(`${checkTables()}\n${CHECKS.length} checks\n\n${adapters.toString()}\n`);
   io.stdout(`\nprofiles: ${Object.values(PROFILES).map((p) => `${p.name} (${p.description})`).join('; ')}\n`);
   return 0;
 }
@@ -226,6 +248,7 @@ function program(io: Io, result: { code: number }): Command {
     .option('--runs <n>', 'fast-check runs per property (default 5 with --quick, 50 without)', parsePositive('--runs'))
     .option('--only <pattern>', 'only checks matching: an id, a dotted prefix (bn.backward) or a glob (*.offset_*); comma-separated')
     .option('--path <path>', 'fast-check replay path of a failure (with --seed and --only)')
+    .option('--norm <ids>', `only the checks of these normalisations, comma-separated (${NORM_IDS.join(', ')}); the hygiene checks judge only their capabilities`, parseNorms)
     .option('--expect <file>', 'known failures per adapter and check, with reasons (JSON, or lines "ADAPTER CHECK REASON")')
     .option('--json <file>', 'write the JSON report (schema normcheck-report/1)')
     .option('--junit <file>', 'write a JUnit XML report')

@@ -185,7 +185,7 @@ export const DOCS: { readonly [K in Capability]: CapabilityDoc<K> } = {
       shape: 'the dimensions of x',
       normalizedShape: 'the trailing dimensions normalised together',
       weight: 'normalizedShape or null (elementwise_affine=False)',
-      eps: 'a number, or null: torch.finfo(dtype).eps of this adapter\'s precision (2^-23 float32, 2^-10 float16, 2^-52 float64)',
+      eps: 'a number, or null: PyTorch\'s default, the epsilon of the arithmetic type (2^-23 for float32 and float16, which ATen computes in float; 2^-52 float64)',
     },
     result: {
       y: '(...outer, ...normalizedShape)',

@@ -192,7 +192,11 @@ export interface RmsNormArgs {
   shape: readonly number[];
   normalizedShape: readonly number[];
   weight: FloatArray | null; // normalizedShape; null: elementwise_affine = false
-  /** null: torch.finfo(dtype).eps of the adapter's precision (2^-23 float32, 2^-10 float16, 2^-52 float64) */
+  /**
+   * null: PyTorch's default, the machine epsilon of the type the arithmetic runs in — 2^-23 (FLT_EPSILON) for
+   * float32 and for float16 (ATen computes half in float: rms_norm's `eps.value_or(numeric_limits<float>::epsilon())`;
+   * the docs' finfo(x.dtype).eps would be 2^-10), 2^-52 for float64
+   */
   eps: number | null;
 }
 

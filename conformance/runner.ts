@@ -18,6 +18,7 @@ import type { Category, Check, CheckRun, Status, Worst } from './check.js';
 import { statusOfError } from './check.js';
 import { selectChecks } from './catalog.js';
 import { findExpectation, type Expectation } from './expectations.js';
+import type { NormId } from './norms/spec.js';
 import type { CheckContext } from './invoke.js';
 import { describeThrown } from './error_text.js';
 import { conventionsFor } from './profiles.js';
@@ -34,6 +35,8 @@ export interface RunOptions {
   runs?: number;
   /** `--only` patterns (catalog.ts `matchesPattern`). */
   only?: string;
+  /** `--norm`: only the checks of these norms (ids of NORMS: bn, ln, …); the hygiene checks judge only their capabilities. */
+  norms?: readonly NormId[];
   /** fast-check replay path (with `seed` and one check selected). */
   path?: string;
   /** Per-call timeout in ms (default 10 000). */
@@ -180,7 +183,9 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
   const runs = options.runs ?? (quick ? 5 : 50);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const checkTimeoutMs = options.checkTimeoutMs ?? 300_000;
-  const checks = selectChecks(options.only);
+  const checks = selectChecks(options.only, options.norms);
+  // the hygiene checks' cases depend on the norms judged, so a replay names them
+  const replayFlags = [...(options.norms ? ['--norm', options.norms.join(',')] : []), ...(options.replayFlags ?? [])];
   const expectations = options.expectations ?? [];
   const adapters: AdapterReport[] = [];
   const total = checks.length * entries.length;
@@ -222,6 +227,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
       const ctx: CheckContext = {
         adapter, precision: adapter.precision, layout: adapter.layout, profile, conventions, quick, numRuns: runs, seed, timeoutMs, checkTimeoutMs, timedOut: null,
         ...(options.path ? { path: options.path } : {}),
+        ...(options.norms ? { norms: options.norms } : {}),
       };
       options.onCheckStart?.(adapter.name, check, index, total);
       const t0 = Date.now();
@@ -247,7 +253,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
         description: check.description,
         outcome: outcomeOf(run.status, expectation, quick),
         expectedReason: expectation?.reason ?? null,
-        replay: ran && run.seed !== null ? replayCommand(spec, check.id, run.seed, run.path, options.profile ?? null, quick, options.replayFlags) : null,
+        replay: ran && run.seed !== null ? replayCommand(spec, check.id, run.seed, run.path, options.profile ?? null, quick, replayFlags) : null,
         durationMs: Date.now() - t0,
       };
       report.checks.push(result);
