@@ -12,7 +12,7 @@
  *   registry.ts  every version of every family, and each kind's default
  */
 // Argument errors (shared by every kernel)
-export { KernelArgError } from './shared/args.js';
+export { KernelArgError, KernelShapeError, KernelValueError } from './shared/args.js';
 
 // BatchNorm: NCHW and NHWC / (M, C), training and eval forward, backward, fused ReLU
 export { batchNormTrainForward, batchNormEvalForward, batchNormBackward, BatchNormWorkspace } from './batchnorm/api.js';

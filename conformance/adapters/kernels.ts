@@ -48,7 +48,7 @@ export function kernelsAdapter(layout: Layout): Adapter {
       const dims = dimsOf(shape, layout);
       const y = new Float32Array(x.length);
       batchNormEvalForward({
-        x: f32(x)!, dims, layout, weight: f32(weight), bias: f32(bias), runningMean: f32(runningMean)!, runningVar: f32(runningVar)!, eps, y,
+        x: f32(x)!, dims, layout, weight: f32(weight), bias: f32(bias), running: { runningMean: f32(runningMean)!, runningVar: f32(runningVar)! }, eps, y,
         mean: new Float64Array(dims.C), rstd: new Float64Array(dims.C), workspace: new BatchNormWorkspace(dims.C),
       });
       return { y };
@@ -65,7 +65,7 @@ export function kernelsAdapter(layout: Layout): Adapter {
       } else {
         if (!runningMean || !runningVar) throw new Error('runningMean, runningVar: required for the eval-mode backward');
         batchNormEvalForward({
-          x: f32(x)!, dims, layout, weight: f32(weight), bias: f32(bias), runningMean: f32(runningMean)!, runningVar: f32(runningVar)!, eps,
+          x: f32(x)!, dims, layout, weight: f32(weight), bias: f32(bias), running: { runningMean: f32(runningMean)!, runningVar: f32(runningVar)! }, eps,
           y: scratch, mean, rstd, workspace,
         });
       }

@@ -22,19 +22,26 @@
  * (unbiased; `unbiasedRunningVar: false` takes the biased var, as ONNX and Keras do).
  *
  * Conventions every function here keeps:
+ * - Both modes take the running statistics the same way, `running: { runningMean, runningVar, numBatchesTracked? }`
+ *   (PyTorch's module buffers): the training forward updates them IN PLACE, as PyTorch does (numBatchesTracked,
+ *   default 0, is set to the count after the call); the eval forward only reads them.
  * - Outputs are caller-supplied buffers of exactly the result's size, written whole, never read; they may not
- *   overlap an input. Inputs are never modified. The one exception, as in PyTorch: `running` (runningMean,
- *   runningVar, numBatchesTracked) is updated IN PLACE by the training forward.
+ *   overlap an input or each other. Inputs are never modified (but for `running` in training, above).
  * - Nothing allocates a typed array: per-channel scratch is in the `BatchNormWorkspace` passed in (one per C);
  *   the wasm version's module memory grows on the first call at a larger size and is reused after that.
- * - A bad argument throws `KernelArgError` naming it and the expected type and size.
+ * - Argument objects are closed: an unknown key, or an optional key given as undefined, is an error (a typo must
+ *   not change the answer). A bad argument throws KernelShapeError (a size) or KernelValueError (a value, a type,
+ *   a key, an overlap), both KernelArgErrors, naming it and what was expected (shared/args.ts).
  *
  * Versions (one signature each, listed in kernels/registry.ts, every one run by the tests and the benchmark):
  * forward twoPass, onePass, blocked, wasm; backward twoPass, blocked, wasm. The default is wasm (WebAssembly SIMD
  * element loops), which falls back to blocked for the fused ReLU, odd channels-last C, or a runtime without SIMD.
  */
 import { BATCHNORM_BACKWARD_DEFAULT, BATCHNORM_FORWARD_DEFAULT } from '../registry.js';
-import { checkEps, checkF32, checkF64, checkNoOverlap, checkPositiveInts, KernelArgError } from '../shared/args.js';
+import {
+  argSpec, checkArgs, checkCount, checkEps, checkF32, checkF64, checkFlag, checkMomentum, checkNoOverlap, checkPositiveInts,
+  describe, KernelShapeError, KernelValueError,
+} from '../shared/args.js';
 import { evalForwardNchw, evalForwardNhwc } from './forward_impl.js';
 import type { BatchNormBackwardVersion, BatchNormForwardVersion } from './version.js';
 import { BatchNormWorkspace } from './workspace.js';
@@ -51,29 +58,46 @@ export interface BatchNormDims {
   S: number;
 }
 
-/** PyTorch's running buffers, updated in place by `batchNormTrainForward`. */
+/** PyTorch's running buffers: updated in place by `batchNormTrainForward`, read by `batchNormEvalForward`. */
 export interface BatchNormRunning {
   runningMean: Float32Array; // (C)
   runningVar: Float32Array; // (C)
-  numBatchesTracked: number; // incremented by every training forward
+  /** training calls so far (default 0); the training forward sets it to the count after its call */
+  numBatchesTracked?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Checks shared by the three entry points
+
+const DIM_KEYS = ['N', 'C', 'S'] as const;
+
+const RUNNING_SHAPE = 'running: { runningMean, runningVar, numBatchesTracked }';
+const MISPLACED = {
+  runningMean: `the running statistics go in ${RUNNING_SHAPE}`,
+  runningVar: `the running statistics go in ${RUNNING_SHAPE}`,
+  numBatchesTracked: `the running statistics go in ${RUNNING_SHAPE}`,
+  training: 'the mode is the function: batchNormTrainForward (batch statistics) or batchNormEvalForward (running statistics)',
+  shape: 'the kernels take dims: { N, C, S } and a layout',
+} as const;
+
+const RUNNING_ARGS = argSpec('the running statistics', ['runningMean', 'runningVar'], { numBatchesTracked: '0' }, {
+  mean: 'the running mean is runningMean', var: 'the running variance is runningVar',
+});
 
 function describeShape({ N, C, S }: BatchNormDims, layout: BatchNormLayout): string {
   return layout === 'NCHW' ? `(N, C, S) = (${N}, ${C}, ${S})` : `(N, S, C) = (${N}, ${S}, ${C})`;
 }
 
 function checkLayoutDims(dims: BatchNormDims, layout: BatchNormLayout): void {
-  checkPositiveInts('dims', dims, ['N', 'C', 'S']);
-  if (layout !== 'NCHW' && layout !== 'NHWC') throw new KernelArgError(`layout: expected 'NCHW' or 'NHWC', got ${String(layout)}`);
+  checkPositiveInts('dims', dims, DIM_KEYS);
+  if (layout !== 'NCHW' && layout !== 'NHWC') throw new KernelValueError(`layout: expected 'NCHW' or 'NHWC', got ${describe(layout)}`);
 }
 
 function checkWorkspace(workspace: BatchNormWorkspace, C: number): void {
   if (!(workspace instanceof BatchNormWorkspace) || workspace.C !== C) {
-    const got = workspace instanceof BatchNormWorkspace ? `one for C = ${workspace.C}` : String(workspace);
-    throw new KernelArgError(`workspace: expected a BatchNormWorkspace for C = ${C} (new BatchNormWorkspace(${C})), got ${got}`);
+    const got = workspace instanceof BatchNormWorkspace ? `one for C = ${workspace.C}` : describe(workspace);
+    const Err = workspace instanceof BatchNormWorkspace ? KernelShapeError : KernelValueError;
+    throw new Err(`workspace: expected a BatchNormWorkspace for C = ${C} (new BatchNormWorkspace(${C})), got ${got}`);
   }
 }
 
@@ -85,6 +109,40 @@ function checkAffine(weight: Float32Array | null, bias: Float32Array | null, C: 
 function checkStats(mean: Float64Array, rstd: Float64Array, C: number, role: string): void {
   checkF64('mean', mean, C, `${role} mean per channel, shape (${C},)`);
   checkF64('rstd', rstd, C, `${role} 1/sqrt(var + eps) per channel, shape (${C},)`);
+}
+
+function checkRunning(running: BatchNormRunning, C: number): void {
+  checkArgs(RUNNING_ARGS, running, 'running.');
+  checkF32('running.runningMean', running.runningMean, C, `one running mean per channel, shape (${C},)`);
+  checkF32('running.runningVar', running.runningVar, C, `one running variance per channel, shape (${C},)`);
+  if (running.numBatchesTracked !== undefined) checkCount('running.numBatchesTracked', running.numBatchesTracked);
+}
+
+/** One forward output against the buffers it is computed from (written out: no array per call on the hot path). */
+function checkOutputOverlaps(
+  name: string, out: ArrayBufferView, x: Float32Array, weight: Float32Array | null, bias: Float32Array | null,
+  running: BatchNormRunning | null,
+): void {
+  checkNoOverlap(name, out, 'x', x);
+  checkNoOverlap(name, out, 'weight', weight);
+  checkNoOverlap(name, out, 'bias', bias);
+  if (running !== null) {
+    checkNoOverlap(name, out, 'running.runningMean', running.runningMean);
+    checkNoOverlap(name, out, 'running.runningVar', running.runningVar);
+  }
+}
+
+/** The forward's outputs (y, mean, rstd) must be disjoint from each other and from every buffer they are computed from. */
+function checkForwardOverlaps(
+  x: Float32Array, weight: Float32Array | null, bias: Float32Array | null, running: BatchNormRunning | null,
+  y: Float32Array, mean: Float64Array, rstd: Float64Array,
+): void {
+  checkOutputOverlaps('y', y, x, weight, bias, running);
+  checkOutputOverlaps('mean', mean, x, weight, bias, running);
+  checkOutputOverlaps('rstd', rstd, x, weight, bias, running);
+  checkNoOverlap('y', y, 'mean', mean);
+  checkNoOverlap('y', y, 'rstd', rstd);
+  checkNoOverlap('mean', mean, 'rstd', rstd);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -121,11 +179,18 @@ export interface BatchNormTrainForwardArgs {
   version?: BatchNormForwardVersion;
 }
 
+const TRAIN_ARGS = argSpec('batchNormTrainForward', ['x', 'dims', 'y', 'mean', 'rstd', 'workspace'], {
+  layout: "'NCHW'", weight: 'null, no weight', bias: 'null, no bias', eps: '1e-5', relu: 'false',
+  running: 'null, no running statistics', momentum: '0.1; pass null for the cumulative average', unbiasedRunningVar: 'true',
+  version: 'BATCHNORM_FORWARD_DEFAULT',
+}, MISPLACED);
+
 /**
  * Training-mode forward: normalise each channel with its batch statistics, then scale, shift (and ReLU).
  * Writes y, mean, rstd (and workspace.variance); updates `running` in place. Requires M = N·S ≥ 2, as PyTorch does.
  */
 export function batchNormTrainForward(args: BatchNormTrainForwardArgs): void {
+  checkArgs(TRAIN_ARGS, args);
   const {
     x, dims, layout = 'NCHW', weight = null, bias = null, eps = 1e-5, relu = false, running = null,
     momentum = 0.1, unbiasedRunningVar = true, y, mean, rstd, workspace, version = BATCHNORM_FORWARD_DEFAULT,
@@ -137,27 +202,23 @@ export function batchNormTrainForward(args: BatchNormTrainForwardArgs): void {
   checkF32('x', x, N * C * S, `an input of shape ${shape}`);
   checkAffine(weight, bias, C);
   checkEps(eps);
-  if (momentum !== null && !(typeof momentum === 'number' && momentum >= 0 && momentum <= 1)) {
-    throw new KernelArgError(`momentum: expected a number in [0, 1] or null (cumulative average), got ${momentum}`);
-  }
+  checkFlag('relu', relu, 'fuse a ReLU after the normalisation');
+  checkMomentum(momentum);
+  checkFlag('unbiasedRunningVar', unbiasedRunningVar, 'Bessel-corrected running variance, PyTorch');
   if (running !== null) {
-    checkF32('running.runningMean', running.runningMean, C, `one running mean per channel, shape (${C},)`);
-    checkF32('running.runningVar', running.runningVar, C, `one running variance per channel, shape (${C},)`);
-    if (!Number.isInteger(running.numBatchesTracked) || running.numBatchesTracked < 0) {
-      throw new KernelArgError(`running.numBatchesTracked: expected a non-negative integer, got ${running.numBatchesTracked}`);
-    }
-    checkNoOverlap('running.runningMean', running.runningMean, 'x', x);
-    checkNoOverlap('running.runningVar', running.runningVar, 'x', x);
+    checkRunning(running, C);
+    // the running buffers are written in place: they are outputs too
+    checkOutputOverlaps('running.runningMean', running.runningMean, x, weight, bias, null);
+    checkOutputOverlaps('running.runningVar', running.runningVar, x, weight, bias, null);
+    checkNoOverlap('running.runningMean', running.runningMean, 'running.runningVar', running.runningVar);
   }
   checkF32('y', y, N * C * S, `an output of shape ${shape}`);
   checkStats(mean, rstd, C, 'an output: the batch');
   checkWorkspace(workspace, C);
-  checkNoOverlap('y', y, 'x', x);
-  checkNoOverlap('y', y, 'weight', weight);
-  checkNoOverlap('y', y, 'bias', bias);
+  checkForwardOverlaps(x, weight, bias, running, y, mean, rstd);
   if (M < 2) {
     // the variance of one value is 0 and its unbiased estimate 0/0; PyTorch refuses too
-    throw new KernelArgError(`x: expected more than 1 value per channel when training, got ${shape}`);
+    throw new KernelShapeError(`x: expected more than 1 value per channel when training, got ${shape}`);
   }
 
   if (layout === 'NHWC' || S === 1) version.nhwc(x, M, C, weight, bias, eps, relu, y, mean, rstd, workspace);
@@ -165,7 +226,7 @@ export function batchNormTrainForward(args: BatchNormTrainForwardArgs): void {
 
   // running statistics, in place
   if (running !== null) {
-    const numBatchesTracked = running.numBatchesTracked + 1;
+    const numBatchesTracked = (running.numBatchesTracked ?? 0) + 1;
     const f = momentum === null ? 1 / numBatchesTracked : momentum;
     const bessel = unbiasedRunningVar ? M / (M - 1) : 1;
     const { runningMean, runningVar } = running;
@@ -187,36 +248,48 @@ export interface BatchNormEvalForwardArgs {
   layout?: BatchNormLayout;
   weight?: Float32Array | null;
   bias?: Float32Array | null;
-  /** (C), read only */
-  runningMean: Float32Array;
-  /** (C), read only */
-  runningVar: Float32Array;
+  /** the running statistics to normalise with, as the training forward takes them; read, never written */
+  running: BatchNormRunning;
   eps?: number;
   relu?: boolean;
   /** OUTPUT: N·C·S values in `layout` */
   y: Float32Array;
-  /** OUTPUT (C): runningMean as float64, what the backward takes as `mean` */
+  /** OUTPUT (C): running.runningMean as float64, what the backward takes as `mean` */
   mean: Float64Array;
-  /** OUTPUT (C): 1/sqrt(runningVar + eps), what the backward takes as `rstd` */
+  /** OUTPUT (C): 1/sqrt(running.runningVar + eps), what the backward takes as `rstd` */
   rstd: Float64Array;
   workspace: BatchNormWorkspace;
 }
 
+const EVAL_ARGS = argSpec('batchNormEvalForward', ['x', 'dims', 'running', 'y', 'mean', 'rstd', 'workspace'], {
+  layout: "'NCHW'", weight: 'null, no weight', bias: 'null, no bias', eps: '1e-5', relu: 'false',
+}, {
+  ...MISPLACED,
+  momentum: 'eval mode updates nothing; momentum is an argument of batchNormTrainForward',
+  unbiasedRunningVar: 'eval mode updates nothing; unbiasedRunningVar is an argument of batchNormTrainForward',
+  version: 'the eval forward has one implementation',
+});
+
 /** Eval-mode forward: y = (x - runningMean)·weight/sqrt(runningVar + eps) + bias (then ReLU). Writes y, mean, rstd. */
 export function batchNormEvalForward(args: BatchNormEvalForwardArgs): void {
-  const { x, dims, layout = 'NCHW', weight = null, bias = null, runningMean, runningVar, eps = 1e-5, relu = false, y, mean, rstd, workspace } = args;
+  checkArgs(EVAL_ARGS, args);
+  const { x, dims, layout = 'NCHW', weight = null, bias = null, running, eps = 1e-5, relu = false, y, mean, rstd, workspace } = args;
   checkLayoutDims(dims, layout);
   const { N, C, S } = dims;
   const shape = describeShape(dims, layout);
   checkF32('x', x, N * C * S, `an input of shape ${shape}`);
   checkAffine(weight, bias, C);
-  checkF32('runningMean', runningMean, C, `one running mean per channel, shape (${C},)`);
-  checkF32('runningVar', runningVar, C, `one running variance per channel, shape (${C},)`);
+  if (running == null) {
+    throw new KernelValueError(`running: expected the running statistics { runningMean, runningVar } that eval mode normalises with, got ${describe(running)}`);
+  }
+  checkRunning(running, C);
   checkEps(eps);
+  checkFlag('relu', relu, 'fuse a ReLU after the normalisation');
   checkF32('y', y, N * C * S, `an output of shape ${shape}`);
   checkStats(mean, rstd, C, 'an output: the running');
   checkWorkspace(workspace, C);
-  checkNoOverlap('y', y, 'x', x);
+  checkForwardOverlaps(x, weight, bias, running, y, mean, rstd);
+  const { runningMean, runningVar } = running;
   if (layout === 'NHWC' || S === 1) evalForwardNhwc(x, N * S, C, weight, bias, runningMean, runningVar, eps, relu, y, mean, rstd, workspace);
   else evalForwardNchw(x, N, C, S, weight, bias, runningMean, runningVar, eps, relu, y, mean, rstd);
 }
@@ -252,8 +325,33 @@ export interface BatchNormBackwardArgs {
   version?: BatchNormBackwardVersion;
 }
 
+const BACKWARD_ARGS = argSpec('batchNormBackward', ['dy', 'x', 'dims', 'mean', 'rstd', 'training', 'dx', 'workspace'], {
+  layout: "'NCHW'", weight: 'null, no weight', reluOutput: 'null, no fused ReLU', dweight: 'null, not computed',
+  dbias: 'null, not computed', version: 'BATCHNORM_BACKWARD_DEFAULT',
+}, {
+  ...MISPLACED,
+  bias: 'the backward does not read the bias; pass dbias for its gradient',
+  eps: "the backward takes the forward's rstd, which already holds eps",
+  running: 'for the eval-mode backward pass the eval forward\'s mean and rstd, with training: false',
+  relu: 'for a fused ReLU pass the forward\'s output as reluOutput',
+});
+
+/** One backward output against every input of the backward. */
+function checkGradientOverlaps(
+  name: string, out: Float32Array, dy: Float32Array, x: Float32Array, weight: Float32Array | null,
+  mean: Float64Array, rstd: Float64Array, reluOutput: Float32Array | null,
+): void {
+  checkNoOverlap(name, out, 'dy', dy);
+  checkNoOverlap(name, out, 'x', x);
+  checkNoOverlap(name, out, 'weight', weight);
+  checkNoOverlap(name, out, 'mean', mean);
+  checkNoOverlap(name, out, 'rstd', rstd);
+  checkNoOverlap(name, out, 'reluOutput', reluOutput);
+}
+
 /** Gradients of (ReLU ∘) BatchNorm: writes dx, and dweight, dbias when given. */
 export function batchNormBackward(args: BatchNormBackwardArgs): void {
+  checkArgs(BACKWARD_ARGS, args);
   const {
     dy, x, dims, layout = 'NCHW', weight = null, mean, rstd, training, reluOutput = null,
     dx, dweight = null, dbias = null, workspace, version = BATCHNORM_BACKWARD_DEFAULT,
@@ -266,16 +364,17 @@ export function batchNormBackward(args: BatchNormBackwardArgs): void {
   if (weight !== null) checkF32('weight', weight, C, `one weight per channel, shape (${C},)`);
   if (reluOutput !== null) checkF32('reluOutput', reluOutput, N * C * S, `the fused forward's output y of shape ${shape}`);
   checkStats(mean, rstd, C, "the forward's saved");
-  if (typeof training !== 'boolean') throw new KernelArgError(`training: expected true or false, got ${String(training)}`);
+  checkFlag('training', training, 'true: the forward used batch statistics, false: running statistics');
   checkF32('dx', dx, N * C * S, `an input gradient of shape ${shape}`);
   if (dweight !== null) checkF32('dweight', dweight, C, `a weight gradient of shape (${C},)`);
   if (dbias !== null) checkF32('dbias', dbias, C, `a bias gradient of shape (${C},)`);
   checkWorkspace(workspace, C);
-  checkNoOverlap('dx', dx, 'dy', dy);
-  checkNoOverlap('dx', dx, 'x', x);
-  checkNoOverlap('dx', dx, 'reluOutput', reluOutput);
-  if (dweight !== null) checkNoOverlap('dweight', dweight, 'dy', dy);
-  if (dbias !== null) checkNoOverlap('dbias', dbias, 'dy', dy);
+  checkGradientOverlaps('dx', dx, dy, x, weight, mean, rstd, reluOutput);
+  if (dweight !== null) checkGradientOverlaps('dweight', dweight, dy, x, weight, mean, rstd, reluOutput);
+  if (dbias !== null) checkGradientOverlaps('dbias', dbias, dy, x, weight, mean, rstd, reluOutput);
+  if (dweight !== null) checkNoOverlap('dx', dx, 'dweight', dweight);
+  if (dbias !== null) checkNoOverlap('dx', dx, 'dbias', dbias);
+  if (dweight !== null && dbias !== null) checkNoOverlap('dweight', dweight, 'dbias', dbias);
   if (layout === 'NHWC' || S === 1) {
     version.nhwc(dy, x, N * S, C, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, workspace);
   } else {

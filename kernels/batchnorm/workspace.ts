@@ -6,7 +6,7 @@
  * what the accuracy model of api.ts needs. One workspace serves any number of calls with the same C,
  * in either layout, forward and backward (calls must not run concurrently on one workspace — JS cannot anyway).
  */
-import { KernelArgError } from '../shared/args.js';
+import { describe, KernelShapeError } from '../shared/args.js';
 
 export class BatchNormWorkspace {
   /** channels */
@@ -28,7 +28,7 @@ export class BatchNormWorkspace {
   readonly k1: Float64Array;
 
   constructor(C: number) {
-    if (!Number.isInteger(C) || C < 1) throw new KernelArgError(`C: expected a positive integer number of channels, got ${C}`);
+    if (!Number.isInteger(C) || C < 1) throw new KernelShapeError(`C: expected a positive integer number of channels, got ${describe(C)}`);
     this.C = C;
     const block = new Float64Array(8 * C);
     this.shift = block.subarray(0, C);

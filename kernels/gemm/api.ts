@@ -26,7 +26,7 @@
  *              engine runs WebAssembly SIMD, else blocked
  */
 import { GEMM_DEFAULT } from '../registry.js';
-import { checkF32, checkNoOverlap, checkPositiveInts, isF32 } from '../shared/args.js';
+import { argSpec, checkArgs, checkF32, checkFlag, checkNoOverlap, checkPositiveInts, isF32 } from '../shared/args.js';
 import type { GemmDims, GemmVersion } from './version.js';
 
 export type { GemmDims, GemmVersion } from './version.js';
@@ -42,11 +42,15 @@ export interface XWtOptions {
   version?: GemmVersion;
 }
 
+const XWT_OPTIONS = argSpec('gemmXWt', [], { bias: 'null, no bias', relu: 'false', version: 'GEMM_DEFAULT' });
+
 /** y (N, O) = x (N, I) · weightᵀ + bias, then ReLU if `relu`. Writes all of y. */
 export function gemmXWt(x: Float32Array, weight: Float32Array, y: Float32Array, dims: GemmDims, options: XWtOptions = {}): void {
   checkPositiveInts('dims', dims, DIM_KEYS);
+  checkArgs(XWT_OPTIONS, options, 'options.');
   const { N, I, O } = dims;
   const { bias = null, relu = false, version = GEMM_DEFAULT } = options;
+  checkFlag('options.relu', relu, 'apply max(·, 0) to the output');
   if (!isF32(x, N * I)) checkF32('x', x, N * I, `an input of shape (N, I) = (${N}, ${I})`);
   if (!isF32(weight, O * I)) checkF32('weight', weight, O * I, `a weight of shape (out, in) = (${O}, ${I})`);
   if (bias !== null && !isF32(bias, O)) checkF32('bias', bias, O, `a bias of shape (${O},)`);
@@ -64,9 +68,12 @@ export interface DyTXOptions {
   version?: GemmVersion;
 }
 
+const DYTX_OPTIONS = argSpec('gemmDyTX', [], { dbias: 'null, not computed', version: 'GEMM_DEFAULT' });
+
 /** dweight (O, I) = dyᵀ · x; also dbias (O) = Σ_n dy when given. Writes all of dweight (and dbias). */
 export function gemmDyTX(dy: Float32Array, x: Float32Array, dweight: Float32Array, dims: GemmDims, options: DyTXOptions = {}): void {
   checkPositiveInts('dims', dims, DIM_KEYS);
+  checkArgs(DYTX_OPTIONS, options, 'options.');
   const { N, I, O } = dims;
   const { dbias = null, version = GEMM_DEFAULT } = options;
   if (!isF32(dy, N * O)) checkF32('dy', dy, N * O, `a gradient of shape (N, O) = (${N}, ${O})`);
@@ -77,6 +84,7 @@ export function gemmDyTX(dy: Float32Array, x: Float32Array, dweight: Float32Arra
   if (dbias !== null) {
     if (!isF32(dbias, O)) checkF32('dbias', dbias, O, `a bias gradient of shape (${O},)`);
     checkNoOverlap('dbias', dbias, 'dy', dy);
+    checkNoOverlap('dbias', dbias, 'x', x);
     checkNoOverlap('dbias', dbias, 'dweight', dweight);
   }
   version.dytx(dy, x, dweight, dims);
@@ -90,9 +98,12 @@ export interface DyWOptions {
   version?: GemmVersion;
 }
 
+const DYW_OPTIONS = argSpec('gemmDyW', [], { reluMask: 'null, no ReLU backward', version: 'GEMM_DEFAULT' });
+
 /** dx (N, I) = dy (N, O) · weight (O, I), zeroed where reluMask ≤ 0 when given. Writes all of dx. */
 export function gemmDyW(dy: Float32Array, weight: Float32Array, dx: Float32Array, dims: GemmDims, options: DyWOptions = {}): void {
   checkPositiveInts('dims', dims, DIM_KEYS);
+  checkArgs(DYW_OPTIONS, options, 'options.');
   const { N, I, O } = dims;
   const { reluMask = null, version = GEMM_DEFAULT } = options;
   if (!isF32(dy, N * O)) checkF32('dy', dy, N * O, `a gradient of shape (N, O) = (${N}, ${O})`);

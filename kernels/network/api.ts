@@ -40,10 +40,13 @@ import {
   type BatchNormBackwardArgs, type BatchNormEvalForwardArgs, type BatchNormRunning, type BatchNormTrainForwardArgs,
 } from '../batchnorm/api.js';
 import { gemmDyTX, gemmDyW, gemmXWt, type DyTXOptions, type DyWOptions, type GemmDims, type GemmVersion, type XWtOptions } from '../gemm/api.js';
+import { GEMM_DEFAULT } from '../registry.js';
 import {
   layerNormBackward, layerNormForward, LayerNormWorkspace, type LayerNormBackwardArgs, type LayerNormForwardArgs,
 } from '../layernorm/api.js';
-import { checkF32, isF32, KernelArgError } from '../shared/args.js';
+import {
+  argSpec, checkArgs, checkEps, checkF32, checkMomentum, describe, isF32, KernelShapeError, KernelValueError,
+} from '../shared/args.js';
 import { fillUniform, mulberry32 } from './init.js';
 import { argmaxRows, crossEntropyForwardBackward } from './loss.js';
 import { checkSgdOptions, sgdUpdate, type SgdOptions } from './sgd_impl.js';
@@ -152,6 +155,7 @@ export class SeedNetKernel {
   private lastTraining = false;
 
   constructor(config: Partial<SeedNetKernelConfig> = {}) {
+    checkArgs(CONFIG_ARGS, config, 'config.');
     const full: SeedNetKernelConfig = { ...SEED_NET_KERNEL, ...config };
     checkConfig(full);
     this.config = Object.freeze({ ...full, sizes: [...full.sizes] as unknown as SeedNetKernelConfig['sizes'] });
@@ -202,9 +206,8 @@ export class SeedNetKernel {
         count: bn ? params[`${name}.num_batches_tracked`]! : null,
       };
     });
-    const version = full.gemm;
+    const version = full.gemm ?? GEMM_DEFAULT;
     const relu = full.norm === 'none'; // no norm layer between a Linear and its ReLU: fuse the ReLU into the GEMM
-    // version undefined: the GEMM's default at call time
     this.fwdOptions = [1, 2, 3].map((k) => ({ bias: params[`fc${k}.bias`]!, relu: relu && k < 3, version }));
     this.dwOptions = [1, 2, 3].map((k) => ({ dbias: grads[`fc${k}.bias`]!, version }));
     this.initDefault(0);
@@ -240,17 +243,35 @@ export class SeedNetKernel {
   loadStateDict(dict: Readonly<Record<string, ArrayLike<number>>>): void {
     const shapes = seedNetKernelShapes(this.config);
     const known = new Set(shapes.map(([n]) => n));
+    if (dict === null || typeof dict !== 'object') throw new KernelValueError(`stateDict: expected an object of tensors by name, got ${describe(dict)}`);
     for (const name of Object.keys(dict)) {
-      if (!known.has(name)) throw new KernelArgError(`stateDict['${name}']: not a tensor of this network (expected one of ${[...known].join(', ')})`);
+      if (!known.has(name)) throw new KernelValueError(`stateDict['${name}']: not a tensor of this network (expected one of ${[...known].join(', ')})`);
     }
     for (const [name, shape] of shapes) {
       const src = dict[name];
       const size = shape.reduce((a, b) => a * b, 1);
-      if (src == null || src.length !== size) {
-        throw new KernelArgError(`stateDict['${name}']: expected shape (${shape.join(', ')}) (${size} values), got ${src == null ? src : `${src.length} values`}`);
+      if (src == null || typeof src !== 'object' || typeof src.length !== 'number') {
+        throw new KernelValueError(`stateDict['${name}']: expected a tensor of shape (${shape.join(', ')}) (${size} values), got ${describe(src)}`);
+      }
+      if (src.length !== size) throw new KernelShapeError(`stateDict['${name}']: expected shape (${shape.join(', ')}) (${size} values), got ${src.length} values`);
+      // every element a number (a string or a hole would be converted silently by Float32Array.set)
+      for (let i = 0; i < size; i++) {
+        const v = src[i];
+        if (typeof v !== 'number' && typeof v !== 'bigint') throw new KernelValueError(`stateDict['${name}'][${i}]: expected a number, got ${describe(v)}`);
+      }
+      // PyTorch's num_batches_tracked is an int64 count: a fraction or a negative count is not one
+      if (name.endsWith('.num_batches_tracked')) {
+        const v = Number(src[0]);
+        if (!Number.isInteger(v) || v < 0 || v > 2 ** 24) {
+          throw new KernelValueError(`stateDict['${name}'][0]: expected a non-negative integer count (at most 2^24, exact in float32), got ${describe(src[0])}`);
+        }
       }
     }
-    for (const [name] of shapes) this.params[name]!.set(dict[name]!);
+    for (const [name] of shapes) {
+      const src = dict[name]!;
+      const dst = this.params[name]!;
+      for (let i = 0; i < dst.length; i++) dst[i] = Number(src[i]);
+    }
   }
 
   /** A copy of every parameter and buffer, by state-dict name. */
@@ -269,7 +290,7 @@ export class SeedNetKernel {
     const d0 = this.config.sizes[0];
     if (training && N < 2 && this.config.norm === 'batchnorm') {
       // checked here so the error names the network's argument, not the BatchNorm kernel's
-      throw new KernelArgError(`N: BatchNorm in training mode needs a batch of at least 2 (PyTorch: "Expected more than 1 value per channel when training"), got ${N}`);
+      throw new KernelShapeError(`N: BatchNorm in training mode needs a batch of at least 2 (PyTorch: "Expected more than 1 value per channel when training"), got ${N}`);
     }
     const v = this.plan(N);
     if (!isF32(x, N * d0)) checkF32('x', x, N * d0, `an input of shape (N, ${d0}) = (${N}, ${d0})`);
@@ -295,7 +316,7 @@ export class SeedNetKernel {
    */
   backward(targets: ArrayLike<number>): number {
     const x = this.lastX;
-    if (x === null || !this.lastTraining) throw new KernelArgError('backward: expected a training-mode forward(x, N, true) first');
+    if (x === null || !this.lastTraining) throw new KernelValueError('backward: expected a training-mode forward(x, N, true) first');
     const N = this.lastN;
     const v = this.plan(N);
     const P = this.params;
@@ -363,7 +384,7 @@ export class SeedNetKernel {
     const cached = this.plans.get(N);
     if (cached !== undefined) return cached;
     const B = this.config.maxBatch;
-    if (!Number.isInteger(N) || N < 1 || N > B) throw new KernelArgError(`N: expected an integer batch size in [1, ${B}] (maxBatch), got ${N}`);
+    if (!Number.isInteger(N) || N < 1 || N > B) throw new KernelShapeError(`N: expected an integer batch size in [1, ${B}] (maxBatch), got ${N}`);
     const [d0, d1, d2, d3] = this.config.sizes;
     const { eps, momentum } = this.config;
     const w = this.ws;
@@ -379,7 +400,7 @@ export class SeedNetKernel {
       dxOptions: [],
       bnTrain: [], bnEval: [], bnBackward: [], lnForward: [], lnBackward: [],
     };
-    const version = this.config.gemm;
+    const version = this.config.gemm ?? GEMM_DEFAULT;
     v.dxOptions = [null, { reluMask: v.a1, version }, { reluMask: v.a2, version }];
     this.normLayers.forEach((L, j) => {
       const [h, a, dn, dh, mean, rstd, d] = j === 0
@@ -391,7 +412,7 @@ export class SeedNetKernel {
         const workspace = L.bn;
         v.bnTrain[j] = { x: h, dims, layout: 'NHWC', weight, bias, eps, relu: true, running: L.running, momentum, y: a, mean, rstd, workspace };
         v.bnEval[j] = {
-          x: h, dims, layout: 'NHWC', weight, bias, runningMean: L.running!.runningMean, runningVar: L.running!.runningVar,
+          x: h, dims, layout: 'NHWC', weight, bias, running: L.running!,
           eps, relu: true, y: a, mean, rstd, workspace,
         };
         // the ReLU's backward is already in dn (the GEMM's mask), so the BatchNorm backward is the plain one
@@ -435,14 +456,19 @@ export class SeedNetKernel {
   }
 }
 
+const CONFIG_ARGS = argSpec('SeedNetKernel', [], {
+  sizes: '[784, 256, 128, 10]', norm: "'batchnorm'", eps: '1e-5', momentum: '0.1; pass null for the cumulative average',
+  maxBatch: '128', gemm: 'GEMM_DEFAULT',
+});
+
 function checkConfig(c: SeedNetKernelConfig): void {
-  if (!Array.isArray(c.sizes) || c.sizes.length !== 4 || c.sizes.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new KernelArgError(`sizes: expected four positive integers [input, hidden1, hidden2, classes], got [${c.sizes}]`);
+  if (!Array.isArray(c.sizes) || c.sizes.length !== 4 || c.sizes.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 1)) {
+    throw new KernelShapeError(`config.sizes: expected four positive integers [input, hidden1, hidden2, classes], got ${Array.isArray(c.sizes) ? `[${c.sizes.map(describe).join(', ')}]` : describe(c.sizes)}`);
   }
-  if (!(c.norm in NORM_PREFIX)) throw new KernelArgError(`norm: expected 'batchnorm', 'layernorm' or 'none', got '${c.norm}'`);
-  if (!(c.eps > 0) || !Number.isFinite(c.eps)) throw new KernelArgError(`eps: expected a finite number > 0, got ${c.eps}`);
-  if (c.momentum !== null && !(c.momentum >= 0 && c.momentum <= 1)) {
-    throw new KernelArgError(`momentum: expected a number in [0, 1] or null (cumulative average), got ${c.momentum}`);
+  if (typeof c.norm !== 'string' || !(c.norm in NORM_PREFIX)) throw new KernelValueError(`config.norm: expected 'batchnorm', 'layernorm' or 'none', got ${describe(c.norm)}`);
+  checkEps(c.eps, 'config.eps');
+  checkMomentum(c.momentum, 'config.momentum');
+  if (typeof c.maxBatch !== 'number' || !Number.isInteger(c.maxBatch) || c.maxBatch < 1) {
+    throw new KernelShapeError(`config.maxBatch: expected a positive integer, got ${describe(c.maxBatch)}`);
   }
-  if (!Number.isInteger(c.maxBatch) || c.maxBatch < 1) throw new KernelArgError(`maxBatch: expected a positive integer, got ${c.maxBatch}`);
 }

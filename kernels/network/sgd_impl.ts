@@ -11,7 +11,7 @@
  * The momentum loops (not Nesterov) run in WebAssembly SIMD where available (sgd_wasm_impl.ts): the same
  * expressions, the same bits, about 3× faster on the seed network's 235k values.
  */
-import { KernelArgError } from '../shared/args.js';
+import { argSpec, checkArgs, checkFlag, checkNumber, KernelValueError } from '../shared/args.js';
 import { sgdMomentumWasm } from './sgd_wasm_impl.js';
 
 export interface SgdOptions {
@@ -22,13 +22,21 @@ export interface SgdOptions {
   nesterov?: boolean;
 }
 
-export function checkSgdOptions({ lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false }: SgdOptions): void {
-  if (!(lr >= 0) || !Number.isFinite(lr)) throw new KernelArgError(`sgd.lr: expected a finite number >= 0, got ${lr}`);
-  if (!(momentum >= 0) || !Number.isFinite(momentum)) throw new KernelArgError(`sgd.momentum: expected a finite number >= 0, got ${momentum}`);
-  if (!Number.isFinite(dampening)) throw new KernelArgError(`sgd.dampening: expected a finite number, got ${dampening}`);
-  if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new KernelArgError(`sgd.weightDecay: expected a finite number >= 0, got ${weightDecay}`);
+const SGD_ARGS = argSpec('torch.optim.SGD step', ['lr'], {
+  momentum: '0', dampening: '0', weightDecay: '0', nesterov: 'false',
+}, { weight_decay: 'the option is weightDecay', decay: 'the option is weightDecay' });
+
+/** The options as torch.optim.SGD takes them: a closed object, numbers that are numbers, nesterov a boolean. */
+export function checkSgdOptions(sgd: SgdOptions): void {
+  checkArgs(SGD_ARGS, sgd, 'sgd.');
+  const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = sgd;
+  checkNumber('sgd.lr', lr, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');
+  checkNumber('sgd.momentum', momentum, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');
+  checkNumber('sgd.dampening', dampening, Number.isFinite, 'a finite number');
+  checkNumber('sgd.weightDecay', weightDecay, (v) => v >= 0 && Number.isFinite(v), 'a finite number >= 0');
+  checkFlag('sgd.nesterov', nesterov, 'Nesterov momentum');
   if (nesterov && (momentum <= 0 || dampening !== 0)) {
-    throw new KernelArgError('sgd.nesterov: requires momentum > 0 and dampening = 0, as in torch.optim.SGD');
+    throw new KernelValueError('sgd.nesterov: requires momentum > 0 and dampening = 0, as in torch.optim.SGD');
   }
 }
 

@@ -99,7 +99,11 @@ export class Code {
   load64Zero(offset = 0): this { return this.simd(0x5d, 2, ...uleb(offset)); }
   /** v128.store64_lane lane 0: the low two float32, align 2² */
   store64Lane0(offset = 0): this { return this.simd(0x5b, 2, ...uleb(offset), 0); }
+  /** i8x16.shuffle: byte i of the result is byte lanes[i] of a ‖ b (0–15 from a, 16–31 from b) */
+  shuffle(lanes: readonly number[]): this { return this.simd(0x0d, ...lanes); }
+  f32x4Splat(): this { return this.simd(0x13); }
   f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }
   f64x2Splat(): this { return this.simd(0x14); }
   f64x2ExtractLane(lane: number): this { return this.simd(0x21, lane); }

@@ -73,7 +73,7 @@ export function kernelEval(
   const mean = new Float64Array(C).fill(NaN);
   const rstd = new Float64Array(C).fill(NaN);
   const workspace = new BatchNormWorkspace(C);
-  batchNormEvalForward({ x: xIn, dims: { N, C, S }, layout, weight: k.weight, bias: k.bias, runningMean, runningVar, relu, y, mean, rstd, workspace });
+  batchNormEvalForward({ x: xIn, dims: { N, C, S }, layout, weight: k.weight, bias: k.bias, running: { runningMean, runningVar }, relu, y, mean, rstd, workspace });
   return { y: layout === 'NCHW' ? y : toNchw(y, N, C, S), mean, rstd, workspace, xIn, yOut: y };
 }
 

@@ -41,7 +41,7 @@ export function kernelBnEval(
   const dims = bnDims(shape);
   const y = new Float32Array(x.length);
   batchNormEvalForward({
-    x: f32(x), dims, weight: f32OrNull(weight), bias: f32OrNull(bias), runningMean: f32(runningMean), runningVar: f32(runningVar), eps,
+    x: f32(x), dims, weight: f32OrNull(weight), bias: f32OrNull(bias), running: { runningMean: f32(runningMean), runningVar: f32(runningVar) }, eps,
     y, mean: new Float64Array(dims.C), rstd: new Float64Array(dims.C), workspace: new BatchNormWorkspace(dims.C),
   });
   return f64(y);
@@ -58,7 +58,7 @@ export function kernelBnBackward(
   const rstd = new Float64Array(dims.C);
   const y = new Float32Array(x.length);
   if (training) batchNormTrainForward({ x: f32(x), dims, weight: f32OrNull(weight), eps, y, mean, rstd, workspace });
-  else batchNormEvalForward({ x: f32(x), dims, weight: f32OrNull(weight), runningMean: f32(runningMean), runningVar: f32(runningVar), eps, y, mean, rstd, workspace });
+  else batchNormEvalForward({ x: f32(x), dims, weight: f32OrNull(weight), running: { runningMean: f32(runningMean), runningVar: f32(runningVar) }, eps, y, mean, rstd, workspace });
   const dx = new Float32Array(x.length);
   const dweight = weight ? new Float32Array(dims.C) : null;
   const dbias = hasBias ? new Float32Array(dims.C) : null;

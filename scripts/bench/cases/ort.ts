@@ -225,7 +225,7 @@ function bnEvalKernel(version: BatchNormForwardVersion): Implementation {
       const run = (): void => {
         batchNormEvalForward({
           x: d.x, dims: { N: BN_N, C: BN_C, S: BN_S }, layout: 'NCHW', weight: d.weight, bias: d.bias,
-          runningMean: d.runningMean, runningVar: d.runningVar, eps: EPS, y, mean, rstd, workspace,
+          running: { runningMean: d.runningMean, runningVar: d.runningVar }, eps: EPS, y, mean, rstd, workspace,
         });
       };
       return { run, validate: () => (run(), normwise('y', y, bnEvalReference(), KERNEL_TOL)) };
