@@ -19,7 +19,8 @@ export const FIXTURE_FORMAT = 'normcheck-fixture/1';
 /** Directory holding the fixtures (the repository's fixtures/). */
 export const fixturesDir = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 
-export type FixtureKind = 'batchnorm' | 'layernorm' | 'linear' | 'relu' | 'cross_entropy' | 'seed_net';
+export type FixtureKind =
+  | 'batchnorm' | 'layernorm' | 'groupnorm' | 'instancenorm' | 'rmsnorm' | 'linear' | 'relu' | 'cross_entropy' | 'seed_net';
 
 export interface FixtureTensor {
   shape: number[];
@@ -42,6 +43,8 @@ export interface Provenance {
   seed: number;
   seed_rule: string;
   date: string;
+  /** RMSNorm only: how a result torch 1.13 has no module for was computed. */
+  computed_with?: string;
 }
 
 export interface BatchNormSettings {
@@ -63,6 +66,40 @@ export interface LayerNormSettings {
   eps: number;
   elementwise_affine: boolean;
   input: { offset: number; tiny_row: boolean };
+}
+
+export interface GroupNormSettings {
+  module: 'GroupNorm';
+  shape: number[];
+  num_groups: number;
+  num_channels: number;
+  eps: number;
+  affine: boolean;
+  input: { offset: number };
+}
+
+export interface InstanceNormSettings {
+  module: 'InstanceNorm1d' | 'InstanceNorm2d' | 'InstanceNorm3d';
+  shape: number[];
+  num_features: number;
+  eps: number;
+  momentum: number;
+  affine: boolean;
+  track_running_stats: boolean;
+  steps: number;
+  input: { offset: number };
+}
+
+export interface RmsNormSettings {
+  module: 'RMSNorm';
+  shape: number[];
+  normalized_shape: number[];
+  /** null: PyTorch's eps=None */
+  eps: number | null;
+  /** the eps used: eps, or torch.finfo(torch.float64).eps for None */
+  eps_value: number;
+  elementwise_affine: boolean;
+  input: { offset: number; zero_row: boolean };
 }
 
 export interface LinearSettings {
@@ -102,6 +139,9 @@ export interface SeedNetSettings {
 interface SettingsByKind {
   batchnorm: BatchNormSettings;
   layernorm: LayerNormSettings;
+  groupnorm: GroupNormSettings;
+  instancenorm: InstanceNormSettings;
+  rmsnorm: RmsNormSettings;
   linear: LinearSettings;
   relu: ReluSettings;
   cross_entropy: CrossEntropySettings;
@@ -118,7 +158,7 @@ export interface Fixture<K extends FixtureKind = FixtureKind> {
   tensors: Record<string, FixtureTensor>;
 }
 
-const KINDS: readonly FixtureKind[] = ['batchnorm', 'layernorm', 'linear', 'relu', 'cross_entropy', 'seed_net'];
+const KINDS: readonly FixtureKind[] = ['batchnorm', 'layernorm', 'groupnorm', 'instancenorm', 'rmsnorm', 'linear', 'relu', 'cross_entropy', 'seed_net'];
 
 // ---------------------------------------------------------------------------------------------
 // The closed-form initialisation (same definition as scripts/fixtures/generate.py):
