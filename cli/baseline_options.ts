@@ -47,10 +47,10 @@ function parseAtLeast(name: string, min: number) {
   };
 }
 
-/** Adds the four options to the program's `check` subcommand (fresh Option objects per program). */
-export function addBaselineOptions(program: Command): void {
-  const check = program.commands.find((c) => c.name() === 'check');
-  if (!check) throw new Error('addBaselineOptions: the program has no check command');
+/** Adds the baseline options to the program's `check` (or `merge`) subcommand (fresh Option objects per program). */
+export function addBaselineOptions(program: Command, command: 'check' | 'merge' = 'check'): void {
+  const check = program.commands.find((c) => c.name() === command);
+  if (!check) throw new Error(`addBaselineOptions: the program has no ${command} command`);
   check
     .addOption(new Option('--write-baseline <file>', 'store each adapter\'s and check\'s status and worst error (fraction of its bound) for later --baseline runs'))
     .addOption(new Option('--baseline <file>', 'fail when a check that passed in this baseline fails, or its worst error grew past the growth rule (seed, --quick, --runs, --profile default to the baseline\'s)'))

@@ -4,10 +4,11 @@
  *
  *   normcheck check [ADAPTER…] [--profile NAME] [--quick] [--seed N] [--runs N] [--only PATTERN] [--norm IDS] [--path P]
  *                   [--expect FILE] [--json FILE] [--junit FILE] [--timeout MS] [--check-timeout MS] [--isolate]
- *                   [--no-progress]
+ *                   [--no-progress] [--shard I/N]
  *                   [--write-baseline FILE] [--baseline FILE] [--growth-factor X] [--growth-floor R]
  *   normcheck list
  *   normcheck mutants [--seed N] [--runs N] [--full] [--named-only] [--no-variants] [--json FILE]
+ *   normcheck merge REPORT.json… [--json FILE] [--junit FILE] [--baseline FILE …]            (cli/commands/merge.ts)
  *   normcheck init [FILE] [--layout NCHW|NHWC] [--precision float16|float32|float64]   (cli/commands/init.ts)
  *
  * Exit codes: 0 everything passed (or failed only as expected), 1 a check failed, 2 usage or adapter-loading error.
@@ -28,6 +29,7 @@ import { junitReportFile } from '../conformance/report/junit.js';
 import {
   checkReportTargets, ReportWriteError, writeReportFiles, type ProtectedPath, type ReportFile, type ReportTarget,
 } from '../conformance/report/write_file.js';
+import { parseShard, type Shard } from '../conformance/shard.js';
 import { COMPACT, formatReport } from '../conformance/report/table.js';
 import { runConformance, type AdapterEntry, type RunOptions } from '../conformance/runner.js';
 import { loadIsolated, type IsolatedAdapter } from '../conformance/isolate.js';
@@ -37,6 +39,7 @@ import {
   addBaselineOptions, applyBaselineDefaults, baselineReportFiles, baselineTargets, gateOnBaseline, type BaselineOptions,
 } from './baseline_options.js';
 import { registerInitCommand } from './commands/init.js';
+import { registerMergeCommand } from './commands/merge.js';
 import { registerMutantsCommand } from './commands/mutants.js';
 
 class UsageError extends Error {}
@@ -78,13 +81,21 @@ function parseNorms(v: string): NormId[] {
   return [...new Set(ids)] as NormId[];
 }
 
+function parseShardOption(v: string): Shard {
+  try {
+    return parseShard(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
 function parseProfile(v: string): ProfileName {
   if (!isProfileName(v)) throw new InvalidArgumentError(`expected one of ${Object.keys(PROFILES).join(', ')}, got "${v}"`);
   return v;
 }
 
 /** commander's options of `normcheck check`: the run's own (as runConformance takes them) and the CLI's */
-interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'quick' | 'seed' | 'runs' | 'only' | 'path' | 'norms'> {
+interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'quick' | 'seed' | 'runs' | 'only' | 'path' | 'norms' | 'shard'> {
   expect?: string;
   json?: string;
   junit?: string;
@@ -95,6 +106,10 @@ interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'qu
 }
 
 async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<number> {
+  // A shard holds 1/n of the checks: gated alone, the others would read as "no longer runs".
+  if (o.shard && (o.baseline || o.writeBaseline)) {
+    throw new UsageError(`--shard with --${o.baseline ? 'baseline' : 'write-baseline'}: a shard holds 1/${o.shard.count} of the checks; merge the shards' --json reports and gate that (normcheck merge shard-*.json --${o.baseline ? 'baseline' : 'write-baseline'} FILE)`);
+  }
   const early = applyBaselineDefaults(o, io);
   if (early !== null) return early;
   if (o.path && o.seed === undefined) throw new UsageError('--path replays one failure and needs the --seed it was found with');
@@ -169,6 +184,7 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
     expectations,
     required: explicit ? specs : [],
     loadFailures,
+    ...(o.shard ? { shard: o.shard } : {}),
     onCheckStart(adapter, check, index, total) {
       if (!bar) return;
       if (!started) {
@@ -255,6 +271,7 @@ function program(io: Io, result: { code: number }): Command {
     .option('--timeout <ms>', 'per-call timeout of adapter functions', parsePositive('--timeout'), 10_000)
     .option('--check-timeout <ms>', 'time limit of one check: no new run starts after it', parsePositive('--check-timeout'), 300_000)
     .option('--isolate', 'run each adapter in a worker thread, so a timeout stops even a synchronous infinite loop')
+    .option('--shard <i/n>', 'run the i-th of n shares of the (adapter, check) pairs, same seed (CI matrix; normcheck merge joins the --json reports)', parseShardOption)
     .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal)')
     .action(async (specs: string[], o: CheckOptions) => {
       result.code = await runCheck(specs, o, io);
@@ -268,6 +285,7 @@ function program(io: Io, result: { code: number }): Command {
   addBaselineOptions(cmd);
   registerMutantsCommand(cmd, io, result);
   registerInitCommand(cmd, io, result);
+  registerMergeCommand(cmd, io, result);
   return cmd;
 }
 

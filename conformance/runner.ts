@@ -22,6 +22,7 @@ import type { NormId } from './norms/spec.js';
 import type { CheckContext } from './invoke.js';
 import { describeThrown } from './error_text.js';
 import { conventionsFor } from './profiles.js';
+import { inShard, type Shard } from './shard.js';
 import { validateAdapter } from './validate_adapter.js';
 
 export interface RunOptions {
@@ -50,6 +51,8 @@ export interface RunOptions {
   required?: readonly string[];
   /** Adapters that could not be loaded (the CLI's), to be reported with the run: counted as load errors when required. */
   loadFailures?: readonly { spec: string; message: string }[];
+  /** Run only this shard's (adapter, check) units (shard.ts); the report's selection records it. */
+  shard?: Shard;
   onCheckStart?(adapter: string, check: Check, index: number, total: number): void;
   onCheckEnd?(adapter: string, result: CheckResult, index: number, total: number): void;
 }
@@ -127,6 +130,20 @@ export interface RunReport {
   loadFailures: LoadFailure[];
   adapters: AdapterReport[];
   exitCode: 0 | 1 | 2;
+  /** What the run was asked to do, so shard reports can be checked and merged (merge.ts). */
+  selection: Selection;
+}
+
+export interface Selection {
+  /** The selected check ids, in catalog order. */
+  checks: string[];
+  /** Every adapter's spec, in run order (an adapter without units in this shard is absent from `adapters`). */
+  adapters: string[];
+  /** RunOptions.required */
+  required: string[];
+  /** RunOptions.norms (--norm): the hygiene checks' cases depend on it */
+  norms: string[] | null;
+  shard: Shard | null;
 }
 
 export interface AdapterEntry {
@@ -188,12 +205,16 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
   const replayFlags = [...(options.norms ? ['--norm', options.norms.join(',')] : []), ...(options.replayFlags ?? [])];
   const expectations = options.expectations ?? [];
   const adapters: AdapterReport[] = [];
-  const total = checks.length * entries.length;
+  // This shard's checks of adapter a: units a·K + k (shard.ts).
+  const checksOf = (a: number) => checks.filter((_, k) => inShard(a * checks.length + k, options.shard));
+  const total = entries.reduce((n, _, a) => n + checksOf(a).length, 0);
   let index = 0;
 
   // Library callers pass adapter objects directly: the same declaration rules as the CLI's loading, before any check runs.
   for (const { adapter, spec } of entries) validateAdapter(adapter, spec);
-  for (const { adapter, spec } of entries) {
+  for (const [a, { adapter, spec }] of entries.entries()) {
+    const mine = checksOf(a);
+    if (mine.length === 0) continue;
     const profile = options.profile ?? adapter.profile ?? 'pytorch';
     const conventions = conventionsFor(adapter, options.profile);
     const report: AdapterReport = {
@@ -211,7 +232,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
     if (availability !== true) {
       report.state = String(availability).startsWith(NOT_INSTALLED) ? 'not installed' : 'unavailable';
       report.message = String(availability);
-      index += checks.length;
+      index += mine.length;
       continue;
     }
     try {
@@ -219,11 +240,11 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
     } catch (e) {
       report.state = 'setup error';
       report.message = `setup() failed: ${describeThrown(e)}`;
-      index += checks.length;
+      index += mine.length;
       continue;
     }
 
-    for (const check of checks) {
+    for (const check of mine) {
       const ctx: CheckContext = {
         adapter, precision: adapter.precision, layout: adapter.layout, profile, conventions, quick, numRuns: runs, seed, timeoutMs, checkTimeoutMs, timedOut: null,
         ...(options.path ? { path: options.path } : {}),
@@ -274,10 +295,14 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
   return {
     schema: 'normcheck-report/1', startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, seed, quick, runs,
     profileOverride: options.profile ?? null, summary, loadFailures, adapters, exitCode: exitCodeOf(summary),
+    selection: {
+      checks: checks.map((c) => c.id), adapters: entries.map((e) => e.spec), required: [...required], norms: options.norms ? [...options.norms] : null,
+      shard: options.shard ?? null,
+    },
   };
 }
 
-function summarize(adapters: readonly AdapterReport[], required: readonly string[]): Summary {
+export function summarize(adapters: readonly AdapterReport[], required: readonly string[]): Summary {
   const s: Summary = { passed: 0, failed: 0, errors: 0, skipped: 0, notProvided: 0, expectedFailures: 0, unexpectedPasses: 0, unavailableAdapters: 0, notInstalledAdapters: 0, loadErrors: 0 };
   for (const a of adapters) {
     if (a.state === 'unavailable') {

@@ -11,6 +11,13 @@
  *   "loadFailures": [ { "spec": string, "message": string, "required": boolean } ],
  *                               adapters that could not be loaded (spec as given; required: named on the command line,
  *                               counted in summary.loadErrors and exit code 2; a default built-in that fails is listed, not counted)
+ *   "selection": {              what the run was asked to do (normcheck merge checks shards against it)
+ *     "checks": string[],       the selected check ids, catalog order
+ *     "adapters": string[],     every adapter's spec, run order (one without units in this shard is absent below)
+ *     "required": string[],     adapters named on the command line
+ *     "norms": string[] | null, --norm
+ *     "shard": { "index", "count": number } | null      --shard i/n; null for an unsharded or merged run
+ *   },
  *   "baseline": null | {        with --baseline FILE: the gate's verdict (null without --baseline)
  *     "file": string, "comparable": boolean, "mismatches": string[], "ok": boolean, "compared": number,
  *     "growth": { "factor", "floor": number },
