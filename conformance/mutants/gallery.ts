@@ -8,6 +8,7 @@
  */
 import type { CheckResult, RunOptions } from '../runner.js';
 import { runConformance } from '../runner.js';
+import { AT_SIZE_MUTANTS } from './at_size.js';
 import { BN_BACKWARD_MUTANTS } from './bn_backward.js';
 import { BN_FORWARD_MUTANTS } from './bn_forward.js';
 import { BN_RUNNING_MUTANTS } from './bn_running.js';
@@ -26,6 +27,7 @@ export const MUTANTS: readonly Mutant[] = [
   ...BN_BACKWARD_MUTANTS,
   ...LN_MUTANTS,
   ...CONTRACT_MUTANTS,
+  ...AT_SIZE_MUTANTS,
 ];
 
 export interface NamedCatch extends Catch {

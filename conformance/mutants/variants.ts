@@ -10,48 +10,14 @@
  *   shifted data   Σ(x - K) and Σ(x - K)² with K = the group's first value: one pass whose cancellation
  *                  is relative to |mean - K| ~ spread, not to the offset
  *   float64 sums   float32 storage, float64 accumulators (what llm.c's and most CPU kernels do)
+ *   pairwise       the two passes with each sum split in halves down to blocks of 8 (numpy's summation)
+ * The moment functions are conformance/accuracy/moments.ts's, which the accuracy grade's oracles use too.
  */
 import type { Adapter } from '../adapter.js';
-import { buildAdapter, type Moments, type Round } from './base.js';
+import { float64Moments, pairwiseMoments, shiftedMoments, welfordMoments } from '../accuracy/moments.js';
+import { buildAdapter } from './base.js';
 
-/** Welford's update: mean_k = mean_{k-1} + δ/k, M2_k = M2_{k-1} + δ·(x - mean_k), δ = x - mean_{k-1}. */
-export function welfordMoments(x: ArrayLike<number>, idx: Int32Array, R: Round): Moments {
-  let mean = 0;
-  let m2 = 0;
-  let k = 0;
-  for (const i of idx) {
-    k++;
-    const delta = R(x[i]! - mean);
-    mean = R(mean + R(delta / k));
-    m2 = R(m2 + R(delta * R(x[i]! - mean)));
-  }
-  return { mean, var: R(m2 / k) };
-}
-
-/** Shifted data: with d = x - K, mean = K + Σd/M, var = Σd²/M - (Σd/M)², clamped at 0 against rounding. */
-export function shiftedMoments(x: ArrayLike<number>, idx: Int32Array, R: Round): Moments {
-  const M = idx.length;
-  const K = x[idx[0]!]!;
-  let s1 = 0;
-  let s2 = 0;
-  for (const i of idx) {
-    const d = R(x[i]! - K);
-    s1 = R(s1 + d);
-    s2 = R(s2 + R(d * d));
-  }
-  const m1 = R(s1 / M);
-  return { mean: R(K + m1), var: Math.max(0, R(R(s2 / M) - R(m1 * m1))) };
-}
-
-/** Two passes with float64 accumulators; only the results are rounded to the working precision. */
-export function float64Moments(x: ArrayLike<number>, idx: Int32Array, R: Round): Moments {
-  let sum = 0;
-  for (const i of idx) sum += x[i]!;
-  const mean = sum / idx.length;
-  let sq = 0;
-  for (const i of idx) sq += (x[i]! - mean) ** 2;
-  return { mean: R(mean), var: R(sq / idx.length) };
-}
+export { float64Moments, shiftedMoments, welfordMoments };
 
 export interface CorrectVariant {
   name: string;
@@ -69,6 +35,7 @@ export const CORRECT_VARIANTS: readonly CorrectVariant[] = [
   variant('f32-welford', 'float32, Welford\'s one-pass update of mean and M2', { parts: { moments: welfordMoments } }),
   variant('f32-shifted', 'float32, one pass over data shifted by the group\'s first value', { parts: { moments: shiftedMoments } }),
   variant('f32-float64-accumulate', 'float32 storage and arithmetic, float64 accumulators for the statistics', { parts: { moments: float64Moments } }),
+  variant('f32-pairwise', 'float32, two passes with pairwise sums (blocks of 8, as numpy sums)', { parts: { moments: pairwiseMoments } }),
   variant('f32-nhwc', 'float32 two-pass on channels-last data (N, ...spatial, C)', { layout: 'NHWC' }),
   variant('f32-async', 'float32 two-pass behind Promises that settle on a later macrotask', { async: true }),
   variant('f16-storage', 'float16 inputs and outputs, float32 arithmetic (as half-precision kernels accumulate), judged at float16', {

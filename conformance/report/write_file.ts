@@ -33,7 +33,7 @@ export class ReportWriteError extends Error {
 }
 
 /** What a report file holds, so an existing file can be recognised as one of ours before it is replaced. */
-export type ReportKind = 'json' | 'junit' | 'baseline' | 'mutants-json';
+export type ReportKind = 'json' | 'junit' | 'baseline' | 'mutants-json' | 'html';
 
 export interface ReportTarget {
   /** the flag that asked for it: '--json', '--junit', … */
@@ -57,6 +57,7 @@ const SIGNATURES: Record<ReportKind, { test: RegExp; what: string }> = {
   baseline: { test: /^\s*\{\s*"schema"\s*:\s*"normcheck-baseline\/\d+"/, what: 'a normcheck baseline (schema normcheck-baseline/1)' },
   'mutants-json': { test: /^\s*\{\s*"schema"\s*:\s*"normcheck-mutants\/\d+"/, what: 'a normcheck mutants report (schema normcheck-mutants/1)' },
   junit: { test: /^\s*(<\?xml[^>]*\?>\s*)?<testsuites\s[^>]*\bname="normcheck[ "]/, what: 'a normcheck JUnit report (<testsuites name="normcheck…">)' },
+  html: { test: /^\s*<!doctype html>\s*<html[^>]*>\s*<head>\s*<meta charset="utf-8">\s*<meta name="generator" content="normcheck"/i, what: 'a normcheck HTML report (<meta name="generator" content="normcheck">)' },
 };
 
 /** The first bytes of a file: enough for the signatures above, without reading a large file whole. */

@@ -43,9 +43,9 @@ describe('the gallery', () => {
     }
   });
 
-  it('has the correct variants the issue asks for: two-pass, Welford, shifted, float64-accumulating, NHWC, async, float16', () => {
+  it('has the correct variants the issues ask for: two-pass, Welford, shifted, float64-accumulating, pairwise, NHWC, async, float16', () => {
     const names = CORRECT_VARIANTS.map((v) => v.name);
-    for (const n of ['two-pass', 'welford', 'shifted', 'float64-accumulate', 'nhwc', 'async', 'f16']) {
+    for (const n of ['two-pass', 'welford', 'shifted', 'float64-accumulate', 'pairwise', 'nhwc', 'async', 'f16']) {
       expect(names.some((x) => x.includes(n)), n).toBe(true);
     }
     const f16 = CORRECT_VARIANTS.find((v) => v.name.startsWith('f16'))!.adapter();
