@@ -14,7 +14,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { ProfileName } from '../conformance/adapter.js';
 import {
-  BaselineError, baselineReportFile, compareWithBaseline, DEFAULT_GROWTH, formatBaselineComparison, readBaseline, type Baseline,
+  BaselineError, baselineReportFile, compareWithBaseline, comparesNothing, DEFAULT_GROWTH, formatBaselineComparison, readBaseline, type Baseline,
   type BaselineComparison,
 } from '../conformance/baseline.js';
 import { baselineJunitFile } from '../conformance/baseline_junit.js';
@@ -66,7 +66,14 @@ const loaded = new WeakMap<BaselineOptions, Baseline>();
  * go on, or an exit code (2) after printing why the baseline cannot be used.
  */
 export function applyBaselineDefaults(o: BaselineOptions, io: Out): number | null {
-  if (!o.baseline) return null;
+  if (!o.baseline) {
+    const orphan = o.baselineJunit !== undefined ? '--baseline-junit' : o.growthFactor !== undefined ? '--growth-factor' : o.growthFloor !== undefined ? '--growth-floor' : null;
+    if (orphan) {
+      io.stderr(`normcheck: ${orphan} compares with a baseline and needs --baseline FILE\n`);
+      return 2;
+    }
+    return null;
+  }
   let b: Baseline;
   try {
     b = readBaseline(o.baseline);
@@ -82,6 +89,19 @@ export function applyBaselineDefaults(o: BaselineOptions, io: Out): number | nul
   return null;
 }
 
+/**
+ * Before the run, once the adapters are loaded: an error (exit 2) when the gate would compare nothing. Returns
+ * null to go on, or the exit code after printing why.
+ */
+export function checkBaselineCoverage(o: BaselineOptions, adapterNames: readonly string[], checkIds: readonly string[], io: Out): number | null {
+  const b = loaded.get(o);
+  if (!o.baseline || !b) return null;
+  const why = comparesNothing(b, adapterNames, checkIds);
+  if (why === null) return null;
+  io.stderr(`normcheck: --baseline ${o.baseline}: ${why}\n`);
+  return 2;
+}
+
 /** What the gate decided: the exit code it adds (0, 1, 2) and, with --baseline, the comparison. */
 export interface GateResult {
   code: number;
@@ -94,7 +114,7 @@ export function gateOnBaseline(report: RunReport, o: BaselineOptions, io: Out): 
   if (!o.baseline || !b) return { code: 0, comparison: null };
   const c = compareWithBaseline(report, b, { factor: o.growthFactor ?? DEFAULT_GROWTH.factor, floor: o.growthFloor ?? DEFAULT_GROWTH.floor });
   io.stdout(`${formatBaselineComparison(c, o.baseline)}\n`);
-  return { code: !c.comparable ? 2 : c.ok ? 0 : 1, comparison: c };
+  return { code: !c.comparable || c.error !== null ? 2 : c.ok ? 0 : 1, comparison: c };
 }
 
 /** The report files the baseline options ask for, for checkReportTargets before the run. */

@@ -36,7 +36,7 @@ import { loadIsolated, type IsolatedAdapter } from '../conformance/isolate.js';
 import { AdapterLoadError, isBuiltin, loadAdapter } from '../conformance/load.js';
 import { describeThrown } from '../conformance/error_text.js';
 import {
-  addBaselineOptions, applyBaselineDefaults, baselineReportFiles, baselineTargets, gateOnBaseline, type BaselineOptions,
+  addBaselineOptions, applyBaselineDefaults, baselineReportFiles, baselineTargets, checkBaselineCoverage, gateOnBaseline, type BaselineOptions,
 } from './baseline_options.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerMergeCommand } from './commands/merge.js';
@@ -159,6 +159,13 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
       io.stderr(`normcheck: ${message}\n`);
       loadFailures.push({ spec, message });
     }
+  }
+
+  // (with a load failure the run is a loading error anyway, and its reports must list it: no early return then)
+  const uncovered = loadFailures.length ? null : checkBaselineCoverage(o, entries.map((e) => e.adapter.name), selectChecks(o.only).map((c) => c.id), io);
+  if (uncovered !== null) {
+    for (const { adapter } of entries) await (adapter as Partial<IsolatedAdapter>).dispose?.();
+    return uncovered;
   }
 
   const useProgress = o.progress && io.stderrIsTTY;

@@ -133,7 +133,18 @@ export function writeBaseline(report: RunReport, file: string): Baseline {
 }
 
 const STATUSES: readonly Status[] = ['pass', 'fail', 'error', 'skipped', 'not provided'];
+const STATES: readonly BaselineAdapter['state'][] = ['ran', 'not installed', 'unavailable', 'setup error'];
+const PROFILE_NAMES: readonly ProfileName[] = ['pytorch', 'keras', 'onnx'];
 
+const show = (v: unknown) => JSON.stringify(v) ?? String(v);
+const listOf = (xs: readonly string[]) => xs.map((x) => JSON.stringify(x)).join(', ');
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Every entry is checked, naming the file and the entry (`adapters["kernels"].checks["ln.forward"].worstRatio`):
+ * a ratio that is not a number would compare false with everything and never regress, and a null entry
+ * would crash the comparison after the whole run.
+ */
 export function parseBaseline(text: string, file = 'baseline'): Baseline {
   let raw: unknown;
   try {
@@ -141,18 +152,54 @@ export function parseBaseline(text: string, file = 'baseline'): Baseline {
   } catch (e) {
     throw new BaselineError(`${file}: invalid JSON: ${(e as Error).message}`);
   }
-  const b = raw as Partial<Baseline>;
-  if (b?.schema !== 'normcheck-baseline/1') throw new BaselineError(`${file}: not a normcheck baseline (schema must be "normcheck-baseline/1", got ${JSON.stringify(b?.schema)})`);
-  if (!Number.isInteger(b.seed) || typeof b.quick !== 'boolean' || !Number.isInteger(b.runs) || typeof b.adapters !== 'object' || !b.adapters) {
-    throw new BaselineError(`${file}: needs integer seed and runs, boolean quick and an adapters object`);
+  const fail = (where: string, what: string, got: unknown) => new BaselineError(`${file}: ${where} must be ${what}, got ${show(got)}`);
+  if (!isObject(raw) || raw.schema !== 'normcheck-baseline/1') {
+    throw new BaselineError(`${file}: not a normcheck baseline (schema must be "normcheck-baseline/1", got ${show(isObject(raw) ? raw.schema : raw)})`);
   }
+  const b = raw;
+  if (!Number.isInteger(b.seed)) throw fail('seed', 'an integer', b.seed);
+  if (typeof b.quick !== 'boolean') throw fail('quick', 'true or false', b.quick);
+  if (!Number.isInteger(b.runs) || (b.runs as number) < 1) throw fail('runs', 'a positive integer', b.runs);
+  if (b.profileOverride !== undefined && b.profileOverride !== null && !PROFILE_NAMES.includes(b.profileOverride as ProfileName)) {
+    throw fail('profileOverride', `null or one of ${listOf(PROFILE_NAMES)}`, b.profileOverride);
+  }
+  if (!isObject(b.adapters)) throw fail('adapters', 'an object of adapter name → entry', b.adapters);
   for (const [name, a] of Object.entries(b.adapters)) {
-    for (const [id, c] of Object.entries(a?.checks ?? {})) {
-      if (!STATUSES.includes(c.status)) throw new BaselineError(`${file}: ${name} ${id}: unknown status ${JSON.stringify(c.status)}`);
-      if (typeof c.worstRatio === 'string') c.worstRatio = Number(c.worstRatio);
+    const at = `adapters[${JSON.stringify(name)}]`;
+    if (!isObject(a)) throw fail(at, 'an object { "state", "checks" }', a);
+    if (!STATES.includes(a.state as BaselineAdapter['state'])) throw fail(`${at}.state`, `one of ${listOf(STATES)}`, a.state);
+    if (!isObject(a.checks)) throw fail(`${at}.checks`, 'an object of check id → entry', a.checks);
+    for (const [id, c] of Object.entries(a.checks)) {
+      const cat = `${at}.checks[${JSON.stringify(id)}]`;
+      if (!isObject(c)) throw fail(cat, 'an object { "status", "worstRatio", "quantity" }', c);
+      if (!STATUSES.includes(c.status as Status)) throw fail(`${cat}.status`, `one of ${listOf(STATUSES)}`, c.status);
+      // serializeBaseline writes an infinite ratio (a failing check's) as the string "Infinity"
+      if (c.worstRatio === 'Infinity') c.worstRatio = Infinity;
+      else if (c.worstRatio !== null && !(typeof c.worstRatio === 'number' && c.worstRatio >= 0)) {
+        throw fail(`${cat}.worstRatio`, 'a number ≥ 0, null or "Infinity"', c.worstRatio);
+      }
+      if (c.quantity !== null && typeof c.quantity !== 'string') throw fail(`${cat}.quantity`, 'a string or null', c.quantity);
     }
   }
-  return b as Baseline;
+  return { ...b, profileOverride: (b.profileOverride ?? null) as ProfileName | null } as unknown as Baseline;
+}
+
+/**
+ * Before the run, with the adapters loaded and the checks selected: why the gate would compare nothing, or
+ * null. A renamed adapter or the wrong baseline file would otherwise pass as "OK — 0 checks compared".
+ */
+export function comparesNothing(baseline: Baseline, adapterNames: readonly string[], checkIds: readonly string[]): string | null {
+  const known = adapterNames.filter((n) => n in baseline.adapters);
+  const names = (xs: readonly string[]) => (xs.length ? xs.join(', ') : 'none');
+  if (known.length === 0) {
+    return `compares nothing: the baseline has adapters ${names(Object.keys(baseline.adapters))}; this run has ${names(adapterNames)} ` +
+      '(a renamed adapter, or the wrong baseline file? write one for these adapters with --write-baseline)';
+  }
+  if (!known.some((n) => checkIds.some((id) => id in baseline.adapters[n]!.checks))) {
+    return `compares nothing: none of the ${checkIds.length} selected checks is in the baseline for ${known.join(', ')} ` +
+      '(an --only outside the baseline, or the wrong baseline file?)';
+  }
+  return null;
 }
 
 export function readBaseline(file: string): Baseline {
@@ -190,6 +237,8 @@ export interface BaselineComparison {
   notRun: string[];
   /** pairs compared */
   compared: number;
+  /** why the gate is void although comparable (nothing was compared), or null */
+  error: string | null;
   ok: boolean;
 }
 
@@ -212,7 +261,7 @@ export function compareWithBaseline(report: RunReport, baseline: Baseline, growt
     mismatches.push(`profile override ${report.profileOverride ?? 'none'} (baseline ${baseline.profileOverride ?? 'none'})`);
   }
   const result: BaselineComparison = {
-    comparable: mismatches.length === 0, mismatches, growth, regressions: [], fixed: [], added: [], notRun: [], compared: 0, ok: false,
+    comparable: mismatches.length === 0, mismatches, growth, regressions: [], fixed: [], added: [], notRun: [], compared: 0, error: null, ok: false,
   };
   if (!result.comparable) return result;
 
@@ -273,7 +322,11 @@ export function compareWithBaseline(report: RunReport, baseline: Baseline, growt
     for (const c of a.checks) if (!(c.id in base.checks)) result.added.push(`${name} ${c.id}`);
   }
   for (const a of report.adapters) if (!(a.name in baseline.adapters)) result.added.push(...a.checks.map((c) => `${a.name} ${c.id}`));
-  result.ok = result.regressions.length === 0;
+  if (result.compared === 0 && result.regressions.length === 0) {
+    result.error = `compared nothing: no check of the baseline ran (adapters in the baseline: ${Object.keys(baseline.adapters).join(', ') || 'none'}; ` +
+      `in this run: ${report.adapters.map((a) => `${a.name} (${a.state})`).join(', ') || 'none'})`;
+  }
+  result.ok = result.regressions.length === 0 && result.error === null;
   return result;
 }
 
@@ -283,6 +336,7 @@ export function formatBaselineComparison(c: BaselineComparison, file = 'the base
     return `baseline ${file}: NOT COMPARABLE — this run differs in ${c.mismatches.join(', ')}; ` +
       'worst errors are compared only between runs of the same cases (rerun with the baseline\'s settings, or rewrite it)';
   }
+  if (c.error) return `baseline ${file}: ERROR — ${c.error}`;
   const lines: string[] = [];
   for (const r of c.regressions) lines.push(`REGRESSION (${r.kind}) ${r.message}`);
   if (c.fixed.length) lines.push(`now passing (rewrite the baseline to keep them): ${c.fixed.join(', ')}`);

@@ -20,6 +20,10 @@ export function buildBaselineJunit(c: BaselineComparison, baseline: Baseline, fi
     suite.testCase().className('normcheck.baseline').name('comparable').failure(`not comparable: ${c.mismatches.join(', ')}`, 'not comparable');
     return builder.build();
   }
+  if (c.error) {
+    suite.testCase().className('normcheck.baseline').name('compared').failure(c.error, 'compared nothing');
+    return builder.build();
+  }
   const regressions = new Map(c.regressions.map((r) => [`${r.adapter} ${r.check}`, r]));
   const notRun = new Set(c.notRun);
   for (const [adapter, a] of Object.entries(baseline.adapters)) {

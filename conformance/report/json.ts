@@ -20,6 +20,7 @@
  *   },
  *   "baseline": null | {        with --baseline FILE: the gate's verdict (null without --baseline)
  *     "file": string, "comparable": boolean, "mismatches": string[], "ok": boolean, "compared": number,
+ *     "error": string | null,   "compared nothing: …" when no check of the baseline could be compared (exit 2)
  *     "growth": { "factor", "floor": number },
  *     "regressions": [ { "adapter", "check": string, "kind": "now failing" | "no longer runs" | "error grew",
  *                        "growth": now/before | null, "before": { "status", "worstRatio", "quantity" },
