@@ -3,8 +3,8 @@
  * The command-line program as a function (`runCli`), so tests can run it in-process; cli/main.ts is the bin.
  *
  *   normcheck check [ADAPTER…] [--profile NAME] [--quick] [--seed N] [--runs N] [--only PATTERN] [--norm IDS] [--path P]
- *                   [--expect FILE] [--json FILE] [--junit FILE] [--timeout MS] [--check-timeout MS] [--isolate]
- *                   [--no-progress] [--shard I/N]
+ *                   [--expect FILE] [--json FILE] [--junit FILE] [--timeout MS] [--check-timeout MS] [--in-process | --isolate]
+ *                   [--load-timeout MS] [--memory-limit MB] [--no-progress] [--shard I/N]
  *                   [--write-baseline FILE] [--baseline FILE] [--growth-factor X] [--growth-floor R]
  *   normcheck list
  *   normcheck mutants [--seed N] [--runs N] [--full] [--named-only] [--no-variants] [--json FILE]
@@ -32,7 +32,7 @@ import {
 import { parseShard, type Shard } from '../conformance/shard.js';
 import { COMPACT, formatReport } from '../conformance/report/table.js';
 import { runConformance, type AdapterEntry, type RunOptions } from '../conformance/runner.js';
-import { loadIsolated, type IsolatedAdapter } from '../conformance/isolate.js';
+import { openHost } from '../conformance/hosts/open.js';
 import { AdapterLoadError, isBuiltin, loadAdapter } from '../conformance/load.js';
 import { describeThrown } from '../conformance/error_text.js';
 import {
@@ -102,6 +102,9 @@ interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'qu
   timeout: number;
   checkTimeout: number;
   isolate?: boolean;
+  inProcess?: boolean;
+  loadTimeout: number;
+  memoryLimit: number;
   progress: boolean;
 }
 
@@ -133,6 +136,15 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
     }
   }
 
+  if (o.isolate && o.inProcess) throw new UsageError('--isolate runs every adapter in a worker thread and --in-process runs them in this process: give one of them');
+  // Paths run in worker threads and built-ins in this process unless told otherwise (conformance/hosts/open.ts).
+  const hostOptions = (spec: string) => ({
+    ...(o.inProcess ? { host: 'in-process' as const } : o.isolate ? { host: 'worker' as const } : {}),
+    loadTimeoutMs: o.loadTimeout,
+    memoryLimitMb: o.memoryLimit,
+    // what an adapter prints goes to stderr with its name, so the report on stdout stays intact
+    log: (line: string) => io.stderr(`[${spec}] ${line}\n`),
+  });
   const explicit = specs.length > 0;
   const names = explicit ? specs : Object.keys(BUILTIN_ADAPTERS);
   // Every report target is checked before the run, so a wrong path costs no run (report/write_file.ts).
@@ -151,7 +163,7 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
   const loadFailures: { spec: string; message: string }[] = [];
   for (const spec of names) {
     try {
-      entries.push({ adapter: o.isolate ? await loadIsolated(spec) : await loadAdapter(spec), spec });
+      entries.push({ host: await openHost(spec, hostOptions(spec)), spec });
     } catch (e) {
       // A named adapter that cannot load is a loading error (exit 2); a default built-in is reported and skipped.
       // Either way the reports list it (runner: loadFailures).
@@ -162,9 +174,9 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
   }
 
   // (with a load failure the run is a loading error anyway, and its reports must list it: no early return then)
-  const uncovered = loadFailures.length ? null : checkBaselineCoverage(o, entries.map((e) => e.adapter.name), selectChecks(o.only).map((c) => c.id), io);
+  const uncovered = loadFailures.length ? null : checkBaselineCoverage(o, entries.map((e) => ('host' in e ? e.host.meta.name : e.adapter.name)), selectChecks(o.only).map((c) => c.id), io);
   if (uncovered !== null) {
-    for (const { adapter } of entries) await (adapter as Partial<IsolatedAdapter>).dispose?.();
+    for (const e of entries) if ('host' in e) await e.host.kill();
     return uncovered;
   }
 
@@ -185,6 +197,7 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
     replayFlags: [
       ...(o.runs !== undefined ? ['--runs', String(o.runs)] : []),
       ...(o.isolate ? ['--isolate'] : []),
+      ...(o.inProcess ? ['--in-process'] : []),
       ...(o.timeout !== 10_000 ? ['--timeout', String(o.timeout)] : []),
     ],
     checkTimeoutMs: o.checkTimeout,
@@ -205,7 +218,6 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
     },
   });
   bar?.stop();
-  for (const { adapter } of entries) await (adapter as Partial<IsolatedAdapter>).dispose?.();
 
   io.stdout(`${formatReport(report)}\n`);
   // The final exit code first (checks, load failures, the baseline gate); every report then carries it, and
@@ -277,7 +289,10 @@ function program(io: Io, result: { code: number }): Command {
     .option('--junit <file>', 'write a JUnit XML report')
     .option('--timeout <ms>', 'per-call timeout of adapter functions', parsePositive('--timeout'), 10_000)
     .option('--check-timeout <ms>', 'time limit of one check: no new run starts after it', parsePositive('--check-timeout'), 300_000)
-    .option('--isolate', 'run each adapter in a worker thread, so a timeout stops even a synchronous infinite loop')
+    .option('--in-process', 'run adapters given by path in this process instead of a worker thread (for debugging: breakpoints work, but a hang or process.exit takes the run down)')
+    .option('--isolate', 'run the built-in adapters in worker threads too (adapters given by path always run in one unless --in-process)')
+    .option('--load-timeout <ms>', 'time an adapter may take to load (import, handshake) before it is a load error', parsePositive('--load-timeout'), 30_000)
+    .option('--memory-limit <mb>', 'JavaScript heap limit of an adapter\'s worker thread; exceeding it fails the call, not the run', parsePositive('--memory-limit'), 4096)
     .option('--shard <i/n>', 'run the i-th of n shares of the (adapter, check) pairs, same seed (CI matrix; normcheck merge joins the --json reports)', parseShardOption)
     .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal)')
     .action(async (specs: string[], o: CheckOptions) => {

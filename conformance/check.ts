@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import type { Capability } from './adapter.js';
 import { describeComparison, fmtRatio, type Comparison } from './compare.js';
 import { describeThrown } from './error_text.js';
-import { AdapterFailure, type CheckContext } from './invoke.js';
+import { ERROR_KINDS, STOPS_THE_CHECK } from './hosts/failure.js';
+import { AdapterFailure, routeFaults, type CallOrigin, type CallTag, type CheckContext } from './invoke.js';
 import type { NormId } from './norms/spec.js';
 
 export type Category = 'differential' | 'metamorphic' | 'edge' | 'hygiene' | 'gradcheck' | 'fixtures';
@@ -121,9 +122,7 @@ export interface PropertySpec<T extends Described> {
 
 export function statusOfError(e: unknown): { status: Status; message: string } {
   if (e instanceof PropertyFailure) return { status: 'fail', message: e.message };
-  if (e instanceof AdapterFailure) {
-    return { status: e.kind === 'threw' || e.kind === 'timeout' ? 'error' : 'fail', message: e.message };
-  }
+  if (e instanceof AdapterFailure) return { status: ERROR_KINDS.has(e.kind) ? 'error' : 'fail', message: e.message };
   return { status: 'error', message: `internal error in the check (not the adapter's fault): ${describeThrown(e)}` };
 }
 
@@ -139,6 +138,33 @@ function checkIdentity(spec: Pick<Check, 'id' | 'category' | 'description' | 'no
   };
 }
 
+/** The adapter's own traceback or stack under an error, indented as report detail lines. */
+function tracebackLines(e: AdapterFailure): string[] {
+  return e.traceback ? ['adapter traceback:', ...e.traceback.split('\n').filter((l) => l.trim()).slice(-20).map((l) => `  ${l}`)] : [];
+}
+
+/** Why a faulty case is reported as it was drawn: after a timeout, crash or late fault nothing is shrunk. */
+function faultNote(f: AdapterFailure): string {
+  return f.kind === 'timeout' ? '(the first case that timed out, not shrunk)' : '(the case whose call failed this way, not shrunk)';
+}
+
+/**
+ * The replay path of the run in which a fault happened: its run index while fast-check was still running
+ * cases (invocation i is run i), the replayed path's run when replaying, else (a fault from a shrinking step)
+ * the run that first failed.
+ */
+function faultPath(ctx: CheckContext, run: number, failedAt: number | null): string {
+  if (ctx.path) return ctx.path.split(':')[0]!;
+  return String(failedAt !== null && run > failedAt ? failedAt : run);
+}
+
+/** Lets the adapter's pending callbacks run and hands any late faults to their checks' ledgers. */
+export async function settleFaults(ctx: CheckContext): Promise<void> {
+  await ctx.host.settle(ctx.timeoutMs);
+  // a fault no call can be blamed for (a timer the module set at import) happened during this check
+  for (const orphan of routeFaults(ctx.host)) ctx.ledger.fault ??= orphan;
+}
+
 export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check {
   return {
     ...checkIdentity(spec),
@@ -146,9 +172,13 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       let worst: Worst | null = null;
       const numRuns = Math.max(1, Math.round(ctx.numRuns * (spec.runsFactor ?? 1)));
       const where = (c: T) => (q: string, i: number) => (spec.where ? spec.where(c, q, i) : `[${i}]`);
-      // The case that first timed out: after a timeout every call fails at once (invoke.ts), so fast-check's
-      // shrunk counterexample says nothing; report this one, not shrunk, with the path of its run.
-      let firstTimeout: T | null = null;
+      // The case in which the first timeout, crash or late fault happened: after it every call fails at once
+      // (invoke.ts), so fast-check's shrunk counterexample says nothing; report this one, not shrunk, with the
+      // path of its run. A late fault names the case whose call scheduled it (its tag), not the case it hit.
+      let firstFault: { value: T; run: number } | null = null;
+      // Invocations of the predicate: before the first failure, invocation i is fast-check's run i.
+      let invocations = 0;
+      let failedAt: number | null = null;
       // Shrinking keeps the bug's size. fast-check shrinks towards the smallest case that still fails, which for
       // an error that grows with the data is a case right at the bound (a missing Bessel correction: 118 000× the
       // bound at first, 1.00× after shrinking) — and that reads as a tolerance problem, not a 2× bug. So once a
@@ -159,8 +189,13 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       let first: { ratio: number; label: string } | null = null;
       const bar = () => (first === null ? 1 : Math.max(1, ctx.path ? first.ratio : first.ratio / 10));
       const prop = fc.asyncProperty(spec.arbitrary(ctx), async (c) => {
-        const comparisons = await spec.property(ctx, c).catch((e: unknown) => {
-          if (e instanceof AdapterFailure && e.kind === 'timeout' && firstTimeout === null) firstTimeout = c;
+        const origin: CallOrigin = { run: invocations++, value: c };
+        const comparisons = await spec.property({ ...ctx, origin }, c).catch((e: unknown) => {
+          failedAt ??= origin.run;
+          if (e instanceof AdapterFailure && STOPS_THE_CHECK.has(e.kind) && firstFault === null) {
+            const o = (e.origin as CallTag | null)?.origin ?? origin;
+            firstFault = { value: o.value as T, run: o.run };
+          }
           throw e;
         });
         worst = worstOf(comparisons, worst);
@@ -169,7 +204,10 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
         const ratio = Math.max(...bad.map((x) => x.worstRatio));
         if (first === null) first = { ratio, label: (spec.describe ? spec.describe(c) : c.label) };
         // a failure whose ratio says nothing (≤ 1: wrong shape, mutated input) always fails
-        if (!(ratio > 1) || ratio >= bar()) throw new PropertyFailure(comparisons, where(c));
+        if (!(ratio > 1) || ratio >= bar()) {
+          failedAt ??= origin.run;
+          throw new PropertyFailure(comparisons, where(c));
+        }
       });
       // unbiased: uniform draws from the first run on (fast-check's bias favours tiny and extreme values early,
       // which with 5 quick runs would leave most cases near zero); shrinking still heads for small values.
@@ -178,6 +216,20 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       if (ctx.path) params.path = ctx.path;
       const details = await fc.check(prop, params);
       const base = { worst, runs: details.numRuns, seed: details.seed, path: null, counterexample: null, details: [] as string[] };
+      const describe = (k: T) => (spec.describe ? spec.describe(k) : k.label);
+      // A fault that surfaced after the last call of its case returned (a timer that fires later) reaches the
+      // ledger only now: it is this check's error, blamed on the case that scheduled it.
+      await settleFaults(ctx);
+      const late = ctx.ledger.fault;
+      if (late && firstFault === null) {
+        const o = (late.origin as CallTag | null)?.origin;
+        firstFault = o ? { value: o.value as T, run: o.run } : null;
+        const f = firstFault as { value: T; run: number } | null;
+        return {
+          ...base, status: 'error', message: late.message, path: f ? faultPath(ctx, f.run, failedAt) : null,
+          counterexample: f ? `${describe(f.value)} ${faultNote(late)}` : null, details: tracebackLines(late),
+        };
+      }
       if (!details.failed) {
         if (details.interrupted) {
           return { ...base, status: 'error', message: `the check exceeded its time limit of ${ctx.checkTimeoutMs} ms after ${details.numRuns} of ${numRuns} runs (all within bound)` };
@@ -197,10 +249,10 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
           lines.push(`first failing case: ${fmtRatio(f.ratio)}× its bound (${f.label}); shrunk to ${fmtRatio(shrunk)}× (shrinking keeps cases ≥ ${fmtRatio(Math.max(1, ctx.path ? f.ratio : f.ratio / 10))}× the bound)`);
         }
       }
-      const describe = (k: T) => (spec.describe ? spec.describe(k) : k.label);
-      if (firstTimeout !== null) {
-        const run = ctx.path ? ctx.path.split(':')[0]! : String(details.numRuns - 1);
-        return { ...base, status, message, path: run, counterexample: `${describe(firstTimeout)} (the first case that timed out, not shrunk)`, details: lines };
+      if (details.errorInstance instanceof AdapterFailure) lines.push(...tracebackLines(details.errorInstance));
+      const f = firstFault as { value: T; run: number } | null;
+      if (f !== null) {
+        return { ...base, status, message, path: faultPath(ctx, f.run, failedAt), counterexample: `${describe(f.value)} ${faultNote(details.errorInstance as AdapterFailure)}`, details: lines };
       }
       return {
         ...base,
@@ -231,7 +283,16 @@ export function fixedCheck(spec: {
       }
       let runs = 0;
       const skipped: string[] = [];
-      for (const k of cases) {
+      // the case being run, for blame: the case closures share this context
+      const faultResult = (f: AdapterFailure): CheckRun => {
+        const label = (f.origin as CallTag | null)?.origin?.value;
+        return {
+          status: 'error', message: typeof label === 'string' ? `${label}: ${f.message}` : f.message, worst, runs, seed: null, path: null,
+          counterexample: typeof label === 'string' ? label : null, details: tracebackLines(f),
+        };
+      };
+      for (const [i, k] of cases.entries()) {
+        ctx.origin = { run: i, value: k.label };
         try {
           const comparisons = await k.run();
           if (typeof comparisons === 'string') {
@@ -249,10 +310,15 @@ export function fixedCheck(spec: {
             };
           }
         } catch (e) {
+          if (e instanceof AdapterFailure && STOPS_THE_CHECK.has(e.kind)) return faultResult(e);
           const { status, message } = statusOfError(e);
-          return { status, message: `${k.label}: ${message}`, worst, runs, seed: null, path: null, counterexample: k.label, details: [] };
+          return { status, message: `${k.label}: ${message}`, worst, runs, seed: null, path: null, counterexample: k.label, details: e instanceof AdapterFailure ? tracebackLines(e) : [] };
+        } finally {
+          ctx.origin = null;
         }
       }
+      await settleFaults(ctx);
+      if (ctx.ledger.fault) return faultResult(ctx.ledger.fault);
       const note = skipped.length ? `; not posed: ${skipped.join(', ')}` : '';
       return { status: 'pass', message: `${runs} cases within bound${note}`, worst, runs, seed: null, path: null, counterexample: null, details: [] };
     },

@@ -19,7 +19,9 @@ export { validateAdapter, validateDeclaration, declarationOf, AdapterShapeError,
 export { parseExpectations, loadExpectations, type Expectation } from './expectations.js';
 export { BUILTIN_ADAPTERS } from './adapters/index.js';
 export { loadAdapter, AdapterLoadError } from './load.js';
-export { loadIsolated, type IsolatedAdapter } from './isolate.js';
+export { openHost, isSubprocessSpec, SUBPROCESS_PREFIX, type OpenOptions } from './hosts/open.js';
+export type { Host, HostKind, HostMeta, HostOptions, HostStats, Call, CallOptions } from './hosts/host.js';
+export { AdapterFailure, NotRun, type FailureKind } from './hosts/failure.js';
 export { lowPrecisionNormForward } from './reference_lowp.js';
 export { formatReport } from './report/table.js';
 export { toJson, writeJson } from './report/json.js';

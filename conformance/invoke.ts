@@ -1,45 +1,52 @@
 /**
- * Calling an adapter: the only place the suite touches adapter functions.
+ * Calling an adapter: the only place the suite calls a capability, always through the adapter's host
+ * (hosts/host.ts: in-process, worker thread or subprocess).
  *
  * Checks work in one normal form: NCHW (N, C, ...spatial) data as Float64Array, already rounded to the
  * adapter's precision. This file holds what every capability wrapper (one per capability, in its norm's spec,
- * norms/*.ts) uses: converting to the adapter's layout and array type, calling it with a timeout, validating
- * what comes back (an object with the right typed arrays of the right lengths) and converting back.
+ * norms/*.ts) uses: converting to the adapter's layout and array type, calling it through its host,
+ * validating what comes back (an object with the right typed arrays of the right lengths) and converting back.
  * Every call gets fresh arrays, so an adapter that mutates its inputs cannot corrupt the next call.
  *
- * What can go wrong is an `AdapterFailure` with a kind:
- *   threw    the function threw or its Promise rejected            → status 'error'
- *   timeout  it did not settle within the per-call timeout          → status 'error'
- *   shape    an output has the wrong length or is missing            → status 'fail'
- *   type     an output is not the typed array of its precision     → status 'fail'
- *   contract mutated an input, or gave two answers to one question  → status 'fail'
- * A synchronous infinite loop cannot be interrupted from the same thread; the timeout catches adapters whose
- * Promise never settles (the usual way an async backend hangs). An isolated adapter (isolate.ts, `--isolate`)
- * runs in a worker thread, which the timeout terminates (the ABORT hook), so it catches both.
+ * What can go wrong is an `AdapterFailure` (hosts/failure.ts lists the kinds). Timeouts, crashes and late
+ * faults stop the check they happen in: the first one is kept in the check's ledger and every later call of
+ * that check fails with it at once, so shrinking neither waits out a timeout again nor restarts a dying
+ * worker once per step. Each call carries a tag (its check's ledger and the case being run), so a fault that
+ * surfaces after its call returned is still blamed on that call and that case.
  */
-import type { Adapter, Capability, Conventions, FloatArray, Layout, Precision, ProfileName } from './adapter.js';
+import type { Capability, Conventions, FloatArray, Layout, Precision, ProfileName } from './adapter.js';
 import type { NormId } from './norms/spec.js';
 import { describeThrown } from './error_text.js';
+import { AdapterFailure, NotRun, STOPS_THE_CHECK } from './hosts/failure.js';
+import type { Host } from './hosts/host.js';
 import { expectedArrayType, toAdapterArray } from './precision.js';
 
-/**
- * Optional hook of an adapter that can stop a call in progress (isolate.ts: terminate its worker thread).
- * Called once when a call times out.
- */
-export const ABORT = Symbol.for('normcheck.abort');
+export { AdapterFailure, type FailureKind } from './hosts/failure.js';
 
-export type FailureKind = 'threw' | 'timeout' | 'shape' | 'type' | 'contract';
+/** One check's shared record on one adapter (shared by every context the check derives). */
+export interface CheckLedger {
+  /** The first timeout, crash or late fault: later calls of the check fail with it at once. */
+  fault: AdapterFailure | null;
+}
 
-export class AdapterFailure extends Error {
-  constructor(readonly kind: FailureKind, message: string) {
-    super(message);
-    this.name = 'AdapterFailure';
-  }
+/** Which case of a check made a call: the fast-check run (0-based) and its generated value. */
+export interface CallOrigin {
+  run: number;
+  value: unknown;
+}
+
+/** What each call tells its host about its caller (returned as the origin of a late fault). */
+export interface CallTag {
+  ledger: CheckLedger;
+  origin: CallOrigin | null;
 }
 
 /** Everything a check needs to know about the adapter under test and the run. */
 export interface CheckContext {
-  adapter: Adapter;
+  /** where the adapter runs; every call goes through it */
+  host: Host;
+  /** the capabilities the adapter declares (its host's meta) */
+  capabilities: ReadonlySet<Capability>;
   precision: Precision;
   layout: Layout;
   profile: ProfileName;
@@ -53,39 +60,49 @@ export interface CheckContext {
   timeoutMs: number;
   /** Time limit of a whole check: no new run starts after it. */
   checkTimeoutMs: number;
-  /** Set by the first timeout: later calls fail at once, so shrinking does not wait out the timeout again. */
-  timedOut: AdapterFailure | null;
+  ledger: CheckLedger;
+  /** the case being run (set by the check builders, check.ts), for blame */
+  origin: CallOrigin | null;
   /** The norms selected (`--norm`): checks that span norms (hygiene) judge only these; null: every norm. */
   norms?: readonly NormId[] | null;
 }
 
-/** Whether the adapter under test implements a capability. */
+/** Whether the adapter declares capability `cap`. */
 export function provides(ctx: CheckContext, cap: Capability): boolean {
-  return typeof ctx.adapter[cap] === 'function';
+  return ctx.capabilities.has(cap);
+}
+
+/**
+ * Hands the host's late faults to the checks that made the calls (each to its ledger, the first one wins);
+ * returns the faults no call can be blamed for (they go in the adapter's report message).
+ */
+export function routeFaults(host: Host): AdapterFailure[] {
+  const orphans: AdapterFailure[] = [];
+  for (const f of host.takeFaults()) {
+    const tag = f.origin as CallTag | null;
+    if (tag?.ledger) tag.ledger.fault ??= f;
+    else orphans.push(f);
+  }
+  return orphans;
 }
 
 export async function callAdapter<T>(ctx: CheckContext, cap: Capability, args: unknown): Promise<T> {
-  if (ctx.timedOut) throw ctx.timedOut;
-  const fn = ctx.adapter[cap] as ((a: unknown) => unknown) | undefined;
-  if (typeof fn !== 'function') throw new AdapterFailure('contract', `${cap} is not provided`);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AdapterFailure('timeout', `${cap} did not return within ${ctx.timeoutMs} ms`)), ctx.timeoutMs);
-  });
+  for (const orphan of routeFaults(ctx.host)) ctx.ledger.fault ??= orphan;
+  if (ctx.ledger.fault) throw ctx.ledger.fault;
+  if (!ctx.capabilities.has(cap)) throw new AdapterFailure('contract', `${cap} is not provided`);
   try {
-    return (await Promise.race([Promise.resolve().then(() => fn.call(ctx.adapter, args)), timeout])) as T;
+    return (await ctx.host.call(cap, args, { timeoutMs: ctx.timeoutMs, tag: { ledger: ctx.ledger, origin: ctx.origin } satisfies CallTag })) as T;
   } catch (e) {
     if (e instanceof AdapterFailure) {
-      if (e.kind === 'timeout') {
-        ctx.timedOut = e;
-        const abort = (ctx.adapter as unknown as Record<symbol, unknown>)[ABORT];
-        if (typeof abort === 'function') abort.call(ctx.adapter);
-      }
+      if (STOPS_THE_CHECK.has(e.kind)) ctx.ledger.fault ??= e;
       throw e;
     }
+    if (e instanceof NotRun) {
+      // interrupted by a fault of an earlier call (a callback it scheduled ended the worker): that call is blamed
+      for (const orphan of routeFaults(ctx.host)) ctx.ledger.fault ??= orphan;
+      throw ctx.ledger.fault ?? new AdapterFailure('crashed', e.message);
+    }
     throw new AdapterFailure('threw', `${cap} threw ${describeThrown(e)}`);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

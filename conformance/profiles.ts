@@ -39,7 +39,7 @@ export function isProfileName(name: string): name is ProfileName {
 }
 
 /** The conventions an adapter is judged by: the profile (CLI override first), then its own overrides. */
-export function conventionsFor(adapter: Adapter, profileOverride?: ProfileName): Conventions {
+export function conventionsFor(adapter: Pick<Adapter, 'profile' | 'conventions'>, profileOverride?: ProfileName): Conventions {
   const profile = PROFILES[profileOverride ?? adapter.profile ?? 'pytorch'];
   const { momentum, runningVar, eps } = profile;
   return { momentum, runningVar, eps, ...adapter.conventions };

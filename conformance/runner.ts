@@ -13,14 +13,16 @@
  * user named is unavailable for a reason other than "not installed" (which is a status, never a failure).
  */
 import type { Adapter, Capability, Conventions, Layout, Precision, ProfileName } from './adapter.js';
-import { CAPABILITIES, NOT_INSTALLED } from './adapter.js';
+import { NOT_INSTALLED } from './adapter.js';
 import type { Category, Check, CheckRun, Status, Worst } from './check.js';
 import { statusOfError } from './check.js';
 import { selectChecks } from './catalog.js';
 import { findExpectation, type Expectation } from './expectations.js';
 import type { NormId } from './norms/spec.js';
-import type { CheckContext } from './invoke.js';
 import { describeThrown } from './error_text.js';
+import { InProcessHost } from './hosts/in_process.js';
+import type { Host, HostKind } from './hosts/host.js';
+import { AdapterFailure, routeFaults, type CheckContext, type CheckLedger } from './invoke.js';
 import { conventionsFor } from './profiles.js';
 import { inShard, type Shard } from './shard.js';
 import { validateAdapter } from './validate_adapter.js';
@@ -85,6 +87,8 @@ export interface AdapterReport {
   profile: ProfileName;
   conventions: Conventions;
   capabilities: Capability[];
+  /** where it ran: 'in-process', 'worker' (thread) or 'subprocess' */
+  host: HostKind;
   /**
    * 'ran', or why it did not: not installed (its optional package is absent; the message is "not installed:
    * " and the command that installs it; never a failure), unavailable (skipped; a loading error when the user
@@ -146,11 +150,14 @@ export interface Selection {
   shard: Shard | null;
 }
 
-export interface AdapterEntry {
-  adapter: Adapter;
-  /** built-in name or module path, used in replay commands */
-  spec: string;
-}
+/**
+ * An adapter to run: an adapter object (run in this process), or a host opened with openHost (hosts/open.ts)
+ * for a built-in name, a module path or a `subprocess:` command line. runConformance closes every host it
+ * is given when that adapter's checks are done.
+ */
+export type AdapterEntry =
+  | { adapter: Adapter; /** built-in name or module path, used in replay commands */ spec: string }
+  | { host: Host; /** default: the host's own spec */ spec?: string };
 
 // Declaration validation lives in validate_adapter.ts; re-exported for callers that import it from here.
 export { AdapterShapeError, validateAdapter } from './validate_adapter.js';
@@ -181,18 +188,6 @@ function emptyRun(status: Status, message: string): CheckRun {
   return { status, message, worst: null, runs: 0, seed: null, path: null, counterexample: null, details: [] };
 }
 
-async function withTimeout<T>(p: Promise<T> | T, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      Promise.resolve(p),
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not return within ${ms} ms`)), ms); }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export async function runConformance(entries: readonly AdapterEntry[], options: RunOptions = {}): Promise<RunReport> {
   const started = Date.now();
   const quick = options.quick ?? false;
@@ -211,49 +206,70 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
   let index = 0;
 
   // Library callers pass adapter objects directly: the same declaration rules as the CLI's loading, before any check runs.
-  for (const { adapter, spec } of entries) validateAdapter(adapter, spec);
-  for (const [a, { adapter, spec }] of entries.entries()) {
-    const mine = checksOf(a);
-    if (mine.length === 0) continue;
-    const profile = options.profile ?? adapter.profile ?? 'pytorch';
-    const conventions = conventionsFor(adapter, options.profile);
-    const report: AdapterReport = {
-      name: adapter.name, description: adapter.description ?? '', precision: adapter.precision, layout: adapter.layout, profile, conventions,
-      capabilities: CAPABILITIES.filter((c) => typeof adapter[c] === 'function'), state: 'ran', message: null, spec, checks: [],
-    };
-    adapters.push(report);
+  for (const e of entries) if ('adapter' in e) validateAdapter(e.adapter, e.spec);
+  const specOf = (e: AdapterEntry) => ('adapter' in e ? e.spec : e.spec ?? e.host.spec);
+  for (const [a, entry] of entries.entries()) {
+    const host = 'host' in entry ? entry.host : new InProcessHost(entry.adapter, entry.spec);
+    try {
+      const mine = checksOf(a);
+      if (mine.length === 0) continue;
+      const meta = host.meta;
+      const profile = options.profile ?? meta.profile ?? 'pytorch';
+      const report: AdapterReport = {
+        name: meta.name, description: meta.description, precision: meta.precision, layout: meta.layout, profile,
+        conventions: conventionsFor(meta, options.profile), capabilities: [...meta.capabilities], host: host.kind, state: 'ran', message: null,
+        spec: specOf(entry), checks: [],
+      };
+      adapters.push(report);
+      await runAdapter(host, report, mine);
+    } finally {
+      await host.kill();
+    }
+  }
 
-    let availability: true | string = true;
-    try {
-      availability = adapter.available ? await withTimeout(adapter.available(), timeoutMs, 'available()') : true;
-    } catch (e) {
-      availability = `available() threw: ${describeThrown(e)}`;
-    }
+  /** available → setup → every check → teardown, on one host; nothing the adapter does escapes. */
+  async function runAdapter(host: Host, report: AdapterReport, mine: readonly Check[]): Promise<void> {
+    const availability = await host.available(timeoutMs);
     if (availability !== true) {
-      report.state = String(availability).startsWith(NOT_INSTALLED) ? 'not installed' : 'unavailable';
-      report.message = String(availability);
+      report.state = availability.startsWith(NOT_INSTALLED) ? 'not installed' : 'unavailable';
+      report.message = availability;
       index += mine.length;
-      continue;
+      return;
     }
     try {
-      if (adapter.setup) await withTimeout(adapter.setup(), timeoutMs * 3, 'setup()');
+      await host.setup(timeoutMs * 3);
     } catch (e) {
       report.state = 'setup error';
-      report.message = `setup() failed: ${describeThrown(e)}`;
+      report.message = e instanceof AdapterFailure ? e.message : `setup() failed: ${describeThrown(e)}`;
       index += mine.length;
-      continue;
+      return;
     }
-
+    const capabilities = new Set(host.meta.capabilities);
+    // every finished check's ledger, with the fault its result reported: a later fault patches the result
+    const finished: { ledger: CheckLedger; reported: AdapterFailure | null; result: CheckResult }[] = [];
+    const patchLateFaults = () => {
+      for (const f of finished) {
+        const fault = f.ledger.fault;
+        if (!fault || fault === f.reported) continue;
+        f.reported = fault;
+        // the check had already ended when the fault surfaced: its result becomes this error
+        Object.assign(f.result, {
+          status: 'error', message: `${fault.message} (surfaced after the check had ended)`,
+          outcome: outcomeOf('error', findExpectation(expectations, report.name, f.result.id), quick),
+        });
+      }
+    };
     for (const check of mine) {
       const ctx: CheckContext = {
-        adapter, precision: adapter.precision, layout: adapter.layout, profile, conventions, quick, numRuns: runs, seed, timeoutMs, checkTimeoutMs, timedOut: null,
+        host, capabilities, precision: report.precision, layout: report.layout, profile: report.profile, conventions: report.conventions, quick,
+        numRuns: runs, seed, timeoutMs, checkTimeoutMs, ledger: { fault: null }, origin: null,
         ...(options.path ? { path: options.path } : {}),
         ...(options.norms ? { norms: options.norms } : {}),
       };
-      options.onCheckStart?.(adapter.name, check, index, total);
+      options.onCheckStart?.(report.name, check, index, total);
       const t0 = Date.now();
       let run: CheckRun;
-      const missing = check.needs.filter((c) => typeof adapter[c] !== 'function');
+      const missing = check.needs.filter((c) => !capabilities.has(c));
       const applies = check.applies ? check.applies(ctx) : true;
       if (missing.length) run = emptyRun('not provided', `needs ${missing.join(', ')}`);
       else if (applies !== true) run = emptyRun(applies.status, applies.reason);
@@ -265,7 +281,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
           run = emptyRun(status, message);
         }
       }
-      const expectation = findExpectation(expectations, adapter.name, check.id);
+      const expectation = findExpectation(expectations, report.name, check.id);
       const ran = run.status === 'pass' || run.status === 'fail' || run.status === 'error';
       const result: CheckResult = {
         ...run,
@@ -274,18 +290,24 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
         description: check.description,
         outcome: outcomeOf(run.status, expectation, quick),
         expectedReason: expectation?.reason ?? null,
-        replay: ran && run.seed !== null ? replayCommand(spec, check.id, run.seed, run.path, options.profile ?? null, quick, replayFlags) : null,
+        replay: ran && run.seed !== null ? replayCommand(report.spec, check.id, run.seed, run.path, options.profile ?? null, quick, replayFlags) : null,
         durationMs: Date.now() - t0,
       };
       report.checks.push(result);
-      options.onCheckEnd?.(adapter.name, result, index, total);
+      finished.push({ ledger: ctx.ledger, reported: ctx.ledger.fault, result });
+      for (const orphan of routeFaults(host)) result.message += `; then, between calls: ${orphan.message}`;
+      patchLateFaults();
+      options.onCheckEnd?.(report.name, result, index, total);
       index++;
     }
     try {
-      if (adapter.teardown) await withTimeout(adapter.teardown(), timeoutMs, 'teardown()');
+      await host.teardown(timeoutMs);
     } catch (e) {
-      report.message = `teardown() failed: ${describeThrown(e)}`;
+      report.message = e instanceof AdapterFailure ? e.message : `teardown() failed: ${describeThrown(e)}`;
     }
+    await host.settle(timeoutMs);
+    routeFaults(host);
+    patchLateFaults();
   }
 
   const required = options.required ?? [];
@@ -296,7 +318,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
     schema: 'normcheck-report/1', startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, seed, quick, runs,
     profileOverride: options.profile ?? null, summary, loadFailures, adapters, exitCode: exitCodeOf(summary),
     selection: {
-      checks: checks.map((c) => c.id), adapters: entries.map((e) => e.spec), required: [...required], norms: options.norms ? [...options.norms] : null,
+      checks: checks.map((c) => c.id), adapters: entries.map(specOf), required: [...required], norms: options.norms ? [...options.norms] : null,
       shard: options.shard ?? null,
     },
   };

@@ -6,8 +6,8 @@
  *   describeConformance(myBatchNorm, { quick: true, expectations: 'normcheck-expect.txt' });
  *
  * The adapter is an adapter object (imported by the test file, so vitest compiles TypeScript for it), or a
- * spec the CLI accepts: a built-in name or a path to a .js/.mjs module (relative to the working directory,
- * as on the command line), or a file: URL. The checks run once, in the CLI's order, through the same runner
+ * spec the CLI accepts: a built-in name, a path to a .js/.mjs module (relative to the working directory,
+ * as on the command line; it runs in a worker thread, as with the CLI), `subprocess:<command line>`, or a file: URL. The checks run once, in the CLI's order, through the same runner
  * as `normcheck check` (available → setup → checks → teardown, the same seed for every check); each test
  * waits for its own check's result, so the tests report as the run advances. A test fails exactly when the
  * CLI's exit code would count the check as failed, with the CLI's failure text (counterexample, seed, path,
@@ -21,11 +21,10 @@ import { afterAll, beforeAll, describe, test, type TestContext } from 'vitest';
 import type { Adapter, ProfileName } from './adapter.js';
 import { selectChecks, CHECKS } from './catalog.js';
 import { loadExpectations, unmatchedExpectations, type Expectation } from './expectations.js';
-import { loadIsolated, type IsolatedAdapter } from './isolate.js';
-import { loadAdapter } from './load.js';
+import { openHost } from './hosts/open.js';
 import { isProfileName, PROFILES } from './profiles.js';
 import { formatFailure } from './report/table.js';
-import { runConformance, type AdapterReport, type CheckResult, type RunOptions } from './runner.js';
+import { runConformance, type AdapterEntry, type AdapterReport, type CheckResult, type RunOptions } from './runner.js';
 
 export interface ConformanceOptions {
   /** Few runs per property and small shapes, like `--quick` (default false). */
@@ -46,7 +45,7 @@ export interface ConformanceOptions {
   timeoutMs?: number;
   /** Time limit of one check in ms (default 300 000), like `--check-timeout`; also bounds each test's timeout. */
   checkTimeoutMs?: number;
-  /** Run a spec's adapter in a worker thread, like `--isolate` (specs only). */
+  /** Run a built-in's adapter in a worker thread too, like `--isolate` (specs only; paths always run in one). */
   isolate?: boolean;
 }
 
@@ -158,11 +157,14 @@ export function describeConformance(adapter: Adapter | string | URL, options?: C
 
   const pending = new Map(checks.map((c) => [c.id, deferred()]));
   let run: Promise<unknown> = Promise.resolve();
-  let loaded: Adapter | null = null;
+  let name = label;
 
   describe.sequential(`normcheck ${label}`, () => {
     beforeAll(async () => {
-      loaded = spec === null ? (adapter as Adapter) : o.isolate ? await loadIsolated(spec) : await loadAdapter(spec);
+      const entry: AdapterEntry = spec === null
+        ? { adapter: adapter as Adapter, spec: (adapter as Adapter).name }
+        : { host: await openHost(spec, o.isolate ? { host: 'worker' } : {}), spec };
+      name = 'host' in entry ? entry.host.meta.name : entry.adapter.name;
       const runOptions: RunOptions = {
         quick: o.quick ?? false, seed, timeoutMs, checkTimeoutMs, expectations,
         ...(o.runs !== undefined ? { runs: o.runs } : {}), ...(o.only ? { only: o.only } : {}), ...(o.path ? { path: o.path } : {}),
@@ -171,7 +173,6 @@ export function describeConformance(adapter: Adapter | string | URL, options?: C
         required: [label],
         onCheckEnd: (_name, result) => pending.get(result.id)?.resolve({ result }),
       };
-      const entry = { adapter: loaded, spec: spec ?? loaded.name };
       run = runConformance([entry], runOptions).then(
         (r) => {
           // Checks without a result: the adapter never ran (not installed, unavailable, setup error).
@@ -185,12 +186,11 @@ export function describeConformance(adapter: Adapter | string | URL, options?: C
 
     afterAll(async () => {
       await run;
-      await (loaded as Partial<IsolatedAdapter> | null)?.dispose?.();
     }, checkTimeoutMs + timeoutMs * 3 + 5_000);
 
     for (const check of checks) {
       // Waits for available() and setup() (first test) and the check itself, which stops starting runs at checkTimeoutMs.
-      test(check.id, async (ctx) => report(ctx, await pending.get(check.id)!.promise, loaded!.name, o, given), checkTimeoutMs + timeoutMs * 6 + 5_000);
+      test(check.id, async (ctx) => report(ctx, await pending.get(check.id)!.promise, name, o, given), checkTimeoutMs + timeoutMs * 6 + 5_000);
     }
   });
 }

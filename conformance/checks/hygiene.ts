@@ -17,7 +17,7 @@ import type { Check } from '../check.js';
 import { notProvided, propertyCheck } from '../check.js';
 import type { Comparison } from '../compare.js';
 import { describeCase, normCase } from '../generators.js';
-import { AdapterFailure, callAdapter, provides, type CheckContext } from '../invoke.js';
+import { AdapterFailure, callAdapter, provides, type CheckContext, type CheckLedger } from '../invoke.js';
 import { NORMS } from '../norms/index.js';
 import type { HygieneCall, NormCase, NormSpec } from '../norms/spec.js';
 
@@ -63,7 +63,8 @@ function identical(quantity: string, actual: ArrayLike<number>, expected: ArrayL
 type PerCapability = (ctx: CheckContext, call: HygieneCall, c: NormCase) => Promise<Comparison[]>;
 
 /** Per check run: the capabilities that threw, with the first message of each. */
-const threwIn = new WeakMap<CheckContext, Map<Capability, string>>();
+// keyed by the check's ledger: every context a check derives for its cases (check.ts) shares it
+const threwIn = new WeakMap<CheckLedger, Map<Capability, string>>();
 
 /**
  * A hygiene check: on each drawn set of cases, `perCapability` runs against every capability the adapter
@@ -76,7 +77,7 @@ function hygieneCheck(id: string, description: string, perCapability: PerCapabil
     applies: (ctx) => judgedNorms(ctx).length > 0 || notProvided(ctx.norms ? `the adapter provides no capability of ${ctx.norms.join(', ')}` : 'the adapter provides no capability'),
     arbitrary: cases,
     property: async (ctx, p) => {
-      const threw = threwIn.get(ctx)!;
+      const threw = threwIn.get(ctx.ledger)!;
       const comps: Comparison[] = [];
       let wrong: AdapterFailure | null = null;
       for (const norm of judgedNorms(ctx)) {
@@ -100,7 +101,7 @@ function hygieneCheck(id: string, description: string, perCapability: PerCapabil
     ...base,
     async run(ctx) {
       const threw = new Map<Capability, string>();
-      threwIn.set(ctx, threw);
+      threwIn.set(ctx.ledger, threw);
       const r = await base.run(ctx);
       if (threw.size === 0) return r;
       const judged = judgedNorms(ctx).flatMap((n) => n.hygiene.map((h) => h.capability)).filter((c) => provides(ctx, c) && !threw.has(c));

@@ -1,0 +1,48 @@
+/**
+ * From an ADAPTER argument to a running host: the one place that decides where an adapter runs.
+ *
+ *   subprocess:<command line>   a child process speaking the wire protocol (docs/protocol.md)
+ *   a built-in name             in this process (trusted code: the fastest host); a worker with host 'worker'
+ *   a path to a module          a worker thread (an unknown adapter cannot take the run down);
+ *                               in this process with host 'in-process' (debugging)
+ *
+ * The CLI maps `--in-process` to host 'in-process' and `--isolate` (its older flag) to host 'worker', which
+ * now only changes where the built-ins run. runConformance and the vitest integration take the same specs.
+ */
+import { AdapterLoadError, adapterFile, isBuiltin, loadAdapter } from '../load.js';
+import { describeThrown } from '../error_text.js';
+import type { Host, HostOptions } from './host.js';
+import { DEFAULT_LOAD_TIMEOUT_MS } from './host.js';
+import { InProcessHost } from './in_process.js';
+import { raceTimeout } from './timer.js';
+import { WorkerHost } from './worker.js';
+
+export const SUBPROCESS_PREFIX = 'subprocess:';
+
+export interface OpenOptions extends HostOptions {
+  /**
+   * Where built-ins and module paths run: default in-process for built-ins and a worker thread for paths;
+   * 'in-process' or 'worker' puts both there. `subprocess:` specs always run as subprocesses.
+   */
+  host?: 'in-process' | 'worker';
+}
+
+export function isSubprocessSpec(spec: string): boolean {
+  return spec.startsWith(SUBPROCESS_PREFIX);
+}
+
+/** Opens the host for `spec`; throws AdapterLoadError (naming the spec or file) when it cannot be loaded. */
+export async function openHost(spec: string, options: OpenOptions = {}): Promise<Host> {
+  if (isSubprocessSpec(spec)) throw new AdapterLoadError(`${spec}: subprocess adapters are not supported by this version`);
+  const builtin = isBuiltin(spec);
+  const where = options.host ?? (builtin ? 'in-process' : 'worker');
+  if (where === 'worker') {
+    return WorkerHost.open(spec, builtin ? { builtin: spec } : { file: adapterFile(spec) }, builtin ? `built-in adapter ${spec}` : spec, options);
+  }
+  const ms = options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
+  const adapter = await raceTimeout(loadAdapter(spec), ms, () => new AdapterLoadError(`${spec}: did not finish loading within ${ms} ms (a top-level await that never settles?)`))
+    .catch((e: unknown) => {
+      throw e instanceof AdapterLoadError ? e : new AdapterLoadError(`${spec}: ${describeThrown(e)}`);
+    });
+  return new InProcessHost(adapter, spec);
+}
