@@ -17,6 +17,11 @@ export const ENGINE_VERSIONS = {
   'onnxruntime-node': '1.30.0',
   'onnxruntime-web': '1.30.0',
   'onnx-proto': '8.0.1',
+  // WebGPU in Node (Dawn) and TensorFlow.js' WebGPU backend: conformance/webgpu/dawn.ts, adapters/tfjs/webgpu.ts
+  webgpu: '0.6.2',
+  '@tensorflow/tfjs-backend-webgpu': '4.22.0',
+  // headless Chromium for the browser host (the browser itself comes from the system: Debian's chromium)
+  'playwright-core': '1.65.1',
 } as const;
 
 export type EnginePackage = keyof typeof ENGINE_VERSIONS;

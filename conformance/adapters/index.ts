@@ -14,9 +14,11 @@ export const BUILTIN_ADAPTERS: Record<string, AdapterLoader> = {
   'kernels-nhwc': () => import('./kernels-nhwc.js'),
   'ort-node': () => import('./ort-node.js'),
   'ort-web': () => import('./ort-web.js'),
+  'ort-webgpu': () => import('./ort-webgpu.js'),
   'tfjs-cpu': () => import('./tfjs-cpu.js'),
   'tfjs-wasm': () => import('./tfjs-wasm.js'),
   'tfjs-node': () => import('./tfjs-node.js'),
   'tfjs-layers-cpu': () => import('./tfjs-layers-cpu.js'),
   'tfjs-layers-wasm': () => import('./tfjs-layers-wasm.js'),
+  'tfjs-webgpu': () => import('./tfjs-webgpu.js'),
 };

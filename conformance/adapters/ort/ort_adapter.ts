@@ -35,9 +35,16 @@ export interface OrtAdapterOptions {
   description: string;
   /** The runtime package, an optional peer dependency imported on first use together with onnx-proto. */
   runtimePackage: 'onnxruntime-node' | 'onnxruntime-web';
+  /**
+   * Imports the runtime another way than by package name (a build file of it: ort/webgpu.ts), or says why
+   * it cannot (NOT_INSTALLED form when a package is absent). Default: import `runtimePackage`.
+   */
+  loadRuntime?(): Promise<OrtRuntime | string>;
   /** Settings that must precede the first session (the wasm module is instantiated once with them). */
   configure?(ort: OrtRuntime): void;
   sessionOptions: InferenceSession.SessionOptions;
+  /** Options of every session.run (default none). */
+  runOptions?: InferenceSession.RunOptions;
 }
 
 export interface OrtAdapter extends Adapter {
@@ -94,12 +101,14 @@ export function makeOrtAdapter(options: OrtAdapterOptions): OrtAdapter {
   const sessions = new Map<string, Promise<InferenceSession>>();
 
   /** The runtime and onnx-proto, or why not (`not installed: …` naming both packages when one is absent). */
-  const load = () => (loaded ??= importEngines([options.runtimePackage, 'onnx-proto']).then((mods) => {
+  const load = () => (loaded ??= (async () => {
+    const mods = await importEngines(options.loadRuntime ? ['onnx-proto'] : [options.runtimePackage, 'onnx-proto']);
     if (typeof mods === 'string') return mods;
-    const ort = mods[0] as OrtRuntime;
+    const ort = options.loadRuntime ? await options.loadRuntime() : (mods[0] as OrtRuntime);
+    if (typeof ort === 'string') return ort;
     options.configure?.(ort);
-    return { ort, onnx: onnxNamespace(mods[1]) };
-  }));
+    return { ort, onnx: onnxNamespace(mods[mods.length - 1]) };
+  })());
   const engines = async () => {
     const e = await load();
     if (typeof e === 'string') throw new Error(`${options.name}: ${e}`);
@@ -123,7 +132,7 @@ export function makeOrtAdapter(options: OrtAdapterOptions): OrtAdapter {
     const rt = await ort();
     const tensors: Record<string, Tensor> = {};
     for (const [name, { data, dims }] of Object.entries(feeds)) tensors[name] = new rt.Tensor('float32', data, dims);
-    return s.run(tensors);
+    return options.runOptions ? s.run(tensors, options.runOptions) : s.run(tensors);
   }
 
   return {

@@ -13,16 +13,19 @@
  * imported on first use (engines.ts): the module holds only types of them until then.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs';
 import { importEngines, installCommand, type EnginePackage } from '../engines.js';
 
 export type TF = typeof tfTypes;
-export type BackendName = 'cpu' | 'wasm' | 'tensorflow';
+export type BackendName = 'cpu' | 'wasm' | 'tensorflow' | 'webgpu';
 
 /** The packages each backend needs, in import order (tfjs-node re-exports tfjs). */
 const PACKAGES: Record<BackendName, readonly EnginePackage[]> = {
   cpu: ['@tensorflow/tfjs'],
   wasm: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'],
   tensorflow: ['@tensorflow/tfjs-node'],
+  // registers itself only if navigator.gpu exists when imported: load it through tfjs/webgpu.ts
+  webgpu: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu'],
 };
 
 /** The one command that makes tfjs-node adapters available (the README repeats it). */
@@ -107,6 +110,35 @@ export function scoped<T>(tfm: TF, fn: () => T): T {
     out = fn();
   });
   return out;
+}
+
+/** The tensors a graph builder (ops.ts) returns for a result type R: each array field as a Tensor (or null). */
+export type Outputs<R> = { [K in keyof R]: null extends R[K] ? Tensor | null : Tensor };
+
+/** Builds a graph inside tf.tidy and reads its outputs synchronously (dataSync). */
+export function readGraph<R>(tfm: TF, build: () => Outputs<R>): R {
+  return scoped(tfm, () => {
+    const out: Record<string, Float32Array | null> = {};
+    for (const [k, t] of Object.entries(build() as Record<string, Tensor | null>)) out[k] = t ? read(t) : null;
+    return out as R;
+  });
+}
+
+/**
+ * Builds a graph inside tf.tidy (which keeps the returned tensors), then reads them with await data() and
+ * disposes them, whether or not the reads succeed.
+ */
+export async function readGraphAsync<R>(tfm: TF, build: () => Outputs<R>): Promise<R> {
+  const tensors = tfm.tidy(() => build() as unknown as Record<string, Tensor>) as unknown as Record<string, Tensor | null>;
+  try {
+    const out: Record<string, Float32Array | null> = {};
+    await Promise.all(Object.entries(tensors).map(async ([k, t]) => {
+      out[k] = t ? Float32Array.from(await t.data()) : null;
+    }));
+    return out as R;
+  } finally {
+    for (const t of Object.values(tensors)) t?.dispose();
+  }
 }
 
 /**

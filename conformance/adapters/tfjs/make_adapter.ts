@@ -5,17 +5,21 @@
  */
 import type {
   Adapter, BatchNormBackwardArgs, BatchNormEvalArgs, BatchNormTrainArgs, BatchNormTrainResult, FloatArray, Grads,
-  LayerNormArgs, LayerNormBackwardArgs, LayerNormResult, ProfileName,
+  LayerNormArgs, LayerNormBackwardArgs, LayerNormResult, MaybePromise, ProfileName,
 } from '../../adapter.js';
 import { disposeAbandonedTape, numTensors, useBackend, type BackendName, type TF } from './backend.js';
 
+/**
+ * The computations. Each issues its ops synchronously; it may return a Promise only for the read-back
+ * (ops.ts opsImplAsync), which is tied to the tensors' own backend, not to the global one.
+ */
 export interface TfjsImpl {
   profile: ProfileName;
-  bnTrainForward(tf: TF, args: BatchNormTrainArgs): BatchNormTrainResult;
-  bnEvalForward(tf: TF, args: BatchNormEvalArgs): { y: FloatArray };
-  bnBackward(tf: TF, args: BatchNormBackwardArgs): Grads;
-  lnForward(tf: TF, args: LayerNormArgs): LayerNormResult;
-  lnBackward(tf: TF, args: LayerNormBackwardArgs): Grads;
+  bnTrainForward(tf: TF, args: BatchNormTrainArgs): MaybePromise<BatchNormTrainResult>;
+  bnEvalForward(tf: TF, args: BatchNormEvalArgs): MaybePromise<{ y: FloatArray }>;
+  bnBackward(tf: TF, args: BatchNormBackwardArgs): MaybePromise<Grads>;
+  lnForward(tf: TF, args: LayerNormArgs): MaybePromise<LayerNormResult>;
+  lnBackward(tf: TF, args: LayerNormBackwardArgs): MaybePromise<Grads>;
 }
 
 export interface TfjsAdapterOptions {
@@ -24,6 +28,11 @@ export interface TfjsAdapterOptions {
   backend: BackendName;
   /** Resolves tfjs (with the backend registered) or says why it cannot be used here. */
   load: () => Promise<TF | string>;
+  /**
+   * After each successful call: why its results cannot be trusted (errors the backend reported out of
+   * band, such as a GPU shader that did not compile), or null. The call then fails with that reason.
+   */
+  afterCall?: (tf: TF) => string | null;
 }
 
 /**
@@ -59,18 +68,25 @@ export function makeTfjsAdapter(opts: TfjsAdapterOptions, impl: TfjsImpl): Adapt
    * switches synchronously (engine.setBackend reaches its first await only while initialising), and the
    * check below confirms it before any op runs.
    */
-  const run = async <A, R>(fn: (tfm: TF, args: A) => R, args: A): Promise<R> => {
+  const run = async <A, R>(fn: (tfm: TF, args: A) => MaybePromise<R>, args: A): Promise<R> => {
     const tfm = await ready();
     if (tfm.getBackend() !== opts.backend) void tfm.setBackend(opts.backend);
     if (tfm.getBackend() !== opts.backend) throw new Error(`${opts.name}: tfjs backend is '${tfm.getBackend()}', could not select '${opts.backend}'`);
     const before = numTensors(tfm);
+    let result: R;
     try {
-      return fn(tfm, args);
+      result = await fn(tfm, args);
     } catch (err) {
       disposeAbandonedTape(tfm);
       strandedByFailedCalls += numTensors(tfm) - before;
+      // what the backend reported out of band belongs to this call too, and says more than the symptom
+      const problem = opts.afterCall?.(tfm);
+      if (problem && err instanceof Error) err.message += ` (${problem})`;
       throw err;
     }
+    const problem = opts.afterCall?.(tfm);
+    if (problem) throw new Error(problem);
+    return result;
   };
   return {
     name: opts.name,

@@ -26,15 +26,18 @@
  * array instead of broadcasting a (R, 1) mean; tfjs' own layerNormalization tiles them to x's shape to
  * work around it — the layers adapter exercises that path.)
  *
- * Everything between the backend switch and the read-back is synchronous and inside tf.tidy, so no tensor
- * outlives a call.
+ * Each computation is a graph builder: it creates tensors and returns the outputs as tensors (`*Graph`),
+ * without reading them. `opsImpl` reads them synchronously (dataSync: cpu, wasm, tensorflow, webgl);
+ * `opsImplAsync` awaits data() (webgpu, whose synchronous read needs an OffscreenCanvas). The build runs
+ * inside tf.tidy, right after the backend switch, so no tensor outlives a call and no await separates the
+ * switch from the ops.
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import type {
   BatchNormBackwardArgs, BatchNormEvalArgs, BatchNormTrainArgs, BatchNormTrainResult, Grads,
   LayerNormArgs, LayerNormBackwardArgs, LayerNormResult,
 } from '../../adapter.js';
-import { f32, read, scoped, type TF } from './backend.js';
+import { f32, readGraph, readGraphAsync, type Outputs, type TF } from './backend.js';
 import type { TfjsImpl } from './make_adapter.js';
 
 /** Axes 0 .. rank-2: everything but the channel axis, which is last (NHWC). */
@@ -47,72 +50,61 @@ function trailingAxes(rank: number, k: number): number[] {
   return Array.from({ length: k }, (_, i) => rank - k + i);
 }
 
-export function bnTrainForward(tf: TF, args: BatchNormTrainArgs): BatchNormTrainResult {
+export function bnTrainForwardGraph(tf: TF, args: BatchNormTrainArgs): Outputs<BatchNormTrainResult> {
   const { shape, eps, momentum, numBatchesTracked } = args;
   const C = shape[shape.length - 1]!;
   const M = shape.reduce((a, b) => a * b, 1) / C;
   // f: the weight of this batch in the new running value.
   const f = momentum ?? 1 / (numBatchesTracked + 1);
-  return scoped(tf, () => {
-    const x = tf.tensor(f32(args.x), [...shape], 'float32');
-    const weight = args.weight ? tf.tensor1d(f32(args.weight)) : undefined;
-    const bias = args.bias ? tf.tensor1d(f32(args.bias)) : undefined;
-    const { mean, variance } = tf.moments(x, batchAxes(shape.length));
-    const y = tf.batchNorm(x, mean, variance, bias, weight, eps);
-    // running statistics: (1 - f)·old + f·batch, the variance Bessel-corrected by M/(M - 1)
-    const unbiased = tf.mul(variance, M / (M - 1));
-    const runningMean = tf.add(tf.mul(tf.tensor1d(f32(args.runningMean)), 1 - f), tf.mul(mean, f));
-    const runningVar = tf.add(tf.mul(tf.tensor1d(f32(args.runningVar)), 1 - f), tf.mul(unbiased, f));
-    const rstd = tf.rsqrt(tf.add(variance, eps));
-    return { y: read(y), runningMean: read(runningMean), runningVar: read(runningVar), mean: read(mean), rstd: read(rstd) };
-  });
+  const x = tf.tensor(f32(args.x), [...shape], 'float32');
+  const weight = args.weight ? tf.tensor1d(f32(args.weight)) : undefined;
+  const bias = args.bias ? tf.tensor1d(f32(args.bias)) : undefined;
+  const { mean, variance } = tf.moments(x, batchAxes(shape.length));
+  const y = tf.batchNorm(x, mean, variance, bias, weight, eps);
+  // running statistics: (1 - f)·old + f·batch, the variance Bessel-corrected by M/(M - 1)
+  const unbiased = tf.mul(variance, M / (M - 1));
+  const runningMean = tf.add(tf.mul(tf.tensor1d(f32(args.runningMean)), 1 - f), tf.mul(mean, f));
+  const runningVar = tf.add(tf.mul(tf.tensor1d(f32(args.runningVar)), 1 - f), tf.mul(unbiased, f));
+  const rstd = tf.rsqrt(tf.add(variance, eps));
+  return { y, runningMean, runningVar, mean, rstd };
 }
 
-export function bnEvalForward(tf: TF, args: BatchNormEvalArgs): { y: Float32Array } {
-  return scoped(tf, () => {
-    const x = tf.tensor(f32(args.x), [...args.shape], 'float32');
-    const weight = args.weight ? tf.tensor1d(f32(args.weight)) : undefined;
-    const bias = args.bias ? tf.tensor1d(f32(args.bias)) : undefined;
-    const y = tf.batchNorm(x, tf.tensor1d(f32(args.runningMean)), tf.tensor1d(f32(args.runningVar)), bias, weight, args.eps);
-    return { y: read(y) };
-  });
+export function bnEvalForwardGraph(tf: TF, args: BatchNormEvalArgs): Outputs<{ y: Float32Array }> {
+  const x = tf.tensor(f32(args.x), [...args.shape], 'float32');
+  const weight = args.weight ? tf.tensor1d(f32(args.weight)) : undefined;
+  const bias = args.bias ? tf.tensor1d(f32(args.bias)) : undefined;
+  return { y: tf.batchNorm(x, tf.tensor1d(f32(args.runningMean)), tf.tensor1d(f32(args.runningVar)), bias, weight, args.eps) };
 }
 
 /**
  * tf.grads over (x, weight?, bias?): the forward is rebuilt from whichever parameters exist, so an omitted
  * scale or offset is omitted from tf.batchNorm too (tfjs then uses 1 and 0).
  */
-export function bnBackward(tf: TF, args: BatchNormBackwardArgs): Grads {
+export function bnBackwardGraph(tf: TF, args: BatchNormBackwardArgs): Outputs<Grads> {
   const { shape, eps, training } = args;
   if (!training && (!args.runningMean || !args.runningVar)) {
     throw new Error('runningMean, runningVar: eval-mode backward needs the running statistics the forward used');
   }
-  return scoped(tf, () => {
-    const x = tf.tensor(f32(args.x), [...shape], 'float32');
-    const dy = tf.tensor(f32(args.dy), [...shape], 'float32');
-    const inputs: Tensor[] = [x];
-    const weightAt = args.weight ? inputs.push(tf.tensor1d(f32(args.weight))) - 1 : -1;
-    const biasAt = args.bias ? inputs.push(tf.tensor1d(f32(args.bias))) - 1 : -1;
-    const runningMean = training ? null : tf.tensor1d(f32(args.runningMean!));
-    const runningVar = training ? null : tf.tensor1d(f32(args.runningVar!));
-    const forward = (...t: Tensor[]): Tensor => {
-      const xt = t[0]!;
-      const weight = weightAt >= 0 ? t[weightAt] : undefined;
-      const bias = biasAt >= 0 ? t[biasAt] : undefined;
-      if (training) {
-        // The moments are computed inside the differentiated function: they depend on x.
-        const { mean, variance } = tf.moments(xt, batchAxes(shape.length));
-        return tf.batchNorm(xt, mean, variance, bias, weight, eps);
-      }
-      return tf.batchNorm(xt, runningMean!, runningVar!, bias, weight, eps);
-    };
-    const g = tf.grads(forward)(inputs, dy);
-    return {
-      dx: read(g[0]!),
-      dweight: weightAt >= 0 ? read(g[weightAt]!) : null,
-      dbias: biasAt >= 0 ? read(g[biasAt]!) : null,
-    };
-  });
+  const x = tf.tensor(f32(args.x), [...shape], 'float32');
+  const dy = tf.tensor(f32(args.dy), [...shape], 'float32');
+  const inputs: Tensor[] = [x];
+  const weightAt = args.weight ? inputs.push(tf.tensor1d(f32(args.weight))) - 1 : -1;
+  const biasAt = args.bias ? inputs.push(tf.tensor1d(f32(args.bias))) - 1 : -1;
+  const runningMean = training ? null : tf.tensor1d(f32(args.runningMean!));
+  const runningVar = training ? null : tf.tensor1d(f32(args.runningVar!));
+  const forward = (...t: Tensor[]): Tensor => {
+    const xt = t[0]!;
+    const weight = weightAt >= 0 ? t[weightAt] : undefined;
+    const bias = biasAt >= 0 ? t[biasAt] : undefined;
+    if (training) {
+      // The moments are computed inside the differentiated function: they depend on x.
+      const { mean, variance } = tf.moments(xt, batchAxes(shape.length));
+      return tf.batchNorm(xt, mean, variance, bias, weight, eps);
+    }
+    return tf.batchNorm(xt, runningMean!, runningVar!, bias, weight, eps);
+  };
+  const g = tf.grads(forward)(inputs, dy);
+  return { dx: g[0]!, dweight: weightAt >= 0 ? g[weightAt]! : null, dbias: biasAt >= 0 ? g[biasAt]! : null };
 }
 
 function layerNorm(tf: TF, x: Tensor, k: number, weight: Tensor | undefined, bias: Tensor | undefined, eps: number) {
@@ -124,35 +116,44 @@ function layerNorm(tf: TF, x: Tensor, k: number, weight: Tensor | undefined, bia
   return { y, mean, rstd };
 }
 
-export function lnForward(tf: TF, args: LayerNormArgs): LayerNormResult {
+export function lnForwardGraph(tf: TF, args: LayerNormArgs): Outputs<LayerNormResult> {
   const { shape, normalizedShape, eps } = args;
-  return scoped(tf, () => {
-    const x = tf.tensor(f32(args.x), [...shape], 'float32');
-    // weight and bias have normalizedShape, which broadcasting aligns with x's trailing axes
-    const weight = args.weight ? tf.tensor(f32(args.weight), [...normalizedShape], 'float32') : undefined;
-    const bias = args.bias ? tf.tensor(f32(args.bias), [...normalizedShape], 'float32') : undefined;
-    const { y, mean, rstd } = layerNorm(tf, x, normalizedShape.length, weight, bias, eps);
-    return { y: read(y), mean: read(mean), rstd: read(rstd) };
-  });
+  const x = tf.tensor(f32(args.x), [...shape], 'float32');
+  // weight and bias have normalizedShape, which broadcasting aligns with x's trailing axes
+  const weight = args.weight ? tf.tensor(f32(args.weight), [...normalizedShape], 'float32') : undefined;
+  const bias = args.bias ? tf.tensor(f32(args.bias), [...normalizedShape], 'float32') : undefined;
+  return layerNorm(tf, x, normalizedShape.length, weight, bias, eps);
 }
 
-export function lnBackward(tf: TF, args: LayerNormBackwardArgs): Grads {
+export function lnBackwardGraph(tf: TF, args: LayerNormBackwardArgs): Outputs<Grads> {
   const { shape, normalizedShape, eps } = args;
-  return scoped(tf, () => {
-    const x = tf.tensor(f32(args.x), [...shape], 'float32');
-    const dy = tf.tensor(f32(args.dy), [...shape], 'float32');
-    const inputs: Tensor[] = [x];
-    const weightAt = args.weight ? inputs.push(tf.tensor(f32(args.weight), [...normalizedShape], 'float32')) - 1 : -1;
-    const biasAt = args.bias ? inputs.push(tf.tensor(f32(args.bias), [...normalizedShape], 'float32')) - 1 : -1;
-    const forward = (...t: Tensor[]): Tensor =>
-      layerNorm(tf, t[0]!, normalizedShape.length, weightAt >= 0 ? t[weightAt] : undefined, biasAt >= 0 ? t[biasAt] : undefined, eps).y;
-    const g = tf.grads(forward)(inputs, dy);
-    return {
-      dx: read(g[0]!),
-      dweight: weightAt >= 0 ? read(g[weightAt]!) : null,
-      dbias: biasAt >= 0 ? read(g[biasAt]!) : null,
-    };
-  });
+  const x = tf.tensor(f32(args.x), [...shape], 'float32');
+  const dy = tf.tensor(f32(args.dy), [...shape], 'float32');
+  const inputs: Tensor[] = [x];
+  const weightAt = args.weight ? inputs.push(tf.tensor(f32(args.weight), [...normalizedShape], 'float32')) - 1 : -1;
+  const biasAt = args.bias ? inputs.push(tf.tensor(f32(args.bias), [...normalizedShape], 'float32')) - 1 : -1;
+  const forward = (...t: Tensor[]): Tensor =>
+    layerNorm(tf, t[0]!, normalizedShape.length, weightAt >= 0 ? t[weightAt] : undefined, biasAt >= 0 ? t[biasAt] : undefined, eps).y;
+  const g = tf.grads(forward)(inputs, dy);
+  return { dx: g[0]!, dweight: weightAt >= 0 ? g[weightAt]! : null, dbias: biasAt >= 0 ? g[biasAt]! : null };
 }
 
-export const opsImpl: TfjsImpl = { profile: 'pytorch', bnTrainForward, bnEvalForward, bnBackward, lnForward, lnBackward };
+/** Read synchronously (dataSync). */
+export const opsImpl: TfjsImpl = {
+  profile: 'pytorch',
+  bnTrainForward: (tf, a) => readGraph(tf, () => bnTrainForwardGraph(tf, a)),
+  bnEvalForward: (tf, a) => readGraph(tf, () => bnEvalForwardGraph(tf, a)),
+  bnBackward: (tf, a) => readGraph(tf, () => bnBackwardGraph(tf, a)),
+  lnForward: (tf, a) => readGraph(tf, () => lnForwardGraph(tf, a)),
+  lnBackward: (tf, a) => readGraph(tf, () => lnBackwardGraph(tf, a)),
+};
+
+/** Read asynchronously (await data()), for backends without a synchronous read. */
+export const opsImplAsync: TfjsImpl = {
+  profile: 'pytorch',
+  bnTrainForward: (tf, a) => readGraphAsync(tf, () => bnTrainForwardGraph(tf, a)),
+  bnEvalForward: (tf, a) => readGraphAsync(tf, () => bnEvalForwardGraph(tf, a)),
+  bnBackward: (tf, a) => readGraphAsync(tf, () => bnBackwardGraph(tf, a)),
+  lnForward: (tf, a) => readGraphAsync(tf, () => lnForwardGraph(tf, a)),
+  lnBackward: (tf, a) => readGraphAsync(tf, () => lnBackwardGraph(tf, a)),
+};

@@ -1,0 +1,12 @@
+/** TensorFlow.js ops on the WebGPU backend (Dawn in Node), PyTorch profile, NHWC */
+import { makeTfjsAdapter } from './tfjs/make_adapter.js';
+import { opsImplAsync } from './tfjs/ops.js';
+import { loadTfjsWebgpu, takeWebgpuErrors } from './tfjs/webgpu.js';
+
+export default makeTfjsAdapter(
+  {
+    name: 'tfjs-webgpu', backend: 'webgpu', load: loadTfjsWebgpu, afterCall: takeWebgpuErrors,
+    description: 'TensorFlow.js ops (tf.moments + tf.batchNorm, tf.grads) on the WebGPU backend (Dawn; WEBGPU_CPU_FORWARD off), PyTorch profile, NHWC',
+  },
+  opsImplAsync,
+);
