@@ -26,3 +26,8 @@ export { lowPrecisionNormForward } from './reference_lowp.js';
 export { formatReport } from './report/table.js';
 export { toJson, writeJson } from './report/json.js';
 export { buildJunit, writeJunit } from './report/junit.js';
+export { webgpuAdapter, type WebGpuAdapter, type WebGpuAdapterSpec } from './webgpu/adapter.js';
+export {
+  GpuSession, GpuDeviceLostError, GpuValidationError, WgslCompileError, openSession, describeGpu,
+  type BindingValue, type GpuArray, type GpuInfo, type UniformValues, type Workgroups,
+} from './webgpu/session.js';

@@ -140,7 +140,15 @@ export class GpuSession {
     });
     // Every await below races this promise; keep its rejection from being reported as unhandled.
     this.lostPromise.catch(() => undefined);
+    // Errors outside the helper's error scopes (the adapter's own use of the device) would otherwise be
+    // printed by the implementation to the console; the next run reports them instead.
+    device.addEventListener('uncapturederror', (e) => {
+      e.preventDefault();
+      this.uncaptured.push((e as GPUUncapturedErrorEvent).error.message.split('\n')[0]!);
+    });
   }
+
+  private uncaptured: string[] = [];
 
   /** null while the device works, else why it was lost. */
   get lost(): string | null {
@@ -161,7 +169,10 @@ export class GpuSession {
     let m = this.modules.get(code);
     if (!m) {
       m = (async () => {
+        // in an error scope: the compile error is reported below, from the compilation info, not by Dawn
+        this.device.pushErrorScope('validation');
         const mod = this.device.createShaderModule({ code });
+        void this.device.popErrorScope();
         const info = await this.guard(mod.getCompilationInfo());
         const errors = info.messages.filter((x) => x.type === 'error');
         if (errors.length) {
@@ -210,6 +221,12 @@ export class GpuSession {
    * read_write buffers' contents. Nothing given is modified: inputs are copied to the GPU.
    */
   async run<B extends Record<string, BindingValue>>(code: string, entryPoint: string, bindings: B, workgroups: Workgroups): Promise<Outputs<B>> {
+    if (this.uncaptured.length) {
+      const first = this.uncaptured[0];
+      const n = this.uncaptured.length;
+      this.uncaptured = [];
+      throw new GpuValidationError(`${n === 1 ? 'a GPU error was' : `${n} GPU errors were`} raised outside a run since the last one; first: ${first}`);
+    }
     const decl = declaredBindings(code);
     const counts = workgroupCounts(workgroups);
     const names = Object.keys(bindings).sort((a, b) => (decl.get(a)?.binding ?? 0) - (decl.get(b)?.binding ?? 0));

@@ -92,7 +92,7 @@ describe('normcheck check', () => {
     [['check', '--profile', 'tensorflow'], /argument 'tensorflow' is invalid. expected one of pytorch, keras, onnx/],
     [['check', 'no-such-adapter'], /no-such-adapter: not a built-in adapter and no such file \(built-ins: reference, kernels/],
     [['check', 'tfjs-nod'], /tfjs-nod: not a built-in adapter and no such file; did you mean tfjs-node\?/],
-    [['check', 'ort'], /ort: not a built-in adapter and no such file; did you mean ort-node or ort-web\?/],
+    [['check', 'ort'], /ort: not a built-in adapter and no such file; did you mean ort-node or ort-web or ort-webgpu\?/],
     [['check', 'reference', '--only', 'bn.nothing'], /--only bn.nothing: no check matches/],
     [['check', 'reference', '--path', '1:2'], /--path replays one failure and needs the --seed/],
     [['check', 'reference', '--runs', '0'], /--runs must be at least 1/],

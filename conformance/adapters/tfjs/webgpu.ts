@@ -25,8 +25,8 @@ const reported: string[] = [];
  * unwritten and the op returns whatever the buffer held, while Dawn prints the error to stderr. Listening
  * here turns that into a failed call with the compiler's message (and keeps it out of the report).
  */
-export function takeWebgpuErrors(tf: TF): string | null {
-  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+function watchErrors(tf: TF): void {
+  const device = (tf.findBackend('webgpu') as unknown as { device?: GPUDevice } | null)?.device;
   if (device && !watched.has(device)) {
     watched.add(device);
     device.addEventListener('uncapturederror', (e) => {
@@ -35,6 +35,10 @@ export function takeWebgpuErrors(tf: TF): string | null {
     });
     void device.lost.then((l) => reported.push(`the GPU device was lost (${l.reason}: ${l.message})`));
   }
+}
+
+export function takeWebgpuErrors(tf: TF): string | null {
+  watchErrors(tf);
   if (reported.length === 0) return null;
   const first = reported[0]!;
   const n = reported.length;
@@ -53,6 +57,9 @@ export function loadTfjsWebgpu(): Promise<TF | string> {
     const tf = await loadTf('webgpu');
     if (typeof tf === 'string') return tf;
     tf.env().set('WEBGPU_CPU_FORWARD', false);
+    // initialise the backend now, so that errors are listened for from its first shader on
+    if (!(await tf.setBackend('webgpu'))) return "tfjs backend 'webgpu' failed to initialise";
+    watchErrors(tf);
     return tf;
   })();
   return loaded;
