@@ -7,6 +7,9 @@
  *   judging code  conformance/ minus its built-in adapters, its bug gallery (mutants/) and its examples:
  *                 reaches implementations only through the adapter contract, so it imports no kernels/, no
  *                 specific adapter (only the list in adapters/index.ts, for loading by name), never the gallery
+ *   the toolkit   conformance/webgpu/, the helper for writing WebGPU adapters, is not judging code: it may load
+ *                 its engine (adapters/engines.ts) but, like the judging code, no kernels/, reference/, specific
+ *                 adapter or gallery
  *   the gallery   conformance/mutants/ is written independently of reference/ and kernels/: the suite must
  *                 judge it, not agree with it by construction
  *   shipped code  reference/, kernels/, conformance/, cli/ never import test/ or scripts/
@@ -33,6 +36,7 @@ function area(file: string): string {
   if (rel[1] === 'adapters') return rel[2] === 'index.ts' ? 'adapter list' : 'adapters';
   if (rel[1] === 'mutants') return 'gallery';
   if (rel[1] === 'examples') return 'examples';
+  if (rel[1] === 'webgpu') return 'toolkit';
   return 'judging';
 }
 
@@ -81,6 +85,12 @@ describe('the dependency rule', () => {
     expect(violations(['judging'], ['kernels', 'adapters', 'examples'])).toEqual([]);
   });
 
+  it('the adapter toolkit imports nothing but the contract, its own files and the engine loader', () => {
+    const loader = 'conformance/adapters/engines.ts';
+    expect(violations(['toolkit'], ['kernels', 'reference', 'adapters', 'adapter list', 'gallery', 'examples', 'cli', 'scripts', 'test'])
+      .filter((a) => !a.endsWith(`→ ${loader}`))).toEqual([]);
+  });
+
   it('the judging code never imports the bug gallery', () => {
     expect(violations(['judging', 'adapters', 'adapter list'], ['gallery'])).toEqual([]);
   });
@@ -90,7 +100,7 @@ describe('the dependency rule', () => {
   });
 
   it('shipped code never imports test/ or scripts/', () => {
-    const shipped = ['reference', 'kernels', 'judging', 'adapters', 'adapter list', 'gallery', 'examples', 'cli'];
+    const shipped = ['reference', 'kernels', 'judging', 'toolkit', 'adapters', 'adapter list', 'gallery', 'examples', 'cli'];
     expect(violations(shipped, ['test', 'scripts'])).toEqual([]);
   });
 });

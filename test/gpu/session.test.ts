@@ -105,8 +105,8 @@ describe.skipIf(GPU_SKIP !== null)(gpuTitle('a GPU session on Dawn'), () => {
   });
 
   it('a kernel that runs past the per-call timeout fails its check as a timeout, and the next check runs on a new device', async () => {
-    // About 2 s of SwiftShader time at 1e8 iterations: longer than the 500 ms timeout, short enough that the
-    // abandoned dispatch finishes in the background soon after.
+    // About 5 s of SwiftShader time at 2e8 iterations: past the 2 s timeout (which must also leave room for a
+    // new device on a loaded machine), short enough that the abandoned dispatch ends soon after the test.
     const SLOW = /* wgsl */ `
 struct Params { n: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -118,17 +118,19 @@ struct Params { n: u32 }
       async bnEvalForward(gpu, { x, runningMean, runningVar, eps, shape }) {
         if (slowOnce) {
           slowOnce = false;
-          await gpu.run(SLOW, 'spin', { p: { u32: [100_000_000] }, y: 1 }, 1);
+          await gpu.run(SLOW, 'spin', { p: { u32: [200_000_000] }, y: 1 }, 1);
         }
         // the correct answer, computed on the CPU: the test is about the lifecycle, not the kernel
         const C = shape[1]!, S = x.length / (shape[0]! * C);
         return { y: Float32Array.from(x, (v, i) => (v - runningMean[Math.floor(i / S) % C]!) / Math.sqrt(runningVar[Math.floor(i / S) % C]! + eps)) };
       },
     });
-    const report = await runConformance([{ adapter: a, spec: 'hangs-once' }], { quick: true, seed: 7, only: 'bn.eval.forward,bn.eval.affine_map', timeoutMs: 500 });
+    expect(await a.available()).toBe(true); // the device opens outside the runner's timeout
+    const report = await runConformance([{ adapter: a, spec: 'hangs-once' }], { quick: true, seed: 7, only: 'bn.eval.forward,bn.eval.affine_map', timeoutMs: 2000 });
+    expect(report.adapters[0]!.state).toBe('ran');
     const [first, second] = report.adapters[0]!.checks;
     expect(first!.status).toBe('error');
-    expect(first!.message).toMatch(/bnEvalForward did not return within 500 ms/);
+    expect(first!.message).toMatch(/bnEvalForward did not return within 2000 ms/);
     expect(second!.status).toBe('pass');
   });
 });
