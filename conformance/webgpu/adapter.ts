@@ -9,9 +9,9 @@
  *   WGSL does not compile the call fails with the compiler's line, column and message (WgslCompileError)
  *   device lost           the call during which it was lost fails (GpuDeviceLostError); the next call
  *                         opens a new device and runs the adapter's setup again
- *   call timed out        the runner's timeout fails it; the device is abandoned, not destroyed
- *                         (destroying a device whose queue is stuck blocks the thread), and the next call
- *                         opens a new one
+ *   call timed out        the host's timeout fails it; the next call finds a run of the abandoned call
+ *                         still in flight, abandons that device (destroying a device whose queue is stuck
+ *                         blocks the thread) and opens a new one
  *
  * Where the GPU comes from: `navigator.gpu` when the global exists (a browser page, or a user who set it),
  * else Dawn through the `webgpu` package (dawn.ts, imported only then, so this file also loads in a page).
@@ -20,7 +20,6 @@ import type {
   Adapter, BatchNormBackwardArgs, BatchNormEvalArgs, BatchNormTrainArgs, BatchNormTrainResult, FloatArray, Grads,
   LayerNormArgs, LayerNormBackwardArgs, LayerNormResult, MaybePromise,
 } from '../adapter.js';
-import { ABORT } from '../invoke.js';
 import { describeGpu, openSession, type GpuInfo, type GpuSession } from './session.js';
 
 export interface WebGpuAdapterSpec extends Pick<Adapter, 'name' | 'description' | 'layout' | 'profile' | 'conventions'> {
@@ -42,7 +41,6 @@ export interface WebGpuAdapter extends Adapter {
   available(): Promise<true | string>;
   /** The GPU of the current device, once available() succeeded. */
   gpuInfo(): GpuInfo | null;
-  [ABORT](): void;
 }
 
 const CAPS = ['bnTrainForward', 'bnEvalForward', 'bnBackward', 'lnForward', 'lnBackward'] as const;
@@ -60,6 +58,9 @@ export function webgpuAdapter(spec: WebGpuAdapterSpec): WebGpuAdapter {
 
   /** The open session; a new one (with setup run on it) when there is none yet or the last was lost. */
   const current = async (): Promise<GpuSession | string> => {
+    // Calls reach an adapter one at a time, so a run still in flight when a new call starts belongs to a
+    // call the host gave up on (its timeout): that device's queue may never drain.
+    if (session && session.inFlight > 0) session.abandon('abandoned: a call timed out while its GPU work was running');
     if (session && !session.lost) return session;
     opening ??= (async () => {
       const s = await open(spec);
@@ -101,9 +102,6 @@ export function webgpuAdapter(spec: WebGpuAdapterSpec): WebGpuAdapter {
       const s = session;
       session = null;
       if (s && !s.lost) s.device.destroy();
-    },
-    [ABORT]() {
-      session?.abandon('abandoned after a call timed out');
     },
   };
   for (const cap of CAPS) {

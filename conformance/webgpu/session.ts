@@ -150,6 +150,13 @@ export class GpuSession {
 
   private uncaptured: string[] = [];
 
+  private running = 0;
+
+  /** Runs started and not yet finished (returned or failed). */
+  get inFlight(): number {
+    return this.running;
+  }
+
   /** null while the device works, else why it was lost. */
   get lost(): string | null {
     return this.lostReason;
@@ -221,6 +228,15 @@ export class GpuSession {
    * read_write buffers' contents. Nothing given is modified: inputs are copied to the GPU.
    */
   async run<B extends Record<string, BindingValue>>(code: string, entryPoint: string, bindings: B, workgroups: Workgroups): Promise<Outputs<B>> {
+    this.running++;
+    try {
+      return await this.runOnce(code, entryPoint, bindings, workgroups);
+    } finally {
+      this.running--;
+    }
+  }
+
+  private async runOnce<B extends Record<string, BindingValue>>(code: string, entryPoint: string, bindings: B, workgroups: Workgroups): Promise<Outputs<B>> {
     if (this.uncaptured.length) {
       const first = this.uncaptured[0];
       const n = this.uncaptured.length;
