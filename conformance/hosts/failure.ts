@@ -13,7 +13,7 @@
  *   type      an output is not the typed array of its precision                                   → 'fail'
  *   contract  mutated an input, or gave two answers to one question                               → 'fail'
  *
- * 'timeout', 'crashed' and 'fault' end the check they happen in (CheckContext.fault): later calls of that
+ * 'timeout', 'crashed', 'fault' and 'protocol' end the check they happen in (CheckContext.fault): later calls of that
  * check fail at once with the same failure, so shrinking neither waits out the timeout again nor restarts
  * a dying worker once per shrink step, and the report names the case in which it happened (check.ts).
  */
@@ -23,7 +23,7 @@ export type FailureKind = 'threw' | 'timeout' | 'crashed' | 'fault' | 'protocol'
 export const ERROR_KINDS: ReadonlySet<FailureKind> = new Set(['threw', 'timeout', 'crashed', 'fault', 'protocol']);
 
 /** The kinds after which a check stops calling the adapter (see the header). */
-export const STOPS_THE_CHECK: ReadonlySet<FailureKind> = new Set(['timeout', 'crashed', 'fault']);
+export const STOPS_THE_CHECK: ReadonlySet<FailureKind> = new Set(['timeout', 'crashed', 'fault', 'protocol']);
 
 export class AdapterFailure extends Error {
   /**

@@ -12,6 +12,7 @@ import { CAPABILITIES } from '../adapter.js';
 import { describeThrown } from '../error_text.js';
 import { AdapterFailure } from './failure.js';
 import type { Call, CallOptions, Host, HostMeta, HostStats } from './host.js';
+import { threwPrefix } from './channel_host.js';
 import { raceTimeout } from './timer.js';
 
 export function metaOf(adapter: Adapter): HostMeta {
@@ -101,11 +102,6 @@ export class InProcessHost implements Host {
   }
 
   async kill(): Promise<void> {}
-}
-
-/** "bnTrainForward threw Error: …" for a capability; "setup() threw: …" for a hook (the runner quotes it as is). */
-export function threwPrefix(what: string): string {
-  return what.endsWith('()') ? `${what} threw: ` : `${what} threw `;
 }
 
 /** The stack of an Error-like thrown value, if it has a readable one. */

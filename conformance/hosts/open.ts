@@ -14,6 +14,7 @@ import { describeThrown } from '../error_text.js';
 import type { Host, HostOptions } from './host.js';
 import { DEFAULT_LOAD_TIMEOUT_MS } from './host.js';
 import { InProcessHost } from './in_process.js';
+import { SubprocessHost } from './subprocess.js';
 import { raceTimeout } from './timer.js';
 import { WorkerHost } from './worker.js';
 
@@ -33,7 +34,7 @@ export function isSubprocessSpec(spec: string): boolean {
 
 /** Opens the host for `spec`; throws AdapterLoadError (naming the spec or file) when it cannot be loaded. */
 export async function openHost(spec: string, options: OpenOptions = {}): Promise<Host> {
-  if (isSubprocessSpec(spec)) throw new AdapterLoadError(`${spec}: subprocess adapters are not supported by this version`);
+  if (isSubprocessSpec(spec)) return SubprocessHost.open(spec, spec.slice(SUBPROCESS_PREFIX.length), options);
   const builtin = isBuiltin(spec);
   const where = options.host ?? (builtin ? 'in-process' : 'worker');
   if (where === 'worker') {
