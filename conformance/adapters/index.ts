@@ -2,11 +2,13 @@
  * The built-in adapters: ONE explicit list, name → lazy loader. To add one, write `conformance/adapters/x.ts`
  * with `export default defineAdapter({...})` and add a line here. Loaders are lazy so that an adapter whose
  * backend is missing (tfjs-node, onnxruntime) costs nothing unless it is asked for; such an adapter should
- * say so from `available()` rather than fail to import.
+ * say so from `available()` rather than fail to import. An adapter that runs in a child process (torch)
+ * also exports `subprocess`, how to start it (hosts/open.ts); its default export then only declares it.
  */
 import type { Adapter } from '../adapter.js';
+import type { SubprocessLaunch } from '../hosts/subprocess.js';
 
-export type AdapterLoader = () => Promise<{ default: Adapter }>;
+export type AdapterLoader = () => Promise<{ default: Adapter; subprocess?: SubprocessLaunch }>;
 
 export const BUILTIN_ADAPTERS: Record<string, AdapterLoader> = {
   reference: () => import('./reference.js'),
@@ -21,4 +23,6 @@ export const BUILTIN_ADAPTERS: Record<string, AdapterLoader> = {
   'tfjs-layers-cpu': () => import('./tfjs-layers-cpu.js'),
   'tfjs-layers-wasm': () => import('./tfjs-layers-wasm.js'),
   'tfjs-webgpu': () => import('./tfjs-webgpu.js'),
+  torch: () => import('./torch.js'),
+  'torch-float64': () => import('./torch-float64.js'),
 };

@@ -2,19 +2,21 @@
  * From an ADAPTER argument to a running host: the one place that decides where an adapter runs.
  *
  *   subprocess:<command line>   a child process speaking the wire protocol (docs/protocol.md)
- *   a built-in name             in this process (trusted code: the fastest host); a worker with host 'worker'
+ *   a built-in name             in this process (trusted code: the fastest host); a worker with host 'worker';
+ *                               a child process for the built-ins that export `subprocess` (torch), whose
+ *                               facade answers available() (not installed, without a Python with torch)
  *   a path to a module          a worker thread (an unknown adapter cannot take the run down);
  *                               in this process with host 'in-process' (debugging)
  *
  * The CLI maps `--in-process` to host 'in-process' and `--isolate` (its older flag) to host 'worker', which
  * now only changes where the built-ins run. runConformance and the vitest integration take the same specs.
  */
-import { AdapterLoadError, adapterFile, isBuiltin, loadAdapter } from '../load.js';
+import { AdapterLoadError, adapterFile, builtinModule, isBuiltin, loadAdapter } from '../load.js';
 import { describeThrown } from '../error_text.js';
 import type { Host, HostOptions } from './host.js';
 import { DEFAULT_LOAD_TIMEOUT_MS } from './host.js';
 import { InProcessHost } from './in_process.js';
-import { SubprocessHost } from './subprocess.js';
+import { SubprocessHost, type SubprocessLaunch } from './subprocess.js';
 import { raceTimeout } from './timer.js';
 import { WorkerHost } from './worker.js';
 
@@ -36,6 +38,17 @@ export function isSubprocessSpec(spec: string): boolean {
 export async function openHost(spec: string, options: OpenOptions = {}): Promise<Host> {
   if (isSubprocessSpec(spec)) return SubprocessHost.open(spec, spec.slice(SUBPROCESS_PREFIX.length), options);
   const builtin = isBuiltin(spec);
+  if (builtin) {
+    // a built-in that runs in a child process (torch): its declaration says whether it can run here
+    const mod = await builtinModule(spec);
+    const launch = (mod as { subprocess?: SubprocessLaunch }).subprocess;
+    if (launch) {
+      const facade = await loadAdapter(spec);
+      const host = new InProcessHost(facade, spec);
+      if ((await host.available(options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS)) !== true) return host;
+      return SubprocessHost.openArgv(spec, launch.argv(), { ...options, source: `built-in adapter ${spec}` });
+    }
+  }
   const where = options.host ?? (builtin ? 'in-process' : 'worker');
   if (where === 'worker') {
     return WorkerHost.open(spec, builtin ? { builtin: spec } : { file: adapterFile(spec) }, builtin ? `built-in adapter ${spec}` : spec, options);

@@ -52,6 +52,12 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
+/** How a built-in subprocess adapter starts (adapters/torch.ts): its command as words, no shell. */
+export interface SubprocessLaunch {
+  /** throws when it cannot be started here (checked by the adapter's available() first) */
+  argv(): string[];
+}
+
 export interface SubprocessOptions extends HostOptions {
   /** Extra environment variables for the child (on top of this process's). */
   env?: Record<string, string>;
@@ -85,7 +91,12 @@ export class SubprocessHost extends ChannelHost {
       throw new AdapterLoadError(`${spec}: ${e instanceof CommandLineError ? e.message : describeThrown(e)}`);
     }
     if (argv.length === 0) throw new AdapterLoadError(`${spec}: no command after 'subprocess:' (e.g. subprocess:python3 my_adapter.py)`);
-    const host = new SubprocessHost(spec, argv, options);
+    return SubprocessHost.openArgv(spec, argv, options);
+  }
+
+  /** Starts `argv` (no shell) and completes the handshake; throws AdapterLoadError naming the spec. */
+  static async openArgv(spec: string, argv: readonly string[], options: SubprocessOptions = {}): Promise<SubprocessHost> {
+    const host = new SubprocessHost(spec, [...argv], options);
     await host.begin();
     return host;
   }

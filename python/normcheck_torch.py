@@ -1,0 +1,148 @@
+"""PyTorch's CPU normalisation layers, served to normcheck: the built-in adapters `torch` (float32) and
+`torch-float64`, run as `python3 normcheck_torch.py --precision float32|float64`.
+
+Forward passes are torch.nn.functional's (batch_norm, layer_norm, group_norm, instance_norm), called as
+the nn modules call them; gradients are autograd's (y.backward(dy)). The saved statistics the suite also
+checks (BatchNorm's and LayerNorm's mean and rstd, GroupNorm's per (sample, group)) come from the ATen
+kernels those functions dispatch to (torch.native_batch_norm, native_layer_norm, native_group_norm), on
+copies of the inputs. One thread (torch.set_num_threads(1)): a run is reproducible and the timing is
+comparable with the other adapters'; multithreaded reductions are a separate question.
+
+BatchNorm semantics are nn.BatchNorm1d/2d/3d's in training mode with track_running_stats=True: the running
+statistics move by `momentum`, or with momentum=None by the cumulative average 1/num_batches_tracked after
+its increment (nn.BatchNorm's exponential_average_factor), the running variance with the unbiased batch
+variance; eval mode normalises with the running statistics. RMSNorm is not provided: torch 1.13 has no
+rms_norm (torch.nn.RMSNorm arrived in PyTorch 2.4).
+"""
+import argparse
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from normcheck_adapter import Adapter  # noqa: E402
+
+parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+parser.add_argument('--precision', choices=('float32', 'float64'), default='float32')
+parser.add_argument('--name', default=None)
+options = parser.parse_args()
+
+torch.set_num_threads(1)
+DTYPE = torch.float32 if options.precision == 'float32' else torch.float64
+name = options.name or ('torch' if options.precision == 'float32' else 'torch-float64')
+adapter = Adapter(name=name, precision=options.precision, layout='NCHW', profile='pytorch',
+                  description='PyTorch %s CPU, %s: torch.nn.functional batch_norm, layer_norm, group_norm, instance_norm, '
+                              'gradients by autograd (no rms_norm before PyTorch 2.4)' % (torch.__version__, options.precision))
+
+
+def tensor(a):
+    """A torch tensor sharing the (writable, owned) numpy array's memory, or None."""
+    return None if a is None else torch.from_numpy(a)
+
+
+def leaf(a):
+    """A tensor autograd differentiates with respect to, or None."""
+    return None if a is None else torch.from_numpy(a).clone().requires_grad_(True)
+
+
+def grad(t):
+    return None if t is None else t.grad.numpy()
+
+
+def out(t):
+    return t.detach().numpy()
+
+
+def backward(y, dy, x, weight, bias):
+    y.backward(tensor(dy))
+    return {'dx': grad(x), 'dweight': grad(weight), 'dbias': grad(bias)}
+
+
+@adapter.capability('bnTrainForward')
+def bn_train(x, weight, bias, running_mean, running_var, num_batches_tracked, momentum, eps):
+    # nn.BatchNorm: momentum=None is the cumulative average, 1/num_batches_tracked after its increment
+    factor = 1.0 / float(num_batches_tracked + 1) if momentum is None else momentum
+    rm, rv = tensor(running_mean.copy()), tensor(running_var.copy())
+    with torch.no_grad():
+        y = F.batch_norm(tensor(x), rm, rv, tensor(weight), tensor(bias), True, factor, eps)
+        _, mean, rstd = torch.native_batch_norm(tensor(x), None, None, None, None, True, factor, eps)
+    return {'y': out(y), 'running_mean': out(rm), 'running_var': out(rv), 'mean': out(mean), 'rstd': out(rstd)}
+
+
+@adapter.capability('bnEvalForward')
+def bn_eval(x, weight, bias, running_mean, running_var, eps):
+    with torch.no_grad():
+        return out(F.batch_norm(tensor(x), tensor(running_mean), tensor(running_var), tensor(weight), tensor(bias), False, 0.0, eps))
+
+
+@adapter.capability('bnBackward')
+def bn_backward(dy, x, weight, bias, training, running_mean, running_var, eps):
+    xs, w, b = leaf(x), leaf(weight), leaf(bias)
+    if training:
+        y = F.batch_norm(xs, None, None, w, b, True, 0.0, eps)
+    else:
+        y = F.batch_norm(xs, tensor(running_mean), tensor(running_var), w, b, False, 0.0, eps)
+    return backward(y, dy, xs, w, b)
+
+
+@adapter.capability('lnForward')
+def ln_forward(x, normalized_shape, weight, bias, eps):
+    w, b = tensor(weight), tensor(bias)
+    shape = list(normalized_shape)
+    with torch.no_grad():
+        y = F.layer_norm(tensor(x), shape, None if w is None else w.reshape(shape), None if b is None else b.reshape(shape), eps)
+        _, mean, rstd = torch.native_layer_norm(tensor(x), shape, None, None, eps)
+    return {'y': out(y), 'mean': out(mean), 'rstd': out(rstd)}
+
+
+@adapter.capability('lnBackward')
+def ln_backward(dy, x, normalized_shape, weight, bias, eps):
+    shape = list(normalized_shape)
+    xs, w, b = leaf(x), leaf(weight), leaf(bias)
+    y = F.layer_norm(xs, shape, None if w is None else w.reshape(shape), None if b is None else b.reshape(shape), eps)
+    g = backward(y, dy, xs, w, b)
+    return g
+
+
+@adapter.capability('gnForward')
+def gn_forward(x, num_groups, weight, bias, eps):
+    n, c = x.shape[0], x.shape[1]
+    spatial = x.size // (n * c)
+    with torch.no_grad():
+        y = F.group_norm(tensor(x), num_groups, tensor(weight), tensor(bias), eps)
+        _, mean, rstd = torch.native_group_norm(tensor(x), None, None, n, c, spatial, num_groups, eps)
+    return {'y': out(y), 'mean': out(mean), 'rstd': out(rstd)}
+
+
+@adapter.capability('gnBackward')
+def gn_backward(dy, x, num_groups, weight, bias, eps):
+    xs, w, b = leaf(x), leaf(weight), leaf(bias)
+    return backward(F.group_norm(xs, num_groups, w, b, eps), dy, xs, w, b)
+
+
+@adapter.capability('inForward')
+def in_forward(x, weight, bias, running_mean, running_var, use_input_stats, momentum, eps):
+    rm = None if running_mean is None else tensor(running_mean.copy())
+    rv = None if running_var is None else tensor(running_var.copy())
+    with torch.no_grad():
+        y = F.instance_norm(tensor(x), rm, rv, tensor(weight), tensor(bias), use_input_stats, momentum, eps)
+    result = {'y': out(y)}
+    if rm is not None and use_input_stats:
+        result['running_mean'] = out(rm)
+        result['running_var'] = out(rv)
+    return result
+
+
+@adapter.capability('inBackward')
+def in_backward(dy, x, weight, bias, use_input_stats, running_mean, running_var, eps):
+    xs, w, b = leaf(x), leaf(weight), leaf(bias)
+    # copies: with use_input_stats, instance_norm writes the running buffers it is given
+    rm = None if running_mean is None else tensor(running_mean.copy())
+    rv = None if running_var is None else tensor(running_var.copy())
+    y = F.instance_norm(xs, rm, rv, w, b, use_input_stats, 0.0, eps)
+    return backward(y, dy, xs, w, b)
+
+
+adapter.serve()
