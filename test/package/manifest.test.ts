@@ -4,7 +4,9 @@
  * at the version this repository tests with, and nothing the shipped code never imports weighs on a user's
  * install. The consumer test (consumer.test.ts) proves the same end to end; this one names the file and line.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { builtinModules } from 'node:module';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -85,6 +87,21 @@ describe('package.json', () => {
       const installed = JSON.parse(readFileSync(join('node_modules', name, 'package.json'), 'utf8')) as { version: string };
       expect(installed.version, name).toBe(version);
     }
+  });
+
+  it('has a bin that runs the built CLI, and says how to get a built copy where dist/ is missing (git URL, unbuilt checkout)', () => {
+    expect((pkg as unknown as { bin: Record<string, string> }).bin).toEqual({ normcheck: 'bin/normcheck.js' });
+    const ok = spawnSync(process.execPath, ['bin/normcheck.js', 'check', 'reference', '--quick', '--seed', '1', '--only', 'ln.forward'], { encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/passed, 0 failed/);
+    const copy = mkdtempSync(join(tmpdir(), 'normcheck-unbuilt-'));
+    mkdirSync(join(copy, 'bin'));
+    copyFileSync('bin/normcheck.js', join(copy, 'bin', 'normcheck.js'));
+    writeFileSync(join(copy, 'package.json'), '{ "type": "module" }\n');
+    const r = spawnSync(process.execPath, [join(copy, 'bin', 'normcheck.js'), 'list'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/dist\/cli\/main\.js is missing: this copy of normcheck was not built/);
+    expect(r.stderr).toMatch(/npm install --save-dev \/path\/to\/normcheck-<version>\.tgz/);
   });
 
   it('runs no script at the consumer: no prepare or install scripts, dist built by prepack', () => {
