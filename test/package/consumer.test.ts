@@ -123,11 +123,50 @@ export default defineAdapter({
 /** The same with a classic bug: the unbiased variance (divide by D - 1), which LayerNorm does not use. */
 const BUGGY = CORRECT.replace('v / D + eps', 'v / (D - 1) + eps').replace("name: 'my-layernorm'", "name: 'unbiased-layernorm'");
 
-const VITEST_TEST = (adapter: string) => `import { describeConformance } from 'normcheck/vitest';
-import adapter from '../${adapter}';
+/** The README's vitest example, verbatim: a TypeScript adapter and the one test file that gates it. */
+const TS_ADAPTER = `// LayerNorm forward in float64, two-pass: the mean, then the biased variance of the deviations.
+import { defineAdapter } from 'normcheck/conformance';
+
+export default defineAdapter({
+  name: 'my-layernorm',
+  precision: 'float64',
+  layout: 'NCHW',
+  lnForward({ x, normalizedShape, weight, bias, eps }) {
+    const D = normalizedShape.reduce((a, b) => a * b, 1);
+    const R = x.length / D;
+    const y = new Float64Array(x.length);
+    for (let r = 0; r < R; r++) {
+      let s = 0;
+      for (let i = 0; i < D; i++) s += x[r * D + i]!;
+      const mean = s / D;
+      let v = 0;
+      for (let i = 0; i < D; i++) v += (x[r * D + i]! - mean) ** 2;
+      const rstd = 1 / Math.sqrt(v / D + eps);
+      for (let i = 0; i < D; i++) y[r * D + i] = (x[r * D + i]! - mean) * rstd * (weight ? weight[i]! : 1) + (bias ? bias[i]! : 0);
+    }
+    return { y };
+  },
+});
+`;
+const TS_TEST = `import { describeConformance } from 'normcheck/vitest';
+import myLayerNorm from '../src/my-layernorm.js';
+
+describeConformance(myLayerNorm, { quick: true, seed: 20261127 });
+`;
+const BUGGY_TEST = `import { describeConformance } from 'normcheck/vitest';
+import adapter from '../buggy.mjs';
 
 describeConformance(adapter, { quick: true, seed: 1 });
 `;
+/** A strict TypeScript project that checks normcheck's declarations too (skipLibCheck false), with no engine installed. */
+const TSCONFIG = {
+  compilerOptions: {
+    strict: true, noEmit: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', skipLibCheck: false,
+    noUncheckedIndexedAccess: true, types: ['node'],
+  },
+  include: ['src', 'test/*.ts'],
+};
+const typesNodeVersion = (JSON.parse(readFileSync('node_modules/@types/node/package.json', 'utf8')) as { version: string }).version;
 
 beforeAll(() => {
   const ping = spawnSync('npm', ['ping'], { env, encoding: 'utf8', timeout: 20_000 });
@@ -138,7 +177,7 @@ beforeAll(() => {
   }
   const cli = join(REPO, 'dist', 'cli', 'main.js');
   const built = (() => { try { return statSync(cli).mtimeMs; } catch { return 0; } })();
-  const sources = Math.max(...pkg.files.filter((f) => !f.startsWith('dist') && !f.includes('fixtures')).map((f) => newest(join(REPO, f))));
+  const sources = Math.max(...pkg.files.filter((f) => f.startsWith('dist/')).map((f) => newest(join(REPO, f.slice('dist/'.length)))));
   if (built < sources) throw new Error('dist/ is missing or older than the sources: npm test builds it (or run npm run build)');
 
   const work = mkdtempSync(join(tmpdir(), 'normcheck-consumer-'));
@@ -150,11 +189,14 @@ beforeAll(() => {
   writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'normcheck-consumer', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`);
   writeFileSync(join(project, 'adapter.mjs'), CORRECT);
   writeFileSync(join(project, 'buggy.mjs'), BUGGY);
+  mkdirSync(join(project, 'src'));
   mkdirSync(join(project, 'test'));
-  writeFileSync(join(project, 'test', 'layernorm.test.js'), VITEST_TEST('adapter.mjs'));
-  writeFileSync(join(project, 'test', 'buggy.test.js'), VITEST_TEST('buggy.mjs'));
-  // One install, as a user adds both: normcheck and the vitest it integrates with.
-  installed = sh('npm', [...npmInstall, tarball, `vitest@${vitestVersion}`]);
+  writeFileSync(join(project, 'src', 'my-layernorm.ts'), TS_ADAPTER);
+  writeFileSync(join(project, 'test', 'normcheck.test.ts'), TS_TEST);
+  writeFileSync(join(project, 'test', 'buggy.test.js'), BUGGY_TEST);
+  writeFileSync(join(project, 'tsconfig.json'), `${JSON.stringify(TSCONFIG, null, 2)}\n`);
+  // One install, as a user adds them: normcheck, the vitest it integrates with, Node's types for TypeScript.
+  installed = sh('npm', [...npmInstall, tarball, `vitest@${vitestVersion}`, `@types/node@${typesNodeVersion}`]);
 }, 180_000);
 
 afterAll(() => {
@@ -235,12 +277,19 @@ describe('the packed tarball in a fresh project', () => {
     expect(r.status).toBe(1);
     const report = JSON.parse(readFileSync(join(project, 'vitest.json'), 'utf8')) as { testResults: { name: string; assertionResults: { title: string; status: string; failureMessages: string[] }[] }[] };
     const file = (n: string) => report.testResults.find((f) => f.name.endsWith(n))!.assertionResults;
-    expect(file('layernorm.test.js').map((a) => a.title)).toEqual(CHECKS.map((c) => c.id));
-    expect(file('layernorm.test.js').filter((a) => a.status === 'failed')).toEqual([]);
-    expect(file('layernorm.test.js').filter((a) => a.status === 'passed').length).toBeGreaterThan(0);
+    expect(file('normcheck.test.ts').map((a) => a.title)).toEqual(CHECKS.map((c) => c.id));
+    expect(file('normcheck.test.ts').filter((a) => a.status === 'failed')).toEqual([]);
+    expect(file('normcheck.test.ts').filter((a) => a.status === 'passed').length).toBeGreaterThan(0);
     const failed = file('buggy.test.js').find((a) => a.title === 'ln.forward')!;
     expect(failed.status).toBe('failed');
     expect(failed.failureMessages.join('\n')).toMatch(/replay: describeConformance\(adapter, \{ quick: true, only: 'ln\.forward', seed: 1, path: '[\d:]+' \}\)/);
     expect(r.stdout + r.stderr).toMatch(/FAIL {2}test\/buggy\.test\.js > normcheck unbiased-layernorm > ln\.forward/);
+  });
+
+  it('typechecks the TypeScript adapter and test against normcheck\'s declarations (strict, skipLibCheck false, no engine installed)', (ctx) => {
+    skipIfOffline(ctx);
+    const r = sh(join(REPO, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json']);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 });
