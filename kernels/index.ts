@@ -14,11 +14,14 @@
 // Argument errors (shared by every kernel)
 export { KernelArgError, KernelShapeError, KernelValueError } from './shared/args.js';
 
+// Arrays in the kernels' WebAssembly memory: the wasm versions use them in place, with no copy per call
+export { wasmFloat32Array, wasmFloat64Array, freeWasmArray, isWasmArray } from './shared/wasm_arrays.js';
+
 // BatchNorm: NCHW and NHWC / (M, C), training and eval forward, backward, fused ReLU
 export { batchNormTrainForward, batchNormEvalForward, batchNormBackward, BatchNormWorkspace } from './batchnorm/api.js';
 export type {
   BatchNormDims, BatchNormLayout, BatchNormRunning, BatchNormTrainForwardArgs, BatchNormEvalForwardArgs,
-  BatchNormBackwardArgs, BatchNormForwardVersion, BatchNormBackwardVersion,
+  BatchNormBackwardArgs, BatchNormForwardVersion, BatchNormEvalVersion, BatchNormBackwardVersion,
 } from './batchnorm/api.js';
 
 // LayerNorm over (R, D)
@@ -33,9 +36,9 @@ export type { GemmDims, GemmVersion, XWtOptions, DyTXOptions, DyWOptions } from 
 
 // Registry of every kernel version and each kind's default
 export {
-  BATCHNORM_FORWARD_VERSIONS, BATCHNORM_BACKWARD_VERSIONS, LAYERNORM_FORWARD_VERSIONS, LAYERNORM_BACKWARD_VERSIONS, GEMM_VERSIONS,
-  BATCHNORM_FORWARD_DEFAULT, BATCHNORM_BACKWARD_DEFAULT, LAYERNORM_FORWARD_DEFAULT, LAYERNORM_BACKWARD_DEFAULT, GEMM_DEFAULT,
-  BN_FORWARD_TWO_PASS, BN_FORWARD_ONE_PASS, BN_FORWARD_BLOCKED, BN_FORWARD_WASM, BN_BACKWARD_TWO_PASS, BN_BACKWARD_BLOCKED,
+  BATCHNORM_FORWARD_VERSIONS, BATCHNORM_EVAL_VERSIONS, BATCHNORM_BACKWARD_VERSIONS, LAYERNORM_FORWARD_VERSIONS,
+  LAYERNORM_BACKWARD_VERSIONS, GEMM_VERSIONS, BATCHNORM_FORWARD_DEFAULT, BATCHNORM_EVAL_DEFAULT, BATCHNORM_BACKWARD_DEFAULT, LAYERNORM_FORWARD_DEFAULT, LAYERNORM_BACKWARD_DEFAULT, GEMM_DEFAULT,
+  BN_FORWARD_TWO_PASS, BN_FORWARD_ONE_PASS, BN_FORWARD_BLOCKED, BN_FORWARD_WASM, BN_EVAL_BLOCKED, BN_EVAL_WASM, BN_BACKWARD_TWO_PASS, BN_BACKWARD_BLOCKED,
   BN_BACKWARD_WASM,
   LN_FORWARD_TWO_PASS, LN_FORWARD_ONE_PASS,
   LN_BACKWARD_ROW_BY_ROW, LN_BACKWARD_FOUR_ROWS, LN_FORWARD_WASM, LN_BACKWARD_WASM,

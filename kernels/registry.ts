@@ -7,9 +7,9 @@
  * unavailable or its memory cannot grow; the GEMM's wasm version is listed only where it runs.
  */
 import { BN_BACKWARD_BLOCKED, BN_BACKWARD_TWO_PASS } from './batchnorm/backward_impl.js';
-import { BN_FORWARD_BLOCKED, BN_FORWARD_ONE_PASS, BN_FORWARD_TWO_PASS } from './batchnorm/forward_impl.js';
-import type { BatchNormBackwardVersion, BatchNormForwardVersion } from './batchnorm/version.js';
-import { BN_BACKWARD_WASM, BN_FORWARD_WASM } from './batchnorm/wasm_impl.js';
+import { BN_EVAL_BLOCKED, BN_FORWARD_BLOCKED, BN_FORWARD_ONE_PASS, BN_FORWARD_TWO_PASS } from './batchnorm/forward_impl.js';
+import type { BatchNormBackwardVersion, BatchNormEvalVersion, BatchNormForwardVersion } from './batchnorm/version.js';
+import { BN_BACKWARD_WASM, BN_EVAL_WASM, BN_FORWARD_WASM } from './batchnorm/wasm_impl.js';
 import { GEMM_BLOCKED } from './gemm/blocked_impl.js';
 import { GEMM_NAIVE } from './gemm/naive_impl.js';
 import type { GemmVersion } from './gemm/version.js';
@@ -28,6 +28,10 @@ export const BATCHNORM_FORWARD_VERSIONS: readonly BatchNormForwardVersion[] = [
 ];
 export const BATCHNORM_FORWARD_DEFAULT: BatchNormForwardVersion = BN_FORWARD_WASM;
 
+/** BatchNorm eval forward: blocked (TypeScript), wasm (WebAssembly SIMD; the default). */
+export const BATCHNORM_EVAL_VERSIONS: readonly BatchNormEvalVersion[] = [BN_EVAL_BLOCKED, BN_EVAL_WASM];
+export const BATCHNORM_EVAL_DEFAULT: BatchNormEvalVersion = BN_EVAL_WASM;
+
 /** BatchNorm backward (training and eval, with or without the fused ReLU): twoPass, blocked, wasm (the default). */
 export const BATCHNORM_BACKWARD_VERSIONS: readonly BatchNormBackwardVersion[] = [BN_BACKWARD_TWO_PASS, BN_BACKWARD_BLOCKED, BN_BACKWARD_WASM];
 export const BATCHNORM_BACKWARD_DEFAULT: BatchNormBackwardVersion = BN_BACKWARD_WASM;
@@ -45,7 +49,7 @@ export const GEMM_VERSIONS: readonly GemmVersion[] = wasmSimdAvailable() ? [GEMM
 export const GEMM_DEFAULT: GemmVersion = wasmSimdAvailable() ? GEMM_WASM : GEMM_BLOCKED;
 
 export {
-  BN_FORWARD_TWO_PASS, BN_FORWARD_ONE_PASS, BN_FORWARD_BLOCKED, BN_FORWARD_WASM,
+  BN_FORWARD_TWO_PASS, BN_FORWARD_ONE_PASS, BN_FORWARD_BLOCKED, BN_FORWARD_WASM, BN_EVAL_BLOCKED, BN_EVAL_WASM,
   BN_BACKWARD_TWO_PASS, BN_BACKWARD_BLOCKED, BN_BACKWARD_WASM,
   LN_FORWARD_TWO_PASS, LN_FORWARD_ONE_PASS, LN_FORWARD_WASM,
   LN_BACKWARD_ROW_BY_ROW, LN_BACKWARD_FOUR_ROWS, LN_BACKWARD_WASM,

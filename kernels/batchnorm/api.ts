@@ -37,17 +37,16 @@
  * forward twoPass, onePass, blocked, wasm; backward twoPass, blocked, wasm. The default is wasm (WebAssembly SIMD
  * element loops), which falls back to blocked for the fused ReLU, odd channels-last C, or a runtime without SIMD.
  */
-import { BATCHNORM_BACKWARD_DEFAULT, BATCHNORM_FORWARD_DEFAULT } from '../registry.js';
+import { BATCHNORM_BACKWARD_DEFAULT, BATCHNORM_EVAL_DEFAULT, BATCHNORM_FORWARD_DEFAULT } from '../registry.js';
 import {
   argSpec, checkArgs, checkCount, checkEps, checkF32, checkF64, checkFlag, checkMomentum, checkNoOverlap, checkPositiveInts,
   describe, KernelShapeError, KernelValueError,
 } from '../shared/args.js';
-import { evalForwardNchw, evalForwardNhwc } from './forward_impl.js';
-import type { BatchNormBackwardVersion, BatchNormForwardVersion } from './version.js';
+import type { BatchNormBackwardVersion, BatchNormEvalVersion, BatchNormForwardVersion } from './version.js';
 import { BatchNormWorkspace } from './workspace.js';
 
 export { BatchNormWorkspace } from './workspace.js';
-export type { BatchNormBackwardVersion, BatchNormForwardVersion } from './version.js';
+export type { BatchNormBackwardVersion, BatchNormEvalVersion, BatchNormForwardVersion } from './version.js';
 
 export type BatchNormLayout = 'NCHW' | 'NHWC';
 
@@ -259,21 +258,25 @@ export interface BatchNormEvalForwardArgs {
   /** OUTPUT (C): 1/sqrt(running.runningVar + eps), what the backward takes as `rstd` */
   rstd: Float64Array;
   workspace: BatchNormWorkspace;
+  /** default: BATCHNORM_EVAL_DEFAULT (kernels/registry.ts) */
+  version?: BatchNormEvalVersion;
 }
 
 const EVAL_ARGS = argSpec('batchNormEvalForward', ['x', 'dims', 'running', 'y', 'mean', 'rstd', 'workspace'], {
-  layout: "'NCHW'", weight: 'null, no weight', bias: 'null, no bias', eps: '1e-5', relu: 'false',
+  layout: "'NCHW'", weight: 'null, no weight', bias: 'null, no bias', eps: '1e-5', relu: 'false', version: 'BATCHNORM_EVAL_DEFAULT',
 }, {
   ...MISPLACED,
   momentum: 'eval mode updates nothing; momentum is an argument of batchNormTrainForward',
   unbiasedRunningVar: 'eval mode updates nothing; unbiasedRunningVar is an argument of batchNormTrainForward',
-  version: 'the eval forward has one implementation',
 });
 
 /** Eval-mode forward: y = (x - runningMean)·weight/sqrt(runningVar + eps) + bias (then ReLU). Writes y, mean, rstd. */
 export function batchNormEvalForward(args: BatchNormEvalForwardArgs): void {
   checkArgs(EVAL_ARGS, args);
-  const { x, dims, layout = 'NCHW', weight = null, bias = null, running, eps = 1e-5, relu = false, y, mean, rstd, workspace } = args;
+  const {
+    x, dims, layout = 'NCHW', weight = null, bias = null, running, eps = 1e-5, relu = false, y, mean, rstd, workspace,
+    version = BATCHNORM_EVAL_DEFAULT,
+  } = args;
   checkLayoutDims(dims, layout);
   const { N, C, S } = dims;
   const shape = describeShape(dims, layout);
@@ -290,8 +293,8 @@ export function batchNormEvalForward(args: BatchNormEvalForwardArgs): void {
   checkWorkspace(workspace, C);
   checkForwardOverlaps(x, weight, bias, running, y, mean, rstd);
   const { runningMean, runningVar } = running;
-  if (layout === 'NHWC' || S === 1) evalForwardNhwc(x, N * S, C, weight, bias, runningMean, runningVar, eps, relu, y, mean, rstd, workspace);
-  else evalForwardNchw(x, N, C, S, weight, bias, runningMean, runningVar, eps, relu, y, mean, rstd);
+  if (layout === 'NHWC' || S === 1) version.nhwc(x, N * S, C, weight, bias, runningMean, runningVar, eps, relu, y, mean, rstd, workspace);
+  else version.nchw(x, N, C, S, weight, bias, runningMean, runningVar, eps, relu, y, mean, rstd, workspace);
 }
 
 // ---------------------------------------------------------------------------------------------------------

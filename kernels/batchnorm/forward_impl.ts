@@ -36,7 +36,7 @@
  */
 import { onePassVarianceIsAccurate } from '../shared/one_pass.js';
 import { columnSumsBlocked, normalizeBlocked } from './nhwc_blocked_impl.js';
-import type { BatchNormForwardVersion } from './version.js';
+import type { BatchNormEvalVersion, BatchNormForwardVersion } from './version.js';
 import type { BatchNormWorkspace } from './workspace.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -330,6 +330,14 @@ export function evalForwardNhwc(
   finishStatistics(C, weight, bias, eps, ws.variance, rstd, ws);
   normalizeNhwc(x, y, M, C, ws.shift, ws.sum1, ws.scale, ws.offset, relu);
 }
+
+export const BN_EVAL_BLOCKED: BatchNormEvalVersion = {
+  name: 'blocked',
+  description: 'one pass, y = (x - runningMean)·scale + bias; NHWC through per-channel workspace arrays',
+  nchw: (x, N, C, S, weight, bias, runningMean, runningVar, eps, relu, y, mean, rstd) =>
+    evalForwardNchw(x, N, C, S, weight, bias, runningMean, runningVar, eps, relu, y, mean, rstd),
+  nhwc: evalForwardNhwc,
+};
 
 // ---------------------------------------------------------------------------------------------------------
 // Version 3: onePass, loops blocked for speed

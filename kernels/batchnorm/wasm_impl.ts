@@ -1,155 +1,199 @@
 /**
- * BatchNorm version "wasm": the blocked versions' algorithms with their element loops in WebAssembly SIMD
- * (wasm_module.ts), two float64 lanes per instruction and no bounds checks. Same statistics (shifted
- * one-pass sums, checked, exact second pass in TypeScript when needed), same expressions, float64 throughout.
+ * BatchNorm versions "wasm": the blocked versions' algorithms with their loops in WebAssembly SIMD
+ * (wasm_module.ts), two float64 lanes per instruction, no bounds checks, tails in wasm. Same statistics (shifted
+ * one-pass sums, checked, exact second pass when needed), float64 throughout; the normalisation centres on
+ * fl32(mean) (wasm_module.ts says why that is as accurate).
  *
- * The loops read and write the module's own memory, so each call copies its inputs in (x; dy and x) and its
- * output out (y; dx) with TypedArray.set — memcpy speed, a few ms per 51 MB array, paid for loops roughly twice as
- * fast. The memory grows once to the largest problem seen and is then reused: no allocation per call.
- * The fused ReLU runs in the SIMD loops on the forward (v & (v > 0)); the backward falls back to the blocked
- * TypeScript loops when given `reluOutput`, as both directions do for channels-last inputs with odd C (the SIMD
- * loops take channel pairs), and everywhere when WebAssembly SIMD is not available or its memory cannot grow.
+ * NCHW runs a whole call in one wasm function, channel by channel, so each channel's second pass reads it from
+ * cache. NHWC streams the rows once per pass, with the per-channel values in a small table (two channels per
+ * 16-byte slot) that the JavaScript side fills and reads back (C values, not N·S).
+ *
+ * Operands that live in the kernels' memory (shared/wasm_arrays.ts) are used in place; any other array is copied
+ * into the memory's scratch block and outputs copied back (shared/stage.ts): a memcpy per array, no allocation
+ * once the scratch block is large enough. Falls back to the blocked TypeScript loops where WebAssembly SIMD is
+ * unavailable or the memory cannot grow, and (backward only) for a fused ReLU's `reluOutput`.
  */
-import { align16, f32View, type WasmHeap } from '../shared/wasm_runtime.js';
+import { beginStage, finishOut, finishOut64, stageBytes, stagedBytes, stageIn, stageOut } from '../shared/stage.js';
+import type { WasmHeap } from '../shared/wasm_runtime.js';
 import { backwardConstantsNhwc, BN_BACKWARD_BLOCKED } from './backward_impl.js';
-import { BN_FORWARD_BLOCKED, finishStatistics, onePassStatisticsNchw, onePassStatisticsNhwc } from './forward_impl.js';
-import type { BatchNormBackwardVersion, BatchNormForwardVersion } from './version.js';
+import { BN_EVAL_BLOCKED, BN_FORWARD_BLOCKED, finishStatistics, onePassStatisticsNhwc } from './forward_impl.js';
+import type { BatchNormBackwardVersion, BatchNormEvalVersion, BatchNormForwardVersion } from './version.js';
 import { batchNormWasm } from './wasm_module.js';
 import type { BatchNormWorkspace } from './workspace.js';
 
-/**
- * Byte layout for a call on n values and C channels: up to three float32 arrays of n, eight float64 arrays of C
- * (shift, dm, scale, offset, sum1, sum2, k0, k1; 16-byte aligned), and 16 bytes for the returned pair of sums.
- */
-interface Layout {
-  a: number; // float32 array 0
-  b: number; // float32 array 1
-  c: number; // float32 array 2
-  ch: number; // first float64 per-channel array
-  chStride: number; // bytes between per-channel arrays
-  out: number;
-  end: number; // bytes used
+/** Bytes of a table with `fields` float64 fields per channel pair, for C channels. */
+const tableBytes = (C: number, fields: number): number => ((C + 1) >> 1) * 16 * fields;
+
+/** Writes values[c] into field k of channel c's lane in the table at byte address `table`. */
+function putField(h: WasmHeap, table: number, fields: number, k: number, values: Float64Array, C: number): void {
+  const f64 = h.f64;
+  for (let c = 0; c < C; c++) f64[(table + (c >> 1) * 16 * fields + 16 * k + 8 * (c & 1)) >> 3] = values[c]!;
 }
 
-/** The layout for (n, C). */
-function layout(n: number, C: number): Layout {
-  const f32Bytes = align16(4 * n);
-  const chStride = align16(8 * C);
-  const out = 3 * f32Bytes + 8 * chStride;
-  return { a: 0, b: f32Bytes, c: 2 * f32Bytes, ch: 3 * f32Bytes, chStride, out, end: out + 16 };
+/** Sets field k of every channel to `value`. */
+function fillField(h: WasmHeap, table: number, fields: number, k: number, value: number, C: number): void {
+  const f64 = h.f64;
+  for (let c = 0; c < C; c++) f64[(table + (c >> 1) * 16 * fields + 16 * k + 8 * (c & 1)) >> 3] = value;
 }
 
-// per-channel float64 array k of the layout, as a byte address
-const CH_SHIFT = 0, CH_DM = 1, CH_SCALE = 2, CH_OFFSET = 3, CH_SUM1 = 4, CH_SUM2 = 5, CH_K0 = 6, CH_K1 = 7;
-const chAddr = (l: Layout, k: number): number => l.ch + k * l.chStride;
+/** Reads field k of every channel into out. */
+function getField(h: WasmHeap, table: number, fields: number, k: number, out: Float64Array, C: number): void {
+  const f64 = h.f64;
+  for (let c = 0; c < C; c++) out[c] = f64[(table + (c >> 1) * 16 * fields + 16 * k + 8 * (c & 1)) >> 3]!;
+}
 
-/** Copies the C float64 values (a per-channel array of exactly C) into per-channel array k. */
-function putChannels(h: WasmHeap, l: Layout, k: number, values: Float64Array): void {
-  h.f64.set(values, chAddr(l, k) >> 3);
+/** Scratch bytes for weight or bias: the array itself, or C floats of its default (1 or 0). */
+const affineBytes = (h: WasmHeap, a: Float32Array | null, C: number): number => (a === null ? 4 * C + 64 : stagedBytes(h, a));
+
+/** The address of weight or bias: in place, staged, or a slot filled with `fill` (affine = false). */
+function stageAffine(h: WasmHeap, a: Float32Array | null, C: number, fill: number): number {
+  if (a !== null) return stageIn(h, a);
+  const at = stageBytes(4 * C);
+  h.f32.fill(fill, at >> 2, (at >> 2) + C);
+  return at;
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Forward
+// Training forward
 
 function forwardNchw(
   x: Float32Array, N: number, C: number, S: number, weight: Float32Array | null, bias: Float32Array | null,
   eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
 ): void {
-  const n = N * C * S;
-  const l = layout(n, C);
-  const wasm = batchNormWasm(l.end);
-  if (wasm === null) {
+  const wasm = batchNormWasm();
+  const h = wasm?.heap;
+  const bytes = h === undefined ? 0
+    : stagedBytes(h, x) + stagedBytes(h, y) + affineBytes(h, weight, C) + affineBytes(h, bias, C) + stagedBytes(h, mean) + stagedBytes(h, rstd) + 8 * C;
+  if (wasm === null || h === undefined || !beginStage(h, bytes)) {
     BN_FORWARD_BLOCKED.nchw(x, N, C, S, weight, bias, eps, relu, y, mean, rstd, ws);
     return;
   }
-  const { fn: k, heap: w } = wasm;
-  w.f32.set(x, l.a >> 2);
-  const M = N * S;
-  const CS = C * S;
-  const S4 = S >> 2;
-  const out = l.out >> 3;
+  const xa = stageIn(h, x), ya = stageOut(h, y);
+  const wa = stageAffine(h, weight, C, 1), ba = stageAffine(h, bias, C, 0);
+  const ma = stageOut(h, mean), ra = stageOut(h, rstd), va = stageBytes(8 * C);
+  (relu ? wasm.fn.nchwForwardRelu : wasm.fn.nchwForward)(xa, ya, N, C, S, wa, ba, eps, ma, ra, va);
+  finishOut(h, y, ya);
+  finishOut64(h, mean, ma);
+  finishOut64(h, rstd, ra);
+  for (let c = 0; c < C; c++) ws.variance[c] = h.f64[(va >> 3) + c]!;
+}
+
+/** The NHWC normalisation from the workspace's scale and offset, centred on m1 = fl32(mean): table [m1, scale, t]. */
+function normalizeNhwc(
+  h: WasmHeap, fn: { nhwcNorm: (...a: number[]) => void; nhwcNormRelu: (...a: number[]) => void }, xa: number, ya: number, M: number, C: number,
+  table: number, mean: Float64Array, shift: Float64Array | null, dm: Float64Array | null, relu: boolean, ws: BatchNormWorkspace,
+): void {
+  const f64 = h.f64;
   for (let c = 0; c < C; c++) {
-    // Σ(x - K), Σ(x - K)², K = first value of the channel: quadruples in wasm, the rest here
-    const K = x[c * S]!;
-    let s1 = 0;
-    let s2 = 0;
-    for (let nn = 0; nn < N; nn++) {
-      const base = nn * CS + c * S;
-      k.sums(l.a + 4 * base, S4, K, l.out);
-      s1 += w.f64[out]!;
-      s2 += w.f64[out + 1]!;
-      for (let i = base + 4 * S4; i < base + S; i++) {
-        const d = x[i]! - K;
-        s1 += d;
-        s2 += d * d;
-      }
-    }
-    // variance, biased (the exact second pass, in TypeScript, when the shifted formula may have cancelled); rstd
-    onePassStatisticsNchw(x, N, C, S, c, K, s1, s2, eps, mean, rstd, ws);
-    // normalise, scale and shift: quadruples in wasm (into its copy of y), the rest here
-    const dm = s1 / M;
-    const scale = (weight !== null ? weight[c]! : 1) * rstd[c]!;
-    const b = bias !== null ? bias[c]! : 0;
-    for (let nn = 0; nn < N; nn++) {
-      const base = nn * CS + c * S;
-      (relu ? k.normRelu : k.norm)(l.a + 4 * base, l.b + 4 * base, S4, K, dm, scale, b);
-      for (let i = base + 4 * S4; i < base + S; i++) {
-        const v = (x[i]! - K - dm) * scale + b;
-        w.f32[(l.b >> 2) + i] = relu && !(v > 0) ? 0 : v;
-      }
-    }
+    const m1 = Math.fround(mean[c]!);
+    const scale = ws.scale[c]!;
+    // t = b - (mean - m1)·scale, with mean - m1 = (K - m1) + dm when the mean came from shifted sums
+    const rest = shift !== null && dm !== null ? shift[c]! - m1 + dm[c]! : mean[c]! - m1;
+    const at = (table + (c >> 1) * 48 + 8 * (c & 1)) >> 3;
+    f64[at] = m1;
+    f64[at + 2] = scale;
+    f64[at + 4] = ws.offset[c]! - rest * scale;
   }
-  y.set(f32View(w, l.b, n));
+  (relu ? fn.nhwcNormRelu : fn.nhwcNorm)(xa, ya, M, C, table);
 }
 
 function forwardNhwc(
   x: Float32Array, M: number, C: number, weight: Float32Array | null, bias: Float32Array | null,
   eps: number, relu: boolean, y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
 ): void {
-  const n = M * C;
-  const l = layout(n, C);
-  const wasm = C % 2 === 0 ? batchNormWasm(l.end) : null;
-  if (wasm === null) {
+  const wasm = batchNormWasm();
+  const h = wasm?.heap;
+  const bytes = h === undefined ? 0 : stagedBytes(h, x) + stagedBytes(h, y) + tableBytes(C, 3);
+  if (wasm === null || h === undefined || !beginStage(h, bytes)) {
     BN_FORWARD_BLOCKED.nhwc(x, M, C, weight, bias, eps, relu, y, mean, rstd, ws);
     return;
   }
-  const { fn: k, heap: w } = wasm;
-  w.f32.set(x, l.a >> 2);
-  // Σ(x - K), Σ(x - K)², K = row 0 (dm = 0 for now)
+  const xa = stageIn(h, x), ya = stageOut(h, y), table = stageBytes(tableBytes(C, 3));
+  // Σ(x - K), Σ(x - K)², K = row 0
   for (let c = 0; c < C; c++) ws.shift[c] = x[c]!;
-  putChannels(w, l, CH_SHIFT, ws.shift);
-  const ch = (k: number): number => chAddr(l, k) >> 3;
-  w.f64.fill(0, ch(CH_DM), ch(CH_DM) + C);
-  w.f64.fill(0, ch(CH_SUM1), ch(CH_SUM1) + C);
-  w.f64.fill(0, ch(CH_SUM2), ch(CH_SUM2) + C);
-  k.colsums(l.a, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SUM1), chAddr(l, CH_SUM2));
-  for (let c = 0; c < C; c++) {
-    ws.sum1[c] = w.f64[ch(CH_SUM1) + c]!;
-    ws.sum2[c] = w.f64[ch(CH_SUM2) + c]!;
-  }
+  putField(h, table, 3, 0, ws.shift, C);
+  fillField(h, table, 3, 1, 0, C);
+  fillField(h, table, 3, 2, 0, C);
+  wasm.fn.nhwcSums(xa, M, C, table);
+  getField(h, table, 3, 1, ws.sum1, C);
+  getField(h, table, 3, 2, ws.sum2, C);
   const recheck = onePassStatisticsNhwc(M, C, mean, ws);
   const dm = ws.sum1;
-  putChannels(w, l, CH_DM, dm);
   // the exact second pass, Σ((x - K) - dm)², if any channel may have cancelled
   if (recheck) {
-    w.f64.fill(0, ch(CH_SUM1), ch(CH_SUM1) + C);
-    w.f64.fill(0, ch(CH_SUM2), ch(CH_SUM2) + C);
-    k.colsums(l.a, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SUM1), chAddr(l, CH_SUM2));
-    for (let c = 0; c < C; c++) ws.variance[c] = w.f64[ch(CH_SUM2) + c]! / M;
+    putField(h, table, 3, 1, dm, C);
+    fillField(h, table, 3, 2, 0, C);
+    wasm.fn.nhwcSqDev(xa, M, C, table);
+    getField(h, table, 3, 2, ws.sum2, C);
+    for (let c = 0; c < C; c++) ws.variance[c] = ws.sum2[c]! / M;
   }
   // rstd, scale, offset; normalise
   finishStatistics(C, weight, bias, eps, ws.variance, rstd, ws);
-  putChannels(w, l, CH_SCALE, ws.scale);
-  putChannels(w, l, CH_OFFSET, ws.offset);
-  (relu ? k.colnormRelu : k.colnorm)(l.a, l.b, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_DM), chAddr(l, CH_SCALE), chAddr(l, CH_OFFSET));
-  y.set(f32View(w, l.b, n));
+  normalizeNhwc(h, wasm.fn, xa, ya, M, C, table, mean, ws.shift, dm, relu, ws);
+  finishOut(h, y, ya);
 }
 
 export const BN_FORWARD_WASM: BatchNormForwardVersion = {
   name: 'wasm',
-  description: 'blocked, element loops in WebAssembly SIMD (f64x2), inputs and outputs copied through its memory',
+  description: 'blocked, loops in WebAssembly SIMD (f64x2), NCHW one call channel by channel; in place on wasm arrays',
   nchw: forwardNchw,
   nhwc: forwardNhwc,
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Eval forward
+
+function evalNchw(
+  x: Float32Array, N: number, C: number, S: number, weight: Float32Array | null, bias: Float32Array | null,
+  runningMean: Float32Array, runningVar: Float32Array, eps: number, relu: boolean,
+  y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
+): void {
+  const wasm = batchNormWasm();
+  const h = wasm?.heap;
+  const bytes = h === undefined ? 0
+    : stagedBytes(h, x) + stagedBytes(h, y) + affineBytes(h, weight, C) + affineBytes(h, bias, C) + stagedBytes(h, runningMean)
+      + stagedBytes(h, runningVar) + stagedBytes(h, mean) + stagedBytes(h, rstd);
+  if (wasm === null || h === undefined || !beginStage(h, bytes)) {
+    BN_EVAL_BLOCKED.nchw(x, N, C, S, weight, bias, runningMean, runningVar, eps, relu, y, mean, rstd, ws);
+    return;
+  }
+  const xa = stageIn(h, x), ya = stageOut(h, y);
+  const wa = stageAffine(h, weight, C, 1), ba = stageAffine(h, bias, C, 0);
+  const rma = stageIn(h, runningMean), rva = stageIn(h, runningVar);
+  const ma = stageOut(h, mean), ra = stageOut(h, rstd);
+  (relu ? wasm.fn.nchwEvalRelu : wasm.fn.nchwEval)(xa, ya, N, C, S, wa, ba, rma, rva, eps, ma, ra);
+  finishOut(h, y, ya);
+  finishOut64(h, mean, ma);
+  finishOut64(h, rstd, ra);
+}
+
+function evalNhwc(
+  x: Float32Array, M: number, C: number, weight: Float32Array | null, bias: Float32Array | null,
+  runningMean: Float32Array, runningVar: Float32Array, eps: number, relu: boolean,
+  y: Float32Array, mean: Float64Array, rstd: Float64Array, ws: BatchNormWorkspace,
+): void {
+  const wasm = batchNormWasm();
+  const h = wasm?.heap;
+  const bytes = h === undefined ? 0 : stagedBytes(h, x) + stagedBytes(h, y) + tableBytes(C, 3);
+  if (wasm === null || h === undefined || !beginStage(h, bytes)) {
+    BN_EVAL_BLOCKED.nhwc(x, M, C, weight, bias, runningMean, runningVar, eps, relu, y, mean, rstd, ws);
+    return;
+  }
+  const xa = stageIn(h, x), ya = stageOut(h, y), table = stageBytes(tableBytes(C, 3));
+  for (let c = 0; c < C; c++) {
+    mean[c] = runningMean[c]!;
+    ws.variance[c] = runningVar[c]!;
+  }
+  finishStatistics(C, weight, bias, eps, ws.variance, rstd, ws);
+  normalizeNhwc(h, wasm.fn, xa, ya, M, C, table, mean, null, null, relu, ws);
+  finishOut(h, y, ya);
+}
+
+export const BN_EVAL_WASM: BatchNormEvalVersion = {
+  name: 'wasm',
+  description: 'one pass in WebAssembly SIMD (f64x2), y = (x - runningMean)·scale + bias; in place on wasm arrays',
+  nchw: evalNchw,
+  nhwc: evalNhwc,
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -161,50 +205,21 @@ function backwardNchw(
   training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
   ws: BatchNormWorkspace,
 ): void {
-  const n = N * C * S;
-  const l = layout(n, C);
-  const wasm = reluOutput === null ? batchNormWasm(l.end) : null;
-  if (wasm === null) {
+  const wasm = reluOutput === null ? batchNormWasm() : null;
+  const h = wasm?.heap;
+  const bytes = h === undefined ? 0
+    : stagedBytes(h, dy) + stagedBytes(h, x) + stagedBytes(h, dx) + affineBytes(h, weight, C) + stagedBytes(h, mean) + stagedBytes(h, rstd) + 16 * C + 64;
+  if (wasm === null || h === undefined || !beginStage(h, bytes)) {
     BN_BACKWARD_BLOCKED.nchw(dy, x, N, C, S, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, ws);
     return;
   }
-  const { fn: k, heap: w } = wasm;
-  w.f32.set(dy, l.a >> 2);
-  w.f32.set(x, l.b >> 2);
-  const M = N * S;
-  const CS = C * S;
-  const S4 = S >> 2;
-  const out = l.out >> 3;
-  for (let c = 0; c < C; c++) {
-    const m = mean[c]!;
-    const r = rstd[c]!;
-    const scale = (weight !== null ? weight[c]! : 1) * r;
-    // reductions: Σ dy and Σ dy·(x - mean)
-    let sumDy = 0;
-    let sumDyXc = 0;
-    for (let nn = 0; nn < N; nn++) {
-      const base = nn * CS + c * S;
-      k.bsums(l.a + 4 * base, l.b + 4 * base, S4, m, l.out);
-      sumDy += w.f64[out]!;
-      sumDyXc += w.f64[out + 1]!;
-      for (let i = base + 4 * S4; i < base + S; i++) {
-        sumDy += dy[i]!;
-        sumDyXc += dy[i]! * (x[i]! - m);
-      }
-    }
-    const sumDyXhat = sumDyXc * r;
-    if (dbias !== null) dbias[c] = sumDy;
-    if (dweight !== null) dweight[c] = sumDyXhat;
-    // per-element terms: dx = scale·dy - k0 - (x - mean)·k1
-    const k0 = training ? (scale * sumDy) / M : 0;
-    const k1 = training ? (scale * r * sumDyXhat) / M : 0;
-    for (let nn = 0; nn < N; nn++) {
-      const base = nn * CS + c * S;
-      k.bdx(l.a + 4 * base, l.b + 4 * base, l.c + 4 * base, S4, m, scale, k0, k1);
-      for (let i = base + 4 * S4; i < base + S; i++) w.f32[(l.c >> 2) + i] = scale * dy[i]! - k0 - (x[i]! - m) * k1;
-    }
-  }
-  dx.set(f32View(w, l.c, n));
+  const dya = stageIn(h, dy), xa = stageIn(h, x), dxa = stageOut(h, dx), wa = stageAffine(h, weight, C, 1);
+  const ma = stageIn(h, mean), ra = stageIn(h, rstd), dwa = stageBytes(8 * C), dba = stageBytes(8 * C);
+  wasm.fn.nchwBackward(dya, xa, dxa, N, C, S, wa, ma, ra, training ? 1 : 0, dwa, dba);
+  finishOut(h, dx, dxa);
+  const f64 = h.f64;
+  if (dweight !== null) for (let c = 0; c < C; c++) dweight[c] = f64[(dwa >> 3) + c]!;
+  if (dbias !== null) for (let c = 0; c < C; c++) dbias[c] = f64[(dba >> 3) + c]!;
 }
 
 function backwardNhwc(
@@ -213,38 +228,34 @@ function backwardNhwc(
   training: boolean, reluOutput: Float32Array | null, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
   ws: BatchNormWorkspace,
 ): void {
-  const n = M * C;
-  const l = layout(n, C);
-  const wasm = reluOutput === null && C % 2 === 0 ? batchNormWasm(l.end) : null;
-  if (wasm === null) {
+  const wasm = reluOutput === null ? batchNormWasm() : null;
+  const h = wasm?.heap;
+  const bytes = h === undefined ? 0 : stagedBytes(h, dy) + stagedBytes(h, x) + stagedBytes(h, dx) + tableBytes(C, 4);
+  if (wasm === null || h === undefined || !beginStage(h, bytes)) {
     BN_BACKWARD_BLOCKED.nhwc(dy, x, M, C, weight, mean, rstd, training, reluOutput, dx, dweight, dbias, ws);
     return;
   }
-  const { fn: k, heap: w } = wasm;
-  w.f32.set(dy, l.a >> 2);
-  w.f32.set(x, l.b >> 2);
-  const ch = (k: number): number => chAddr(l, k) >> 3;
-  // mean lives in the shift slot: (x - mean) is the loops' (x - shift)
-  putChannels(w, l, CH_SHIFT, mean);
-  w.f64.fill(0, ch(CH_SUM1), ch(CH_SUM1) + C);
-  w.f64.fill(0, ch(CH_SUM2), ch(CH_SUM2) + C);
-  k.colbsums(l.a, l.b, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_SUM1), chAddr(l, CH_SUM2));
-  const { scale, k0, k1 } = ws;
-  for (let c = 0; c < C; c++) {
-    ws.sum1[c] = w.f64[ch(CH_SUM1) + c]!;
-    ws.sum2[c] = w.f64[ch(CH_SUM2) + c]!;
-  }
+  const dya = stageIn(h, dy), xa = stageIn(h, x), dxa = stageOut(h, dx), table = stageBytes(tableBytes(C, 4));
+  // reductions: Σ dy and Σ dy·(x - mean), table [mean, a1, a2]
+  putField(h, table, 3, 0, mean, C);
+  fillField(h, table, 3, 1, 0, C);
+  fillField(h, table, 3, 2, 0, C);
+  wasm.fn.nhwcBSums(dya, xa, M, C, table);
+  getField(h, table, 3, 1, ws.sum1, C);
+  getField(h, table, 3, 2, ws.sum2, C);
   backwardConstantsNhwc(M, C, weight, rstd, training, dweight, dbias, ws);
-  putChannels(w, l, CH_SCALE, scale);
-  putChannels(w, l, CH_K0, k0);
-  putChannels(w, l, CH_K1, k1);
-  k.colbdx(l.a, l.b, l.c, M, C >> 1, chAddr(l, CH_SHIFT), chAddr(l, CH_SCALE), chAddr(l, CH_K0), chAddr(l, CH_K1));
-  dx.set(f32View(w, l.c, n));
+  // dx = scale·dy - k0 - (x - mean)·k1, table [mean, scale, k0, k1]
+  putField(h, table, 4, 0, mean, C);
+  putField(h, table, 4, 1, ws.scale, C);
+  putField(h, table, 4, 2, ws.k0, C);
+  putField(h, table, 4, 3, ws.k1, C);
+  wasm.fn.nhwcBdx(dya, xa, dxa, M, C, table);
+  finishOut(h, dx, dxa);
 }
 
 export const BN_BACKWARD_WASM: BatchNormBackwardVersion = {
   name: 'wasm',
-  description: 'blocked, element loops in WebAssembly SIMD (f64x2), inputs and outputs copied through its memory',
+  description: 'blocked, loops in WebAssembly SIMD (f64x2), NCHW one call channel by channel; in place on wasm arrays',
   nchw: backwardNchw,
   nhwc: backwardNhwc,
 };

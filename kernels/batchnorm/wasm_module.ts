@@ -1,176 +1,499 @@
 /**
- * The WebAssembly SIMD loops of BatchNorm version "wasm" (wasm_impl.ts), assembled by shared/wasm_asm.ts.
+ * The WebAssembly SIMD loops of BatchNorm version "wasm" (wasm_impl.ts), assembled by shared/wasm_asm.ts with the
+ * lanes and loops of shared/wasm_loops.ts (float64 arithmetic in the TypeScript versions' expressions, float32
+ * storage, tails in wasm). Addresses are byte offsets into the kernels' memory.
  *
- * Float32 values are loaded two at a time (v128.load64_zero), widened exactly to float64 (f64x2.promote_low) and
- * computed in f64x2 lanes with the same operations, in the same order, as the TypeScript versions — wasm does not
- * contract a·b + c into a fused multiply-add, so each lane's result is bit for bit what the JS expression gives;
- * outputs are rounded to float32 by f32x4.demote_f64x2_zero (round to nearest even, as a Float32Array store).
- * Only the order of the sums differs (two or four interleaved partial sums), which the float64 error model covers.
- * Addresses are byte offsets into the shared memory; counts are in quadruples (n4) of floats (channels-last:
- * rows M and channel pairs C2), the caller handles the remainder. Per-channel arrays (channels-last) are float64,
- * 16-byte aligned, C even.
+ * NCHW, a whole call in one function: for each channel c, its N runs of S floats at stride C·S (401 KB for the
+ * benchmark's (32, 64, 56, 56): the second pass over a channel reads it from L2, not from DRAM).
+ *   nchwForward(x, y, N, C, S, w, b, eps, mean, rstd, variance)            (nchwForwardRelu: then max(·, 0))
+ *     shifted sums Σ(x - K), Σ(x - K)² (K = the channel's first value), the one-pass variance with the
+ *     cancellation test of shared/one_pass.ts (else the exact pass Σ((x - K) - dm)²), mean, rstd, variance, then
+ *     y = (x - m1)·scale + t,  m1 = fl32(mean), scale = w·rstd, t = b - ((K - m1) + dm)·scale
+ *   nchwEval(x, y, N, C, S, w, b, rm, rv, eps, mean, rstd)                 (nchwEvalRelu)
+ *     y = (x - rm)·scale + b,  scale = w/sqrt(rv + eps)
+ *   nchwBackward(dy, x, dx, N, C, S, w, mean, rstd, training, dw, db)
+ *     Σ dy, Σ dy·(x - mean) → db, dw (float64), then dx = scale·dy - k0 - (x - mean)·k1
+ * w, b, rm, rv are float32 arrays of C (the caller passes ones and zeros for affine = false); mean, rstd, variance,
+ * dw, db float64 arrays of C.
  *
- *   sums(x, n4, K, out)                      out[0] = Σ(x - K), out[1] = Σ(x - K)²   (shared/wasm_loops.ts)
- *   norm(x, y, n4, K, dm, scale, b)          y = ((x - K) - dm)·scale + b          (normRelu: then max(·, 0))
- *   bsums(dy, x, n4, m, out)                 out[0] = Σ dy, out[1] = Σ dy·(x - m)
- *   bdx(dy, x, dx, n4, m, scale, k0, k1)     dx = scale·dy - k0 - (x - m)·k1
- *   colsums(x, M, C2, shift, dm, a1, a2)     per channel c of (M, 2·C2): a1 += Σ(x - shift), a2 += Σ(x - shift - dm)²
- *   colnorm(x, y, M, C2, shift, dm, scale, offset)                                 (colnormRelu: then max(·, 0))
- *   colbsums(dy, x, M, C2, mean, a1, a2)     a1 += Σ dy, a2 += Σ dy·(x - mean)
- *   colbdx(dy, x, dx, M, C2, mean, scale, k0, k1)
+ * NHWC, (M, C) row-major: each row visits every channel, so the per-channel values live in a small table of
+ * float64 fields, one 16-byte slot per channel pair (two lanes; an odd last channel uses lane 0 of its slot),
+ * `fields` slots per pair, read and written in L1 while x streams once:
+ *   nhwcSums(x, M, C, table)        table [shift, a1, a2]:  a1 += x - shift, a2 += (x - shift)²
+ *   nhwcSqDev(x, M, C, table)       table [shift, dm, a2]:  a2 += ((x - shift) - dm)²
+ *   nhwcNorm(x, y, M, C, table)     table [m1, scale, t]:   y = (x - m1)·scale + t        (nhwcNormRelu)
+ *   nhwcBSums(dy, x, M, C, table)   table [mean, a1, a2]:   a1 += dy, a2 += dy·(x - mean)
+ *   nhwcBdx(dy, x, dx, M, C, table) table [mean, scale, k0, k1]: dx = scale·dy - k0 - (x - mean)·k1
+ *
+ * The normalisation centres on m1 = fl32(mean) instead of the float64 mean so it is one subtraction, not two:
+ * x - m1 is a difference of two float32, exact in float64, and the rest of the mean, (K - m1) + dm (exact K - m1,
+ * then one rounding), moves into the constant t. The result differs from ((x - K) - dm)·scale + b by a few float64
+ * roundings of terms no larger than |scale·(x - mean)| + |b|, far inside the forward bound.
  */
-import { Code, F64, Func, I32, V128 } from '../shared/wasm_asm.js';
-import { bump, countedLoop, storeLaneSum, sums } from '../shared/wasm_loops.js';
+import { F64, Func, I32, V128 } from '../shared/wasm_asm.js';
+import { laneSum, PAIR, runLoop, SINGLE, type Lane } from '../shared/wasm_loops.js';
 import { wasmModule } from '../shared/wasm_runtime.js';
 
+const U64 = 2 ** -53;
+
+/** for (i = 0; i < n; i++) body() with i an i32 local */
+function forRange(f: Func, i: number, n: number, body: () => void): void {
+  f.i32(0).set(i);
+  f.block().loop();
+  f.get(i).get(n).geU().brIf(1);
+  body();
+  f.get(i).i32(1).add().set(i);
+  f.br(0).end().end();
+}
+
+/** Accumulators of one reduction: four pairs for the main loop, one scalar for the odd tails. */
+interface Acc {
+  v: readonly [number, number, number, number];
+  s: number;
+}
+
+function acc(f: Func): Acc {
+  return { v: [f.local(V128), f.local(V128), f.local(V128), f.local(V128)], s: f.local(F64) };
+}
+
+function zeroAcc(f: Func, a: Acc): void {
+  for (const v of a.v) f.v128Zero().set(v);
+  f.f64(0).set(a.s);
+}
+
+/** a.v[j] (or a.s for a single) += the step value on the stack */
+function accumulate(f: Func, a: Acc, lane: Lane, j: number): void {
+  const target = lane === SINGLE ? a.s : a.v[j]!;
+  f.get(target);
+  lane.add(f);
+  f.set(target);
+}
+
+/** Pushes the total: ((v0 + v1) + (v2 + v3)) summed over its lanes, plus the scalar part. */
+function total(f: Func, a: Acc): void {
+  f.get(a.v[0]).get(a.v[1]).f64x2Add().get(a.v[2]).get(a.v[3]).f64x2Add().f64x2Add().set(a.v[0]);
+  laneSum(f, a.v[0]);
+  f.get(a.s).f64Add();
+}
+
+/** A float64 constant in both lane kinds: the scalar local and its splat. */
+interface Const {
+  s: number;
+  v: number;
+}
+
+function constant(f: Func): Const {
+  return { s: f.local(F64), v: f.local(V128) };
+}
+
+/** Sets both forms of `k` from the f64 on the stack. */
+function setConst(f: Func, k: Const): void {
+  f.tee(k.s).f64x2Splat().set(k.v);
+}
+
+const get = (f: Func, k: Const, lane: Lane): void => void f.get(lane === SINGLE ? k.s : k.v);
+
+/** Per-step temporaries of both kinds. */
+const temp = constant;
+
+/** The i32 locals of a channel's run loops. */
+function runLocals(f: Func) {
+  return { run: f.local(I32), n: f.local(I32), end: f.local(I32), end8: f.local(I32), end2: f.local(I32) };
+}
+
 /**
- * ReLU on the f64x2 value on the stack, kept in local `v`: v & (v > 0), which is v where v > 0 and +0 elsewhere
- * (also for -0 and NaN) — the JS versions' `v > 0 ? v : 0`.
+ * for each of the N runs of channel c (starts base + n·stride, for every array in `arrays`): run the S values
+ * through runLoop with `step(lane, offset)`. `arrays` are [pointer local, base local]; pointer 0 drives the loop.
  */
-export function relu(f: Code, v: number, zero: number): void {
-  f.tee(v).get(v).get(zero).f64x2Gt().v128And();
+function overRuns(
+  f: Func, N: number, S: number, stride: number, arrays: readonly (readonly [number, number])[], L: ReturnType<typeof runLocals>,
+  step: (lane: Lane, offset: number, j: number) => void,
+): void {
+  f.i32(0).set(L.n);
+  f.block().loop();
+  f.get(L.n).get(N).geU().brIf(1);
+  f.get(L.n).get(stride).mul().set(L.run);
+  for (const [p, base] of arrays) f.get(base).get(L.run).add().set(p);
+  runLoop(f, arrays[0]![0], S, arrays.slice(1).map(([p]) => [p, 4] as const), L, (offsets) => offsets.forEach((o, j) => step(PAIR, o, j)), (lane) => step(lane, 0, 0));
+  f.get(L.n).i32(1).add().set(L.n);
+  f.br(0).end().end();
 }
 
-function norm<N extends 'norm' | 'normRelu'>(name: N): Func<N> {
-  const f = new Func(name, { x: I32, y: I32, n4: I32, K: F64, dm: F64, scale: F64, b: F64 });
-  const { x, y, n4, K, dm, scale, b } = f.params;
-  const kk = f.local(V128), ee = f.local(V128), ss = f.local(V128), bb = f.local(V128), v = f.local(V128), zero = f.local(V128);
-  f.get(K).f64x2Splat().set(kk).get(dm).f64x2Splat().set(ee).get(scale).f64x2Splat().set(ss).get(b).f64x2Splat().set(bb);
-  f.v128Zero().set(zero);
-  countedLoop(f, n4, () => {
-    for (const off of [0, 8]) {
-      f.get(y).get(x).load64Zero(off).promoteLow().get(kk).f64x2Sub().get(ee).f64x2Sub().get(ss).f64x2Mul().get(bb).f64x2Add();
-      if (name === 'normRelu') relu(f, v, zero);
-      f.demoteZero().store64Lane0(off);
-    }
-    bump(f, x, 16);
-    bump(f, y, 16);
-  });
-  return f;
-}
-
-function bsums(): Func<'bsums'> {
-  const f = new Func('bsums', { dy: I32, x: I32, n4: I32, m: F64, out: I32 });
-  const { dy, x, n4, m, out } = f.params;
-  const mm = f.local(V128), g = f.local(V128);
-  const a1 = f.local(V128), h1 = f.local(V128), a2 = f.local(V128), h2 = f.local(V128);
-  f.get(m).f64x2Splat().set(mm);
-  for (const a of [a1, h1, a2, h2]) f.v128Zero().set(a);
-  countedLoop(f, n4, () => {
-    for (const [off, a, h] of [[0, a1, h1], [8, a2, h2]] as const) {
-      f.get(dy).load64Zero(off).promoteLow().tee(g).get(a).f64x2Add().set(a);
-      f.get(g).get(x).load64Zero(off).promoteLow().get(mm).f64x2Sub().f64x2Mul().get(h).f64x2Add().set(h);
-    }
-    bump(f, dy, 16);
-    bump(f, x, 16);
-  });
-  f.get(a1).get(a2).f64x2Add().set(a1);
-  f.get(h1).get(h2).f64x2Add().set(h1);
-  storeLaneSum(f, out, a1, 0);
-  storeLaneSum(f, out, h1, 8);
-  return f;
-}
-
-function bdx(): Func<'bdx'> {
-  const f = new Func('bdx', { dy: I32, x: I32, dx: I32, n4: I32, m: F64, scale: F64, k0: F64, k1: F64 });
-  const { dy, x, dx, n4, m, scale, k0, k1 } = f.params;
-  const mm = f.local(V128), ss = f.local(V128), p0 = f.local(V128), p1 = f.local(V128);
-  f.get(m).f64x2Splat().set(mm).get(scale).f64x2Splat().set(ss).get(k0).f64x2Splat().set(p0).get(k1).f64x2Splat().set(p1);
-  countedLoop(f, n4, () => {
-    for (const off of [0, 8]) {
-      f.get(dx);
-      f.get(ss).get(dy).load64Zero(off).promoteLow().f64x2Mul().get(p0).f64x2Sub();
-      f.get(x).load64Zero(off).promoteLow().get(mm).f64x2Sub().get(p1).f64x2Mul().f64x2Sub();
-      f.demoteZero().store64Lane0(off);
-    }
-    bump(f, dy, 16);
-    bump(f, x, 16);
-    bump(f, dx, 16);
-  });
-  return f;
-}
-
-/**
- * Channels-last loops: rows outer, channel pairs inner, per-channel float64 arrays addressed by the byte offset
- * p = 16·(pair index). `inner` emits the body for one pair given the locals q (float32 address of the pair in
- * each row array) and p; the row pointers advance with q.
- */
-function columnLoop(f: Func, M: number, C2: number, rowPtrs: number[], inner: (q: number[], p: number) => void): void {
-  const p = f.local(I32), cnt = f.local(I32);
-  const q = rowPtrs.map(() => f.local(I32));
-  countedLoop(f, M, () => {
-    f.i32(0).set(p);
-    f.get(C2).set(cnt);
-    rowPtrs.forEach((r, i) => f.get(r).set(q[i]!));
-    countedLoop(f, cnt, () => {
-      inner(q, p);
-      for (const qi of q) bump(f, qi, 8);
-      bump(f, p, 16);
+function nchwForward<N extends 'nchwForward' | 'nchwForwardRelu'>(name: N): Func<N> {
+  const f = new Func(name, { x: I32, y: I32, N: I32, C: I32, S: I32, w: I32, b: I32, eps: F64, mean: I32, rstd: I32, variance: I32 });
+  const P = f.params;
+  const relu = name === 'nchwForwardRelu';
+  const c = f.local(I32), stride = f.local(I32), xb = f.local(I32), yb = f.local(I32), p = f.local(I32), q = f.local(I32);
+  const L = runLocals(f);
+  const Mf = f.local(F64), gamma = f.local(F64), s1 = f.local(F64), s2 = f.local(F64), dm = f.local(F64), meanSq = f.local(F64);
+  const v = f.local(F64), r = f.local(F64), mean = f.local(F64);
+  const K = constant(f), DM = constant(f), M1 = constant(f), SC = constant(f), T = constant(f), d = temp(f), zero = constant(f);
+  const A = acc(f), Q = acc(f);
+  f.get(P.C).get(P.S).mul().i32(2).shl().set(stride);
+  f.get(P.N).get(P.S).mul().f64FromU32().set(Mf);
+  // γ_M = M·u64/(1 - M·u64), for the cancellation test
+  f.get(Mf).f64(U64).f64Mul().f64(1).get(Mf).f64(U64).f64Mul().f64Sub().f64Div().set(gamma);
+  f.f64(0);
+  setConst(f, zero);
+  forRange(f, c, P.C, () => {
+    f.get(c).get(P.S).mul().i32(2).shl().tee(xb).get(P.x).add().set(xb);
+    f.get(c).get(P.S).mul().i32(2).shl().get(P.y).add().set(yb);
+    f.get(xb).f32Load().f64Promote();
+    setConst(f, K);
+    // Σ(x - K), Σ(x - K)²
+    zeroAcc(f, A);
+    zeroAcc(f, Q);
+    overRuns(f, P.N, P.S, stride, [[p, xb]], L, (lane, o, j) => {
+      f.get(p);
+      lane.loadF32(f, o);
+      get(f, K, lane);
+      lane.sub(f);
+      f.tee(lane === SINGLE ? d.s : d.v);
+      accumulate(f, A, lane, j);
+      get(f, d, lane);
+      get(f, d, lane);
+      lane.mul(f);
+      accumulate(f, Q, lane, j);
     });
-    // next row: the row pointers advance by the 8·C2 bytes the pair loop walked
-    rowPtrs.forEach((r, i) => f.get(q[i]!).set(r));
-  });
-}
-
-function colsums(): Func<'colsums'> {
-  const f = new Func('colsums', { x: I32, M: I32, C2: I32, shift: I32, dm: I32, a1: I32, a2: I32 });
-  const { x, M, C2, shift, dm, a1, a2 } = f.params;
-  const t = f.local(I32), d = f.local(V128), e = f.local(V128);
-  columnLoop(f, M, C2, [x], ([q], p) => {
-    f.get(q!).load64Zero().promoteLow().get(shift).get(p).add().v128Load().f64x2Sub().set(d);
-    f.get(a1).get(p).add().tee(t).get(t).v128Load().get(d).f64x2Add().v128Store();
-    f.get(d).get(dm).get(p).add().v128Load().f64x2Sub().set(e);
-    f.get(a2).get(p).add().tee(t).get(t).v128Load().get(e).get(e).f64x2Mul().f64x2Add().v128Store();
+    total(f, A);
+    f.set(s1);
+    total(f, Q);
+    f.set(s2);
+    // the one-pass variance, biased; the exact second pass when it may have cancelled (shared/one_pass.ts)
+    f.get(s1).get(Mf).f64Div().set(dm);
+    f.get(s2).get(Mf).f64Div().set(meanSq);
+    f.get(meanSq).get(dm).get(dm).f64Mul().f64Sub().set(v);
+    f.get(v).f64(0).f64Ge();
+    f.f64(3).get(gamma).f64Mul().get(meanSq).f64Mul().f64(2 ** -30).get(v).f64Mul().f64Le();
+    f.and().eqz().ifElse();
+    f.get(dm);
+    setConst(f, DM);
+    zeroAcc(f, Q);
+    overRuns(f, P.N, P.S, stride, [[p, xb]], L, (lane, o, j) => {
+      f.get(p);
+      lane.loadF32(f, o);
+      get(f, K, lane);
+      lane.sub(f);
+      get(f, DM, lane);
+      lane.sub(f);
+      f.tee(lane === SINGLE ? d.s : d.v);
+      get(f, d, lane);
+      lane.mul(f);
+      accumulate(f, Q, lane, j);
+    });
+    total(f, Q);
+    f.get(Mf).f64Div().set(v);
+    f.end();
+    // mean, rstd, variance
+    f.get(K.s).get(dm).f64Add().set(mean);
+    f.get(c).i32(3).shl().get(P.mean).add().get(mean).f64Store();
+    f.f64(1).get(v).get(P.eps).f64Add().f64Sqrt().f64Div().set(r);
+    f.get(c).i32(3).shl().get(P.rstd).add().get(r).f64Store();
+    f.get(c).i32(3).shl().get(P.variance).add().get(v).f64Store();
+    // scale = w·rstd, m1 = fl32(mean), t = b - ((K - m1) + dm)·scale
+    f.get(c).i32(2).shl().get(P.w).add().f32Load().f64Promote().get(r).f64Mul();
+    setConst(f, SC);
+    f.get(mean).f32Demote().f64Promote();
+    setConst(f, M1);
+    f.get(c).i32(2).shl().get(P.b).add().f32Load().f64Promote();
+    f.get(K.s).get(M1.s).f64Sub().get(dm).f64Add().get(SC.s).f64Mul().f64Sub();
+    setConst(f, T);
+    // y = (x - m1)·scale + t
+    overRuns(f, P.N, P.S, stride, [[p, xb], [q, yb]], L, (lane, o) => {
+      f.get(q).get(p);
+      lane.loadF32(f, o);
+      get(f, M1, lane);
+      lane.sub(f);
+      get(f, SC, lane);
+      lane.mul(f);
+      get(f, T, lane);
+      lane.add(f);
+      if (relu) lane.relu(f, lane === SINGLE ? d.s : d.v, lane === SINGLE ? zero.s : zero.v);
+      lane.storeF32(f, o);
+    });
   });
   return f;
 }
 
-function colnorm<N extends 'colnorm' | 'colnormRelu'>(name: N): Func<N> {
-  const f = new Func(name, { x: I32, y: I32, M: I32, C2: I32, shift: I32, dm: I32, scale: I32, offset: I32 });
-  const { x, y, M, C2, shift, dm, scale, offset } = f.params;
-  const v = f.local(V128), zero = f.local(V128);
-  f.v128Zero().set(zero);
-  columnLoop(f, M, C2, [x, y], ([qx, qy], p) => {
-    f.get(qy!);
-    f.get(qx!).load64Zero().promoteLow().get(shift).get(p).add().v128Load().f64x2Sub();
-    f.get(dm).get(p).add().v128Load().f64x2Sub();
-    f.get(scale).get(p).add().v128Load().f64x2Mul();
-    f.get(offset).get(p).add().v128Load().f64x2Add();
-    if (name === 'colnormRelu') relu(f, v, zero);
-    f.demoteZero().store64Lane0();
+function nchwEval<N extends 'nchwEval' | 'nchwEvalRelu'>(name: N): Func<N> {
+  const f = new Func(name, { x: I32, y: I32, N: I32, C: I32, S: I32, w: I32, b: I32, rm: I32, rv: I32, eps: F64, mean: I32, rstd: I32 });
+  const P = f.params;
+  const relu = name === 'nchwEvalRelu';
+  const c = f.local(I32), stride = f.local(I32), xb = f.local(I32), yb = f.local(I32), p = f.local(I32), q = f.local(I32);
+  const L = runLocals(f);
+  const r = f.local(F64);
+  const M1 = constant(f), SC = constant(f), T = constant(f), d = temp(f), zero = constant(f);
+  f.get(P.C).get(P.S).mul().i32(2).shl().set(stride);
+  f.f64(0);
+  setConst(f, zero);
+  forRange(f, c, P.C, () => {
+    f.get(c).get(P.S).mul().i32(2).shl().tee(xb).get(P.x).add().set(xb);
+    f.get(c).get(P.S).mul().i32(2).shl().get(P.y).add().set(yb);
+    // mean = running mean, rstd = 1/sqrt(running var + eps), scale = w·rstd, t = b
+    f.get(c).i32(2).shl().get(P.rm).add().f32Load().f64Promote();
+    setConst(f, M1);
+    f.get(c).i32(3).shl().get(P.mean).add().get(M1.s).f64Store();
+    f.f64(1).get(c).i32(2).shl().get(P.rv).add().f32Load().f64Promote().get(P.eps).f64Add().f64Sqrt().f64Div().set(r);
+    f.get(c).i32(3).shl().get(P.rstd).add().get(r).f64Store();
+    f.get(c).i32(2).shl().get(P.w).add().f32Load().f64Promote().get(r).f64Mul();
+    setConst(f, SC);
+    f.get(c).i32(2).shl().get(P.b).add().f32Load().f64Promote();
+    setConst(f, T);
+    overRuns(f, P.N, P.S, stride, [[p, xb], [q, yb]], L, (lane, o) => {
+      f.get(q).get(p);
+      lane.loadF32(f, o);
+      get(f, M1, lane);
+      lane.sub(f);
+      get(f, SC, lane);
+      lane.mul(f);
+      get(f, T, lane);
+      lane.add(f);
+      if (relu) lane.relu(f, lane === SINGLE ? d.s : d.v, lane === SINGLE ? zero.s : zero.v);
+      lane.storeF32(f, o);
+    });
   });
   return f;
 }
 
-function colbsums(): Func<'colbsums'> {
-  const f = new Func('colbsums', { dy: I32, x: I32, M: I32, C2: I32, mean: I32, a1: I32, a2: I32 });
-  const { dy, x, M, C2, mean, a1, a2 } = f.params;
-  const t = f.local(I32), g = f.local(V128);
-  columnLoop(f, M, C2, [dy, x], ([qd, qx], p) => {
-    f.get(qd!).load64Zero().promoteLow().set(g);
-    f.get(a1).get(p).add().tee(t).get(t).v128Load().get(g).f64x2Add().v128Store();
-    f.get(a2).get(p).add().tee(t).get(t).v128Load();
-    f.get(g).get(qx!).load64Zero().promoteLow().get(mean).get(p).add().v128Load().f64x2Sub().f64x2Mul();
-    f.f64x2Add().v128Store();
+function nchwBackward(): Func<'nchwBackward'> {
+  const f = new Func('nchwBackward', {
+    dy: I32, x: I32, dx: I32, N: I32, C: I32, S: I32, w: I32, mean: I32, rstd: I32, training: I32, dw: I32, db: I32,
+  });
+  const P = f.params;
+  const c = f.local(I32), stride = f.local(I32), gb = f.local(I32), xb = f.local(I32), ob = f.local(I32);
+  const pg = f.local(I32), px = f.local(I32), po = f.local(I32);
+  const L = runLocals(f);
+  const Mf = f.local(F64), r = f.local(F64), sumDy = f.local(F64), sumDyXhat = f.local(F64);
+  const MEAN = constant(f), SC = constant(f), K0 = constant(f), K1 = constant(f), g = temp(f);
+  const A = acc(f), H = acc(f);
+  f.get(P.C).get(P.S).mul().i32(2).shl().set(stride);
+  f.get(P.N).get(P.S).mul().f64FromU32().set(Mf);
+  forRange(f, c, P.C, () => {
+    f.get(c).get(P.S).mul().i32(2).shl().tee(gb).get(P.x).add().set(xb);
+    f.get(gb).get(P.dx).add().set(ob);
+    f.get(gb).get(P.dy).add().set(gb);
+    f.get(c).i32(3).shl().get(P.mean).add().f64Load();
+    setConst(f, MEAN);
+    f.get(c).i32(3).shl().get(P.rstd).add().f64Load().set(r);
+    f.get(c).i32(2).shl().get(P.w).add().f32Load().f64Promote().get(r).f64Mul();
+    setConst(f, SC);
+    // reductions: Σ dy and Σ dy·(x - mean)
+    zeroAcc(f, A);
+    zeroAcc(f, H);
+    overRuns(f, P.N, P.S, stride, [[pg, gb], [px, xb]], L, (lane, o, j) => {
+      f.get(pg);
+      lane.loadF32(f, o);
+      f.tee(lane === SINGLE ? g.s : g.v);
+      accumulate(f, A, lane, j);
+      get(f, g, lane);
+      f.get(px);
+      lane.loadF32(f, o);
+      get(f, MEAN, lane);
+      lane.sub(f);
+      lane.mul(f);
+      accumulate(f, H, lane, j);
+    });
+    total(f, A);
+    f.set(sumDy);
+    total(f, H);
+    f.get(r).f64Mul().set(sumDyXhat);
+    f.get(c).i32(3).shl().get(P.db).add().get(sumDy).f64Store();
+    f.get(c).i32(3).shl().get(P.dw).add().get(sumDyXhat).f64Store();
+    // k0 = scale·Σdy/M, k1 = scale·rstd·Σdy·x̂/M in training; 0 in eval
+    f.get(SC.s).get(sumDy).f64Mul().get(Mf).f64Div().f64(0).get(P.training).select();
+    setConst(f, K0);
+    f.get(SC.s).get(r).f64Mul().get(sumDyXhat).f64Mul().get(Mf).f64Div().f64(0).get(P.training).select();
+    setConst(f, K1);
+    // dx = scale·dy - k0 - (x - mean)·k1
+    overRuns(f, P.N, P.S, stride, [[pg, gb], [px, xb], [po, ob]], L, (lane, o) => {
+      f.get(po);
+      get(f, SC, lane);
+      f.get(pg);
+      lane.loadF32(f, o);
+      lane.mul(f);
+      get(f, K0, lane);
+      lane.sub(f);
+      f.get(px);
+      lane.loadF32(f, o);
+      get(f, MEAN, lane);
+      lane.sub(f);
+      get(f, K1, lane);
+      lane.mul(f);
+      lane.sub(f);
+      lane.storeF32(f, o);
+    });
   });
   return f;
 }
 
-function colbdx(): Func<'colbdx'> {
-  const f = new Func('colbdx', { dy: I32, x: I32, dx: I32, M: I32, C2: I32, mean: I32, scale: I32, k0: I32, k1: I32 });
-  const { dy, x, dx, M, C2, mean, scale, k0, k1 } = f.params;
-  columnLoop(f, M, C2, [dy, x, dx], ([qd, qx, qo], p) => {
+// ---------------------------------------------------------------------------------------------------------
+// NHWC: rows, channel pairs through the table
+
+/**
+ * For each of the M rows: each channel pair (unrolled by four), then an odd last channel, with `step(lane, xOff,
+ * tOff)` given the byte offsets of the pair in the row arrays and of its slot in the table. `rows` are the row
+ * pointers (params, advanced by C floats per row); the table pointer restarts at `table` each row.
+ */
+function overRows(
+  f: Func, M: number, C: number, table: number, fields: number, rows: readonly number[],
+  step: (lane: Lane, q: readonly number[], t: number, xOff: number, tOff: number) => void,
+): void {
+  const slot = 16 * fields;
+  const row = f.local(I32), cnt = f.local(I32), t = f.local(I32), groups = f.local(I32), pairs = f.local(I32);
+  const q = rows.map(() => f.local(I32));
+  f.get(C).i32(3).shrU().set(groups);
+  f.get(C).i32(1).shrU().i32(3).and().set(pairs);
+  forRange(f, row, M, () => {
+    rows.forEach((r, i) => f.get(r).set(q[i]!));
+    f.get(table).set(t);
+    // groups of four pairs
+    f.get(groups).set(cnt);
+    f.block().loop();
+    f.get(cnt).eqz().brIf(1);
+    for (let k = 0; k < 4; k++) step(PAIR, q, t, 8 * k, slot * k);
+    for (const qi of q) f.get(qi).i32(32).add().set(qi);
+    f.get(t).i32(4 * slot).add().set(t);
+    f.get(cnt).i32(1).sub().set(cnt);
+    f.br(0).end().end();
+    // the remaining pairs
+    f.get(pairs).set(cnt);
+    f.block().loop();
+    f.get(cnt).eqz().brIf(1);
+    step(PAIR, q, t, 0, 0);
+    for (const qi of q) f.get(qi).i32(8).add().set(qi);
+    f.get(t).i32(slot).add().set(t);
+    f.get(cnt).i32(1).sub().set(cnt);
+    f.br(0).end().end();
+    // an odd last channel: lane 0 of its slot
+    f.get(C).i32(1).and().ifElse();
+    step(SINGLE, q, t, 0, 0);
+    f.end();
+    for (const r of rows) f.get(r).get(C).i32(2).shl().add().set(r);
+  });
+}
+
+/** field k of the table slot at local t + tOff, for the lane */
+const field = (f: Func, lane: Lane, t: number, tOff: number, k: number): void => {
+  f.get(t);
+  lane.loadF64(f, tOff + 16 * k);
+};
+
+/** table field k += the value on the stack (kept in `tmp` meanwhile) */
+function addToField(f: Func, lane: Lane, t: number, tOff: number, k: number, tmp: Const): void {
+  f.set(lane === SINGLE ? tmp.s : tmp.v);
+  f.get(t);
+  field(f, lane, t, tOff, k);
+  get(f, tmp, lane);
+  lane.add(f);
+  lane.storeF64(f, tOff + 16 * k);
+}
+
+function nhwcSums(): Func<'nhwcSums'> {
+  const f = new Func('nhwcSums', { x: I32, M: I32, C: I32, table: I32 });
+  const P = f.params;
+  const d = temp(f), tmp = temp(f);
+  overRows(f, P.M, P.C, P.table, 3, [P.x], (lane, [qx], t, xOff, tOff) => {
+    f.get(qx!);
+    lane.loadF32(f, xOff);
+    field(f, lane, t, tOff, 0);
+    lane.sub(f);
+    f.tee(lane === SINGLE ? d.s : d.v);
+    addToField(f, lane, t, tOff, 1, tmp);
+    get(f, d, lane);
+    get(f, d, lane);
+    lane.mul(f);
+    addToField(f, lane, t, tOff, 2, tmp);
+  });
+  return f;
+}
+
+function nhwcSqDev(): Func<'nhwcSqDev'> {
+  const f = new Func('nhwcSqDev', { x: I32, M: I32, C: I32, table: I32 });
+  const P = f.params;
+  const d = temp(f), tmp = temp(f);
+  overRows(f, P.M, P.C, P.table, 3, [P.x], (lane, [qx], t, xOff, tOff) => {
+    f.get(qx!);
+    lane.loadF32(f, xOff);
+    field(f, lane, t, tOff, 0);
+    lane.sub(f);
+    field(f, lane, t, tOff, 1);
+    lane.sub(f);
+    f.tee(lane === SINGLE ? d.s : d.v);
+    get(f, d, lane);
+    lane.mul(f);
+    addToField(f, lane, t, tOff, 2, tmp);
+  });
+  return f;
+}
+
+function nhwcNorm<N extends 'nhwcNorm' | 'nhwcNormRelu'>(name: N): Func<N> {
+  const f = new Func(name, { x: I32, y: I32, M: I32, C: I32, table: I32 });
+  const P = f.params;
+  const relu = name === 'nhwcNormRelu';
+  const d = temp(f), zero = constant(f);
+  f.f64(0);
+  setConst(f, zero);
+  overRows(f, P.M, P.C, P.table, 3, [P.x, P.y], (lane, [qx, qy], t, xOff, tOff) => {
+    f.get(qy!).get(qx!);
+    lane.loadF32(f, xOff);
+    field(f, lane, t, tOff, 0);
+    lane.sub(f);
+    field(f, lane, t, tOff, 1);
+    lane.mul(f);
+    field(f, lane, t, tOff, 2);
+    lane.add(f);
+    if (relu) lane.relu(f, lane === SINGLE ? d.s : d.v, lane === SINGLE ? zero.s : zero.v);
+    lane.storeF32(f, xOff);
+  });
+  return f;
+}
+
+function nhwcBSums(): Func<'nhwcBSums'> {
+  const f = new Func('nhwcBSums', { dy: I32, x: I32, M: I32, C: I32, table: I32 });
+  const P = f.params;
+  const g = temp(f), tmp = temp(f);
+  overRows(f, P.M, P.C, P.table, 3, [P.dy, P.x], (lane, [qg, qx], t, xOff, tOff) => {
+    f.get(qg!);
+    lane.loadF32(f, xOff);
+    f.tee(lane === SINGLE ? g.s : g.v);
+    addToField(f, lane, t, tOff, 1, tmp);
+    get(f, g, lane);
+    f.get(qx!);
+    lane.loadF32(f, xOff);
+    field(f, lane, t, tOff, 0);
+    lane.sub(f);
+    lane.mul(f);
+    addToField(f, lane, t, tOff, 2, tmp);
+  });
+  return f;
+}
+
+function nhwcBdx(): Func<'nhwcBdx'> {
+  const f = new Func('nhwcBdx', { dy: I32, x: I32, dx: I32, M: I32, C: I32, table: I32 });
+  const P = f.params;
+  overRows(f, P.M, P.C, P.table, 4, [P.dy, P.x, P.dx], (lane, [qg, qx, qo], t, xOff, tOff) => {
     f.get(qo!);
-    f.get(scale).get(p).add().v128Load().get(qd!).load64Zero().promoteLow().f64x2Mul();
-    f.get(k0).get(p).add().v128Load().f64x2Sub();
-    f.get(qx!).load64Zero().promoteLow().get(mean).get(p).add().v128Load().f64x2Sub();
-    f.get(k1).get(p).add().v128Load().f64x2Mul().f64x2Sub();
-    f.demoteZero().store64Lane0();
+    field(f, lane, t, tOff, 1);
+    f.get(qg!);
+    lane.loadF32(f, xOff);
+    lane.mul(f);
+    field(f, lane, t, tOff, 2);
+    lane.sub(f);
+    f.get(qx!);
+    lane.loadF32(f, xOff);
+    field(f, lane, t, tOff, 0);
+    lane.sub(f);
+    field(f, lane, t, tOff, 3);
+    lane.mul(f);
+    lane.sub(f);
+    lane.storeF32(f, xOff);
   });
   return f;
 }
 
-/** The module: the functions of the header, exported by name, on the shared memory. */
+/** The module: the functions of the header, exported by name, on the kernels' memory. */
 export const batchNormWasm = wasmModule(() => [
-  sums(), norm('norm'), norm('normRelu'), bsums(), bdx(), colsums(), colnorm('colnorm'), colnorm('colnormRelu'), colbsums(), colbdx(),
+  nchwForward('nchwForward'), nchwForward('nchwForwardRelu'), nchwEval('nchwEval'), nchwEval('nchwEvalRelu'), nchwBackward(),
+  nhwcSums(), nhwcSqDev(), nhwcNorm('nhwcNorm'), nhwcNorm('nhwcNormRelu'), nhwcBSums(), nhwcBdx(),
 ]);
+

@@ -17,6 +17,7 @@
  * more term added in float64 and rounded once. The memory grows to the largest problem seen and is reused:
  * calls after the first at a given size allocate nothing.
  */
+import { beginStage, stageBytes } from '../shared/stage.js';
 import { f32View, type WasmInstance } from '../shared/wasm_runtime.js';
 import type { GemmDims, GemmVersion } from './version.js';
 import { gemmWasm } from './wasm_module.js';
@@ -32,11 +33,19 @@ export function wasmSimdAvailable(): boolean {
   return gemmWasm() !== null;
 }
 
-/** The module with memory for at least `floats` float32 values (the version is listed only where it runs). */
-function memoryFor(floats: number): WasmInstance<'gemm' | 'packT'> {
-  const rt = gemmWasm(floats * 4);
-  if (rt === null) throw new Error('GEMM version wasm-simd: this engine has no WebAssembly SIMD, or its memory cannot grow');
-  return rt;
+type Layout = ReturnType<typeof layout>;
+
+/**
+ * The module, and the layout moved to a scratch block of the kernels' memory large enough for it (the version
+ * is listed only where the engine runs WebAssembly SIMD).
+ */
+function memoryFor(L: Layout): { rt: WasmInstance<'gemm' | 'packT'>; L: Layout } {
+  const rt = gemmWasm();
+  if (rt === null || !beginStage(rt.heap, 4 * L.total)) {
+    throw new Error('GEMM version wasm-simd: this engine has no WebAssembly SIMD, or its memory cannot grow');
+  }
+  const base = stageBytes(4 * L.total) >> 2;
+  return { rt, L: { ...L, aOff: L.aOff + base, bOff: L.bOff + base, cOff: L.cOff + base, sOff: L.sOff + base } };
 }
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
@@ -71,8 +80,7 @@ export function xwtWasm(
 ): void {
   // A = x with 3 spare rows for the last tile; B[i, o] = W[o, i], packed into panels by packT from a staged copy of W
   const P = Math.ceil(O / 8);
-  const L = layout((N + 3) * I, P * I * 8, N, O, O * I);
-  const rt = memoryFor(L.total);
+  const { rt, L } = memoryFor(layout((N + 3) * I, P * I * 8, N, O, O * I));
   const f32 = rt.heap.f32;
   f32.set(x, L.aOff);
   f32.fill(0, L.aOff + N * I, L.aOff + (N + 3) * I);
@@ -92,8 +100,7 @@ export function xwtWasm(
 export function dytxWasm(dy: Float32Array, x: Float32Array, dw: Float32Array, { N, I, O }: GemmDims): void {
   // A = dyᵀ read in place (strides 1, O); the last tile's spare rows read at most 3 values past dy's end.
   // B = x as it is, row-major (N, I), with 8 zeros after it for the last partial panel's reads.
-  const L = layout(N * O + 4, N * I + 8, O, I);
-  const rt = memoryFor(L.total);
+  const { rt, L } = memoryFor(layout(N * O + 4, N * I + 8, O, I));
   const f32 = rt.heap.f32;
   f32.set(dy, L.aOff);
   f32.fill(0, L.aOff + N * O, L.aOff + N * O + 4);
@@ -116,8 +123,7 @@ export function dywWasm(
   dy: Float32Array, w: Float32Array, mask: Float32Array | null, dx: Float32Array, { N, I, O }: GemmDims,
 ): void {
   // A = dy with 3 spare rows; B = W as it is, row-major (O, I), with 8 zeros after it
-  const L = layout((N + 3) * O, O * I + 8, N, I);
-  const rt = memoryFor(L.total);
+  const { rt, L } = memoryFor(layout((N + 3) * O, O * I + 8, N, I));
   const f32 = rt.heap.f32;
   f32.set(dy, L.aOff);
   f32.fill(0, L.aOff + N * O, L.aOff + (N + 3) * O);

@@ -1,79 +1,287 @@
 /**
- * The WebAssembly SIMD loops of the LayerNorm "wasm" versions (wasm_impl.ts), assembled by shared/wasm_asm.ts,
- * with the conventions of batchnorm/wasm_module.ts (float32 pairs widened exactly to float64, f64x2 arithmetic in
- * the TypeScript versions' order, demote to float32 on store, counts in quadruples of floats). Weight w and bias
- * b are float32 arrays of the row's length; accW, accB float64.
+ * The WebAssembly SIMD loops of the LayerNorm "wasm" versions (wasm_impl.ts), assembled by shared/wasm_asm.ts
+ * with the lanes and loops of shared/wasm_loops.ts (float64 arithmetic in the TypeScript versions' expressions,
+ * float32 storage, tails in wasm). A whole call is one function, row by row: a row of the benchmark's
+ * (4096, 768) is 3 kB, so its second pass reads it from L1. w, b (and accW, accB) are float64 arrays of D, so a
+ * pair of them is one v128.load.
  *
- *   sums(x, n4, K, out)                                out[0] = Σ(x - K), out[1] = Σ(x - K)²  (shared/wasm_loops.ts)
- *   lnnorm(x, y, w, b, n4, K, dm, r)                   y = (((x - K) - dm)·r)·w + b
- *   lnbsums(dy, x, w, n4, m, out)                      out[0] = Σ g, out[1] = Σ g·(x - m),  g = dy·w
- *   lnbdx(dy, x, w, dx, accW, accB, n4, m, r, k0, k1)  dx = r·(dy·w) - k0 - (x - m)·k1,
- *                                                      accW += dy·(x - m)·r, accB += dy
+ *   lnForward(x, y, R, D, w, b, eps, mean, rstd)
+ *     per row: shifted sums Σ(x - K), Σ(x - K)² (K = the row's first value), the one-pass variance with the
+ *     cancellation test of shared/one_pass.ts (else the exact pass), mean, rstd, then
+ *     y = (((x - K) - dm)·rstd)·w + b                                       (forward_impl.ts's expression)
+ *   lnBackward(dy, x, dx, R, D, w, mean, rstd, accW, accB)
+ *     per row: Σg, Σg·(x - mean) with g = dy·w; k0 = rstd·Σg/D, k1 = rstd³·Σg·(x - mean)/D; then
+ *     dx = rstd·(dy·w) - k0 - (x - mean)·k1,  accW += dy·(x - mean)·rstd,  accB += dy   (backward_impl.ts's)
  */
 import { F64, Func, I32, V128 } from '../shared/wasm_asm.js';
-import { bump, countedLoop, storeLaneSum, sums } from '../shared/wasm_loops.js';
+import { laneSum, PAIR, runLoop, SINGLE, type Lane } from '../shared/wasm_loops.js';
 import { wasmModule } from '../shared/wasm_runtime.js';
 
-function lnnorm(): Func<'lnnorm'> {
-  const f = new Func('lnnorm', { x: I32, y: I32, w: I32, b: I32, n4: I32, K: F64, dm: F64, r: F64 });
-  const { x, y, w, b, n4, K, dm, r } = f.params;
-  const kk = f.local(V128), ee = f.local(V128), rr = f.local(V128);
-  f.get(K).f64x2Splat().set(kk).get(dm).f64x2Splat().set(ee).get(r).f64x2Splat().set(rr);
-  countedLoop(f, n4, () => {
-    for (const off of [0, 8]) {
-      f.get(y).get(x).load64Zero(off).promoteLow().get(kk).f64x2Sub().get(ee).f64x2Sub().get(rr).f64x2Mul();
-      f.get(w).load64Zero(off).promoteLow().f64x2Mul().get(b).load64Zero(off).promoteLow().f64x2Add();
-      f.demoteZero().store64Lane0(off);
-    }
-    for (const p of [x, y, w, b]) bump(f, p, 16);
+const U64 = 2 ** -53;
+
+/** A value in both lane kinds: a scalar f64 local and a v128 one. */
+interface Both {
+  s: number;
+  v: number;
+}
+
+function both(f: Func): Both {
+  return { s: f.local(F64), v: f.local(V128) };
+}
+
+/** Sets both forms from the f64 on the stack. */
+function setBoth(f: Func, k: Both): void {
+  f.tee(k.s).f64x2Splat().set(k.v);
+}
+
+const get = (f: Func, k: Both, lane: Lane): void => void f.get(lane === SINGLE ? k.s : k.v);
+const tee = (f: Func, k: Both, lane: Lane): void => void f.tee(lane === SINGLE ? k.s : k.v);
+
+/** Four pair accumulators and a scalar one. */
+interface Acc {
+  v: readonly number[];
+  s: number;
+}
+
+function acc(f: Func): Acc {
+  return { v: [f.local(V128), f.local(V128), f.local(V128), f.local(V128)], s: f.local(F64) };
+}
+
+function zeroAcc(f: Func, a: Acc): void {
+  for (const v of a.v) f.v128Zero().set(v);
+  f.f64(0).set(a.s);
+}
+
+function accumulate(f: Func, a: Acc, lane: Lane, j: number): void {
+  const target = lane === SINGLE ? a.s : a.v[j]!;
+  f.get(target);
+  lane.add(f);
+  f.set(target);
+}
+
+function total(f: Func, a: Acc): void {
+  f.get(a.v[0]!).get(a.v[1]!).f64x2Add().get(a.v[2]!).get(a.v[3]!).f64x2Add().f64x2Add().set(a.v[0]!);
+  laneSum(f, a.v[0]!);
+  f.get(a.s).f64Add();
+}
+
+/** for (i = 0; i < n; i++) body() */
+function forRange(f: Func, i: number, n: number, body: () => void): void {
+  f.i32(0).set(i);
+  f.block().loop();
+  f.get(i).get(n).geU().brIf(1);
+  body();
+  f.get(i).i32(1).add().set(i);
+  f.br(0).end().end();
+}
+
+function runLocals(f: Func) {
+  return { end: f.local(I32), end8: f.local(I32), end2: f.local(I32) };
+}
+
+/** float64 offset of the element at float32 byte offset o (w, b, accW, accB beside x) */
+const wide = (o: number): number => 2 * o;
+
+function lnForward(): Func<'lnForward'> {
+  const f = new Func('lnForward', { x: I32, y: I32, R: I32, D: I32, w: I32, b: I32, eps: F64, mean: I32, rstd: I32 });
+  const P = f.params;
+  const row = f.local(I32), p = f.local(I32), q = f.local(I32), pw = f.local(I32), pb = f.local(I32), rowBytes = f.local(I32);
+  const L = runLocals(f);
+  const Df = f.local(F64), gamma = f.local(F64), s1 = f.local(F64), s2 = f.local(F64), dm = f.local(F64), meanSq = f.local(F64), v = f.local(F64);
+  const K = both(f), DM = both(f), RS = both(f), d = both(f);
+  const A = acc(f), Q = acc(f);
+  f.get(P.D).i32(2).shl().set(rowBytes);
+  f.get(P.D).f64FromU32().set(Df);
+  f.get(Df).f64(U64).f64Mul().f64(1).get(Df).f64(U64).f64Mul().f64Sub().f64Div().set(gamma);
+  const rowStart = (): void => {
+    f.get(row).get(rowBytes).mul().get(P.x).add().set(p);
+  };
+  forRange(f, row, P.R, () => {
+    rowStart();
+    f.get(p).f32Load().f64Promote();
+    setBoth(f, K);
+    // Σ(x - K), Σ(x - K)²
+    zeroAcc(f, A);
+    zeroAcc(f, Q);
+    const shifted = (lane: Lane, o: number, j: number): void => {
+      f.get(p);
+      lane.loadF32(f, o);
+      get(f, K, lane);
+      lane.sub(f);
+      tee(f, d, lane);
+      accumulate(f, A, lane, j);
+      get(f, d, lane);
+      get(f, d, lane);
+      lane.mul(f);
+      accumulate(f, Q, lane, j);
+    };
+    runLoop(f, p, P.D, [], L, (offsets) => offsets.forEach((o, j) => shifted(PAIR, o, j)), (lane) => shifted(lane, 0, 0));
+    total(f, A);
+    f.set(s1);
+    total(f, Q);
+    f.set(s2);
+    // variance, biased; the exact second pass when the shifted formula may have cancelled
+    f.get(s1).get(Df).f64Div().set(dm);
+    f.get(s2).get(Df).f64Div().set(meanSq);
+    f.get(meanSq).get(dm).get(dm).f64Mul().f64Sub().set(v);
+    f.get(v).f64(0).f64Ge();
+    f.f64(3).get(gamma).f64Mul().get(meanSq).f64Mul().f64(2 ** -30).get(v).f64Mul().f64Le();
+    f.and().eqz().ifElse();
+    f.get(dm);
+    setBoth(f, DM);
+    zeroAcc(f, Q);
+    rowStart();
+    const deviations = (lane: Lane, o: number, j: number): void => {
+      f.get(p);
+      lane.loadF32(f, o);
+      get(f, K, lane);
+      lane.sub(f);
+      get(f, DM, lane);
+      lane.sub(f);
+      tee(f, d, lane);
+      get(f, d, lane);
+      lane.mul(f);
+      accumulate(f, Q, lane, j);
+    };
+    runLoop(f, p, P.D, [], L, (offsets) => offsets.forEach((o, j) => deviations(PAIR, o, j)), (lane) => deviations(lane, 0, 0));
+    total(f, Q);
+    f.get(Df).f64Div().set(v);
+    f.end();
+    // mean, rstd
+    f.get(row).i32(3).shl().get(P.mean).add().get(K.s).get(dm).f64Add().f64Store();
+    f.get(row).i32(3).shl().get(P.rstd).add().f64(1).get(v).get(P.eps).f64Add().f64Sqrt().f64Div();
+    f.tee(RS.s).f64Store();
+    f.get(RS.s).f64x2Splat().set(RS.v);
+    f.get(dm);
+    setBoth(f, DM);
+    // y = (((x - K) - dm)·rstd)·w + b
+    rowStart();
+    f.get(row).get(rowBytes).mul().get(P.y).add().set(q);
+    f.get(P.w).set(pw);
+    f.get(P.b).set(pb);
+    const normalize = (lane: Lane, o: number): void => {
+      f.get(q).get(p);
+      lane.loadF32(f, o);
+      get(f, K, lane);
+      lane.sub(f);
+      get(f, DM, lane);
+      lane.sub(f);
+      get(f, RS, lane);
+      lane.mul(f);
+      f.get(pw);
+      lane.loadF64(f, wide(o));
+      lane.mul(f);
+      f.get(pb);
+      lane.loadF64(f, wide(o));
+      lane.add(f);
+      lane.storeF32(f, o);
+    };
+    runLoop(f, p, P.D, [[q, 4], [pw, 8], [pb, 8]], L, (offsets) => offsets.forEach((o) => normalize(PAIR, o)), (lane) => normalize(lane, 0));
   });
   return f;
 }
 
-function lnbsums(): Func<'lnbsums'> {
-  const f = new Func('lnbsums', { dy: I32, x: I32, w: I32, n4: I32, m: F64, out: I32 });
-  const { dy, x, w, n4, m, out } = f.params;
-  const mm = f.local(V128), g = f.local(V128);
-  const a1 = f.local(V128), h1 = f.local(V128), a2 = f.local(V128), h2 = f.local(V128);
-  f.get(m).f64x2Splat().set(mm);
-  for (const a of [a1, h1, a2, h2]) f.v128Zero().set(a);
-  countedLoop(f, n4, () => {
-    for (const [off, a, h] of [[0, a1, h1], [8, a2, h2]] as const) {
-      f.get(dy).load64Zero(off).promoteLow().get(w).load64Zero(off).promoteLow().f64x2Mul().tee(g).get(a).f64x2Add().set(a);
-      f.get(g).get(x).load64Zero(off).promoteLow().get(mm).f64x2Sub().f64x2Mul().get(h).f64x2Add().set(h);
-    }
-    for (const p of [dy, x, w]) bump(f, p, 16);
+function lnBackward(): Func<'lnBackward'> {
+  const f = new Func('lnBackward', {
+    dy: I32, x: I32, dx: I32, R: I32, D: I32, w: I32, mean: I32, rstd: I32, accW: I32, accB: I32,
   });
-  f.get(a1).get(a2).f64x2Add().set(a1);
-  f.get(h1).get(h2).f64x2Add().set(h1);
-  storeLaneSum(f, out, a1, 0);
-  storeLaneSum(f, out, h1, 8);
+  const P = f.params;
+  const row = f.local(I32), pg = f.local(I32), px = f.local(I32), po = f.local(I32), pw = f.local(I32), paw = f.local(I32), pab = f.local(I32);
+  const rowBytes = f.local(I32);
+  const L = runLocals(f);
+  const Df = f.local(F64), r = f.local(F64), sumG = f.local(F64), sumGXc = f.local(F64);
+  const MEAN = both(f), RS = both(f), K0 = both(f), K1 = both(f), g = both(f), dd = both(f), xc = both(f);
+  const A = acc(f), H = acc(f);
+  f.get(P.D).i32(2).shl().set(rowBytes);
+  f.get(P.D).f64FromU32().set(Df);
+  const rowStart = (): void => {
+    f.get(row).get(rowBytes).mul().tee(pg).get(P.x).add().set(px);
+    f.get(pg).get(P.dx).add().set(po);
+    f.get(pg).get(P.dy).add().set(pg);
+    f.get(P.w).set(pw);
+  };
+  forRange(f, row, P.R, () => {
+    rowStart();
+    f.get(row).i32(3).shl().get(P.mean).add().f64Load();
+    setBoth(f, MEAN);
+    f.get(row).i32(3).shl().get(P.rstd).add().f64Load().tee(r);
+    f.f64x2Splat().set(RS.v);
+    f.get(r).set(RS.s);
+    // reductions over the row: Σg and Σg·(x - mean), g = dy·w
+    zeroAcc(f, A);
+    zeroAcc(f, H);
+    const reduce = (lane: Lane, o: number, j: number): void => {
+      f.get(pg);
+      lane.loadF32(f, o);
+      f.get(pw);
+      lane.loadF64(f, wide(o));
+      lane.mul(f);
+      tee(f, g, lane);
+      accumulate(f, A, lane, j);
+      get(f, g, lane);
+      f.get(px);
+      lane.loadF32(f, o);
+      get(f, MEAN, lane);
+      lane.sub(f);
+      lane.mul(f);
+      accumulate(f, H, lane, j);
+    };
+    runLoop(f, pg, P.D, [[px, 4], [pw, 8]], L, (offsets) => offsets.forEach((o, j) => reduce(PAIR, o, j)), (lane) => reduce(lane, 0, 0));
+    total(f, A);
+    f.set(sumG);
+    total(f, H);
+    f.set(sumGXc);
+    // k0 = rstd·Σg/D, k1 = rstd³·Σg·(x - mean)/D
+    f.get(r).get(sumG).f64Mul().get(Df).f64Div();
+    setBoth(f, K0);
+    f.get(r).get(r).f64Mul().get(r).f64Mul().get(sumGXc).f64Mul().get(Df).f64Div();
+    setBoth(f, K1);
+    // dx = rstd·(dy·w) - k0 - (x - mean)·k1; accW += dy·(x - mean)·rstd; accB += dy
+    rowStart();
+    f.get(P.accW).set(paw);
+    f.get(P.accB).set(pab);
+    const dxStep = (lane: Lane, o: number): void => {
+      f.get(pg);
+      lane.loadF32(f, o);
+      f.set(lane === SINGLE ? dd.s : dd.v);
+      f.get(px);
+      lane.loadF32(f, o);
+      get(f, MEAN, lane);
+      lane.sub(f);
+      f.set(lane === SINGLE ? xc.s : xc.v);
+      f.get(po);
+      get(f, RS, lane);
+      get(f, dd, lane);
+      f.get(pw);
+      lane.loadF64(f, wide(o));
+      lane.mul(f);
+      lane.mul(f);
+      get(f, K0, lane);
+      lane.sub(f);
+      get(f, xc, lane);
+      get(f, K1, lane);
+      lane.mul(f);
+      lane.sub(f);
+      lane.storeF32(f, o);
+      f.get(paw).get(paw);
+      lane.loadF64(f, wide(o));
+      get(f, dd, lane);
+      get(f, xc, lane);
+      lane.mul(f);
+      get(f, RS, lane);
+      lane.mul(f);
+      lane.add(f);
+      lane.storeF64(f, wide(o));
+      f.get(pab).get(pab);
+      lane.loadF64(f, wide(o));
+      get(f, dd, lane);
+      lane.add(f);
+      lane.storeF64(f, wide(o));
+    };
+    runLoop(f, pg, P.D, [[px, 4], [po, 4], [pw, 8], [paw, 8], [pab, 8]], L, (offsets) => offsets.forEach((o) => dxStep(PAIR, o)), (lane) => dxStep(lane, 0));
+  });
   return f;
 }
 
-function lnbdx(): Func<'lnbdx'> {
-  const f = new Func('lnbdx', {
-    dy: I32, x: I32, w: I32, dx: I32, accW: I32, accB: I32, n4: I32, m: F64, r: F64, k0: F64, k1: F64,
-  });
-  const { dy, x, w, dx, accW, accB, n4, m, r, k0, k1 } = f.params;
-  const mm = f.local(V128), rr = f.local(V128), p0 = f.local(V128), p1 = f.local(V128), d = f.local(V128), xc = f.local(V128);
-  f.get(m).f64x2Splat().set(mm).get(r).f64x2Splat().set(rr).get(k0).f64x2Splat().set(p0).get(k1).f64x2Splat().set(p1);
-  countedLoop(f, n4, () => {
-    for (const [off, accOff] of [[0, 0], [8, 16]] as const) {
-      f.get(dy).load64Zero(off).promoteLow().set(d);
-      f.get(x).load64Zero(off).promoteLow().get(mm).f64x2Sub().set(xc);
-      // dx = r·(d·w) - k0 - xc·k1
-      f.get(dx).get(rr).get(d).get(w).load64Zero(off).promoteLow().f64x2Mul().f64x2Mul().get(p0).f64x2Sub();
-      f.get(xc).get(p1).f64x2Mul().f64x2Sub().demoteZero().store64Lane0(off);
-      // accW += d·xc·r ; accB += d
-      f.get(accW).get(accW).v128Load(accOff).get(d).get(xc).f64x2Mul().get(rr).f64x2Mul().f64x2Add().v128Store(accOff);
-      f.get(accB).get(accB).v128Load(accOff).get(d).f64x2Add().v128Store(accOff);
-    }
-    for (const p of [dy, x, w, dx]) bump(f, p, 16);
-    for (const p of [accW, accB]) bump(f, p, 32);
-  });
-  return f;
-}
-
-/** The module: the functions of the header, exported by name, on the shared memory. */
-export const layerNormWasm = wasmModule(() => [sums(), lnnorm(), lnbsums(), lnbdx()]);
+/** The module: the functions of the header, exported by name, on the kernels' memory. */
+export const layerNormWasm = wasmModule(() => [lnForward(), lnBackward()]);

@@ -12,6 +12,7 @@
  * The arrays are copied into the shared wasm memory and the updated ones copied out (memcpys, cached views:
  * no allocation after the first call at a given size).
  */
+import { beginStage, stageBytes } from '../shared/stage.js';
 import { f32View } from '../shared/wasm_runtime.js';
 import { sgdWasm } from './wasm_module.js';
 
@@ -25,15 +26,16 @@ export function sgdMomentumWasm(
   const n = param.length;
   // p, g, buf back to back, each rounded up to 4 floats (the last pair may read one float past n: discarded)
   const stride = Math.ceil(n / 4) * 4;
-  const rt = sgdWasm(3 * stride * 4);
-  if (rt === null) return false;
+  const rt = sgdWasm();
+  if (rt === null || !beginStage(rt.heap, 3 * stride * 4)) return false;
   if (n === 0) return true;
+  const base = stageBytes(3 * stride * 4);
   const f32 = rt.heap.f32;
-  f32.set(param, 0);
-  f32.set(grad, stride);
-  if (!first) f32.set(buf, 2 * stride);
-  rt.fn.sgdMomentum(0, stride * 4, 2 * stride * 4, Math.ceil(n / 2), m, c, wd, lr, first ? 1 : 0);
-  param.set(f32View(rt.heap, 0, n));
-  buf.set(f32View(rt.heap, 2 * stride * 4, n));
+  f32.set(param, base >> 2);
+  f32.set(grad, (base >> 2) + stride);
+  if (!first) f32.set(buf, (base >> 2) + 2 * stride);
+  rt.fn.sgdMomentum(base, base + stride * 4, base + 2 * stride * 4, Math.ceil(n / 2), m, c, wd, lr, first ? 1 : 0);
+  param.set(f32View(rt.heap, base, n));
+  buf.set(f32View(rt.heap, base + 2 * stride * 4, n));
   return true;
 }

@@ -60,24 +60,51 @@ export class Code {
   set(i: number): this { return this.op(0x21, ...uleb(i)); }
   tee(i: number): this { return this.op(0x22, ...uleb(i)); }
   i32(v: number): this { return this.op(0x41, ...sleb(v)); }
+  f64(v: number): this {
+    const b = new Uint8Array(new Float64Array([v]).buffer);
+    return this.op(0x44, ...b);
+  }
+  drop(): this { return this.op(0x1a); }
+  /** select: the first operand if the i32 on top is non-zero, else the second */
+  select(): this { return this.op(0x1b); }
   // i32 arithmetic and tests
   add(): this { return this.op(0x6a); }
   sub(): this { return this.op(0x6b); }
   mul(): this { return this.op(0x6c); }
+  and(): this { return this.op(0x71); }
   shl(): this { return this.op(0x74); }
+  shrU(): this { return this.op(0x76); }
   eqz(): this { return this.op(0x45); }
+  eq(): this { return this.op(0x46); }
+  ne(): this { return this.op(0x47); }
   geU(): this { return this.op(0x4f); }
   ltU(): this { return this.op(0x49); }
+  gtU(): this { return this.op(0x4b); }
   // f32 scalar
   /** f32.load, align 2², offset */
   f32Load(offset = 0): this { return this.op(0x2a, 2, ...uleb(offset)); }
   /** f32.store, align 2², offset */
   f32Store(offset = 0): this { return this.op(0x38, 2, ...uleb(offset)); }
   f32Zero(): this { return this.op(0x43, 0, 0, 0, 0); }
+  /** f32.demote_f64: round to nearest even, as a Float32Array store does */
+  f32Demote(): this { return this.op(0xb6); }
   // f64 scalar
-  f64Add(): this { return this.op(0xa0); }
+  /** f64.load, align 2³, offset */
+  f64Load(offset = 0): this { return this.op(0x2b, 3, ...uleb(offset)); }
   /** f64.store, align 2³, offset */
   f64Store(offset = 0): this { return this.op(0x39, 3, ...uleb(offset)); }
+  f64Add(): this { return this.op(0xa0); }
+  f64Sub(): this { return this.op(0xa1); }
+  f64Mul(): this { return this.op(0xa2); }
+  f64Div(): this { return this.op(0xa3); }
+  f64Sqrt(): this { return this.op(0x9f); }
+  f64Gt(): this { return this.op(0x64); }
+  f64Le(): this { return this.op(0x65); }
+  f64Ge(): this { return this.op(0x66); }
+  /** f64.convert_i32_u */
+  f64FromU32(): this { return this.op(0xb8); }
+  /** f64.promote_f32: exact */
+  f64Promote(): this { return this.op(0xbb); }
   // control
   block(): this { return this.op(0x02, 0x40); }
   loop(): this { return this.op(0x03, 0x40); }
@@ -113,6 +140,8 @@ export class Code {
   /** lane-wise a > b: all ones or all zeros per lane (false for NaN) */
   f64x2Gt(): this { return this.simd(0x4a); }
   v128And(): this { return this.simd(0x4e); }
+  /** v128.bitselect(a, b, mask): bits of a where mask is 1, of b where it is 0 */
+  bitselect(): this { return this.simd(0x52); }
   /** the two low float32 lanes, widened exactly to float64 */
   promoteLow(): this { return this.simd(0x5f); }
   /** two float64 rounded (to nearest even, as a Float32Array store does) into the two low float32 lanes */
@@ -157,11 +186,19 @@ export class Func<Name extends string = string, P extends Record<string, ValType
   }
 }
 
+/** The imported memory: plain (grows by detaching its buffer) or shared (grows in place, views stay valid). */
+export interface MemoryImport {
+  shared: boolean;
+}
+
+/** Page limit of a shared memory: 65536 pages = 4 GiB, all of wasm32's address space. */
+export const MAX_PAGES = 65536;
+
 /**
- * A module importing its memory as `env.memory` (min 1 page, no max) and exporting the given functions by
- * their names.
+ * A module importing its memory as `env.memory` (min 1 page; shared ones with max MAX_PAGES) and exporting the
+ * given functions by their names.
  */
-export function moduleBytes(functions: readonly Func[]): Uint8Array {
+export function moduleBytes(functions: readonly Func[], memory: MemoryImport = { shared: false }): Uint8Array {
   const types = functions.flatMap((f) => [0x60, ...uleb(f.paramTypes.length), ...f.paramTypes, 0]);
   const codes = functions.flatMap((f) => {
     const runs = f.localRuns();
@@ -169,7 +206,8 @@ export function moduleBytes(functions: readonly Func[]): Uint8Array {
     const body = [...locals, ...f.bytes, 0x0b];
     return [...uleb(body.length), ...body];
   });
-  const imports = [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]; // one memory import, min 1 page, no max
+  const limits = memory.shared ? [0x03, 1, ...uleb(MAX_PAGES)] : [0x00, 1];
+  const imports = [1, ...name('env'), ...name('memory'), 0x02, ...limits];
   const exports = [...uleb(functions.length), ...functions.flatMap((f, i) => [...name(f.name), 0x00, ...uleb(i)])];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
