@@ -491,9 +491,12 @@ function nhwcBdx(): Func<'nhwcBdx'> {
   return f;
 }
 
-/** The module: the functions of the header, exported by name, on the kernels' memory. */
-export const batchNormWasm = wasmModule(() => [
+/** The functions of the header (scripts/bench/bandwidth.ts times nchwEval alone). */
+export const batchNormFunctions = () => [
   nchwForward('nchwForward'), nchwForward('nchwForwardRelu'), nchwEval('nchwEval'), nchwEval('nchwEvalRelu'), nchwBackward(),
   nhwcSums(), nhwcSqDev(), nhwcNorm('nhwcNorm'), nhwcNorm('nhwcNormRelu'), nhwcBSums(), nhwcBdx(),
-]);
+];
+
+/** The module: those functions, exported by name, on the kernels' memory. */
+export const batchNormWasm = wasmModule(batchNormFunctions);
 

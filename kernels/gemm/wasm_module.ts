@@ -26,8 +26,9 @@ import { wasmModule } from '../shared/wasm_runtime.js';
 // ---------------------------------------------------------------------------------------------------------
 // gemm(a, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate)
 
-function gemmFunction(): Func<'gemm'> {
-  const f = new Func('gemm', {
+function gemmFunction<N extends 'gemm' | 'gemmFma'>(name: N): Func<N> {
+  const fma = name === 'gemmFma';
+  const f = new Func(name, {
     a: I32, sm4: I32, sk4: I32, b: I32, pstride4: I32, bk4: I32, c: I32, Mt: I32, P: I32, K: I32, ldc4: I32, accumulate: I32,
   });
   const { a, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate } = f.params;
@@ -67,7 +68,10 @@ function gemmFunction(): Func<'gemm'> {
   f.get(bk).v128Load(0).set(b0).get(bk).v128Load(16).set(b1);
   for (let r = 0; r < 4; r++) {
     f.get(rows[r]!).load32Splat().set(s);
-    for (let j = 0; j < 2; j++) f.get(acc(r, j)).get(s).get(j === 0 ? b0 : b1).f32x4Mul().f32x4Add().set(acc(r, j));
+    for (let j = 0; j < 2; j++) {
+      if (fma) f.get(s).get(j === 0 ? b0 : b1).get(acc(r, j)).f32x4RelaxedMadd().set(acc(r, j));
+      else f.get(acc(r, j)).get(s).get(j === 0 ? b0 : b1).f32x4Mul().f32x4Add().set(acc(r, j));
+    }
     f.get(rows[r]!).get(sk4).add().set(rows[r]!);
   }
   f.get(bk).get(bk4).add().set(bk);
@@ -128,4 +132,6 @@ function packTFunction(): Func<'packT'> {
 }
 
 /** The module: "gemm" and "packT" on the shared memory. */
-export const gemmWasm = wasmModule(() => [gemmFunction(), packTFunction()]);
+export const gemmWasm = wasmModule(() => [gemmFunction('gemm'), packTFunction()]);
+/** The fused version, where the engine has relaxed SIMD. */
+export const gemmFmaWasm = wasmModule(() => [gemmFunction('gemmFma')]);

@@ -132,6 +132,8 @@ export class Code {
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }
+  /** f32x4.relaxed_madd(a, b, c) = a·b + c, fused where the hardware has FMA (relaxed SIMD) */
+  f32x4RelaxedMadd(): this { return this.simd(0x105); }
   f64x2Splat(): this { return this.simd(0x14); }
   f64x2ExtractLane(lane: number): this { return this.simd(0x21, lane); }
   f64x2Add(): this { return this.simd(0xf0); }

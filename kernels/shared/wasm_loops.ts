@@ -166,3 +166,21 @@ export function sums(): Func<'sums'> {
   f.get(s2).f64Add().f64Store(8);
   return f;
 }
+
+/**
+ * y = x·1.5 + 0.25 over n float32 (a multiple of 16), in f32x4: the cheapest streaming wasm loop that reads and
+ * writes, for the benchmark's bandwidth table (what any wasm kernel's traffic can reach on the machine).
+ */
+export function F32X4_STREAM(): Func<'f32x4Stream'> {
+  const f = new Func('f32x4Stream', { x: I32, y: I32, n: I32 });
+  const { x, y, n } = f.params;
+  const end = f.local(I32), s = f.local(V128), t = f.local(V128);
+  f.f64(1.5).f32Demote().f32x4Splat().set(s);
+  f.f64(0.25).f32Demote().f32x4Splat().set(t);
+  f.get(x).get(n).i32(2).shl().add().set(end);
+  f.loop();
+  for (let j = 0; j < 4; j++) f.get(y).get(x).v128Load(16 * j).get(s).f32x4Mul().get(t).f32x4Add().v128Store(16 * j);
+  f.get(x).i32(64).add().set(x).get(y).i32(64).add().set(y).get(x).get(end).ltU().brIf(0);
+  f.end();
+  return f;
+}

@@ -26,6 +26,11 @@ export interface Prepared {
   run(): void;
   /** For implementations whose API is asynchronous (ONNX Runtime's session.run): timed by `timeAsync` instead of `run`. */
   runAsync?(): Promise<void>;
+  /**
+   * For implementations in another process (PyTorch): runs once and returns the milliseconds that process measured
+   * around its own work, so the pipe's latency is not counted.
+   */
+  timedAsync?(): Promise<number>;
   validate(): Validation;
   teardown?(): void;
   /**
@@ -35,13 +40,14 @@ export interface Prepared {
   select?(): Promise<void>;
 }
 
-export type ImplKind = 'kernel' | 'reference' | 'peer';
+/** 'floor': the memcpy of the case's bytes, timed interleaved with the others (main.ts adds it). */
+export type ImplKind = 'kernel' | 'reference' | 'peer' | 'floor';
 
 export interface Implementation {
   /** 'kernels onePass', 'reference (float64)', 'tfjs-wasm', … */
   name: string;
   kind: ImplKind;
-  /** a peer's name for the ratio columns ('tfjs-wasm', 'tfjs-cpu', 'tfjs-node'); absent for kernels */
+  /** a peer's name for the ratio columns ('tfjs-wasm', 'tfjs-cpu', 'tfjs-node', 'ort-node', 'ort-web', 'pytorch'); absent for kernels */
   peer?: string;
   /** true, or the reason it cannot run here ("not installed: …") */
   available?(): Promise<true | string>;
@@ -50,24 +56,23 @@ export interface Implementation {
   maxReps?: number;
 }
 
-/** A figure measured elsewhere, printed as a static column and labelled as such. */
-export interface ExternalFigure {
-  label: string;
-  /** [low, high] milliseconds over the separate run's repetitions */
-  ms: [number, number];
-}
-
 export interface BenchCase {
   name: string;
   /** 'N×C×H×W NCHW', '(4096, 768)', … */
   shape: string;
-  /** minimum bytes the computation must move (inputs read once, outputs written once): for GB/s */
+  /**
+   * minimum bytes the computation must move (inputs read once, outputs written once): for GB/s, and for a
+   * memory-bound case (bytes without flops) the memcpy floor, bytes ÷ the TypedArray.set bandwidth
+   */
   bytes?: number;
   /** floating-point operations: for GFLOP/s */
   flops?: number;
-  /** the goal stated in the issue, e.g. { peer: 'tfjs-wasm', factor: 20 } */
+  /**
+   * the goals stated in the issues: the best kernel at least `factor`× as fast as `peer` (`factor` < 1: at most
+   * 1/factor times slower); every case also has the goal of beating every peer, and a memory-bound one of
+   * staying within 2× of its memcpy floor
+   */
   goal?: { peer: string; factor: number };
-  external?: ExternalFigure[];
   implementations: Implementation[];
 }
 

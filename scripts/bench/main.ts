@@ -3,15 +3,18 @@
  *
  *   node dist/scripts/bench/main.js [--json FILE] [--filter SUBSTRING] [--budget MS] [--no-peers]
  *
- * First the machine's memory bandwidth (bandwidth.ts), then per case: every implementation validated against the
- * reference, then timed, interleaved run by run so that load from other processes hits all alike (runCase);
- * printed as median ms, GB/s (or GFLOP/s), and the ratio peer time / this time (so "20×" means twenty times
- * faster than that peer), including the static PyTorch figures measured in a separate run and labelled so.
- * --json writes the same numbers.
+ * First the machine's memory bandwidth (bandwidth.ts: TypedArray.set, the memcpy every memory-bound case is held
+ * to, and the streaming wasm loops that show what float64 SIMD arithmetic alone reaches here), then per case:
+ * every implementation validated against the reference, then timed, interleaved run by run so that load from
+ * other processes hits all alike (runCase); printed as median ms, GB/s (or GFLOP/s), and the ratio peer time /
+ * this time (so "20×" means twenty times faster than that peer). A memory-bound case (one with bytes and no
+ * flops) also times a memcpy of its bytes in the same rounds and prints each implementation's time over
+ * two floors: bytes ÷ the bandwidth measured first (the issue's definition) and that interleaved memcpy (the
+ * same ratio with the load of the moment in both terms). --json writes the same numbers.
  *
- * The case files are listed here explicitly; each exports `cases: BenchCase[]` (gemm.ts, network.ts and ort.ts
- * belong to the GEMM, seed-network and ONNX Runtime work; ort.ts also adds its peers to the cases it has a model
- * for, withOrtPeers).
+ * The peers: tfjs (wasm, cpu, node: peers.ts), ONNX Runtime native and web (cases/ort.ts adds them to the cases
+ * it has a model for), PyTorch in a subprocess (pytorch.ts; OpenBLAS when scripts/bench/fetch_openblas.sh has
+ * fetched it). The case files are listed here explicitly; each exports `cases: BenchCase[]`.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,10 +28,14 @@ import { cases as layerNormCases } from './cases/layernorm.js';
 import { cases as networkCases } from './cases/network.js';
 import { cases as ortCases, withOrtPeers } from './cases/ort.js';
 import type { BenchCase, Implementation, Prepared } from './harness.js';
+import { stopPytorch } from './pytorch.js';
 
 const ALL_CASES: BenchCase[] = withOrtPeers([...batchNormCases, ...layerNormCases, ...ortCases, ...gemmCases, ...networkCases]);
 
-const PEER_COLUMNS = ['tfjs-wasm', 'tfjs-cpu', 'tfjs-node', 'ort-node', 'ort-web'] as const;
+const PEER_COLUMNS = ['tfjs-wasm', 'tfjs-cpu', 'tfjs-node', 'ort-node', 'ort-web', 'pytorch'] as const;
+
+/** The within-2×-of-memcpy goal of every memory-bound case (issue 17). */
+const FLOOR_GOAL = 2;
 
 interface Row {
   case: string;
@@ -42,8 +49,12 @@ interface Row {
   reps: number;
   gb_per_s: number | null;
   gflop_per_s: number | null;
-  /** peer or external label → peer time / this time; a [low, high] pair for a range measured elsewhere */
-  ratios: Record<string, number | [number, number] | null>;
+  /** peer → peer time / this time */
+  ratios: Record<string, number | null>;
+  /** memory-bound cases: this time / (bytes ÷ the memcpy bandwidth measured first) */
+  floor_ratio: number | null;
+  /** memory-bound cases: this time / the case's memcpy timed in the same rounds */
+  floor_ratio_interleaved: number | null;
 }
 
 function fmtMs(ms: number | null): string {
@@ -51,10 +62,8 @@ function fmtMs(ms: number | null): string {
   return ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3);
 }
 
-function fmtRatio(r: number | [number, number] | null | undefined): string {
-  if (r == null) return '—';
-  if (Array.isArray(r)) return r[0] === r[1] ? `${fmtNum(r[0])}×` : `${fmtNum(r[0])}–${fmtNum(r[1])}×`;
-  return `${fmtNum(r)}×`;
+function fmtRatio(r: number | null | undefined): string {
+  return r == null ? '—' : `${fmtNum(r)}×`;
 }
 
 function fmtNum(x: number): string {
@@ -71,6 +80,7 @@ interface Entry {
 /** One run of an implementation, timed; `select` (untimed) first. */
 async function sample(e: Entry): Promise<number> {
   if (e.prepared.select) await e.prepared.select();
+  if (e.prepared.timedAsync) return e.prepared.timedAsync();
   const t0 = performance.now();
   if (e.prepared.runAsync) await e.prepared.runAsync();
   else e.prepared.run();
@@ -83,19 +93,36 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+const memoryBound = (c: BenchCase): boolean => c.bytes !== undefined && c.flops === undefined;
+
+/** The memcpy of a case's bytes (half read, half written), timed with the case's implementations. */
+function floorImplementation(bytes: number): Implementation {
+  return {
+    name: 'memcpy of the bytes (TypedArray.set)',
+    kind: 'floor',
+    setup: (): Prepared => {
+      const n = Math.ceil(bytes / 8);
+      const src = new Float32Array(n).fill(1);
+      const dst = new Float32Array(n);
+      return { run: () => dst.set(src), validate: () => ({ ok: true, detail: `${(bytes / 2 / 1e6).toFixed(1)} MB read, as many written` }) };
+    },
+  };
+}
+
 /**
  * Validates every implementation, then times them: the fast ones interleaved round by round (each round runs
  * each once, after one warm-up round) until every one has 5 runs and the case's budget (budgetMs per
  * implementation) is spent, at most 50 rounds; the slow ones (capped at ≤ 3 runs, or over a second per run) on
  * their own afterwards, at most 3 runs.
  */
-async function runCase(c: BenchCase, opts: { budgetMs: number; peers: boolean }): Promise<Row[]> {
+async function runCase(c: BenchCase, opts: { budgetMs: number; peers: boolean; memcpyGBps: number }): Promise<Row[]> {
   const rows: Row[] = [];
   const entries: Entry[] = [];
-  for (const impl of c.implementations) {
+  const implementations = memoryBound(c) ? [floorImplementation(c.bytes!), ...c.implementations] : c.implementations;
+  for (const impl of implementations) {
     const row: Row = {
       case: c.name, shape: c.shape, implementation: impl.name, kind: impl.kind, status: 'ok', validation: '',
-      median_ms: null, min_ms: null, reps: 0, gb_per_s: null, gflop_per_s: null, ratios: {},
+      median_ms: null, min_ms: null, reps: 0, gb_per_s: null, gflop_per_s: null, ratios: {}, floor_ratio: null, floor_ratio_interleaved: null,
     };
     rows.push(row);
     if (impl.kind === 'peer' && !opts.peers) {
@@ -166,47 +193,80 @@ async function runCase(c: BenchCase, opts: { budgetMs: number; peers: boolean })
     if (c.flops) e.row.gflop_per_s = c.flops / (m * 1e6);
     process.stderr.write(`  ${c.name}: ${e.impl.name} ${fmtMs(m)} ms (${e.samples.length} runs)\n`);
   }
-  // ratios: peer time / this time, and the external figures' range
+  // ratios: peer time / this time; memory-bound: this time over the two memcpy floors
   const peerMs = new Map<string, number>();
   for (const r of rows) {
-    const impl = c.implementations.find((i) => i.name === r.implementation);
+    const impl = implementations.find((i) => i.name === r.implementation);
     if (impl?.peer && r.median_ms !== null) peerMs.set(impl.peer, r.median_ms);
   }
+  const floorFirst = memoryBound(c) ? c.bytes! / (opts.memcpyGBps * 1e6) : null;
+  const floorInterleaved = rows.find((r) => r.kind === 'floor')?.median_ms ?? null;
   for (const r of rows) {
     if (r.median_ms === null) continue;
     for (const p of PEER_COLUMNS) r.ratios[p] = peerMs.has(p) ? peerMs.get(p)! / r.median_ms : null;
-    for (const e of c.external ?? []) r.ratios[e.label] = [e.ms[0] / r.median_ms, e.ms[1] / r.median_ms];
+    if (floorFirst !== null) r.floor_ratio = r.median_ms / floorFirst;
+    if (floorInterleaved !== null) r.floor_ratio_interleaved = r.median_ms / floorInterleaved;
   }
   return rows;
 }
 
-function printCase(c: BenchCase, rows: Row[]): void {
-  const externals = (c.external ?? []).map((e) => e.label);
+/** The fastest kernel row that passed validation. */
+function bestKernel(rows: Row[]): Row | undefined {
+  return rows.filter((r) => r.kind === 'kernel' && r.status === 'ok' && r.median_ms !== null).sort((a, b) => a.median_ms! - b.median_ms!)[0];
+}
+
+function goals(c: BenchCase, rows: Row[], memcpyGBps: number): string[] {
+  const best = bestKernel(rows);
+  if (!best) return ['  goals: no kernel measured'];
+  const lines: string[] = [];
+  const peers = rows.filter((r) => r.kind === 'peer' && r.median_ms !== null);
+  const fastest = peers.sort((a, b) => a.median_ms! - b.median_ms!)[0];
+  if (fastest) {
+    const ratio = fastest.median_ms! / best.median_ms!;
+    lines.push(`  goal: best kernel (${best.implementation}) faster than every peer: fastest peer ${fastest.implementation} ${fmtMs(fastest.median_ms)} ms, ${fmtNum(ratio)}× → ${ratio > 1 ? 'met' : 'NOT met'}`);
+  }
+  if (c.goal) {
+    const peerRow = rows.find((r) => r.implementation === c.goal!.peer || implementationPeer(c, r) === c.goal!.peer);
+    if (peerRow?.median_ms != null) {
+      const ratio = peerRow.median_ms / best.median_ms!;
+      const want = c.goal.factor >= 1 ? `≥ ${c.goal.factor}× as fast as` : `at most ${fmtNum(1 / c.goal.factor)}× the time of`;
+      lines.push(`  goal: best kernel ${want} ${c.goal.peer}: ${fmtNum(ratio)}× → ${ratio >= c.goal.factor ? 'met' : 'NOT met'}`);
+    } else {
+      lines.push(`  goal: vs ${c.goal.peer}: not measured`);
+    }
+  }
+  if (memoryBound(c)) {
+    const floorMs = c.bytes! / (memcpyGBps * 1e6);
+    lines.push(
+      `  goal: within ${FLOOR_GOAL}× of the memcpy floor (${fmtMs(floorMs)} ms = ${(c.bytes! / 1e6).toFixed(1)} MB ÷ ${memcpyGBps.toFixed(1)} GB/s): `
+      + `best kernel ${fmtNum(best.floor_ratio!)}× (${best.floor_ratio_interleaved === null ? '—' : `${fmtNum(best.floor_ratio_interleaved)}×`} of the interleaved memcpy) → ${best.floor_ratio! <= FLOOR_GOAL ? 'met' : 'NOT met'}`,
+    );
+  }
+  return lines;
+}
+
+function implementationPeer(c: BenchCase, r: Row): string | undefined {
+  return c.implementations.find((i) => i.name === r.implementation)?.peer;
+}
+
+function printCase(c: BenchCase, rows: Row[], memcpyGBps: number): void {
   const rate = c.flops ? 'GFLOP/s' : 'GB/s';
-  const head = ['implementation', 'median ms', rate, 'runs', ...PEER_COLUMNS.map((p) => `vs ${p}`), ...externals.map((e) => `vs ${e}`), 'validation'];
+  const floors = memoryBound(c) ? ['× floor', '× memcpy (same rounds)'] : [];
+  const head = ['implementation', 'median ms', rate, 'runs', ...floors, ...PEER_COLUMNS.map((p) => `vs ${p}`), 'validation'];
   const table = new Table({ head, style: { head: [], border: [] }, colWidths: head.map((_, i) => (i === head.length - 1 ? 60 : null)), wordWrap: true });
   for (const r of rows) {
     const rateValue = c.flops ? r.gflop_per_s : r.gb_per_s;
     table.push([
       r.implementation, fmtMs(r.median_ms), rateValue === null ? '—' : rateValue.toFixed(2), r.reps ? String(r.reps) : '—',
-      ...PEER_COLUMNS.map((p) => fmtRatio(r.ratios[p])), ...externals.map((e) => fmtRatio(r.ratios[e])),
+      ...(memoryBound(c) ? [fmtRatio(r.floor_ratio), fmtRatio(r.floor_ratio_interleaved)] : []),
+      ...PEER_COLUMNS.map((p) => fmtRatio(r.ratios[p])),
       r.status === 'ok' ? r.validation : `${r.status}: ${r.validation}`,
     ]);
   }
   const volume = c.flops ? `${(c.flops / 1e6).toFixed(1)} MFLOP` : c.bytes ? `${(c.bytes / 1e6).toFixed(1)} MB moved` : '';
   console.log(`\n${c.name}  ${c.shape}  ${volume}`);
-  for (const e of c.external ?? []) console.log(`  ${e.label}: ${e.ms[0] === e.ms[1] ? e.ms[0] : `${e.ms[0]}–${e.ms[1]}`} ms, measured in a separate run, not in this process`);
   console.log(table.toString());
-  if (c.goal) {
-    const peerRow = rows.find((r) => c.implementations.find((i) => i.name === r.implementation)?.peer === c.goal!.peer);
-    const best = rows.filter((r) => r.kind === 'kernel' && r.status === 'ok' && r.median_ms !== null).sort((a, b) => a.median_ms! - b.median_ms!)[0];
-    if (peerRow?.median_ms != null && best) {
-      const ratio = peerRow.median_ms / best.median_ms!;
-      console.log(`  goal: kernels ≥ ${c.goal.factor}× ${c.goal.peer}: best kernel (${best.implementation}) ${fmtNum(ratio)}× → ${ratio >= c.goal.factor ? 'met' : 'NOT met'}`);
-    } else {
-      console.log(`  goal: kernels ≥ ${c.goal.factor}× ${c.goal.peer}: not measured`);
-    }
-  }
+  for (const line of goals(c, rows, memcpyGBps)) console.log(line);
 }
 
 async function main(): Promise<void> {
@@ -216,7 +276,7 @@ async function main(): Promise<void> {
     .option('--json <file>', 'write the results as JSON')
     .option('--filter <substring>', 'only cases whose name contains this')
     .option('--budget <ms>', 'time budget per implementation (after the minimum of 5 runs)', '2000')
-    .option('--no-peers', 'skip the tfjs peers')
+    .option('--no-peers', 'skip the peers (tfjs, ONNX Runtime, PyTorch)')
     .parse();
   const opts = program.opts<{ json?: string; filter?: string; budget: string; peers: boolean }>();
   const budgetMs = Number(opts.budget);
@@ -224,22 +284,32 @@ async function main(): Promise<void> {
   console.log(`normcheck bench — node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, one thread per implementation`);
   console.log('Timings are medians of runs on a shared machine: other processes on the same cores add noise.');
   const bandwidth: BandwidthResult[] = measureBandwidth();
-  console.log('\nmemory bandwidth (64 MiB Float32Arrays, this process):');
-  for (const b of bandwidth) console.log(`  ${b.name.padEnd(26)} ${b.gbPerS.toFixed(2)} GB/s  (${fmtMs(b.medianMs)} ms)`);
+  console.log('\nmemory bandwidth (64 MiB arrays, this process; bytes = read + written):');
+  for (const b of bandwidth) console.log(`  ${b.name.padEnd(44)} ${b.gbPerS.toFixed(2)} GB/s  (${fmtMs(b.medianMs)} ms)`);
+  const memcpyGBps = bandwidth.find((b) => b.memcpy)!.gbPerS;
 
   const selected = ALL_CASES.filter((c) => !opts.filter || c.name.includes(opts.filter));
   const rows: Row[] = [];
-  for (const c of selected) {
-    process.stderr.write(`${c.name}\n`);
-    const caseRows = await runCase(c, { budgetMs, peers: opts.peers });
-    printCase(c, caseRows);
-    rows.push(...caseRows);
+  try {
+    for (const c of selected) {
+      process.stderr.write(`${c.name}\n`);
+      const caseRows = await runCase(c, { budgetMs, peers: opts.peers, memcpyGBps });
+      printCase(c, caseRows, memcpyGBps);
+      rows.push(...caseRows);
+    }
+  } finally {
+    await stopPytorch();
   }
   if (opts.json) {
     const out = {
       environment: { node: process.version, cpu: os.cpus()[0]?.model ?? null, cores: os.cpus().length, date: new Date().toISOString(), note: 'shared machine; medians are noisy' },
       bandwidth: bandwidth.map((b) => ({ name: b.name, gb_per_s: b.gbPerS, median_ms: b.medianMs })),
-      results: rows.map((r) => ({ name: r.case, shape: r.shape, implementation: r.implementation, kind: r.kind, status: r.status, median_ms: r.median_ms, min_ms: r.min_ms, runs: r.reps, gb_per_s: r.gb_per_s, gflop_per_s: r.gflop_per_s, ratios: r.ratios, validation: r.validation })),
+      memcpy_gb_per_s: memcpyGBps,
+      results: rows.map((r) => ({
+        name: r.case, shape: r.shape, implementation: r.implementation, kind: r.kind, status: r.status, median_ms: r.median_ms, min_ms: r.min_ms,
+        runs: r.reps, gb_per_s: r.gb_per_s, gflop_per_s: r.gflop_per_s, ratios: r.ratios, floor_ratio: r.floor_ratio,
+        floor_ratio_interleaved: r.floor_ratio_interleaved, validation: r.validation,
+      })),
     };
     writeFileSync(opts.json, `${JSON.stringify(out, null, 2)}\n`);
     console.log(`\nwrote ${opts.json}`);

@@ -12,14 +12,16 @@
  * synchronous; tf.tidy disposes).
  */
 import {
-  BATCHNORM_BACKWARD_VERSIONS, BATCHNORM_FORWARD_VERSIONS, batchNormBackward, batchNormTrainForward, BatchNormWorkspace,
-  type BatchNormBackwardVersion, type BatchNormForwardVersion, type BatchNormLayout,
+  BATCHNORM_BACKWARD_VERSIONS, BATCHNORM_FORWARD_VERSIONS, batchNormBackward, batchNormTrainForward, BatchNormWorkspace, BN_BACKWARD_WASM,
+  BN_FORWARD_WASM, freeWasmArray, wasmFloat32Array, wasmFloat64Array, type BatchNormBackwardVersion, type BatchNormForwardVersion,
+  type BatchNormLayout,
 } from '../../../kernels/index.js';
 import { batchNormBackward as refBackward, batchNormTrain as refTrain } from '../../../reference/index.js';
 import type { TF } from '../../../conformance/adapters/tfjs/backend.js';
 import { normalF32, toNchw, toNhwc, uniformF32 } from '../data.js';
 import { all, KERNEL_TOL, normwise, PEER_TOL, type BenchCase, type Implementation, type Prepared } from '../harness.js';
 import { tfjsImplementations } from '../peers.js';
+import { pytorchImplementation } from '../pytorch.js';
 
 interface BnData {
   N: number;
@@ -78,23 +80,39 @@ function reference(d: BnData, backward: boolean): BnReference {
   return r;
 }
 
+/**
+ * A kernel version pair on ordinary arrays (copied through the wasm memory by the wasm versions) or, with
+ * `wasmArrays`, on arrays in the kernels' memory (kernels/shared/wasm_arrays.ts), which the wasm versions use in place.
+ */
 function kernelImplementation(
-  data: () => BnData, layout: BatchNormLayout, fwd: BatchNormForwardVersion, bwd: BatchNormBackwardVersion | null,
+  data: () => BnData, layout: BatchNormLayout, fwd: BatchNormForwardVersion, bwd: BatchNormBackwardVersion | null, wasmArrays = false,
 ): Implementation {
+  const arrays: Float32Array[] = [];
+  const f32 = (n: number): Float32Array => {
+    const a = wasmArrays ? wasmFloat32Array(n) : new Float32Array(n);
+    arrays.push(a);
+    return a;
+  };
+  const held = (a: Float32Array): Float32Array => {
+    if (!wasmArrays) return a;
+    const w = f32(a.length);
+    w.set(a);
+    return w;
+  };
   return {
-    name: bwd ? `kernels fwd ${fwd.name} + bwd ${bwd.name}` : `kernels fwd ${fwd.name}`,
+    name: `${bwd ? `kernels fwd ${fwd.name} + bwd ${bwd.name}` : `kernels fwd ${fwd.name}`}${wasmArrays ? ' (wasm arrays)' : ''}`,
     kind: 'kernel',
     setup: (): Prepared => {
       const d = data();
       const { N, C, S } = d;
       const dims = { N, C, S };
       const nhwc = layout === 'NHWC';
-      const x = nhwc ? toNhwc(d.x, N, C, S) : d.x;
-      const dy = nhwc ? toNhwc(d.dy, N, C, S) : d.dy;
-      const y = new Float32Array(x.length);
-      const dx = new Float32Array(x.length);
-      const mean = new Float64Array(C);
-      const rstd = new Float64Array(C);
+      const x = held(nhwc ? toNhwc(d.x, N, C, S) : d.x);
+      const dy = held(nhwc ? toNhwc(d.dy, N, C, S) : d.dy);
+      const y = f32(x.length);
+      const dx = f32(x.length);
+      const mean = wasmArrays ? wasmFloat64Array(C) : new Float64Array(C);
+      const rstd = wasmArrays ? wasmFloat64Array(C) : new Float64Array(C);
       const dweight = new Float32Array(C);
       const dbias = new Float32Array(C);
       const workspace = new BatchNormWorkspace(C);
@@ -121,6 +139,11 @@ function kernelImplementation(
             );
           }
           return all(...checks);
+        },
+        teardown: () => {
+          for (const a of arrays.splice(0)) freeWasmArray(a);
+          freeWasmArray(mean);
+          freeWasmArray(rstd);
         },
       };
     },
@@ -219,7 +242,7 @@ function tfjsBuilder(data: () => BnData, layout: BatchNormLayout, backward: bool
 
 function bnCase(
   name: string, N: number, C: number, spatial: number[], layout: BatchNormLayout, backward: boolean,
-  extra: Pick<BenchCase, 'goal' | 'external'>,
+  extra: Pick<BenchCase, 'goal'>,
 ): BenchCase {
   const d = (): BnData => bnData(N, C, spatial); // generated on first use, shared by the cases of one shape
   const n = N * C * spatial.reduce((a, b) => a * b, 1);
@@ -232,6 +255,8 @@ function bnCase(
     const bwd = BATCHNORM_BACKWARD_VERSIONS.find((b) => b.name === fwd.name) ?? BATCHNORM_BACKWARD_VERSIONS[0]!;
     kernels.push(kernelImplementation(d, layout, fwd, backward ? bwd : null));
   }
+  // the default versions on arrays that live in the kernels' memory: no copy in or out
+  kernels.push(kernelImplementation(d, layout, BN_FORWARD_WASM, backward ? BN_BACKWARD_WASM : null, true));
   return {
     name,
     shape: spatial.length === 0 ? `(${N}, ${C})` : shapeText,
@@ -242,21 +267,42 @@ function bnCase(
       ...kernels,
       referenceImplementation(d, backward, large),
       ...tfjsImplementations(tfjsBuilder(d, layout, backward), large ? { 'tfjs-cpu': 2 } : {}),
+      pytorchImplementation(torchCase(name, d, layout, backward)),
     ],
   };
 }
 
-const PYTORCH = 'PyTorch 1.13 (separate run)';
+/** PyTorch (pytorch_peer.py) on the same data in the same layout: F.batch_norm in training mode, backward by autograd. */
+function torchCase(name: string, data: () => BnData, layout: BatchNormLayout, backward: boolean) {
+  const nhwc = layout === 'NHWC';
+  return {
+    case: name,
+    inputs: () => {
+      const d = data();
+      const { N, C, S } = d;
+      return { x: nhwc ? toNhwc(d.x, N, C, S) : d.x, dy: nhwc ? toNhwc(d.dy, N, C, S) : d.dy, weight: d.weight, bias: d.bias };
+    },
+    request: { shape: [data().N, data().C, ...data().spatial], layout },
+    validate: (out: (name: string) => Float32Array) => {
+      const d = data();
+      const { N, C, S } = d;
+      const ref = reference(d, backward);
+      const back = (a: Float32Array): Float32Array => (nhwc ? toNchw(a, N, C, S) : a);
+      const checks = [normwise('y', back(out('y')), ref.y, PEER_TOL)];
+      if (backward) {
+        checks.push(
+          normwise('dx', back(out('dx')), ref.dx!, PEER_TOL), normwise('dweight', out('dweight'), ref.dweight!, PEER_TOL),
+          normwise('dbias', out('dbias'), ref.dbias!, PEER_TOL),
+        );
+      }
+      return all(...checks);
+    },
+  };
+}
 
 export const cases: BenchCase[] = [
-  bnCase('bn_train_fwd_bwd_nchw', 32, 64, [56, 56], 'NCHW', true, {
-    goal: { peer: 'tfjs-wasm', factor: 20 }, external: [{ label: PYTORCH, ms: [19, 28] }],
-  }),
-  bnCase('bn_train_fwd_bwd_nhwc', 32, 64, [56, 56], 'NHWC', true, {
-    goal: { peer: 'tfjs-wasm', factor: 20 }, external: [{ label: PYTORCH, ms: [8.2, 8.9] }],
-  }),
+  bnCase('bn_train_fwd_bwd_nchw', 32, 64, [56, 56], 'NCHW', true, { goal: { peer: 'tfjs-wasm', factor: 20 } }),
+  bnCase('bn_train_fwd_bwd_nhwc', 32, 64, [56, 56], 'NHWC', true, { goal: { peer: 'tfjs-wasm', factor: 20 } }),
   bnCase('bn_train_fwd_nchw', 32, 64, [56, 56], 'NCHW', false, { goal: { peer: 'tfjs-wasm', factor: 6 } }),
-  bnCase('bn1d_train_fwd_bwd', 256, 256, [], 'NHWC', true, {
-    goal: { peer: 'tfjs-wasm', factor: 20 }, external: [{ label: PYTORCH, ms: [0.09, 0.09] }],
-  }),
+  bnCase('bn1d_train_fwd_bwd', 256, 256, [], 'NHWC', true, { goal: { peer: 'tfjs-wasm', factor: 20 } }),
 ];

@@ -17,6 +17,7 @@ import { linearForward } from '../../../reference/index.js';
 import { normalF32 } from '../data.js';
 import type { BenchCase, Implementation, Prepared, Validation } from '../harness.js';
 import { tfjsImplementations } from '../peers.js';
+import { pytorchImplementation } from '../pytorch.js';
 
 const N = 128;
 const I = 784;
@@ -161,6 +162,11 @@ export const cases: BenchCase[] = FORMS.map(({ form, name }) => ({
   bytes: 4 * (form === 'xWt' ? N * I + O * I + N * O : form === 'dyTx' ? N * O + N * I + O * I : N * O + O * I + N * I),
   // the issue's goal: within 2× of tfjs-wasm (at least half its speed)
   goal: { peer: 'tfjs-wasm', factor: 0.5 },
-  external: [{ label: 'PyTorch 1 thread (issue 3)', ms: [0.5, 0.5] }],
-  implementations: [...GEMM_VERSIONS.map((v) => kernelImpl(form, v)), referenceImpl(form), ...tfjsImpls(form)],
+  implementations: [
+    ...GEMM_VERSIONS.map((v) => kernelImpl(form, v)), referenceImpl(form), ...tfjsImpls(form),
+    pytorchImplementation({
+      case: `gemm_${form}`, request: { shape: [N, I, O], form }, inputs: () => ({ x: data.x, w: data.w, dy: data.dy }),
+      validate: (out) => validateGemm('output', out('output'), form),
+    }),
+  ],
 }));

@@ -5,14 +5,15 @@
  * elementwise ops inside tf.valueAndGrads (the computation tfjs-layers' LayerNormalization does), eps = 1e-5.
  */
 import {
-  LAYERNORM_BACKWARD_VERSIONS, LAYERNORM_FORWARD_VERSIONS, layerNormBackward, layerNormForward, LayerNormWorkspace,
-  type LayerNormBackwardVersion, type LayerNormForwardVersion,
+  freeWasmArray, LAYERNORM_BACKWARD_VERSIONS, LAYERNORM_FORWARD_VERSIONS, layerNormBackward, layerNormForward, LayerNormWorkspace,
+  LN_BACKWARD_WASM, LN_FORWARD_WASM, wasmFloat32Array, wasmFloat64Array, type LayerNormBackwardVersion, type LayerNormForwardVersion,
 } from '../../../kernels/index.js';
 import { layerNormBackward as refBackward, layerNormForward as refForward } from '../../../reference/index.js';
 import type { TF } from '../../../conformance/adapters/tfjs/backend.js';
 import { normalF32, uniformF32 } from '../data.js';
 import { all, KERNEL_TOL, normwise, PEER_TOL, type BenchCase, type Implementation, type Prepared } from '../harness.js';
 import { tfjsImplementations } from '../peers.js';
+import { pytorchImplementation } from '../pytorch.js';
 
 const R = 4096;
 const D = 768;
@@ -42,17 +43,25 @@ function reference() {
   return ref;
 }
 
-function kernelImplementation(version: LayerNormForwardVersion, backward: LayerNormBackwardVersion): Implementation {
+/** A version pair on ordinary arrays or, with `wasmArrays`, on arrays in the kernels' memory (used in place). */
+function kernelImplementation(version: LayerNormForwardVersion, backward: LayerNormBackwardVersion, wasmArrays = false): Implementation {
   return {
-    name: `kernels fwd ${version.name} + bwd ${backward.name}`,
+    name: `kernels fwd ${version.name} + bwd ${backward.name}${wasmArrays ? ' (wasm arrays)' : ''}`,
     kind: 'kernel',
     setup: (): Prepared => {
-      const d = lnData();
+      const data = lnData();
+      const f32 = (a: Float32Array | number): Float32Array => {
+        const n = typeof a === 'number' ? a : a.length;
+        const w = wasmArrays ? wasmFloat32Array(n) : new Float32Array(n);
+        if (typeof a !== 'number') w.set(a);
+        return w;
+      };
+      const d = { ...data, x: f32(data.x), dy: f32(data.dy) };
       const dims = { R, D };
-      const y = new Float32Array(R * D);
-      const dx = new Float32Array(R * D);
-      const mean = new Float64Array(R);
-      const rstd = new Float64Array(R);
+      const y = f32(R * D);
+      const dx = f32(R * D);
+      const mean = wasmArrays ? wasmFloat64Array(R) : new Float64Array(R);
+      const rstd = wasmArrays ? wasmFloat64Array(R) : new Float64Array(R);
       const dweight = new Float32Array(D);
       const dbias = new Float32Array(D);
       const workspace = new LayerNormWorkspace(D);
@@ -69,6 +78,9 @@ function kernelImplementation(version: LayerNormForwardVersion, backward: LayerN
             normwise('y', y, r.y, KERNEL_TOL), normwise('dx', dx, r.dx, KERNEL_TOL),
             normwise('dweight', dweight, r.dweight, KERNEL_TOL), normwise('dbias', dbias, r.dbias, KERNEL_TOL),
           );
+        },
+        teardown: () => {
+          for (const a of [d.x, d.dy, y, dx, mean, rstd]) freeWasmArray(a);
         },
       };
     },
@@ -137,12 +149,22 @@ export const cases: BenchCase[] = [
     shape: `(${R}, ${D})`,
     bytes: 4 * 4 * R * D, // read x, dy; write y, dx
     goal: { peer: 'tfjs-wasm', factor: 10 },
-    external: [{ label: 'PyTorch 1.13 (separate run)', ms: [4.5, 5.3] }],
     implementations: [
       // version i of the forward with version i of the backward (twoPass + rowByRow, onePass + fourRows, wasm + wasm)
       ...LAYERNORM_FORWARD_VERSIONS.map((f, i) => kernelImplementation(f, LAYERNORM_BACKWARD_VERSIONS[Math.min(i, LAYERNORM_BACKWARD_VERSIONS.length - 1)]!)),
+      kernelImplementation(LN_FORWARD_WASM, LN_BACKWARD_WASM, true),
       referenceImplementation,
       ...tfjsImplementations(tfjsBuild, { 'tfjs-cpu': 5 }),
+      pytorchImplementation({
+        case: 'ln_fwd_bwd', inputs: () => ({ x: lnData().x, dy: lnData().dy, weight: lnData().weight, bias: lnData().bias }), request: { shape: [R, D] },
+        validate: (out) => {
+          const r = reference();
+          return all(
+            normwise('y', out('y'), r.y, PEER_TOL), normwise('dx', out('dx'), r.dx, PEER_TOL),
+            normwise('dweight', out('dweight'), r.dweight, PEER_TOL), normwise('dbias', out('dbias'), r.dbias, PEER_TOL),
+          );
+        },
+      }),
     ],
   },
 ];

@@ -25,6 +25,7 @@ import { SeedNetKernel } from '../../../kernels/index.js';
 import { mulberry32, seedNetTrainStep, type Tensors } from '../../../reference/index.js';
 import { all, type BenchCase, type Implementation, type Prepared, type Validation } from '../harness.js';
 import { tfjsImplementations } from '../peers.js';
+import { pytorchImplementation } from '../pytorch.js';
 
 export const NET_SIZES = [784, 256, 128, 10] as const;
 export const NET_BATCH = 128;
@@ -163,9 +164,17 @@ export const cases: BenchCase[] = [
     shape: `batch ${NET_BATCH}, 784→256→BN→ReLU→128→BN→ReLU→10`,
     // forward 2·N·(784·256 + 256·128 + 128·10), backward twice that less fc1's input gradient
     flops: 2 * NET_BATCH * (784 * 256 + 256 * 128 + 128 * 10) * 3 - 2 * NET_BATCH * 784 * 256,
-    goal: { peer: 'tfjs-wasm', factor: 2 },
-    external: [{ label: 'PyTorch 1 thread (issue 3)', ms: [1.8, 1.8] }],
-    implementations: [kernelsImpl, referenceImpl, ...tfjsImpls],
+    // issue 17: within 1.5× of PyTorch + OpenBLAS, one thread, measured in the same run
+    goal: { peer: 'pytorch', factor: 1 / 1.5 },
+    implementations: [kernelsImpl, referenceImpl, ...tfjsImpls, pytorchImplementation({
+      case: 'network', request: { ...NET_SGD },
+      inputs: () => ({ ...initialState(), x: X, targets: TARGETS }),
+      validate: (out) => {
+        const before = initialState();
+        const after = Object.fromEntries(Object.keys(before).filter((k) => !k.endsWith('num_batches_tracked')).map((k) => [k, out(k)]));
+        return validateStep(out('loss')[0]!, after, before, X, TARGETS);
+      },
+    })],
   },
 ];
 

@@ -18,8 +18,8 @@
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import {
-  BATCHNORM_FORWARD_VERSIONS, batchNormEvalForward, BatchNormWorkspace, LAYERNORM_FORWARD_VERSIONS, layerNormForward,
-  type BatchNormForwardVersion, type LayerNormForwardVersion,
+  BATCHNORM_EVAL_VERSIONS, batchNormEvalForward, BatchNormWorkspace, BN_EVAL_WASM, freeWasmArray, LAYERNORM_FORWARD_VERSIONS, layerNormForward,
+  LN_FORWARD_WASM, wasmFloat32Array, wasmFloat64Array, type BatchNormEvalVersion, type LayerNormForwardVersion,
 } from '../../../kernels/index.js';
 import { batchNormEval as refEval, batchNormTrain as refTrain, layerNormForward as refLayerNorm } from '../../../reference/index.js';
 import type { TF } from '../../../conformance/adapters/tfjs/backend.js';
@@ -30,6 +30,7 @@ import { batchNormModel, layerNormModel, requireOnnx, type Onnx } from '../../..
 import { normalF32, uniformF32 } from '../data.js';
 import { all, KERNEL_TOL, normwise, PEER_TOL, type BenchCase, type Implementation, type Prepared, type Validation } from '../harness.js';
 import { tfjsImplementations } from '../peers.js';
+import { pytorchImplementation } from '../pytorch.js';
 
 const EPS = 1e-5;
 
@@ -212,23 +213,37 @@ const ortPeers = (spec: OrtSpec): Implementation[] => [ortImplementation(ortNode
 // ---------------------------------------------------------------------------------------------------------
 // The cases of their own: kernels, reference and tfjs beside ORT
 
-function bnEvalKernel(version: BatchNormForwardVersion): Implementation {
+/** A Float32Array of n values (a copy of `from` when given), in the kernels' memory when `wasm`. */
+function array(wasm: boolean, n: number, from?: Float32Array): Float32Array {
+  const a = wasm ? wasmFloat32Array(n) : new Float32Array(n);
+  if (from) a.set(from);
+  return a;
+}
+
+function bnEvalKernel(version: BatchNormEvalVersion, wasmArrays = false): Implementation {
   return {
-    name: `kernels eval fwd (${version.name} build)`,
+    name: `kernels eval fwd ${version.name}${wasmArrays ? ' (wasm arrays)' : ''}`,
     kind: 'kernel',
     setup: (): Prepared => {
       const d = bnData();
-      const y = new Float32Array(BN_SIZE);
-      const mean = new Float64Array(BN_C);
-      const rstd = new Float64Array(BN_C);
+      const x = wasmArrays ? array(true, BN_SIZE, d.x) : d.x;
+      const y = array(wasmArrays, BN_SIZE);
+      const mean = wasmArrays ? wasmFloat64Array(BN_C) : new Float64Array(BN_C);
+      const rstd = wasmArrays ? wasmFloat64Array(BN_C) : new Float64Array(BN_C);
       const workspace = new BatchNormWorkspace(BN_C);
       const run = (): void => {
         batchNormEvalForward({
-          x: d.x, dims: { N: BN_N, C: BN_C, S: BN_S }, layout: 'NCHW', weight: d.weight, bias: d.bias,
-          running: { runningMean: d.runningMean, runningVar: d.runningVar }, eps: EPS, y, mean, rstd, workspace,
+          x, dims: { N: BN_N, C: BN_C, S: BN_S }, layout: 'NCHW', weight: d.weight, bias: d.bias,
+          running: { runningMean: d.runningMean, runningVar: d.runningVar }, eps: EPS, y, mean, rstd, workspace, version,
         });
       };
-      return { run, validate: () => (run(), normwise('y', y, bnEvalReference(), KERNEL_TOL)) };
+      return {
+        run,
+        validate: () => (run(), normwise('y', y, bnEvalReference(), KERNEL_TOL)),
+        teardown: () => {
+          for (const a of [x, y, mean, rstd]) freeWasmArray(a);
+        },
+      };
     },
   };
 }
@@ -268,19 +283,26 @@ function tfjsPrepared(tf: TF, f: () => TfTensor, inputs: TfTensor[], reference: 
   };
 }
 
-function lnKernel(version: LayerNormForwardVersion): Implementation {
+function lnKernel(version: LayerNormForwardVersion, wasmArrays = false): Implementation {
   return {
-    name: `kernels fwd ${version.name}`,
+    name: `kernels fwd ${version.name}${wasmArrays ? ' (wasm arrays)' : ''}`,
     kind: 'kernel',
     setup: (): Prepared => {
       const d = lnData();
-      const y = new Float32Array(LN_R * LN_D);
-      const mean = new Float64Array(LN_R);
-      const rstd = new Float64Array(LN_R);
+      const x = wasmArrays ? array(true, LN_R * LN_D, d.x) : d.x;
+      const y = array(wasmArrays, LN_R * LN_D);
+      const mean = wasmArrays ? wasmFloat64Array(LN_R) : new Float64Array(LN_R);
+      const rstd = wasmArrays ? wasmFloat64Array(LN_R) : new Float64Array(LN_R);
       const run = (): void => {
-        layerNormForward({ x: d.x, dims: { R: LN_R, D: LN_D }, weight: d.weight, bias: d.bias, eps: EPS, y, mean, rstd, version });
+        layerNormForward({ x, dims: { R: LN_R, D: LN_D }, weight: d.weight, bias: d.bias, eps: EPS, y, mean, rstd, version });
       };
-      return { run, validate: () => (run(), normwise('y', y, lnReference(), KERNEL_TOL)) };
+      return {
+        run,
+        validate: () => (run(), normwise('y', y, lnReference(), KERNEL_TOL)),
+        teardown: () => {
+          for (const a of [x, y, mean, rstd]) freeWasmArray(a);
+        },
+      };
     },
   };
 }
@@ -311,14 +333,22 @@ export const cases: BenchCase[] = [
     shape: `(${BN_SHAPE.join(', ')}) NCHW`,
     bytes: 2 * 4 * BN_SIZE, // read x, write y
     implementations: [
-      // the eval forward has one implementation; it is listed once (the forward versions differ in training only)
-      bnEvalKernel(BATCHNORM_FORWARD_VERSIONS[0]!),
+      ...BATCHNORM_EVAL_VERSIONS.map((v) => bnEvalKernel(v)),
+      bnEvalKernel(BN_EVAL_WASM, true),
       referenceImpl(() => {
         const d = bnData();
         refEval({ x: d.x, shape: [...BN_SHAPE], weight: d.weight, bias: d.bias, running: { runningMean: d.runningMean, runningVar: d.runningVar }, eps: EPS });
       }, 3),
       ...tfjsImplementations(tfjsBnEval, { 'tfjs-cpu': 3 }),
       ...ortPeers(bnEvalOrt),
+      pytorchImplementation({
+        case: 'bn_eval_fwd_nchw', request: { shape: [...BN_SHAPE], layout: 'NCHW' },
+        inputs: () => {
+          const d = bnData();
+          return { x: d.x, weight: d.weight, bias: d.bias, running_mean: d.runningMean, running_var: d.runningVar };
+        },
+        validate: (out) => normwise('y', out('y'), bnEvalReference(), PEER_TOL),
+      }),
     ],
   },
   {
@@ -326,13 +356,19 @@ export const cases: BenchCase[] = [
     shape: `(${LN_R}, ${LN_D})`,
     bytes: 2 * 4 * LN_R * LN_D, // read x, write y
     implementations: [
-      ...LAYERNORM_FORWARD_VERSIONS.map(lnKernel),
+      ...LAYERNORM_FORWARD_VERSIONS.map((v) => lnKernel(v)),
+      lnKernel(LN_FORWARD_WASM, true),
       referenceImpl(() => {
         const d = lnData();
         refLayerNorm({ x: d.x, shape: [LN_R, LN_D], normalizedShape: [LN_D], weight: d.weight, bias: d.bias, eps: EPS });
       }, 5),
       ...tfjsImplementations(tfjsLn, { 'tfjs-cpu': 5 }),
       ...ortPeers(lnOrt),
+      pytorchImplementation({
+        case: 'ln_fwd', request: { shape: [LN_R, LN_D] },
+        inputs: () => ({ x: lnData().x, weight: lnData().weight, bias: lnData().bias }),
+        validate: (out) => normwise('y', out('y'), lnReference(), PEER_TOL),
+      }),
     ],
   },
 ];
