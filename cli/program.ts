@@ -95,7 +95,9 @@ function parseProfile(v: string): ProfileName {
 }
 
 /** commander's options of `normcheck check`: the run's own (as runConformance takes them) and the CLI's */
-interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'quick' | 'seed' | 'runs' | 'only' | 'path' | 'norms' | 'shard'> {
+interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'quick' | 'seed' | 'runs' | 'only' | 'path' | 'shard'> {
+  /** --norm (commander names it after the flag) */
+  norm?: NormId[];
   expect?: string;
   json?: string;
   junit?: string;
@@ -116,8 +118,8 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
   const early = applyBaselineDefaults(o, io);
   if (early !== null) return early;
   if (o.path && o.seed === undefined) throw new UsageError('--path replays one failure and needs the --seed it was found with');
-  if (o.only && selectChecks(o.only, o.norms).length === 0) {
-    throw new UsageError(`--only ${o.only}${o.norms ? ` --norm ${o.norms.join(',')}` : ''}: no check matches (normcheck list shows the ids)`);
+  if (o.only && selectChecks(o.only, o.norm).length === 0) {
+    throw new UsageError(`--only ${o.only}${o.norm ? ` --norm ${o.norm.join(',')}` : ''}: no check matches (normcheck list shows the ids)`);
   }
   let expectations: Expectation[] = [];
   if (o.expect) {
@@ -191,7 +193,7 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(o.runs !== undefined ? { runs: o.runs } : {}),
     ...(o.only ? { only: o.only } : {}),
-    ...(o.norms ? { norms: o.norms } : {}),
+    ...(o.norm ? { norms: o.norm } : {}),
     ...(o.path ? { path: o.path } : {}),
     timeoutMs: o.timeout,
     replayFlags: [
@@ -241,7 +243,7 @@ function checkTables(): string {
     { title: 'every norm (judges each capability the adapter provides)', checks: CHECKS.filter((c) => c.norm === null) },
   ];
   return groups.map(({ title, checks }) => {
-    const t = new Table({ head: ['check', 'category', 'description'], style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: [34, 14, 68] });
+    const t = new Table({ head: ['check', 'category', 'description'], style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: [39, 14, 64] });
     for (const cat of CATEGORIES) for (const c of checks.filter((k) => k.category === cat)) t.push([c.id, c.category, c.description]);
     return `${title}: ${checks.length} check${checks.length === 1 ? '' : 's'}\n${t.toString()}\n`;
   }).join('\n');

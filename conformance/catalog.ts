@@ -14,15 +14,17 @@ import { metamorphicChecks } from './checks/metamorphic.js';
 import { NORMS } from './norms/index.js';
 import type { NormSpec } from './norms/spec.js';
 
-const perNorm = (family: (spec: NormSpec) => Check[]): Check[] => NORMS.flatMap(family);
+/** A check family for every norm, each norm's own checks of the family's category after it. */
+const perNorm = (family: (spec: NormSpec) => Check[], category: Check['category']): Check[] =>
+  NORMS.flatMap((n) => [...family(n), ...(n.extra ?? []).filter((c) => c.category === category)]);
 
 export const CHECKS: readonly Check[] = [
-  ...perNorm(differentialChecks),
-  ...perNorm(fixtureChecks),
-  ...perNorm(metamorphicChecks),
-  ...perNorm((n) => [...edgeChecks(n), ...(n.extra ?? [])]),
+  ...perNorm(differentialChecks, 'differential'),
+  ...perNorm(fixtureChecks, 'fixtures'),
+  ...perNorm(metamorphicChecks, 'metamorphic'),
+  ...perNorm(edgeChecks, 'edge'),
   ...hygieneChecks,
-  ...perNorm(gradcheckChecks),
+  ...perNorm(gradcheckChecks, 'gradcheck'),
 ];
 
 /**

@@ -96,6 +96,62 @@ export function unitSpatialShapes(): fc.Arbitrary<number[]> {
     });
 }
 
+/** The divisors of n, ascending. */
+export function divisors(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i + 1).filter((d) => n % d === 0);
+}
+
+export interface GroupNormLimits extends Omit<ShapeLimits, 'maxC'> {
+  /** the channel counts to draw */
+  channels: readonly number[];
+  /** which divisors of C the group count G is: any, 1, C, or strictly between (1 < G < C, where C has such) */
+  groups: 'any' | 'one' | 'all' | 'between';
+  /** the smallest N·(C/G)·S (PyTorch refuses 1) */
+  minValues?: number;
+}
+
+/**
+ * GroupNorm geometries: (N, C, ...spatial) with a G that divides C. A drawn index picks G among the allowed
+ * divisors (so shrinking heads for the first); N grows until N·(C/G)·S ≥ minValues (default 2).
+ */
+export function gnShapes(l: GroupNormLimits): fc.Arbitrary<{ shape: number[]; numGroups: number }> {
+  return fc
+    .record({
+      N: fc.integer({ min: 1, max: l.maxN }),
+      C: fc.constantFrom(...l.channels),
+      pick: fc.nat({ max: 11 }),
+      spatial: fc.array(fc.integer({ min: 1, max: l.maxSpatial }), { maxLength: l.maxSpatialRank }),
+    })
+    .map(({ N, C, pick, spatial }) => {
+      const all = divisors(C);
+      const between = all.filter((d) => d > 1 && d < C);
+      // 'between' falls back to every divisor for a C that has none strictly between 1 and C
+      const allowed = l.groups === 'one' ? [1] : l.groups === 'all' ? [C] : l.groups === 'between' && between.length ? between : all;
+      const G = allowed[pick % allowed.length]!;
+      const perSample = (C / G) * size(spatial);
+      const n = Math.max(N, Math.ceil((l.minValues ?? 2) / perSample));
+      return { shape: [n, C, ...spatial], numGroups: G };
+    });
+}
+
+/**
+ * InstanceNorm geometries: (N, C, ...spatial) with S ≥ 2 spatial positions (PyTorch refuses one value per
+ * instance when it uses the instance's statistics).
+ */
+export function inShapes(l: ShapeLimits & { minSpatialRank?: number }): fc.Arbitrary<number[]> {
+  return fc
+    .record({
+      N: fc.integer({ min: 1, max: l.maxN }),
+      C: fc.integer({ min: 1, max: l.maxC }),
+      spatial: fc.array(fc.integer({ min: 1, max: l.maxSpatial }), { minLength: Math.max(1, l.minSpatialRank ?? 1), maxLength: l.maxSpatialRank }),
+    })
+    .map(({ N, C, spatial }) => {
+      const s = [...spatial];
+      if (size(s) < 2) s[0] = 2;
+      return [N, C, ...s];
+    });
+}
+
 /**
  * LayerNorm over 2–3 normalised axes, every one longer than 1: the statistics run over the whole
  * normalizedShape, so normalising over the last axis alone (or any sub-block of it) gives other numbers.
@@ -134,6 +190,8 @@ interface GroupParams {
   offset: number;
   scale: number;
   constant: number;
+  /** zero_or_typical: this group is all zeros */
+  zero?: boolean;
 }
 
 function groupParams(kind: GroupKind, precision: Precision): fc.Arbitrary<GroupParams> {
@@ -155,6 +213,15 @@ function groupParams(kind: GroupKind, precision: Precision): fc.Arbitrary<GroupP
   if (kind === 'dyadic') {
     // offsets in halves: on the grid, and |offset + t| ≤ 8 keeps k + shift within the precision's integers
     return fc.record({ offset: fc.integer({ min: -8, max: 8 }).map((k) => k / 2), scale: fc.constant(1), constant: fc.constant(0) });
+  }
+  if (kind === 'small') return fc.record({ offset: fc.constant(0), scale: fc.constantFrom(1e-6, 1e-5, 1e-4, 1e-3, 1e-2), constant: fc.constant(0) });
+  if (kind === 'huge') {
+    // float32 squares overflow past 1.8e19; float16 ones past 256 (its largest finite value is 65504)
+    const scales = precision === 'float16' ? [1e3, 1e4, 3e4] : [1e20, 1e25, 1e30];
+    return fc.record({ offset: fc.constant(0), scale: fc.constantFrom(...scales), constant: fc.constant(0) });
+  }
+  if (kind === 'zero_or_typical') {
+    return fc.record({ offset: unit.map((t) => 3 * t), scale: fc.constantFrom(0.25, 0.5, 1, 1.7, 4), constant: fc.constant(0), zero: fc.boolean() });
   }
   const kappa = kind.offset;
   const s = Math.min(1, maxMagnitude(precision) / kappa);
@@ -243,7 +310,8 @@ export type CaseSpec = Pick<NormSpec, 'grouping' | 'describeGeometry' | 'tags' |
 /** The feature tags of a group kind. */
 function kindTags(kind: GroupKind): string[] {
   if (typeof kind === 'object') return [`offset_${kind.offset.toExponential(0).replace('+', '')}`];
-  return kind === 'tiny' ? ['tiny_variance'] : kind === 'constant' ? ['constant'] : [];
+  const tags: Partial<Record<string, string>> = { tiny: 'tiny_variance', constant: 'constant', small: 'small_values', huge: 'huge_values', zero_or_typical: 'zero_rows' };
+  return tags[kind] ? [tags[kind]!] : [];
 }
 
 /**
@@ -271,7 +339,7 @@ export function normCase(spec: CaseSpec, precision: Precision, geometries: fc.Ar
         const x = new Float64Array(total);
         grouping.groups.forEach((idx, k) => {
           const g = r.groups[k]!;
-          for (const i of idx) x[i] = o.kind === 'constant' ? g.constant : g.offset + g.scale * r.t[i]!;
+          for (const i of idx) x[i] = o.kind === 'constant' || g.zero ? g.constant : g.offset + g.scale * r.t[i]!;
         });
         const poisoned: number[] = [];
         if (r.poison) {

@@ -107,7 +107,11 @@ export async function judgeForward(ctx: CheckContext, spec: NormSpec, c: NormCas
     comps.push(compare('runningVar', out.running.runningVar, ref.running!.runningVar, rb.runningVar, p, channelMask));
     if (bad.length) comps.push(nonFinite(`runningMean (poisoned ${spec.groupNoun}s)`, out.running.runningMean, bad));
   }
-  if (c.poisoned.length) comps.push(nonFinite(`y (poisoned ${spec.groupNoun}s)`, out.y, c.poisoned.flatMap((g) => Array.from(grouping.groups[g]!))));
+  if (c.poisoned.length) {
+    const poisoned = c.poisoned.flatMap((g) => Array.from(grouping.groups[g]!));
+    const judged = spec.poison === 'group' ? poisoned : poisoned.filter((i) => !Number.isFinite(c.x[i]!));
+    comps.push(nonFinite(spec.poison === 'group' ? `y (poisoned ${spec.groupNoun}s)` : 'y (poisoned elements)', out.y, judged));
+  }
   return comps;
 }
 

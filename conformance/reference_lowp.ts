@@ -36,8 +36,9 @@ export function lowPrecisionNormForward(
 }
 
 /**
- * RMSNorm the honest way in the precision: the row's mean of squares (scaled by max|x| so x² cannot
- * overflow the arithmetic), rstd, then y = x·rstd·weight; every result rounded as above.
+ * RMSNorm the honest way in the precision: the row's mean of squares of x/scale (scale = max|x|, so x²
+ * cannot overflow the arithmetic), rstd = (1/scale)·1/sqrt(ms + eps/scale²), then y = x·rstd·weight; every
+ * result rounded as above.
  */
 export function lowPrecisionRmsForward(
   precision: Precision, x: ArrayLike<number>, grouping: Grouping, weight: ArrayLike<number> | null, _bias: ArrayLike<number> | null, eps: number,
@@ -46,17 +47,18 @@ export function lowPrecisionRmsForward(
   const store = (v: number) => roundTo(precision, v);
   const y = new Float64Array(x.length);
   for (const idx of grouping.groups) {
-    // mean of squares, as scale²·mean((x/scale)²)
+    // mean of squares of x/scale
     let scale = 0;
     for (const i of idx) scale = Math.max(scale, Math.abs(x[i]!));
+    if (!(scale > 0) || !Number.isFinite(scale)) scale = 1;
     let sq = 0;
     for (const i of idx) {
-      const t = scale > 0 ? R(x[i]! / scale) : 0;
+      const t = R(x[i]! / scale);
       sq = R(sq + R(t * t));
     }
-    const ms = R(R(R(sq / idx.length) * scale) * scale);
+    const ms = R(sq / idx.length);
     // rstd, then normalise and scale
-    const rstd = R(1 / R(Math.sqrt(R(ms + R(eps)))));
+    const rstd = R(R(1 / R(Math.sqrt(R(ms + R(eps / (scale * scale)))))) / scale);
     for (const i of idx) y[i] = store(R(R(x[i]! * rstd) * (weight ? weight[grouping.param[i]!]! : 1)));
   }
   return y;

@@ -1,9 +1,11 @@
 /**
  * The `reference` adapter: the float64 reference (reference/) behind the adapter contract, PyTorch
- * conventions, NCHW. It should pass every check; when it does not, the suite (or the reference) is wrong.
+ * conventions, NCHW, every capability of every norm. It should pass every check; when it does not, the suite
+ * (or the reference) is wrong.
  */
 import {
-  batchNormBackward, batchNormEval, batchNormTrain, layerNormBackward, layerNormForward,
+  batchNormBackward, batchNormEval, batchNormTrain, groupNormBackward, groupNormForward, instanceNormBackward, instanceNormForward,
+  layerNormBackward, layerNormForward, rmsNormBackward, rmsNormDefaultEps, rmsNormForward,
 } from '../../reference/index.js';
 import { defineAdapter } from '../adapter.js';
 
@@ -46,5 +48,36 @@ export default defineAdapter({
   lnBackward({ dy, x, shape, normalizedShape, weight, bias, eps }) {
     const { mean, rstd } = layerNormForward({ x, shape, normalizedShape, eps });
     return layerNormBackward({ dy, x, shape, normalizedShape, weight, hasBias: bias != null, mean, rstd });
+  },
+
+  gnForward({ x, shape, numGroups, weight, bias, eps }) {
+    return groupNormForward({ x, shape, numGroups, weight, bias, eps });
+  },
+
+  gnBackward({ dy, x, shape, numGroups, weight, bias, eps }) {
+    const { mean, rstd } = groupNormForward({ x, shape, numGroups, eps });
+    return groupNormBackward({ dy, x, shape, numGroups, weight, hasBias: bias != null, mean, rstd });
+  },
+
+  inForward({ x, shape, weight, bias, runningMean, runningVar, useInputStats, momentum, eps }) {
+    const running = runningMean && runningVar ? { runningMean, runningVar } : null;
+    const r = instanceNormForward({ x, shape, weight, bias, running, useInputStats, momentum, eps });
+    return { y: r.y, mean: r.mean, rstd: r.rstd, ...(r.running ? { runningMean: r.running.runningMean, runningVar: r.running.runningVar } : {}) };
+  },
+
+  inBackward({ dy, x, shape, weight, bias, useInputStats, runningMean, runningVar, eps }) {
+    const running = runningMean && runningVar ? { runningMean, runningVar } : null;
+    const { mean, rstd } = instanceNormForward({ x, shape, running: useInputStats ? null : running, useInputStats, eps });
+    return instanceNormBackward({ dy, x, shape, weight, hasBias: bias != null, mean, rstd, useInputStats });
+  },
+
+  rmsForward({ x, shape, normalizedShape, weight, eps }) {
+    // eps null: PyTorch's None for float64, the double epsilon
+    return rmsNormForward({ x, shape, normalizedShape, weight, eps: eps ?? rmsNormDefaultEps('float64') });
+  },
+
+  rmsBackward({ dy, x, shape, normalizedShape, weight, eps }) {
+    const { rstd } = rmsNormForward({ x, shape, normalizedShape, eps: eps ?? rmsNormDefaultEps('float64') });
+    return { ...rmsNormBackward({ dy, x, shape, normalizedShape, weight, rstd }), dbias: null };
   },
 });

@@ -20,8 +20,11 @@ export function differentialChecks(spec: NormSpec): Check[] {
   const checks: Check[] = [
     propertyCheck<NormCase>({
       ...base, id: spec.ids.forward, description: spec.descriptions.forward, needs: [spec.capabilities.forward],
-      arbitrary: typical(spec.labels?.forward ?? `${spec.id}_forward`, 'random'),
-      property: (ctx, c) => judgeForward(ctx, spec, c, { eps: ctx.conventions.eps }),
+      arbitrary: typical(spec.labels?.forward ?? `${spec.id}_forward`, spec.forwardAffine === 'both' ? true : 'random'),
+      property: async (ctx, c) => spec.forwardAffine !== 'both' ? judgeForward(ctx, spec, c, { eps: ctx.conventions.eps }) : [
+        ...(await judgeForward(ctx, spec, c, { eps: ctx.conventions.eps })),
+        ...(await judgeForward(ctx, spec, { ...c, weight: null, bias: null }, { eps: ctx.conventions.eps })).map((k) => ({ ...k, quantity: `${k.quantity} (no affine)` })),
+      ],
     }),
   ];
   const running = spec.running;
@@ -56,7 +59,7 @@ export function differentialChecks(spec: NormSpec): Check[] {
       property: (ctx, c) => judgeEval(ctx, spec, c, ctx.conventions.eps),
     }));
   }
-  // 'both': each case is judged twice on the same data, with its weight and bias (so dweight and dbias are
+  // 'both' (forward above, backward here): each case is judged twice on the same data, with its weight and bias (so dweight and dbias are
   // compared in every run, not in the half of them where a random `affine` came out true), then without
   // (affine=False: dx alone, its quantities marked "(no affine)").
   checks.push(propertyCheck<NormCase>({

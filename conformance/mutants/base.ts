@@ -1,8 +1,8 @@
 /**
- * The gallery's one correct implementation: BatchNorm (training, eval, backward) and LayerNorm (forward,
- * backward) in EMULATED low precision, written as named parts so that every mutant is this implementation
- * with one part replaced (mutants_*.ts) and every correct variant is it with a different, equally correct
- * part (variants.ts).
+ * The gallery's one correct implementation: BatchNorm (training, eval, backward), LayerNorm, GroupNorm,
+ * InstanceNorm (own and running statistics) and RMSNorm (forward, backward) in EMULATED low precision,
+ * written as named parts so that every mutant is this implementation with one part replaced (the norm files
+ * next to this one) and every correct variant is it with a different, equally correct part (variants.ts).
  *
  * Emulation: every arithmetic result is rounded with `R` (Math.fround for float32), the way stdlib-js's
  * float32 functions emulate single precision, so an algorithm here loses exactly the digits it would lose
@@ -12,8 +12,9 @@
  * with it by construction.
  *
  * Sizes: N batch, C channels, S spatial positions, M = N·S values per channel (BatchNorm); R rows of
- * D = prod(normalizedShape) values (LayerNorm). A "group" is a BN channel or an LN row, held as the list of
- * its flat indices; the layout only decides which indices form a group.
+ * D = prod(normalizedShape) values (LayerNorm, RMSNorm); G groups of C/G consecutive channels (GroupNorm).
+ * A "group" is what one mean/rstd is computed over — a BN channel, an LN row, a GN (sample, group), an IN
+ * (sample, channel) — held as the list of its flat indices; the layout only decides which indices form a group.
  *
  * The math (g = dy·weight, x̂ = (x - mean)·rstd, rstd = 1/sqrt(var + eps), var biased):
  *   forward     y = weight·x̂ + bias
@@ -22,10 +23,13 @@
  *   backward    dx = rstd·(g - mean(g) - x̂·mean(g·x̂))   (training: the statistics depend on x)
  *               dx = rstd·g                             (eval: running statistics are constants)
  *               dweight = Σ dy·x̂, dbias = Σ dy          (over every element that shares the parameter)
+ *   RMSNorm     y = weight·x·rstd, rstd = 1/sqrt(mean(x²) + eps), no mean, no bias;
+ *               dx = rstd·(g - x̂·mean(g·x̂)), x̂ = x·rstd
+ *   InstanceNorm's running buffers: each instance blends its statistic into the old value, the batch average is kept
  * LayerNorm returns no saved statistics unless built with lnSavedStatistics (optional in the contract);
- * BatchNorm returns mean and rstd.
+ * BatchNorm, GroupNorm, InstanceNorm and RMSNorm return theirs.
  */
-import type { Adapter, FloatArray, Layout, Precision, ProfileName } from '../adapter.js';
+import { CAPABILITIES, type Adapter, type FloatArray, type Layout, type Precision, type ProfileName } from '../adapter.js';
 import { twoPassMoments, type Moments, type Round } from '../lowp_moments.js';
 import { roundToFloat16 } from '../precision.js';
 
@@ -85,6 +89,28 @@ export interface Parts {
   savedRstd(rstd: number, R: Round): number;
   /** the buffer the forward writes y into */
   outputBuffer(x: FloatArray, length: number, precision: Precision): FloatArray;
+  /** GroupNorm: the elements of each (sample, group), groups of C/G consecutive channels */
+  gnGroups(shape: readonly number[], layout: Layout, numGroups: number): Groups;
+  /** InstanceNorm with its own statistics: per instance, or (a bug) per channel over the batch */
+  inStatistics: 'instance' | 'batch';
+  /** RMSNorm: the mean of squares of one row, as scale²·ms */
+  rmsMeanSquare(x: ArrayLike<number>, idx: Int32Array, R: Round): { scale: number; ms: number };
+  /** RMSNorm: 1/sqrt(ms + eps) */
+  rmsRstd(meanSquare: number, eps: number, R: Round): number;
+  /** RMSNorm: eps when the caller passes null (PyTorch's None) */
+  rmsDefaultEps(precision: Precision): number;
+  /** RMSNorm: what is normalised: x itself; (bugs) x - mean, or weight·x */
+  rmsInput: 'x' | 'centred' | 'weighted';
+  /** RMSNorm: dx of one element, rstd·(g - x̂·mean(g·x̂)) */
+  rmsDx(g: number, xhat: number, meanGXhat: number, rstd: number, R: Round): number;
+  /** GroupNorm: refuse a numGroups that does not divide C */
+  gnCheckGroups(C: number, numGroups: number): void;
+  /** InstanceNorm: refuse one spatial value per instance when using its own statistics */
+  inCheckSpatial(S: number, shape: readonly number[]): void;
+  /** InstanceNorm: the variance that enters the running variance (PyTorch: unbiased, S/(S-1)) */
+  inRunningVariance(variance: number, S: number, R: Round): number;
+  /** InstanceNorm with useInputStats false normalises with the running statistics (or, a bug, the instance's) */
+  inEvalStatistics: 'running' | 'instance';
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -107,6 +133,50 @@ export function channelGroups(shape: readonly number[], layout: Layout): Groups 
     for (const i of idx) param[i] = c;
   }
   return { groups, param };
+}
+
+/**
+ * Groups of C/G consecutive channels, one per (sample, group), in n-major order (n·G + g), each holding its
+ * channels' positions in the adapter's layout; weight index = the channel.
+ */
+export function channelBlockGroups(shape: readonly number[], layout: Layout, numGroups: number): Groups {
+  const N = shape[0]!;
+  const C = layout === 'NCHW' ? shape[1]! : shape[shape.length - 1]!;
+  const S = shape.reduce((a, b) => a * b, 1) / (N * C);
+  const K = C / numGroups;
+  const groups: Int32Array[] = [];
+  const param = new Int32Array(N * C * S);
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < numGroups; g++) {
+      const idx = new Int32Array(K * S);
+      let k = 0;
+      for (let c = g * K; c < (g + 1) * K; c++) {
+        for (let s = 0; s < S; s++) {
+          const i = layout === 'NCHW' ? (n * C + c) * S + s : (n * S + s) * C + c;
+          idx[k++] = i;
+          param[i] = c;
+        }
+      }
+      groups.push(idx);
+    }
+  }
+  return { groups, param };
+}
+
+/**
+ * RMSNorm's mean of squares as scale²·ms: scale is 1 for ordinary rows and a power of two near max|x| when
+ * x² would overflow (or underflow) float32, so ms = mean((x/scale)²) is exact in its scaling and never ∞.
+ */
+export function scaledMeanSquare(x: ArrayLike<number>, idx: Int32Array, R: Round): { scale: number; ms: number } {
+  let m = 0;
+  for (const i of idx) m = Math.max(m, Math.abs(x[i]!));
+  const scale = Number.isFinite(m) && (m > 2 ** 60 || (m > 0 && m < 2 ** -60)) ? 2 ** Math.floor(Math.log2(m)) : 1;
+  let sq = 0;
+  for (const i of idx) {
+    const t = scale === 1 ? x[i]! : R(x[i]! / scale);
+    sq = R(sq + R(t * t));
+  }
+  return { scale, ms: R(sq / idx.length) };
 }
 
 /** Rows of D = prod(normalizedShape) consecutive values; weight index = position in the row. */
@@ -149,6 +219,22 @@ export const DEFAULT_PARTS: Parts = {
   accumulate: (sum, term, R) => R(sum + term),
   savedRstd: (rstd) => rstd,
   outputBuffer: (_x, length, precision) => newArray(precision, length),
+  gnGroups: channelBlockGroups,
+  inStatistics: 'instance',
+  rmsMeanSquare: scaledMeanSquare,
+  rmsRstd: (ms, eps, R) => R(1 / R(Math.sqrt(R(ms + eps)))),
+  // ATen: numeric_limits<opmath_t>::epsilon(), float's for float16 and float32
+  rmsDefaultEps: (precision) => (precision === 'float64' ? 2 ** -52 : 2 ** -23),
+  rmsInput: 'x',
+  rmsDx: (g, xhat, meanGXhat, rstd, R) => R(rstd * R(g - R(xhat * meanGXhat))),
+  gnCheckGroups: (C, G) => {
+    if (!Number.isInteger(G) || G < 1 || C % G !== 0) throw new Error(`numGroups: expected a positive divisor of the channel count ${C}, got ${G}`);
+  },
+  inCheckSpatial: (S, shape) => {
+    if (S === 1) throw new Error(`x: expected more than 1 spatial value per instance when using its own statistics, got shape (${shape.join(', ')})`);
+  },
+  inRunningVariance: (v, S, R) => R(R(v * S) / (S - 1)),
+  inEvalStatistics: 'running',
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -242,6 +328,50 @@ export function buildAdapter(b: Build): Adapter {
     return precision === 'float64' ? { dx, dweight, dbias } : { dx, dweight: toPrecision(dweight), dbias: toPrecision(dbias) };
   }
 
+  /** N, C, S of a layout-aware shape in the adapter's layout */
+  const dimsOf = (shape: readonly number[]) => {
+    const N = shape[0]!;
+    const C = b.layout === 'NHWC' ? shape[shape.length - 1]! : shape[1]!;
+    return { N, C, S: shape.reduce((a, c) => a * c, 1) / (N * C) };
+  };
+
+  /** the saved statistics of each group, stored in the precision */
+  const saved = (stats: Stats[]) => {
+    const mean = newArray(precision, stats.length);
+    const rstd = newArray(precision, stats.length);
+    stats.forEach((s, k) => {
+      mean[k] = store(s.mean);
+      rstd[k] = store(p.savedRstd(s.rstd, R));
+    });
+    return { mean, rstd };
+  };
+
+  function groupsOfGn(shape: readonly number[], numGroups: number): Groups {
+    p.gnCheckGroups(dimsOf(shape).C, numGroups);
+    return p.gnGroups(shape, b.layout ?? 'NCHW', numGroups);
+  }
+
+  /** InstanceNorm's statistics per instance n·C + c: its own (or, a bug, its channel's over the batch), or the running ones */
+  function instanceStats(x: ArrayLike<number>, shape: readonly number[], useInputStats: boolean, runningMean: ArrayLike<number> | null,
+    runningVar: ArrayLike<number> | null, eps: number): Stats[] {
+    const { N, C, S } = dimsOf(shape);
+    if (useInputStats || p.inEvalStatistics === 'instance') {
+      p.inCheckSpatial(S, shape);
+      if (p.inStatistics === 'instance') return batchStats(x, channelBlockGroups(shape, b.layout ?? 'NCHW', C), eps, (v) => v);
+      const perChannel = batchStats(x, p.bnGroups(shape, b.layout ?? 'NCHW'), eps, (v) => v);
+      return Array.from({ length: N * C }, (_, k) => perChannel[k % C]!);
+    }
+    if (!runningMean || !runningVar) throw new Error('runningMean, runningVar: required when useInputStats is false');
+    const running = runningStats(runningMean, runningVar, eps);
+    return Array.from({ length: N * C }, (_, k) => running[k % C]!);
+  }
+
+  /** 1/sqrt(scale²·ms + eps) = (1/scale)·1/sqrt(ms + eps/scale²) */
+  function rmsRstdOf(u: ArrayLike<number>, idx: Int32Array, eps: number): number {
+    const { scale, ms } = p.rmsMeanSquare(u, idx, R);
+    return scale === 1 ? p.rmsRstd(ms, eps, R) : R(p.rmsRstd(ms, R(eps / (scale * scale)), R) / scale);
+  }
+
   const rowsOf = (shape: readonly number[], normalizedShape: readonly number[]) => ({
     groups: p.lnGroups(shape, normalizedShape),
     D: normalizedShape.reduce((a, c) => a * c, 1),
@@ -304,6 +434,100 @@ export function buildAdapter(b: Build): Adapter {
       const { groups, D } = rowsOf(shape, normalizedShape);
       return backward(x, dy, groups, batchStats(x, groups, eps, (v, n) => p.lnVariance(v, n, R)), weight, bias != null, D, true);
     },
+
+    gnForward({ x, shape, numGroups, weight, bias, eps }) {
+      const groups = groupsOfGn(shape, numGroups);
+      const stats = batchStats(x, groups, eps, (v) => v);
+      return { y: normalise(x, groups, stats, weight, bias), ...saved(stats) };
+    },
+
+    gnBackward({ dy, x, shape, numGroups, weight, bias, eps }) {
+      const groups = groupsOfGn(shape, numGroups);
+      return backward(x, dy, groups, batchStats(x, groups, eps, (v) => v), weight, bias != null, dimsOf(shape).C, true);
+    },
+
+    inForward({ x, shape, weight, bias, runningMean, runningVar, useInputStats, momentum, eps }) {
+      const { N, C, S } = dimsOf(shape);
+      const instances = channelBlockGroups(shape, adapter.layout, C);
+      const stats = instanceStats(x, shape, useInputStats, runningMean, runningVar, eps);
+      const y = normalise(x, instances, stats, weight, bias);
+      if (!useInputStats || !runningMean || !runningVar) return { y, ...saved(stats) };
+      // each instance blends its statistic into the old buffer (unbiased variance, S/(S-1)); the batch average is kept
+      const rm = newArray(precision, C);
+      const rv = newArray(precision, C);
+      for (let c = 0; c < C; c++) {
+        let sumMean = 0;
+        let sumVar = 0;
+        for (let n = 0; n < N; n++) {
+          const s = stats[n * C + c]!;
+          sumMean = R(sumMean + p.blend(runningMean[c]!, s.mean, momentum, R));
+          sumVar = R(sumVar + p.blend(runningVar[c]!, p.inRunningVariance(s.var, S, R), momentum, R));
+        }
+        rm[c] = store(R(sumMean / N));
+        rv[c] = store(R(sumVar / N));
+      }
+      return { y, runningMean: rm, runningVar: rv, ...saved(stats) };
+    },
+
+    inBackward({ dy, x, shape, weight, bias, useInputStats, runningMean, runningVar, eps }) {
+      const { C } = dimsOf(shape);
+      const instances = channelBlockGroups(shape, adapter.layout, C);
+      const stats = instanceStats(x, shape, useInputStats, runningMean, runningVar, eps);
+      return backward(x, dy, instances, stats, weight, bias != null, C, useInputStats);
+    },
+
+    rmsForward({ x, shape, normalizedShape, weight, eps }) {
+      const groups = rowGroups(shape, normalizedShape);
+      const e = eps ?? p.rmsDefaultEps(precision);
+      // what is normalised: x (correct), or what a buggy implementation takes for it
+      const u = Float64Array.from(x);
+      groups.groups.forEach((idx) => {
+        if (p.rmsInput === 'centred') {
+          const { mean } = p.moments(x, idx, R);
+          for (const i of idx) u[i] = R(x[i]! - mean);
+        } else if (p.rmsInput === 'weighted' && weight) {
+          for (const i of idx) u[i] = R(x[i]! * weight[groups.param[i]!]!);
+        }
+      });
+      const y = p.outputBuffer(x, x.length, precision);
+      const rstd = newArray(precision, groups.groups.length);
+      groups.groups.forEach((idx, r) => {
+        const rs = rmsRstdOf(u, idx, e);
+        rstd[r] = store(rs);
+        for (const i of idx) {
+          const w = weight && p.rmsInput !== 'weighted' ? weight[groups.param[i]!]! : 1;
+          y[i] = store(R(R(u[i]! * rs) * w));
+        }
+      });
+      return { y, rstd };
+    },
+
+    rmsBackward({ dy, x, shape, normalizedShape, weight, eps }) {
+      const groups = rowGroups(shape, normalizedShape);
+      const D = normalizedShape.reduce((a, c) => a * c, 1);
+      const e = eps ?? p.rmsDefaultEps(precision);
+      const dx = newArray(precision, x.length);
+      const dweight = weight ? new Float64Array(D) : null;
+      for (const idx of groups.groups) {
+        const rs = rmsRstdOf(x, idx, e);
+        // the reduction first: mean(g·x̂), g = dy·weight, x̂ = x·rstd (and dweight)
+        let sumGXhat = 0;
+        for (const i of idx) {
+          const j = groups.param[i]!;
+          const xhat = R(x[i]! * rs);
+          sumGXhat = R(sumGXhat + R(R(dy[i]! * (weight ? weight[j]! : 1)) * xhat));
+          if (dweight) dweight[j] = p.accumulate(dweight[j]!, p.dweightTerm(dy[i]!, xhat, x[i]!, R), R);
+        }
+        const meanGXhat = R(sumGXhat / idx.length);
+        // then dx = rstd·(g - x̂·mean(g·x̂))
+        for (const i of idx) {
+          const xhat = R(x[i]! * rs);
+          const g = R(dy[i]! * (weight ? weight[groups.param[i]!]! : 1));
+          dx[i] = store(p.rmsDx(g, xhat, meanGXhat, rs, R));
+        }
+      }
+      return { dx, dweight: dweight && (precision === 'float64' ? dweight : Float32Array.from(dweight, store)), dbias: null };
+    },
   };
   return b.async ? asAsync(adapter) : adapter;
 }
@@ -317,12 +541,10 @@ function asAsync(a: Adapter): Adapter {
       reject(e);
     }
   }));
-  return {
-    ...a,
-    bnTrainForward: (args) => later(() => a.bnTrainForward!(args)),
-    bnEvalForward: (args) => later(() => a.bnEvalForward!(args)),
-    bnBackward: (args) => later(() => a.bnBackward!(args)),
-    lnForward: (args) => later(() => a.lnForward!(args)),
-    lnBackward: (args) => later(() => a.lnBackward!(args)),
-  };
+  const out: Record<string, unknown> = { ...a };
+  for (const cap of CAPABILITIES) {
+    const fn = a[cap] as ((args: unknown) => unknown) | undefined;
+    if (fn) out[cap] = (args: unknown) => later(() => fn.call(a, args));
+  }
+  return out as unknown as Adapter;
 }

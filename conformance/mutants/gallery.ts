@@ -13,7 +13,10 @@ import { BN_BACKWARD_MUTANTS } from './bn_backward.js';
 import { BN_FORWARD_MUTANTS } from './bn_forward.js';
 import { BN_RUNNING_MUTANTS } from './bn_running.js';
 import { CONTRACT_MUTANTS } from './contract.js';
+import { GN_MUTANTS } from './groupnorm.js';
+import { IN_MUTANTS } from './instancenorm.js';
 import { LN_MUTANTS } from './layernorm.js';
+import { RMS_MUTANTS } from './rmsnorm.js';
 import type { Catch, Mutant } from './mutant.js';
 import { CORRECT_VARIANTS, type CorrectVariant } from './variants.js';
 
@@ -26,6 +29,9 @@ export const MUTANTS: readonly Mutant[] = [
   ...BN_RUNNING_MUTANTS,
   ...BN_BACKWARD_MUTANTS,
   ...LN_MUTANTS,
+  ...GN_MUTANTS,
+  ...IN_MUTANTS,
+  ...RMS_MUTANTS,
   ...CONTRACT_MUTANTS,
   ...AT_SIZE_MUTANTS,
 ];

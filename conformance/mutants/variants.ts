@@ -9,15 +9,29 @@
  *   Welford        running mean and M2, one pass, update by δ = x - mean
  *   shifted data   Σ(x - K) and Σ(x - K)² with K = the group's first value: one pass whose cancellation
  *                  is relative to |mean - K| ~ spread, not to the offset
- *   float64 sums   float32 storage, float64 accumulators (what llm.c's and most CPU kernels do)
+ *   float64 sums   float32 storage, float64 accumulators (what llm.c's and most CPU kernels do); for RMSNorm
+ *                  a float64 mean of squares
  *   pairwise       the two passes with each sum split in halves down to blocks of 8 (numpy's summation)
  * The moment functions are conformance/accuracy/moments.ts's, which the accuracy grade's oracles use too.
  */
 import type { Adapter } from '../adapter.js';
 import { float64Moments, pairwiseMoments, shiftedMoments, welfordMoments } from '../accuracy/moments.js';
-import { buildAdapter } from './base.js';
+import { buildAdapter, type Round } from './base.js';
 
 export { float64Moments, shiftedMoments, welfordMoments };
+
+/**
+ * RMSNorm's mean of squares accumulated in float64; the result is rounded to the working precision, so rows
+ * whose mean square float32 cannot hold (|x| past 1.8e19) are still rescaled by a power of two first.
+ */
+export function float64MeanSquare(x: ArrayLike<number>, idx: Int32Array, R: Round): { scale: number; ms: number } {
+  let m = 0;
+  for (const i of idx) m = Math.max(m, Math.abs(x[i]!));
+  const scale = Number.isFinite(m) && (m > 2 ** 60 || (m > 0 && m < 2 ** -60)) ? 2 ** Math.floor(Math.log2(m)) : 1;
+  let sq = 0;
+  for (const i of idx) sq += (x[i]! / scale) ** 2;
+  return { scale, ms: R(sq / idx.length) };
+}
 
 export interface CorrectVariant {
   name: string;
@@ -34,7 +48,9 @@ export const CORRECT_VARIANTS: readonly CorrectVariant[] = [
   variant('f32-two-pass', 'float32, two-pass mean and variance (the base implementation)', {}),
   variant('f32-welford', 'float32, Welford\'s one-pass update of mean and M2', { parts: { moments: welfordMoments } }),
   variant('f32-shifted', 'float32, one pass over data shifted by the group\'s first value', { parts: { moments: shiftedMoments } }),
-  variant('f32-float64-accumulate', 'float32 storage and arithmetic, float64 accumulators for the statistics', { parts: { moments: float64Moments } }),
+  variant('f32-float64-accumulate', 'float32 storage and arithmetic, float64 accumulators for the statistics', {
+    parts: { moments: float64Moments, rmsMeanSquare: float64MeanSquare },
+  }),
   variant('f32-pairwise', 'float32, two passes with pairwise sums (blocks of 8, as numpy sums)', { parts: { moments: pairwiseMoments } }),
   variant('f32-nhwc', 'float32 two-pass on channels-last data (N, ...spatial, C)', { layout: 'NHWC' }),
   variant('f32-async', 'float32 two-pass behind Promises that settle on a later macrotask', { async: true }),

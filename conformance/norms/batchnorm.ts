@@ -262,6 +262,7 @@ export const BATCHNORM: NormSpec = {
   groupNoun: 'channel',
   centred: true,
   hasBias: true,
+  poison: 'group',
   runningStats: true,
   ids: { forwardPrefix: 'bn.train', forward: 'bn.train.forward', backwardPrefix: 'bn.backward', backward: 'bn.backward.train', evalPrefix: 'bn.eval', backwardEval: 'bn.backward.eval' },
   labels: { forward: 'bn_train' },

@@ -3,10 +3,13 @@
  * it here; README.md's "How to add a normalisation" lists the other files.
  */
 import { BATCHNORM } from './batchnorm.js';
+import { GROUPNORM } from './groupnorm.js';
+import { INSTANCENORM } from './instancenorm.js';
 import { LAYERNORM } from './layernorm.js';
+import { RMSNORM } from './rmsnorm.js';
 import type { NormId, NormSpec } from './spec.js';
 
-export const NORMS: readonly NormSpec[] = [BATCHNORM, LAYERNORM];
+export const NORMS: readonly NormSpec[] = [BATCHNORM, LAYERNORM, GROUPNORM, INSTANCENORM, RMSNORM];
 
 export const NORM_IDS: readonly NormId[] = NORMS.map((n) => n.id);
 

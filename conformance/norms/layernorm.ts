@@ -140,6 +140,7 @@ export const LAYERNORM: NormSpec = {
   groupNoun: 'row',
   centred: true,
   hasBias: true,
+  poison: 'group',
   runningStats: false,
   ids: { forwardPrefix: 'ln.forward', forward: 'ln.forward', backwardPrefix: 'ln.backward', backward: 'ln.backward' },
   labels: { forward: 'ln' },

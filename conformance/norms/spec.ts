@@ -128,9 +128,12 @@ export interface CaseOptions {
 /**
  * Data of one statistics group is `offset + scale·t` with t ∈ [-1, 1] (generators.ts):
  *   typical   offset ∈ [-3, 3], scale ∈ [0.25, 4];   offset κ  offset = ±κ·scale;   tiny  scale 1e-6 … 1e-2;
- *   constant  every value the same;   dyadic  t = k·2^-F, so shifts and power-of-two scalings are exact.
+ *   constant  every value the same;   dyadic  t = k·2^-F, so shifts and power-of-two scalings are exact;
+ *   small     no offset, scale 1e-6 … 1e-2: mean squares 1e-12 … 1e-4 around eps (RMSNorm's tiny rows);
+ *   huge      no offset, scale 1e20 … 1e30 (float16: 1e3 … 3e4): x² overflows the storage precision;
+ *   zero_or_typical  each group either all zeros or typical, drawn per group.
  */
-export type GroupKind = 'typical' | 'tiny' | 'constant' | 'dyadic' | { offset: number };
+export type GroupKind = 'typical' | 'tiny' | 'constant' | 'dyadic' | 'small' | 'huge' | 'zero_or_typical' | { offset: number };
 
 /** An edge-case check: a generator of the data where a bug class lives, judged differentially. */
 export interface EdgeSpec {
@@ -221,6 +224,12 @@ export interface NormSpec {
   /** whether the mean is subtracted: shift invariance, Σdx = 0 and a saved mean hold only then */
   centred: boolean;
   hasBias: boolean;
+  /**
+   * What a NaN or ±Inf in a statistics group must make non-finite: the whole group (a mean-subtracted norm:
+   * x - mean is ∞ - ∞ or NaN everywhere), or only the element itself (RMSNorm: a +Inf makes rstd 0, so its
+   * finite neighbours come out as their limit 0, or NaN when the implementation scales the row first).
+   */
+  poison: 'group' | 'element';
   /** whether cases carry running buffers (drawn per case: BatchNorm, InstanceNorm) */
   runningStats: boolean;
   /**
@@ -239,6 +248,8 @@ export interface NormSpec {
    * (every run compares dweight and dbias); 'random' draws affine or not per case.
    */
   backwardAffine: 'both' | 'random';
+  /** the same for the differential forward (default 'random') */
+  forwardAffine?: 'both' | 'random';
 
   /** the statistics groups and parameter indices of a geometry */
   grouping(g: Geometry): Grouping;
