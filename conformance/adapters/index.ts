@@ -23,6 +23,8 @@ export const BUILTIN_ADAPTERS: Record<string, AdapterLoader> = {
   'tfjs-layers-cpu': () => import('./tfjs-layers-cpu.js'),
   'tfjs-layers-wasm': () => import('./tfjs-layers-wasm.js'),
   'tfjs-webgpu': () => import('./tfjs-webgpu.js'),
+  'tfjs-webgl': () => import('./tfjs-webgl.js'),
+  'tfjs-webgl-f16': () => import('./tfjs-webgl-f16.js'),
   torch: () => import('./torch.js'),
   'torch-float64': () => import('./torch-float64.js'),
 };

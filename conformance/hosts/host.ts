@@ -9,6 +9,8 @@
  *                ends the worker; the next call starts a new one and runs setup() again.
  *   subprocess   a child process in any language speaking the wire protocol (docs/protocol.md), given as
  *                `subprocess:<command line>`. The same recovery as a worker, with the process killed.
+ *   browser      the adapter module in a headless Chromium page (browser.ts): the GPU built-ins
+ *                (tfjs-webgl, tfjs-webgl-f16) and `browser:<path>`. The same recovery, with the browser closed.
  *
  * Blame: a call's failure is the failure of that call. A worker or child runs calls one at a time in the
  * order sent, so when it dies, the oldest unanswered call is the one it was running: that call fails as
@@ -18,7 +20,7 @@
 import type { Capability, Conventions, Layout, Precision, ProfileName } from '../adapter.js';
 import type { AdapterFailure } from './failure.js';
 
-export type HostKind = 'in-process' | 'worker' | 'subprocess';
+export type HostKind = 'in-process' | 'worker' | 'subprocess' | 'browser';
 
 /** What an adapter declares about itself, as every host reports it. */
 export interface HostMeta {

@@ -2,6 +2,8 @@
  * From an ADAPTER argument to a running host: the one place that decides where an adapter runs.
  *
  *   subprocess:<command line>   a child process speaking the wire protocol (docs/protocol.md)
+ *   browser:<path>              the module in a headless Chromium page (browser.ts), WebGPU enabled
+ *   a browser built-in          (tfjs-webgl, tfjs-webgl-f16) its page module in a Chromium page
  *   a built-in name             in this process (trusted code: the fastest host); a worker with host 'worker';
  *                               a child process for the built-ins that export `subprocess` (torch), whose
  *                               facade answers available() (not installed, without a Python with torch)
@@ -13,6 +15,7 @@
  */
 import { AdapterLoadError, adapterFile, builtinModule, isBuiltin, loadAdapter } from '../load.js';
 import { describeThrown } from '../error_text.js';
+import { BROWSER_PREFIX, BrowserHost, pageTargetOf } from './browser.js';
 import type { Host, HostOptions } from './host.js';
 import { DEFAULT_LOAD_TIMEOUT_MS } from './host.js';
 import { InProcessHost } from './in_process.js';
@@ -37,6 +40,10 @@ export function isSubprocessSpec(spec: string): boolean {
 /** Opens the host for `spec`; throws AdapterLoadError (naming the spec or file) when it cannot be loaded. */
 export async function openHost(spec: string, options: OpenOptions = {}): Promise<Host> {
   if (isSubprocessSpec(spec)) return SubprocessHost.open(spec, spec.slice(SUBPROCESS_PREFIX.length), options);
+  if (spec.startsWith(BROWSER_PREFIX)) {
+    const file = adapterFile(spec.slice(BROWSER_PREFIX.length));
+    return BrowserHost.open(spec, { file, gpu: 'webgpu' }, spec, options);
+  }
   const builtin = isBuiltin(spec);
   if (builtin) {
     // a built-in that runs in a child process (torch): its declaration says whether it can run here
@@ -47,6 +54,15 @@ export async function openHost(spec: string, options: OpenOptions = {}): Promise
       const host = new InProcessHost(facade, spec);
       if ((await host.available(options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS)) !== true) return host;
       return SubprocessHost.openArgv(spec, launch.argv(), { ...options, source: `built-in adapter ${spec}` });
+    }
+    // a built-in that stands for a page (tfjs-webgl) runs there, whatever host was asked for; without
+    // playwright-core or a Chromium its facade reports why (not installed / unavailable)
+    const facade = await loadAdapter(spec);
+    const page = pageTargetOf(facade);
+    if (page) {
+      const host = new InProcessHost(facade, spec);
+      if ((await host.available(options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS)) !== true) return host;
+      return BrowserHost.open(spec, page, `built-in adapter ${spec}`, options);
     }
   }
   const where = options.host ?? (builtin ? 'in-process' : 'worker');

@@ -6,7 +6,8 @@
  *   reference/    imports only itself: neither kernels/ nor conformance/ (nor cli/, scripts/)
  *   judging code  conformance/ minus its built-in adapters, its bug gallery (mutants/) and its examples:
  *                 reaches implementations only through the adapter contract, so it imports no kernels/, no
- *                 specific adapter (only the list in adapters/index.ts, for loading by name), never the gallery
+ *                 specific adapter (only the list in adapters/index.ts, for loading by name, and the engine
+ *                 loader adapters/engines.ts), never the gallery
  *   the toolkit   conformance/webgpu/, the helper for writing WebGPU adapters, is not judging code: it may load
  *                 its engine (adapters/engines.ts) but, like the judging code, no kernels/, reference/, specific
  *                 adapter or gallery
@@ -82,7 +83,9 @@ describe('the dependency rule', () => {
   });
 
   it('the judging code reaches implementations only through the adapter contract: no kernels/, no specific adapter', () => {
-    expect(violations(['judging'], ['kernels', 'adapters', 'examples'])).toEqual([]);
+    // the engine loader (adapters/engines.ts: optional packages and their install commands) is no adapter;
+    // the browser host loads playwright-core through it
+    expect(violations(['judging'], ['kernels', 'adapters', 'examples']).filter((a) => !a.endsWith('→ conformance/adapters/engines.ts'))).toEqual([]);
   });
 
   it('the adapter toolkit imports nothing but the contract, its own files and the engine loader', () => {

@@ -17,7 +17,7 @@ import type { Tensor } from '@tensorflow/tfjs';
 import { importEngines, installCommand, type EnginePackage } from '../engines.js';
 
 export type TF = typeof tfTypes;
-export type BackendName = 'cpu' | 'wasm' | 'tensorflow' | 'webgpu';
+export type BackendName = 'cpu' | 'wasm' | 'tensorflow' | 'webgpu' | 'webgl';
 
 /** The packages each backend needs, in import order (tfjs-node re-exports tfjs). */
 const PACKAGES: Record<BackendName, readonly EnginePackage[]> = {
@@ -26,6 +26,8 @@ const PACKAGES: Record<BackendName, readonly EnginePackage[]> = {
   tensorflow: ['@tensorflow/tfjs-node'],
   // registers itself only if navigator.gpu exists when imported: load it through tfjs/webgpu.ts
   webgpu: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu'],
+  // in a browser page only (adapters/tfjs/webgl_page.ts): the ESM bundle of @tensorflow/tfjs carries it
+  webgl: ['@tensorflow/tfjs'],
 };
 
 /** The one command that makes tfjs-node adapters available (the README repeats it). */

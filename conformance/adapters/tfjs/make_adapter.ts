@@ -29,6 +29,11 @@ export interface TfjsAdapterOptions {
   /** Resolves tfjs (with the backend registered) or says why it cannot be used here. */
   load: () => Promise<TF | string>;
   /**
+   * What the backend stores and computes in (default float32). 'float16' for half-float textures: the
+   * suite then passes half-representable inputs and judges at half precision (still in Float32Arrays).
+   */
+  precision?: 'float32' | 'float16';
+  /**
    * After each successful call: why its results cannot be trusted (errors the backend reported out of
    * band, such as a GPU shader that did not compile), or null. The call then fails with that reason.
    */
@@ -91,7 +96,7 @@ export function makeTfjsAdapter(opts: TfjsAdapterOptions, impl: TfjsImpl): Adapt
   return {
     name: opts.name,
     description: opts.description,
-    precision: 'float32',
+    precision: opts.precision ?? 'float32',
     layout: 'NHWC',
     profile: impl.profile,
     async available() {
