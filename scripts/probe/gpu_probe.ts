@@ -7,7 +7,9 @@
  *              backend reads back for y = 2x + 1 (the reason the helper runs a canary)
  *   startup    time from nothing to the first result, per route (module load, device, pipelines, first call)
  *   per call   median of 30 calls of a 1024-value BatchNorm (8, 8, 16): training forward, eval for ONNX
- *              Runtime (its WebGPU provider has no training mode); the CPU peers beside them
+ *              Runtime (its WebGPU provider has no training mode); the CPU peers beside them. The page
+ *              adapters (tfjs-webgl*) are called one at a time through their adapter objects, each call a
+ *              round trip to the page (scripts/bench/gpu_routes.ts measures the batched rate)
  *   accuracy   max |y − y₆₄| on N(offset, 1) inputs, BatchNorm training with 128 values per channel,
  *              LayerNorm rows of 16, against the float64 reference on the same float32 inputs
  */
@@ -87,6 +89,8 @@ const ROUTES: Route[] = [
   { name: 'wgsl-norms-one-pass', load: async () => (await import('../../conformance/examples/wgsl-norms-one-pass.js')).default },
   { name: 'tfjs-webgpu', load: async () => (await import('../../conformance/adapters/tfjs-webgpu.js')).default },
   { name: 'ort-webgpu', load: async () => (await import('../../conformance/adapters/ort-webgpu.js')).default },
+  { name: 'tfjs-webgl (Chromium)', load: async () => (await import('../../conformance/adapters/tfjs-webgl.js')).default },
+  { name: 'tfjs-webgl-f16 (Chromium, half-float textures; judged here as float32)', load: async () => (await import('../../conformance/adapters/tfjs-webgl-f16.js')).default },
   { name: 'tfjs-cpu (CPU peer)', load: async () => (await import('../../conformance/adapters/tfjs-cpu.js')).default },
   { name: 'ort-web (CPU peer, wasm)', load: async () => (await import('../../conformance/adapters/ort-web.js')).default },
   { name: 'kernels (CPU peer)', load: async () => (await import('../../conformance/adapters/kernels.js')).default },
