@@ -14,7 +14,7 @@ const seed = Number(process.env.NORMCHECK_FC_SEED ?? 20261201);
 const expectations = loadExpectations('conformance/expectations.json');
 
 async function outcomes(spec: string, only: string) {
-  const report = await runConformance([{ host: await openHost(spec), spec }], { quick: true, seed, only, expectations });
+  const report = await runConformance([{ host: await openHost(spec), spec }], { quick: true, seed, only, expectations, timeoutMs: 30_000 });
   const a = report.adapters[0]!;
   return { host: a.host, precision: a.precision, state: a.state, exitCode: report.exitCode, checks: Object.fromEntries(a.checks.map((c) => [c.id, `${c.status}/${c.outcome}`])) };
 }

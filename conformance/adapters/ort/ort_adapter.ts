@@ -116,11 +116,23 @@ export function makeOrtAdapter(options: OrtAdapterOptions): OrtAdapter {
   };
   const ort = async (): Promise<OrtRuntime> => (await engines()).ort;
 
+  /**
+   * One runtime operation at a time: onnxruntime-web's WebGPU build refuses a second while one runs
+   * ("Session already started"), and a call abandoned at its timeout keeps running, so the next call waits
+   * for it instead of failing. Calls reach an adapter one at a time anyway, so this costs nothing otherwise.
+   */
+  let last: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(op: () => Promise<T>): Promise<T> => {
+    const p = last.then(op, op);
+    last = p.catch(() => undefined);
+    return p;
+  };
+
   /** One session per model; the key is everything that goes into the model. */
   function session(key: string, build: (onnx: Onnx) => Uint8Array): Promise<InferenceSession> {
     let s = sessions.get(key);
     if (!s) {
-      s = engines().then(({ ort: rt, onnx }) => rt.InferenceSession.create(build(onnx), options.sessionOptions));
+      s = engines().then(({ ort: rt, onnx }) => exclusive(() => rt.InferenceSession.create(build(onnx), options.sessionOptions)));
       // A failed creation must not poison the cache: the next call retries and reports its own error.
       s.catch(() => sessions.delete(key));
       sessions.set(key, s);
@@ -132,7 +144,7 @@ export function makeOrtAdapter(options: OrtAdapterOptions): OrtAdapter {
     const rt = await ort();
     const tensors: Record<string, Tensor> = {};
     for (const [name, { data, dims }] of Object.entries(feeds)) tensors[name] = new rt.Tensor('float32', data, dims);
-    return options.runOptions ? s.run(tensors, options.runOptions) : s.run(tensors);
+    return exclusive(() => (options.runOptions ? s.run(tensors, options.runOptions) : s.run(tensors)));
   }
 
   return {
