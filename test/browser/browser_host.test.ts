@@ -42,7 +42,7 @@ describe.skipIf(BROWSER_SKIP !== null)(browserTitle('the browser host'), () => {
     const stuck = await host.call('bnEvalForward', args(0.75), { timeoutMs: 1500 }).catch((x: unknown) => x);
     expect(stuck).toBeInstanceOf(AdapterFailure);
     expect((stuck as AdapterFailure).kind).toBe('timeout');
-    expect((stuck as Error).message).toBe('bnEvalForward did not return within 1500 ms (the browser was closed; the next call starts a new one)');
+    expect((stuck as Error).message).toBe('bnEvalForward did not return within 1500 ms (its browser page was stopped; the next call starts a new one)');
     const fine = (await host.call('bnEvalForward', args(1e-5), { timeoutMs: 30_000 })) as { y: Float32Array };
     expect(fine.y).toBeInstanceOf(Float32Array);
     expect(fine.y[3]).toBeCloseTo(4 / Math.sqrt(1 + 1e-5), 6);
