@@ -11,6 +11,7 @@ import { describeComparison, fmtRatio, type Comparison } from './compare.js';
 import { describeThrown } from './error_text.js';
 import { ERROR_KINDS, STOPS_THE_CHECK } from './hosts/failure.js';
 import { AdapterFailure, routeFaults, type CallOrigin, type CallTag, type CheckContext } from './invoke.js';
+import { CallCache } from './prefetch.js';
 import type { NormId } from './norms/spec.js';
 
 export type Category = 'differential' | 'metamorphic' | 'edge' | 'hygiene' | 'gradcheck' | 'fixtures';
@@ -153,9 +154,22 @@ function faultNote(f: AdapterFailure): string {
  * cases (invocation i is run i), the replayed path's run when replaying, else (a fault from a shrinking step)
  * the run that first failed.
  */
-function faultPath(ctx: CheckContext, run: number, failedAt: number | null): string {
+function faultPath(ctx: CheckContext, origin: CallOrigin, failedAt: number | null): string {
   if (ctx.path) return ctx.path.split(':')[0]!;
-  return String(failedAt !== null && run > failedAt ? failedAt : run);
+  return String(origin.shrinking && failedAt !== null ? failedAt : origin.run);
+}
+
+/**
+ * The speculative pass of prefetch.ts: the property's cases (the values fast-check will draw with these
+ * parameters) evaluated all at once, their calls sent in batches; returns the cache the real run reads.
+ */
+async function prefetch<T extends Described>(spec: PropertySpec<T>, ctx: CheckContext, params: fc.Parameters<[T]>): Promise<CallCache> {
+  const values: T[] = [];
+  await fc.check(fc.asyncProperty(spec.arbitrary(ctx), async (c) => void values.push(c)), params);
+  const cache = new CallCache(ctx.host, Date.now() + ctx.checkTimeoutMs);
+  await Promise.all(values.map((value, run) =>
+    spec.property({ ...ctx, origin: { run, value, shrinking: false }, host: cache.speculative() }, value).catch(() => undefined)));
+  return cache;
 }
 
 /** Lets the adapter's pending callbacks run and hands any late faults to their checks' ledgers. */
@@ -175,10 +189,11 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       // The case in which the first timeout, crash or late fault happened: after it every call fails at once
       // (invoke.ts), so fast-check's shrunk counterexample says nothing; report this one, not shrunk, with the
       // path of its run. A late fault names the case whose call scheduled it (its tag), not the case it hit.
-      let firstFault: { value: T; run: number } | null = null;
+      let firstFault: CallOrigin | null = null;
       // Invocations of the predicate: before the first failure, invocation i is fast-check's run i.
       let invocations = 0;
       let failedAt: number | null = null;
+      let cache: CallCache | null = null;
       // Shrinking keeps the bug's size. fast-check shrinks towards the smallest case that still fails, which for
       // an error that grows with the data is a case right at the bound (a missing Bessel correction: 118 000× the
       // bound at first, 1.00× after shrinking) — and that reads as a tolerance problem, not a 2× bug. So once a
@@ -189,13 +204,11 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       let first: { ratio: number; label: string } | null = null;
       const bar = () => (first === null ? 1 : Math.max(1, ctx.path ? first.ratio : first.ratio / 10));
       const prop = fc.asyncProperty(spec.arbitrary(ctx), async (c) => {
-        const origin: CallOrigin = { run: invocations++, value: c };
-        const comparisons = await spec.property({ ...ctx, origin }, c).catch((e: unknown) => {
+        const origin: CallOrigin = { run: invocations++, value: c, shrinking: failedAt !== null };
+        const host = cache ? cache.cached() : ctx.host;
+        const comparisons = await spec.property({ ...ctx, origin, host }, c).catch((e: unknown) => {
           failedAt ??= origin.run;
-          if (e instanceof AdapterFailure && STOPS_THE_CHECK.has(e.kind) && firstFault === null) {
-            const o = (e.origin as CallTag | null)?.origin ?? origin;
-            firstFault = { value: o.value as T, run: o.run };
-          }
+          if (e instanceof AdapterFailure && STOPS_THE_CHECK.has(e.kind) && firstFault === null) firstFault = (e.origin as CallTag | null)?.origin ?? origin;
           throw e;
         });
         worst = worstOf(comparisons, worst);
@@ -214,6 +227,8 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       // The per-check time limit stops between runs (a single hung call is the per-call timeout's job).
       const params: fc.Parameters<[T]> = { seed: ctx.seed, numRuns, unbiased: true, plugins: [fc.interruptAfterTimeLimit(ctx.checkTimeoutMs)] };
       if (ctx.path) params.path = ctx.path;
+      // an expensive round trip: every case's calls fetched first, in batches (prefetch.ts)
+      if (ctx.host.batches) cache = await prefetch(spec, ctx, params);
       const details = await fc.check(prop, params);
       const base = { worst, runs: details.numRuns, seed: details.seed, path: null, counterexample: null, details: [] as string[] };
       const describe = (k: T) => (spec.describe ? spec.describe(k) : k.label);
@@ -222,12 +237,10 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       await settleFaults(ctx);
       const late = ctx.ledger.fault;
       if (late && firstFault === null) {
-        const o = (late.origin as CallTag | null)?.origin;
-        firstFault = o ? { value: o.value as T, run: o.run } : null;
-        const f = firstFault as { value: T; run: number } | null;
+        const f = (late.origin as CallTag | null)?.origin ?? null;
         return {
-          ...base, status: 'error', message: late.message, path: f ? faultPath(ctx, f.run, failedAt) : null,
-          counterexample: f ? `${describe(f.value)} ${faultNote(late)}` : null, details: tracebackLines(late),
+          ...base, status: 'error', message: late.message, path: f ? faultPath(ctx, f, failedAt) : null,
+          counterexample: f ? `${describe(f.value as T)} ${faultNote(late)}` : null, details: tracebackLines(late),
         };
       }
       if (!details.failed) {
@@ -250,9 +263,9 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
         }
       }
       if (details.errorInstance instanceof AdapterFailure) lines.push(...tracebackLines(details.errorInstance));
-      const f = firstFault as { value: T; run: number } | null;
+      const f = firstFault as CallOrigin | null;
       if (f !== null) {
-        return { ...base, status, message, path: faultPath(ctx, f.run, failedAt), counterexample: `${describe(f.value)} ${faultNote(details.errorInstance as AdapterFailure)}`, details: lines };
+        return { ...base, status, message, path: faultPath(ctx, f, failedAt), counterexample: `${describe(f.value as T)} ${faultNote(details.errorInstance as AdapterFailure)}`, details: lines };
       }
       return {
         ...base,
@@ -292,7 +305,7 @@ export function fixedCheck(spec: {
         };
       };
       for (const [i, k] of cases.entries()) {
-        ctx.origin = { run: i, value: k.label };
+        ctx.origin = { run: i, value: k.label, shrinking: false };
         try {
           const comparisons = await k.run();
           if (typeof comparisons === 'string') {

@@ -19,6 +19,7 @@ import type { NormId } from './norms/spec.js';
 import { describeThrown } from './error_text.js';
 import { AdapterFailure, NotRun, STOPS_THE_CHECK } from './hosts/failure.js';
 import type { Host } from './hosts/host.js';
+import { Abandoned } from './prefetch.js';
 import { expectedArrayType, toAdapterArray } from './precision.js';
 
 export { AdapterFailure, type FailureKind } from './hosts/failure.js';
@@ -33,6 +34,8 @@ export interface CheckLedger {
 export interface CallOrigin {
   run: number;
   value: unknown;
+  /** made while fast-check was shrinking (run is then an invocation count, not a run a path can name) */
+  shrinking: boolean;
 }
 
 /** What each call tells its host about its caller (returned as the origin of a late fault). */
@@ -97,6 +100,7 @@ export async function callAdapter<T>(ctx: CheckContext, cap: Capability, args: u
       if (STOPS_THE_CHECK.has(e.kind)) ctx.ledger.fault ??= e;
       throw e;
     }
+    if (e instanceof Abandoned) throw e;
     if (e instanceof NotRun) {
       // interrupted by a fault of an earlier call (a callback it scheduled ended the worker): that call is blamed
       for (const orphan of routeFaults(ctx.host)) ctx.ledger.fault ??= orphan;

@@ -54,7 +54,7 @@ export function threwPrefix(what: string): string {
   return what.endsWith('()') ? `${what} threw: ` : `${what} threw `;
 }
 
-type Item = { what: string; args: unknown; cap?: Capability; hook?: Hook; settle?: true };
+type Item = { what: string; args: unknown; cap?: Capability; hook?: Hook; settle?: true; tag?: unknown };
 
 export abstract class ChannelHost implements Host {
   abstract readonly kind: HostKind;
@@ -194,12 +194,13 @@ export abstract class ChannelHost implements Host {
     const wasIdle = this.queue.length === 0;
     for (const item of items) {
       const id = this.nextId++;
+      const tag = 'tag' in item ? item.tag : options.tag;
       promises.push(new Promise((resolve, reject) => {
-        this.queue.push({ id, what: item.what, args: item.args, tag: options.tag, timeoutMs: options.timeoutMs, resolve, reject });
+        this.queue.push({ id, what: item.what, args: item.args, tag, timeoutMs: options.timeoutMs, resolve, reject });
       }));
       if (item.cap) {
         calls.push({ id, cap: item.cap, args: item.args });
-        this.tags.set(id, { what: item.what, tag: options.tag });
+        this.tags.set(id, { what: item.what, tag });
         if (this.tags.size > TAGS_KEPT) this.tags.delete(this.tags.keys().next().value!);
       } else if (item.hook) this.transmit({ kind: 'hook', id, hook: item.hook });
       else this.transmit({ kind: 'settle', id });
@@ -237,7 +238,7 @@ export abstract class ChannelHost implements Host {
   }
 
   callBatch(calls: readonly Call[], options: CallOptions): Promise<unknown>[] {
-    return this.enqueue(calls.map(({ cap, args }) => ({ what: cap, args, cap })), options);
+    return this.enqueue(calls.map((c) => ({ what: c.cap, args: c.args, cap: c.cap, ...('tag' in c ? { tag: c.tag } : {}) })), options);
   }
 
   private hook(hook: Hook, timeoutMs: number): Promise<unknown> {

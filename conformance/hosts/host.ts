@@ -44,6 +44,8 @@ export interface CallOptions {
 export interface Call {
   cap: Capability;
   args: unknown;
+  /** this call's tag, when the calls of a batch come from different callers (default: the options' tag) */
+  tag?: unknown;
 }
 
 /** Counters for benchmarks and reports. */

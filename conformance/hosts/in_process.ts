@@ -87,8 +87,8 @@ export class InProcessHost implements Host {
     // one after the other, as every host runs them: a batch never runs two calls of one adapter at once
     const out: Promise<unknown>[] = [];
     let previous: Promise<unknown> = Promise.resolve();
-    for (const { cap, args } of calls) {
-      const p = previous.catch(() => undefined).then(() => this.call(cap, args, options));
+    for (const c of calls) {
+      const p = previous.catch(() => undefined).then(() => this.call(c.cap, c.args, 'tag' in c ? { ...options, tag: c.tag } : options));
       out.push(p);
       previous = p;
     }

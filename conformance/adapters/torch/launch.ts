@@ -6,22 +6,12 @@
  * that installs Debian's. The declaration is only a facade: its capabilities live in the child, which
  * declares them in its handshake (hosts/open.ts starts it).
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { defineAdapter, NOT_INSTALLED, type Adapter } from '../../adapter.js';
+import { packageFile } from '../../hosts/package_file.js';
 import { findPython } from '../../hosts/python.js';
 import type { SubprocessLaunch } from '../../hosts/subprocess.js';
 
 export const TORCH_INSTALL = 'apt-get install -y --no-install-recommends python3-torch';
-
-/** A file of the package (python/…), from the sources or from dist/. */
-export function packageFile(relative: string): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, relative))) return join(dir, relative);
-    if (dirname(dir) === dir) throw new Error(`normcheck's ${relative} is missing from its package`);
-  }
-}
 
 export function torchAdapter(precision: 'float32' | 'float64'): { adapter: Adapter; subprocess: SubprocessLaunch } {
   const name = precision === 'float32' ? 'torch' : 'torch-float64';

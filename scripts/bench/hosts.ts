@@ -1,0 +1,136 @@
+/**
+ * `npm run bench:hosts` — what running an adapter behind a thread or process boundary costs, in one run.
+ *
+ *   node dist/scripts/bench/hosts.js [--rounds N] [--json FILE] [--quick]
+ *
+ * 1. The full profile (50 runs per property, seed 1) on: the kernels in this process (the baseline), the
+ *    kernels in a worker thread, PyTorch float32 in a Python child (`torch`), and the textbook numpy adapter
+ *    in a Python child; interleaved round by round, so that load from other processes hits all alike.
+ *    Per adapter: median time of the checks (and of the whole run, with starting the worker or Python and
+ *    the handshake), its ratio to the in-process kernels, calls, round trips, calls/s.
+ * 2. The protocol itself: 1,000 small calls (LayerNorm of 2×8 values) sent one per round trip and in
+ *    batches of 100, to a worker and to a Python child: calls/s each way.
+ * Adapters whose Python (torch, numpy) is missing are left out, saying so.
+ */
+import { writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import Table from 'cli-table3';
+import { packageFile } from '../../conformance/hosts/package_file.js';
+import type { Host } from '../../conformance/hosts/host.js';
+import { openHost, type OpenOptions } from '../../conformance/hosts/open.js';
+import { findPython } from '../../conformance/hosts/python.js';
+import { runConformance } from '../../conformance/runner.js';
+
+interface Candidate {
+  label: string;
+  spec: string;
+  options: OpenOptions;
+}
+
+interface Sample {
+  checksMs: number;
+  wallMs: number;
+  calls: number;
+  roundTrips: number;
+  failures: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+function candidates(): { list: Candidate[]; skipped: string[] } {
+  const list: Candidate[] = [
+    { label: 'kernels (in-process)', spec: 'kernels', options: {} },
+    { label: 'kernels (worker)', spec: 'kernels', options: { host: 'worker' } },
+  ];
+  const skipped: string[] = [];
+  const torch = findPython(['torch', 'numpy']);
+  if ('python' in torch) list.push({ label: 'torch (subprocess)', spec: 'torch', options: {} });
+  else skipped.push(`torch: ${torch.missing}`);
+  const numpy = findPython(['numpy']);
+  if ('python' in numpy) list.push({ label: 'numpy-textbook (subprocess)', spec: `subprocess:${numpy.python} ${packageFile('conformance/examples/numpy_textbook.py')}`, options: {} });
+  else skipped.push(`numpy-textbook: ${numpy.missing}`);
+  return { list, skipped };
+}
+
+async function fullProfile(c: Candidate, quick: boolean): Promise<Sample> {
+  const t0 = performance.now();
+  const host = await openHost(c.spec, { ...c.options, log: () => undefined });
+  const report = await runConformance([{ host }], { seed: 1, quick });
+  const checks = report.adapters[0]!.checks;
+  return {
+    checksMs: checks.reduce((s, k) => s + k.durationMs, 0),
+    wallMs: performance.now() - t0,
+    calls: host.stats.calls,
+    roundTrips: host.stats.roundTrips,
+    failures: checks.filter((k) => k.status === 'fail' || k.status === 'error').length,
+  };
+}
+
+/** calls/s of `n` LayerNorm calls, one per round trip and in batches of `batch`. */
+async function protocol(host: Host, n: number, batch: number): Promise<{ single: number; batched: number }> {
+  const args = () => ({ x: new Float32Array(16).map((_, i) => i % 5), shape: [2, 8], normalizedShape: [8], weight: null, bias: null, eps: 1e-5 });
+  const options = { timeoutMs: 10_000 };
+  for (let i = 0; i < 50; i++) await host.call('lnForward', args(), options);
+  let t = performance.now();
+  for (let i = 0; i < n; i++) await host.call('lnForward', args(), options);
+  const single = n / ((performance.now() - t) / 1000);
+  t = performance.now();
+  for (let i = 0; i < n; i += batch) await Promise.all(host.callBatch(Array.from({ length: batch }, () => ({ cap: 'lnForward' as const, args: args() })), options));
+  const batched = n / ((performance.now() - t) / 1000);
+  return { single, batched };
+}
+
+async function main(): Promise<void> {
+  const o = new Command('bench-hosts')
+    .option('--rounds <n>', 'interleaved rounds of every full-profile run (medians)', (v) => Number(v), 3)
+    .option('--quick', 'the quick profile instead of the full one')
+    .option('--json <file>', 'write the numbers as JSON')
+    .parse()
+    .opts<{ rounds: number; quick?: boolean; json?: string }>();
+  const { list, skipped } = candidates();
+  for (const s of skipped) console.log(`left out: ${s}`);
+  const samples = new Map<string, Sample[]>(list.map((c) => [c.label, []]));
+  for (let r = 0; r < o.rounds; r++) {
+    for (const c of list) samples.get(c.label)!.push(await fullProfile(c, o.quick ?? false));
+    process.stderr.write(`round ${r + 1}/${o.rounds}\n`);
+  }
+  const base = median(samples.get(list[0]!.label)!.map((s) => s.checksMs));
+  const table = new Table({ head: ['adapter', 'checks ms', '× in-process kernels', 'whole run ms', 'calls', 'round trips', 'calls/s', 'fail+error'] });
+  const rows = list.map((c) => {
+    const s = samples.get(c.label)!;
+    const checksMs = median(s.map((x) => x.checksMs));
+    const row = {
+      adapter: c.label, checksMs, ratio: checksMs / base, wallMs: median(s.map((x) => x.wallMs)), calls: s[0]!.calls,
+      roundTrips: s[0]!.roundTrips, callsPerSecond: s[0]!.calls / (checksMs / 1000), failures: s[0]!.failures,
+    };
+    table.push([row.adapter, row.checksMs.toFixed(0), `${row.ratio.toFixed(2)}×`, row.wallMs.toFixed(0), row.calls, row.roundTrips, row.callsPerSecond.toFixed(0), row.failures]);
+    return row;
+  });
+  console.log(`${o.quick ? 'quick' : 'full'} profile, seed 1, median of ${o.rounds} interleaved rounds`);
+  console.log(table.toString());
+
+  const proto = new Table({ head: ['host', 'calls/s, one per round trip', 'calls/s, batches of 100', 'batching gains'] });
+  const protoRows: { host: string; single: number; batched: number }[] = [];
+  const protoHosts: [string, string, OpenOptions][] = [['worker thread (kernels)', packageFile('dist/conformance/adapters/kernels.js'), {}]];
+  const numpy = findPython(['numpy']);
+  if ('python' in numpy) protoHosts.push(['Python subprocess (numpy)', `subprocess:${numpy.python} ${packageFile('conformance/examples/numpy_textbook.py')}`, {}]);
+  for (const [label, spec, options] of protoHosts) {
+    const host = await openHost(spec, { ...options, log: () => undefined });
+    if (!host.meta.capabilities.includes('lnForward')) {
+      await host.kill();
+      continue;
+    }
+    const r = await protocol(host, 1000, 100);
+    await host.kill();
+    protoRows.push({ host: label, ...r });
+    proto.push([label, r.single.toFixed(0), r.batched.toFixed(0), `${(r.batched / r.single).toFixed(1)}×`]);
+  }
+  console.log('\nthe protocol: 1,000 LayerNorm calls of 2×8 values');
+  console.log(proto.toString());
+  if (o.json) writeFileSync(o.json, `${JSON.stringify({ quick: o.quick ?? false, rounds: o.rounds, fullProfile: rows, protocol: protoRows, skipped }, null, 2)}\n`);
+}
+
+await main();
