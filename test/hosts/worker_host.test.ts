@@ -19,7 +19,7 @@ const seed = 7;
 const only = 'bn.eval.forward,ln.forward.row_independence';
 const tripped = 'bn.eval.forward';
 const lines: string[] = [];
-const quiet: OpenOptions = { loadTimeoutMs: 5_000, log: (l) => void lines.push(l) };
+const quiet: OpenOptions = { loadTimeoutMs: 20_000, log: (l) => void lines.push(l) };
 
 async function check(name: string, options: { timeoutMs?: number; path?: string; open?: OpenOptions; only?: string } = {}) {
   const host = await openHost(fixture(name), { ...quiet, ...options.open });
@@ -72,11 +72,11 @@ describe('the worker host, against an adapter that', () => {
   });
 
   it('spins in a synchronous infinite loop: the timeout stops the thread', async () => {
-    await expectBlamedAndReplayed('spin', /^bnEvalForward did not return within 300 ms \(its worker thread was stopped/, { timeoutMs: 300 });
+    await expectBlamedAndReplayed('spin', /^bnEvalForward did not return within 1000 ms \(its worker thread was stopped/, { timeoutMs: 1_000 });
   });
 
   it('returns a Promise that never settles: a timeout, then a fresh thread', async () => {
-    await expectBlamedAndReplayed('hang', /^bnEvalForward did not return within 300 ms/, { timeoutMs: 300 });
+    await expectBlamedAndReplayed('hang', /^bnEvalForward did not return within 1000 ms/, { timeoutMs: 1_000 });
   });
 
   it('exhausts its heap: the worker\'s heap limit ends the thread, not the run', async () => {
@@ -98,11 +98,12 @@ describe('the worker host, against an adapter that', () => {
   });
 
   it.each([
-    ['exit_at_import', /exit_at_import\.mjs: called process\.exit\(0\) while loading$/],
-    ['tla_never', /tla_never\.mjs: did not finish loading: its top-level await never settles/],
-    ['tla_forever', /tla_forever\.mjs: did not finish loading within 500 ms/],
-  ])('%s: a load error naming the file', async (name, message) => {
-    await expect(openHost(fixture(name), { ...quiet, loadTimeoutMs: 500 })).rejects.toThrow(message);
+    // a generous load timeout where the thread ends by itself (a loaded machine starts threads slowly)
+    ['exit_at_import', 20_000, /exit_at_import\.mjs: called process\.exit\(0\) while loading$/],
+    ['tla_never', 20_000, /tla_never\.mjs: did not finish loading: its top-level await never settles/],
+    ['tla_forever', 500, /tla_forever\.mjs: did not finish loading within 500 ms/],
+  ])('%s: a load error naming the file', async (name, loadTimeoutMs, message) => {
+    await expect(openHost(fixture(name), { ...quiet, loadTimeoutMs })).rejects.toThrow(message);
   });
 
   it.each(['available', 'setup', 'teardown'])('throws undefined from %s(), or rejects with nothing: reported, the run finishes', async (hook) => {
