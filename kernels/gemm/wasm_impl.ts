@@ -6,19 +6,20 @@
  *   xwt    y  = x·Wᵀ  N × O    x,  (I, 1)                    Wᵀ, packed into 8-column panels by packT (in wasm)
  *   dytx   dW = dyᵀ·x O × I    dy, (1, O)  (dyᵀ in place)    x as it is, rows of I
  *   dyw    dx = dy·W  N × I    dy, (O, 1)                    W as it is, rows of I
- * The operands are copied into the shared wasm memory (a memcpy each); only Wᵀ needs a transposing pass, done in
- * wasm. Every form's inner loop reads 32 contiguous bytes of B and four broadcast values of A per k, so none of
- * them pays for a transposed operand. Epilogues (bias, ReLU, ReLU mask) are applied while copying C out; with
- * no epilogue and rows already contiguous (I a multiple of 8) C is copied out with one memcpy (dW, dx). Rows
- * are padded to a multiple of 4 and columns to a multiple of 8 (padded rows and columns of C are discarded).
- * k is blocked by KC so a block of B stays in L1.
+ * Operands that live in the kernels' memory (shared/wasm_arrays.ts) are read in place; others are copied into its
+ * scratch block (a memcpy each). Only Wᵀ needs a transposing pass, done in wasm. Every form's inner loop reads 32
+ * contiguous bytes of B and four broadcast values of A per k, so none of them pays for a transposed operand.
+ * Rows are padded to a multiple of 4 and columns to a multiple of 8 (padded rows and columns of C are discarded);
+ * C is the output itself when the tiles cover it exactly and there is no epilogue (dW, dx), else the wasm epilogue
+ * writes the output from it, adding the bias and applying the ReLU or its mask on the way. k is blocked by KC so
+ * a block of B stays in L1.
  *
  * Accumulation is float32 (f32x4 lanes, k in order): |ŝ - s| ≤ γ_k(u32)·Σ|a||b|, u32 = 2⁻²⁴, with the bias as one
  * more term added in float64 and rounded once. The memory grows to the largest problem seen and is reused:
  * calls after the first at a given size allocate nothing.
  */
-import { beginStage, stageBytes } from '../shared/stage.js';
-import { f32View, type WasmInstance } from '../shared/wasm_runtime.js';
+import { beginStage, finishOut, slot, stageBytes, stagedBytes, stageIn, stageOut } from '../shared/stage.js';
+import { inHeap, type WasmInstance } from '../shared/wasm_runtime.js';
 import type { GemmDims, GemmVersion } from './version.js';
 import { gemmWasm } from './wasm_module.js';
 
@@ -33,40 +34,20 @@ export function wasmSimdAvailable(): boolean {
   return gemmWasm() !== null;
 }
 
-type Layout = ReturnType<typeof layout>;
+type Gemm = WasmInstance<'gemm' | 'packT' | 'epilogue' | 'maskEpilogue'>;
 
-/**
- * The module, and the layout moved to a scratch block of the kernels' memory large enough for it (the version
- * is listed only where the engine runs WebAssembly SIMD).
- */
-function memoryFor(L: Layout): { rt: WasmInstance<'gemm' | 'packT'>; L: Layout } {
+/** The module with `bytes` of scratch reserved (the version is listed only where the engine runs WebAssembly SIMD). */
+function instance(bytes: number): Gemm {
   const rt = gemmWasm();
-  if (rt === null || !beginStage(rt.heap, 4 * L.total)) {
+  if (rt === null || !beginStage(rt.heap, bytes)) {
     throw new Error('GEMM version wasm-simd: this engine has no WebAssembly SIMD, or its memory cannot grow');
   }
-  const base = stageBytes(4 * L.total) >> 2;
-  return { rt, L: { ...L, aOff: L.aOff + base, bOff: L.bOff + base, cOff: L.cOff + base, sOff: L.sOff + base } };
-}
-
-const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
-
-/**
- * Layout of one call in the module's memory, in floats: A, then B (packed panels, or a row-major matrix with 8
- * floats of padding for the last partial panel's reads), then C, then a staging area for W when it is packed.
- */
-function layout(aFloats: number, bFloats: number, M: number, cols: number, stageFloats = 0) {
-  const Mt = Math.ceil(M / 4);
-  const P = Math.ceil(cols / 8);
-  const aOff = 0;
-  const bOff = roundUp(aFloats, 4);
-  const cOff = bOff + roundUp(bFloats, 4);
-  const sOff = cOff + Mt * 4 * P * 8;
-  return { Mt, P, aOff, bOff, cOff, sOff, ldc: P * 8, total: sOff + stageFloats };
+  return rt;
 }
 
 /** C = A·B over K, one micro-kernel call per k-block (byte offsets and strides as wasm_module.ts). */
 function gemmBlocked(
-  rt: WasmInstance<'gemm' | 'packT'>, a: number, sm4: number, sk4: number, b: number, pstride4: number, bk4: number, c: number, Mt: number, P: number,
+  rt: Gemm, a: number, sm4: number, sk4: number, b: number, pstride4: number, bk4: number, c: number, Mt: number, P: number,
   K: number, ldc4: number,
 ): void {
   for (let k0 = 0; k0 < K; k0 += KC) {
@@ -75,71 +56,97 @@ function gemmBlocked(
   }
 }
 
+/**
+ * An operand the micro-kernel reads in place when it lives in the kernels' memory (reads past its end, into
+ * padded rows or columns whose results are discarded, stay inside the memory: every block is followed by other
+ * blocks or the memory's guard zone) and `inPlace` allows; otherwise a copy followed by `pad` zero floats.
+ */
+function operand(rt: Gemm, a: Float32Array, pad: number, inPlace: boolean): number {
+  if (inPlace && inHeap(rt.heap, a)) return a.byteOffset;
+  const at = stageBytes(4 * (a.length + pad));
+  rt.heap.f32.set(a, at >> 2);
+  rt.heap.f32.fill(0, (at >> 2) + a.length, (at >> 2) + a.length + pad);
+  return at;
+}
+
+const operandBytes = (rt: Gemm, a: Float32Array, pad: number, inPlace: boolean): number =>
+  inPlace && inHeap(rt.heap, a) ? 0 : slot(4 * (a.length + pad));
+
 export function xwtWasm(
   x: Float32Array, w: Float32Array, bias: Float32Array | null, relu: boolean, y: Float32Array, { N, I, O }: GemmDims,
 ): void {
-  // A = x with 3 spare rows for the last tile; B[i, o] = W[o, i], packed into panels by packT from a staged copy of W
+  // A = x, its last tile's 3 spare rows zeros (in place when N is a multiple of 4); B[i, o] = W[o, i], packed into
+  // panels by packT (from W in place); C into y through the epilogue (bias and ReLU)
   const P = Math.ceil(O / 8);
-  const { rt, L } = memoryFor(layout((N + 3) * I, P * I * 8, N, O, O * I));
-  const f32 = rt.heap.f32;
-  f32.set(x, L.aOff);
-  f32.fill(0, L.aOff + N * I, L.aOff + (N + 3) * I);
-  f32.set(w, L.sOff);
-  rt.fn.packT(L.sOff * 4, I * 4, I, O, L.bOff * 4, P);
-  gemmBlocked(rt, L.aOff * 4, I * 4, 4, L.bOff * 4, I * 32, 32, L.cOff * 4, L.Mt, L.P, I, L.ldc * 4);
-  for (let n = 0; n < N; n++) {
-    const c = L.cOff + n * L.ldc;
-    const r = n * O;
-    for (let o = 0; o < O; o++) {
-      const v = bias !== null ? f32[c + o]! + bias[o]! : f32[c + o]!;
-      y[r + o] = relu ? (v > 0 ? v : 0) : v;
-    }
-  }
+  const Mt = Math.ceil(N / 4);
+  const ldc = P * 8;
+  const rt0 = gemmWasm();
+  if (rt0 === null) throw new Error('GEMM version wasm-simd: this engine has no WebAssembly SIMD');
+  const h = rt0.heap;
+  const aInPlace = N % 4 === 0;
+  const bytes = operandBytes(rt0, x, 3 * I, aInPlace) + operandBytes(rt0, w, 0, true) + slot(4 * P * I * 8) + slot(4 * Mt * 4 * ldc)
+    + stagedBytes(h, bias) + stagedBytes(h, y);
+  const rt = instance(bytes);
+  const a = operand(rt, x, 3 * I, aInPlace);
+  const wa = operand(rt, w, 0, true);
+  const b = stageBytes(4 * P * I * 8);
+  rt.fn.packT(wa, I * 4, I, O, b, P);
+  const c = stageBytes(4 * Mt * 4 * ldc);
+  gemmBlocked(rt, a, I * 4, 4, b, I * 32, 32, c, Mt, P, I, ldc * 4);
+  const ba = bias === null ? 0 : stageIn(h, bias);
+  const ya = stageOut(h, y);
+  rt.fn.epilogue(c, ldc * 4, N, O, ba, relu ? 1 : 0, ya, O * 4);
+  finishOut(h, y, ya);
 }
 
 export function dytxWasm(dy: Float32Array, x: Float32Array, dw: Float32Array, { N, I, O }: GemmDims): void {
-  // A = dyᵀ read in place (strides 1, O); the last tile's spare rows read at most 3 values past dy's end.
-  // B = x as it is, row-major (N, I), with 8 zeros after it for the last partial panel's reads.
-  const { rt, L } = memoryFor(layout(N * O + 4, N * I + 8, O, I));
-  const f32 = rt.heap.f32;
-  f32.set(dy, L.aOff);
-  f32.fill(0, L.aOff + N * O, L.aOff + N * O + 4);
-  f32.set(x, L.bOff);
-  f32.fill(0, L.bOff + N * I, L.bOff + N * I + 8);
-  gemmBlocked(rt, L.aOff * 4, 4, O * 4, L.bOff * 4, 32, I * 4, L.cOff * 4, L.Mt, L.P, N, L.ldc * 4);
-  // I a multiple of 8: C's rows are dW's rows back to back (784, 256 and 128 in the seed network)
-  if (L.ldc === I) {
-    dw.set(f32View(rt.heap, L.cOff * 4, O * I));
-    return;
-  }
-  for (let o = 0; o < O; o++) {
-    const c = L.cOff + o * L.ldc;
-    const r = o * I;
-    for (let i = 0; i < I; i++) dw[r + i] = f32[c + i]!;
-  }
+  // A = dyᵀ read in place (strides 1, O): the last tile's spare rows read at most 3 values past dy's end.
+  // B = x as it is, row-major (N, I): the last partial panel reads at most 7 values past a row's end.
+  // C straight into dW when its tiles cover it exactly (I a multiple of 8, O of 4), else through the epilogue.
+  const P = Math.ceil(I / 8);
+  const Mt = Math.ceil(O / 4);
+  const ldc = P * 8;
+  const rt0 = gemmWasm();
+  if (rt0 === null) throw new Error('GEMM version wasm-simd: this engine has no WebAssembly SIMD');
+  const h = rt0.heap;
+  const direct = ldc === I && Mt * 4 === O && inHeap(h, dw);
+  const bytes = operandBytes(rt0, dy, 4, true) + operandBytes(rt0, x, 8, true) + (direct ? 0 : slot(4 * Mt * 4 * ldc) + stagedBytes(h, dw));
+  const rt = instance(bytes);
+  const a = operand(rt, dy, 4, true);
+  const b = operand(rt, x, 8, true);
+  const c = direct ? dw.byteOffset : stageBytes(4 * Mt * 4 * ldc);
+  gemmBlocked(rt, a, 4, O * 4, b, 32, I * 4, c, Mt, P, N, ldc * 4);
+  if (direct) return;
+  const out = stageOut(h, dw);
+  rt.fn.epilogue(c, ldc * 4, O, I, 0, 0, out, I * 4);
+  finishOut(h, dw, out);
 }
 
 export function dywWasm(
   dy: Float32Array, w: Float32Array, mask: Float32Array | null, dx: Float32Array, { N, I, O }: GemmDims,
 ): void {
-  // A = dy with 3 spare rows; B = W as it is, row-major (O, I), with 8 zeros after it
-  const { rt, L } = memoryFor(layout((N + 3) * O, O * I + 8, N, I));
-  const f32 = rt.heap.f32;
-  f32.set(dy, L.aOff);
-  f32.fill(0, L.aOff + N * O, L.aOff + (N + 3) * O);
-  f32.set(w, L.bOff);
-  f32.fill(0, L.bOff + O * I, L.bOff + O * I + 8);
-  gemmBlocked(rt, L.aOff * 4, O * 4, 4, L.bOff * 4, 32, I * 4, L.cOff * 4, L.Mt, L.P, O, L.ldc * 4);
-  if (mask === null && L.ldc === I) {
-    dx.set(f32View(rt.heap, L.cOff * 4, N * I));
-    return;
-  }
-  for (let n = 0; n < N; n++) {
-    const c = L.cOff + n * L.ldc;
-    const r = n * I;
-    if (mask === null) for (let i = 0; i < I; i++) dx[r + i] = f32[c + i]!;
-    else for (let i = 0; i < I; i++) dx[r + i] = mask[r + i]! > 0 ? f32[c + i]! : 0;
-  }
+  // A = dy, its last tile's 3 spare rows zeros (in place when N is a multiple of 4); B = W as it is, row-major
+  // (O, I); C straight into dx when there is no mask and the tiles cover it exactly, else through an epilogue
+  const P = Math.ceil(I / 8);
+  const Mt = Math.ceil(N / 4);
+  const ldc = P * 8;
+  const rt0 = gemmWasm();
+  if (rt0 === null) throw new Error('GEMM version wasm-simd: this engine has no WebAssembly SIMD');
+  const h = rt0.heap;
+  const aInPlace = N % 4 === 0;
+  const direct = mask === null && ldc === I && Mt * 4 === N && inHeap(h, dx);
+  const bytes = operandBytes(rt0, dy, 3 * O, aInPlace) + operandBytes(rt0, w, 8, true)
+    + (direct ? 0 : slot(4 * Mt * 4 * ldc) + stagedBytes(h, dx) + stagedBytes(h, mask));
+  const rt = instance(bytes);
+  const a = operand(rt, dy, 3 * O, aInPlace);
+  const b = operand(rt, w, 8, true);
+  const c = direct ? dx.byteOffset : stageBytes(4 * Mt * 4 * ldc);
+  gemmBlocked(rt, a, O * 4, 4, b, 32, I * 4, c, Mt, P, O, ldc * 4);
+  if (direct) return;
+  const out = stageOut(h, dx);
+  if (mask === null) rt.fn.epilogue(c, ldc * 4, N, I, 0, 0, out, I * 4);
+  else rt.fn.maskEpilogue(c, ldc * 4, N, I, stageIn(h, mask), out, I * 4);
+  finishOut(h, dx, out);
 }
 
 export const GEMM_WASM: GemmVersion = {

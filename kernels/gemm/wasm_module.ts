@@ -20,7 +20,7 @@
  * k order (one lane per output), so |ŝ - s| ≤ γ_K(u32)·Σ|a||b| with u32 = 2⁻²⁴.
  */
 
-import { Func, I32, V128 } from '../shared/wasm_asm.js';
+import { F64, Func, I32, V128 } from '../shared/wasm_asm.js';
 import { wasmModule } from '../shared/wasm_runtime.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -131,7 +131,81 @@ function packTFunction(): Func<'packT'> {
   return f;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Epilogues, C (rows × cols, row stride ldc4 bytes) into the output (row stride ldo4 bytes):
+//   epilogue(c, ldc4, rows, cols, bias, relu, out, ldo4)      out = relu?(fl32(c + bias))  (bias 0: none; the
+//                                                             sum in float64, rounded once, as gemm/api.ts states)
+//   maskEpilogue(c, ldc4, rows, cols, mask, out, ldo4)         out = mask > 0 ? c : 0    (mask rows like out's)
+
+/** for each of `rows` rows: the pairs of `cols`, then an odd last column, `step(lane)` with the row pointers set */
+function rowsOfPairs(f: Func, rows: number, cols: number, pointers: readonly (readonly [number, number, number])[], step: (pair: boolean) => void): void {
+  // pointers: [row pointer local, base param, row stride param]
+  const r = f.local(I32), k = f.local(I32);
+  f.i32(0).set(r);
+  f.block().loop();
+  f.get(r).get(rows).geU().brIf(1);
+  for (const [p, base, stride] of pointers) f.get(r).get(stride).mul().get(base).add().set(p);
+  f.get(cols).i32(1).shrU().set(k);
+  f.block().loop();
+  f.get(k).eqz().brIf(1);
+  step(true);
+  for (const [p] of pointers) f.get(p).i32(8).add().set(p);
+  f.get(k).i32(1).sub().set(k);
+  f.br(0).end().end();
+  f.get(cols).i32(1).and().ifElse();
+  step(false);
+  f.end();
+  f.get(r).i32(1).add().set(r);
+  f.br(0).end().end();
+}
+
+function epilogue(): Func<'epilogue'> {
+  const f = new Func('epilogue', { c: I32, ldc4: I32, rows: I32, cols: I32, bias: I32, relu: I32, out: I32, ldo4: I32 });
+  const P = f.params;
+  const pc = f.local(I32), po = f.local(I32), pb = f.local(I32), zeroRow = f.local(I32);
+  const v = f.local(V128), zero = f.local(V128), vs = f.local(F64);
+  f.v128Zero().set(zero);
+  f.i32(0).set(zeroRow);
+  // the bias row is the same for every row: stride 0
+  for (const withBias of [true, false]) {
+    for (const withRelu of [true, false]) {
+      f.get(P.bias).eqz().i32(withBias ? 0 : 1).eq();
+      f.get(P.relu).eqz().i32(withRelu ? 0 : 1).eq();
+      f.and().ifElse();
+      rowsOfPairs(f, P.rows, P.cols, [[pc, P.c, P.ldc4], [po, P.out, P.ldo4], [pb, P.bias, zeroRow]], (pair) => {
+        f.get(po);
+        if (pair) {
+          f.get(pc).load64Zero().promoteLow();
+          if (withBias) f.get(pb).load64Zero().promoteLow().f64x2Add();
+          if (withRelu) f.tee(v).get(v).get(zero).f64x2Gt().v128And();
+          f.demoteZero().store64Lane0();
+        } else {
+          f.get(pc).f32Load().f64Promote();
+          if (withBias) f.get(pb).f32Load().f64Promote().f64Add();
+          if (withRelu) f.tee(vs).f64(0).get(vs).f64(0).f64Gt().select();
+          f.f32Demote().f32Store();
+        }
+      });
+      f.end();
+    }
+  }
+  return f;
+}
+
+function maskEpilogue(): Func<'maskEpilogue'> {
+  const f = new Func('maskEpilogue', { c: I32, ldc4: I32, rows: I32, cols: I32, mask: I32, out: I32, ldo4: I32 });
+  const P = f.params;
+  const pc = f.local(I32), po = f.local(I32), pm = f.local(I32), zero = f.local(V128);
+  f.v128Zero().set(zero);
+  rowsOfPairs(f, P.rows, P.cols, [[pc, P.c, P.ldc4], [po, P.out, P.ldo4], [pm, P.mask, P.ldo4]], (pair) => {
+    f.get(po);
+    if (pair) f.get(pc).load64Zero().get(pm).load64Zero().get(zero).f32x4Gt().v128And().store64Lane0();
+    else f.get(pc).f32Load().f32Zero().get(pm).f32Load().f32Zero().f32Gt().select().f32Store();
+  });
+  return f;
+}
+
 /** The module: "gemm" and "packT" on the shared memory. */
-export const gemmWasm = wasmModule(() => [gemmFunction('gemm'), packTFunction()]);
+export const gemmWasm = wasmModule(() => [gemmFunction('gemm'), packTFunction(), epilogue(), maskEpilogue()]);
 /** The fused version, where the engine has relaxed SIMD. */
 export const gemmFmaWasm = wasmModule(() => [gemmFunction('gemmFma')]);

@@ -47,6 +47,7 @@ import {
 import {
   argSpec, checkArgs, checkEps, checkF32, checkMomentum, describe, isF32, KernelShapeError, KernelValueError,
 } from '../shared/args.js';
+import { freeWasmArray, wasmFloat32Array, wasmFloat64Array } from '../shared/wasm_arrays.js';
 import { fillUniform, mulberry32 } from './init.js';
 import { argmaxRows, crossEntropyForwardBackward } from './loss.js';
 import { checkSgdOptions, sgdUpdate, type SgdOptions } from './sgd_impl.js';
@@ -153,6 +154,9 @@ export class SeedNetKernel {
   private lastN = 0;
   private lastX: Float32Array | null = null;
   private lastTraining = false;
+  /** the wasm arrays this network allocated (freed by dispose, or when the network is collected) */
+  private readonly owned: (Float32Array | Float64Array)[] = [];
+  private disposed = false;
 
   constructor(config: Partial<SeedNetKernelConfig> = {}) {
     checkArgs(CONFIG_ARGS, config, 'config.');
@@ -161,6 +165,19 @@ export class SeedNetKernel {
     this.config = Object.freeze({ ...full, sizes: [...full.sizes] as unknown as SeedNetKernelConfig['sizes'] });
     const [, d1, d2, d3] = full.sizes;
     const B = full.maxBatch;
+    // every array in the kernels' WebAssembly memory, so the wasm GEMM, BatchNorm, LayerNorm and SGD versions use
+    // them in place; freed when the network is disposed or collected
+    const owned = this.owned;
+    const f32 = (n: number): Float32Array => {
+      const a = wasmFloat32Array(n);
+      owned.push(a);
+      return a;
+    };
+    const f64 = (n: number): Float64Array => {
+      const a = wasmFloat64Array(n);
+      owned.push(a);
+      return a;
+    };
 
     const params: Record<string, Float32Array> = {};
     const grads: Record<string, Float32Array> = {};
@@ -168,10 +185,10 @@ export class SeedNetKernel {
     const trainable: string[] = [];
     for (const [name, shape] of seedNetKernelShapes(full)) {
       const size = shape.reduce((a, b) => a * b, 1);
-      params[name] = new Float32Array(size);
+      params[name] = f32(size);
       if (!isBufferName(name)) {
-        grads[name] = new Float32Array(size);
-        momentumBuffers[name] = new Float32Array(size);
+        grads[name] = f32(size);
+        momentumBuffers[name] = f32(size);
         trainable.push(name);
       }
     }
@@ -183,14 +200,14 @@ export class SeedNetKernel {
     const stat1 = full.norm === 'layernorm' ? B : d1;
     const stat2 = full.norm === 'layernorm' ? B : d2;
     this.ws = {
-      h1: new Float32Array(B * d1), a1: new Float32Array(B * d1),
-      h2: new Float32Array(B * d2), a2: new Float32Array(B * d2),
-      logits: new Float32Array(B * d3), dlogits: new Float32Array(B * d3),
-      dn2: new Float32Array(B * d2), dh2: new Float32Array(B * d2),
-      dn1: new Float32Array(B * d1), dh1: new Float32Array(B * d1),
+      h1: f32(B * d1), a1: f32(B * d1),
+      h2: f32(B * d2), a2: f32(B * d2),
+      logits: f32(B * d3), dlogits: f32(B * d3),
+      dn2: f32(B * d2), dh2: f32(B * d2),
+      dn1: f32(B * d1), dh1: f32(B * d1),
     };
     this.stats = {
-      mean1: new Float64Array(stat1), rstd1: new Float64Array(stat1), mean2: new Float64Array(stat2), rstd2: new Float64Array(stat2),
+      mean1: f64(stat1), rstd1: f64(stat1), mean2: f64(stat2), rstd2: f64(stat2),
     };
     this.predictionsAll = new Int32Array(B);
     const p = NORM_PREFIX[full.norm];
@@ -211,6 +228,18 @@ export class SeedNetKernel {
     this.fwdOptions = [1, 2, 3].map((k) => ({ bias: params[`fc${k}.bias`]!, relu: relu && k < 3, version }));
     this.dwOptions = [1, 2, 3].map((k) => ({ dbias: grads[`fc${k}.bias`]!, version }));
     this.initDefault(0);
+    collected.register(this, owned, this);
+  }
+
+  /**
+   * Frees the network's arrays in the kernels' WebAssembly memory now, instead of when the network is collected.
+   * The network, and every view it returned, must not be used afterwards.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    collected.unregister(this);
+    freeAll(this.owned);
   }
 
   /**
@@ -455,6 +484,13 @@ export class SeedNetKernel {
     else batchNormBackward(v.bnBackward[j]!);
   }
 }
+
+function freeAll(arrays: (Float32Array | Float64Array)[]): void {
+  for (const a of arrays.splice(0)) freeWasmArray(a);
+}
+
+/** Frees a collected network's wasm arrays (they are referenced only through the network's own fields). */
+const collected = new FinalizationRegistry<(Float32Array | Float64Array)[]>(freeAll);
 
 const CONFIG_ARGS = argSpec('SeedNetKernel', [], {
   sizes: '[784, 256, 128, 10]', norm: "'batchnorm'", eps: '1e-5', momentum: '0.1; pass null for the cumulative average',

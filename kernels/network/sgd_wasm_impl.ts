@@ -9,11 +9,11 @@
  * Every f64x2 lane operation is the IEEE double operation JavaScript does, and f32x4.demote_f64x2_zero rounds
  * to nearest even as Math.fround and a Float32Array store do. Measured on the seed network (235 146 trainable
  * values) this update is memory- and instruction-bound in TypeScript; here it is one pass of 2-wide vectors.
- * The arrays are copied into the shared wasm memory and the updated ones copied out (memcpys, cached views:
- * no allocation after the first call at a given size).
+ * Arrays in the kernels' memory (the seed network keeps its parameters there) are updated in place; others are
+ * copied into its scratch block and the updated ones copied out (memcpys, cached views: no allocation after the
+ * first call at a given size).
  */
-import { beginStage, stageBytes } from '../shared/stage.js';
-import { f32View } from '../shared/wasm_runtime.js';
+import { beginStage, finishOut, stagedBytes, stageIn, stageOut } from '../shared/stage.js';
 import { sgdWasm } from './wasm_module.js';
 
 /**
@@ -23,19 +23,18 @@ import { sgdWasm } from './wasm_module.js';
 export function sgdMomentumWasm(
   param: Float32Array, grad: Float32Array, buf: Float32Array, first: boolean, m: number, c: number, wd: number, lr: number,
 ): boolean {
-  const n = param.length;
-  // p, g, buf back to back, each rounded up to 4 floats (the last pair may read one float past n: discarded)
-  const stride = Math.ceil(n / 4) * 4;
   const rt = sgdWasm();
-  if (rt === null || !beginStage(rt.heap, 3 * stride * 4)) return false;
+  if (rt === null) return false;
+  const h = rt.heap;
+  const n = param.length;
   if (n === 0) return true;
-  const base = stageBytes(3 * stride * 4);
-  const f32 = rt.heap.f32;
-  f32.set(param, base >> 2);
-  f32.set(grad, (base >> 2) + stride);
-  if (!first) f32.set(buf, (base >> 2) + 2 * stride);
-  rt.fn.sgdMomentum(base, base + stride * 4, base + 2 * stride * 4, Math.ceil(n / 2), m, c, wd, lr, first ? 1 : 0);
-  param.set(f32View(rt.heap, base, n));
-  buf.set(f32View(rt.heap, base + 2 * stride * 4, n));
+  if (!beginStage(h, stagedBytes(h, param) + stagedBytes(h, grad) + stagedBytes(h, buf))) return false;
+  // arrays in the kernels' memory are updated in place; others go through scratch slots
+  const pa = stageIn(h, param);
+  const ga = stageIn(h, grad);
+  const ba = first ? stageOut(h, buf) : stageIn(h, buf);
+  rt.fn.sgdMomentum(pa, ga, ba, n, m, c, wd, lr, first ? 1 : 0);
+  finishOut(h, param, pa);
+  finishOut(h, buf, ba);
   return true;
 }

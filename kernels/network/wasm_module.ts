@@ -1,6 +1,7 @@
 /**
  * The WebAssembly SIMD loop of the network's SGD update (sgd_wasm_impl.ts), assembled by shared/wasm_asm.ts:
- * torch.optim.SGD's momentum update (not Nesterov), two elements per f64x2 step, the float64 expressions of
+ * torch.optim.SGD's momentum update (not Nesterov), two elements per f64x2 step (a last odd one in scalar f64),
+ * the float64 expressions of
  * sgd_impl.ts in the same order:
  *   d = g + wd·p                       (float32 operands promoted to float64, exactly)
  *   b = fround(d)                      first step
@@ -8,33 +9,64 @@
  *   p ← fround(p - lr·b)               (b promoted back from float32)
  */
 import { F64, Func, I32, V128 } from '../shared/wasm_asm.js';
+import { PAIR, runLoop, SINGLE, type Lane } from '../shared/wasm_loops.js';
 import { wasmModule } from '../shared/wasm_runtime.js';
 
-// sgdMomentum(p, g, buf, pairs, m, c, wd, lr, first): byte offsets of p, g, buf; pairs = ceil(n / 2)
+/** The float32 rounding of the step value on the stack, as float64 (Math.fround). */
+const fround = (f: Func, lane: Lane): void => void (lane === SINGLE ? f.f32Demote().f64Promote() : f.demoteZero().promoteLow());
+
+// sgdMomentum(p, g, buf, n, m, c, wd, lr, first): byte offsets of p, g, buf (n float32 each)
 function sgdMomentumFunction(): Func<'sgdMomentum'> {
-  const f = new Func('sgdMomentum', { p: I32, g: I32, buf: I32, pairs: I32, m: F64, c: F64, wd: F64, lr: F64, first: I32 });
-  const { p, g, buf, pairs, m, c, wd, lr, first } = f.params;
-  const P = f.local(V128), D = f.local(V128), B = f.local(V128), M = f.local(V128), C = f.local(V128), WD = f.local(V128), LR = f.local(V128);
-  f.get(m).f64x2Splat().set(M).get(c).f64x2Splat().set(C).get(wd).f64x2Splat().set(WD).get(lr).f64x2Splat().set(LR);
-  const body = (isFirst: boolean) => {
-    f.loop();
+  const f = new Func('sgdMomentum', { p: I32, g: I32, buf: I32, n: I32, m: F64, c: F64, wd: F64, lr: F64, first: I32 });
+  const { p, g, buf, n, m, c, wd, lr, first } = f.params;
+  const loop = { end: f.local(I32), end8: f.local(I32), end2: f.local(I32) };
+  const k = (): { s: number; v: number } => ({ s: f.local(F64), v: f.local(V128) });
+  const P = k(), D = k(), B = k(), M = k(), C = k(), WD = k(), LR = k();
+  for (const [param, both] of [[m, M], [c, C], [wd, WD], [lr, LR]] as const) f.get(param).tee(both.s).f64x2Splat().set(both.v);
+  const get = (both: { s: number; v: number }, lane: Lane): void => void f.get(lane === SINGLE ? both.s : both.v);
+  const set = (both: { s: number; v: number }, lane: Lane): void => void f.set(lane === SINGLE ? both.s : both.v);
+  const step = (isFirst: boolean) => (lane: Lane, o: number): void => {
     //   d = g + wd·p
-    f.get(p).load64Zero().promoteLow().tee(P).get(WD).f64x2Mul().get(g).load64Zero().promoteLow().f64x2Add().set(D);
+    f.get(p);
+    lane.loadF32(f, o);
+    f.tee(lane === SINGLE ? P.s : P.v);
+    get(WD, lane);
+    lane.mul(f);
+    f.get(g);
+    lane.loadF32(f, o);
+    lane.add(f);
+    set(D, lane);
     //   b = fround(d)  or  fround(m·buf + c·d); stored as the new momentum buffer
-    if (isFirst) f.get(D);
-    else f.get(buf).load64Zero().promoteLow().get(M).f64x2Mul().get(D).get(C).f64x2Mul().f64x2Add();
-    f.demoteZero().set(B);
-    f.get(buf).get(B).store64Lane0();
+    if (isFirst) get(D, lane);
+    else {
+      f.get(buf);
+      lane.loadF32(f, o);
+      get(M, lane);
+      lane.mul(f);
+      get(D, lane);
+      get(C, lane);
+      lane.mul(f);
+      lane.add(f);
+    }
+    fround(f, lane);
+    set(B, lane);
+    f.get(buf);
+    get(B, lane);
+    lane.storeF32(f, o);
     //   p ← fround(p - lr·b)
-    f.get(p).get(P).get(B).promoteLow().get(LR).f64x2Mul().f64x2Sub().demoteZero().store64Lane0();
-    f.get(p).i32(8).add().set(p).get(g).i32(8).add().set(g).get(buf).i32(8).add().set(buf);
-    f.get(pairs).i32(1).sub().tee(pairs).brIf(0);
-    f.end();
+    f.get(p);
+    get(P, lane);
+    get(B, lane);
+    get(LR, lane);
+    lane.mul(f);
+    lane.sub(f);
+    lane.storeF32(f, o);
   };
+  const pointers = [[g, 4], [buf, 4]] as const;
   f.get(first).ifElse();
-  body(true);
+  runLoop(f, p, n, pointers, loop, (offsets) => offsets.forEach((o) => step(true)(PAIR, o)), (lane) => step(true)(lane, 0));
   f.else();
-  body(false);
+  runLoop(f, p, n, pointers, loop, (offsets) => offsets.forEach((o) => step(false)(PAIR, o)), (lane) => step(false)(lane, 0));
   f.end();
   return f;
 }

@@ -14,7 +14,8 @@
 import { f32View, inHeap, scratch, type WasmHeap } from './wasm_runtime.js';
 
 const SLOT = 64;
-const slot = (bytes: number): number => Math.ceil(bytes / SLOT) * SLOT;
+/** The scratch a stageBytes(bytes) slot takes. */
+export const slot = (bytes: number): number => Math.ceil(bytes / SLOT) * SLOT;
 
 let cursor = 0;
 

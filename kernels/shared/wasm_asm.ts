@@ -86,6 +86,7 @@ export class Code {
   /** f32.store, align 2², offset */
   f32Store(offset = 0): this { return this.op(0x38, 2, ...uleb(offset)); }
   f32Zero(): this { return this.op(0x43, 0, 0, 0, 0); }
+  f32Gt(): this { return this.op(0x5e); }
   /** f32.demote_f64: round to nearest even, as a Float32Array store does */
   f32Demote(): this { return this.op(0xb6); }
   // f64 scalar
@@ -131,6 +132,8 @@ export class Code {
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }
+  /** lane-wise a > b on float32: all ones or all zeros per lane (false for NaN) */
+  f32x4Gt(): this { return this.simd(0x44); }
   f32x4Mul(): this { return this.simd(0xe6); }
   /** f32x4.relaxed_madd(a, b, c) = a·b + c, fused where the hardware has FMA (relaxed SIMD) */
   f32x4RelaxedMadd(): this { return this.simd(0x105); }

@@ -2,13 +2,14 @@
  * Arrays in the kernels' WebAssembly memory (kernels/shared/wasm_arrays.ts): they survive the memory's growth,
  * their blocks are reused after freeWasmArray, and every wasm version computes on them in place exactly what it
  * computes when the same values come in ordinary arrays (copied in and out): the same bits, for both layouts,
- * odd sizes (tails of a run, an odd channel count), unaligned subarrays, and mixes of the two kinds of array.
+ * odd sizes (tails of a run, an odd channel count, GEMM tiles that overhang the output), unaligned subarrays, and
+ * mixes of the two kinds of array.
  */
 import { describe, expect, it } from 'vitest';
 import {
   batchNormBackward, batchNormEvalForward, batchNormTrainForward, BatchNormWorkspace, BN_BACKWARD_WASM, BN_EVAL_WASM, BN_FORWARD_WASM,
-  freeWasmArray, isWasmArray, KernelValueError, layerNormBackward, layerNormForward, LayerNormWorkspace, LN_BACKWARD_WASM, LN_FORWARD_WASM,
-  wasmFloat32Array, wasmFloat64Array, type BatchNormLayout,
+  freeWasmArray, GEMM_WASM, gemmDyTX, gemmDyW, gemmXWt, isWasmArray, KernelValueError, layerNormBackward, layerNormForward, LayerNormWorkspace, LN_BACKWARD_WASM, LN_FORWARD_WASM,
+  SeedNetKernel, wasmFloat32Array, wasmFloat64Array, type BatchNormLayout,
 } from '../../kernels/index.js';
 import { seededRng } from '../helpers/arbitraries.js';
 
@@ -105,5 +106,41 @@ describe('LayerNorm wasm versions on wasm arrays', () => {
     const want = run(x, dy, new Float32Array(n), new Float32Array(n));
     expect(run(inWasm(x, false), inWasm(dy, false), inWasm(new Float32Array(n), false), inWasm(new Float32Array(n), false))).toEqual(want);
     expect(run(inWasm(x, true), dy, inWasm(new Float32Array(n), true), new Float32Array(n))).toEqual(want);
+  });
+});
+
+describe('GEMM wasm-simd on wasm arrays', () => {
+  // shapes where the tiles cover the output exactly (C written in place) and where they do not (odd sizes, epilogue)
+  const shapes = [{ N: 8, I: 16, O: 8 }, { N: 5, I: 7, O: 3 }, { N: 12, I: 9, O: 10 }];
+  const version = GEMM_WASM;
+  function run(dims: { N: number; I: number; O: number }, alloc: (a: Float32Array) => Float32Array) {
+    const { N, I, O } = dims;
+    const x = alloc(fill(new Float32Array(N * I), 11)), w = alloc(fill(new Float32Array(O * I), 12)), dy = alloc(fill(new Float32Array(N * O), 13));
+    const bias = alloc(fill(new Float32Array(O), 14)), mask = alloc(fill(new Float32Array(N * I), 15));
+    const y = alloc(new Float32Array(N * O)), yr = alloc(new Float32Array(N * O)), dw = alloc(new Float32Array(O * I));
+    const dx = alloc(new Float32Array(N * I)), dxm = alloc(new Float32Array(N * I)), db = alloc(new Float32Array(O));
+    gemmXWt(x, w, y, dims, { bias, version });
+    gemmXWt(x, w, yr, dims, { bias, relu: true, version });
+    gemmDyTX(dy, x, dw, dims, { dbias: db, version });
+    gemmDyW(dy, w, dx, dims, { version });
+    gemmDyW(dy, w, dxm, dims, { reluMask: mask, version });
+    return [y, yr, dw, db, dx, dxm].map((a) => Float32Array.from(a));
+  }
+  it.each(shapes)('(N, I, O) = ($N, $I, $O): every form, bias, ReLU and mask give the same bits in place as on ordinary arrays', (dims) => {
+    const want = run(dims, (a) => a);
+    expect(run(dims, (a) => inWasm(a, false))).toEqual(want);
+    expect(run(dims, (a) => inWasm(a, true))).toEqual(want);
+  });
+});
+
+describe('the seed network keeps its arrays in the kernels memory', () => {
+  it('its activations are wasm arrays (so every kernel of a step runs in place), and dispose frees them once', () => {
+    const net = new SeedNetKernel({ sizes: [6, 8, 8, 3], maxBatch: 4 });
+    const x = fill(new Float32Array(4 * 6), 21);
+    net.trainStep(x, [0, 1, 2, 0], 4, { lr: 0.1, momentum: 0.9 });
+    const a = net.activations()!;
+    expect(isWasmArray(a.h1)).toBe(isWasmArray(wasmFloat32Array(1)));
+    net.dispose();
+    net.dispose();
   });
 });
