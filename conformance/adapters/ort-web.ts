@@ -5,8 +5,9 @@
 import { makeOrtAdapter } from './ort/ort_adapter.js';
 
 export const ortWeb = makeOrtAdapter({
+  normFamily: true,
   name: 'ort-web',
-  description: 'ONNX Runtime Web, WebAssembly execution provider (onnxruntime-web), one-node opset 15/17 models',
+  description: 'ONNX Runtime Web, WebAssembly execution provider (onnxruntime-web), one-node opset 15/17 models (GroupNorm, InstanceNorm, RMSNorm: opsets 21-23)',
   runtimePackage: 'onnxruntime-web',
   configure(ort) {
     ort.env.wasm.numThreads = 1;

@@ -10,17 +10,18 @@ import fc from 'fast-check';
 import type { GroupNormArgs, GroupNormBackwardArgs } from '../adapter.js';
 import { propertyCheck } from '../check.js';
 import { rejectionCheck } from '../checks/rejections.js';
-import { compare } from '../compare.js';
+import { compare, type Comparison } from '../compare.js';
+import { tensor, type Fixture } from '../fixture_reader.js';
 import { gnGrouping, groupStats, inGrouping, normBackwardBounds, normForwardBounds } from '../error_model.js';
 import { describeCase, divisors, gnShapes, normCase, type GroupNormLimits } from '../generators.js';
 import {
   adapterShape, callAdapter, checkGrads, checkOutput, checkResultObject, fmtShape as fmtAdapterShape, fromLayout, optionalOutput, param,
-  toLayout, type CheckContext, type GradsOutput,
+  provides, toLayout, type CheckContext, type GradsOutput,
 } from '../invoke.js';
 import { PRECISIONS } from '../precision.js';
 import { lowPrecisionNormForward } from '../reference_lowp.js';
 import { groupNormBackward, groupNormForward } from '../../reference/index.js';
-import { fmtShape, nchwDims } from './common.js';
+import { fixtureRounding, fmtShape, nchwDims, unrepresentable } from './common.js';
 import { inForward } from './instancenorm.js';
 import type { EdgeSpec, Geometry, HygieneCall, NormCase, NormSpec } from './spec.js';
 
@@ -177,6 +178,35 @@ const instanceNormEquivalence = propertyCheck<NormCase>({
   },
 });
 
+/** One PyTorch GroupNorm forward and backward (nn.GroupNorm; saved statistics from torch.native_group_norm). */
+async function judgeFixture(ctx: CheckContext, fx: Fixture): Promise<Comparison[] | string> {
+  const skip = unrepresentable(ctx, fx);
+  if (skip) return skip;
+  const s = fx.settings as { shape: number[]; num_groups: number; eps: number; affine: boolean };
+  const { us, round } = fixtureRounding(ctx);
+  const p = ctx.precision;
+  const g = { shape: s.shape, numGroups: s.num_groups };
+  const groups = grouping(g);
+  const weight = s.affine ? round(tensor(fx, 'weight')) : null;
+  const bias = s.affine ? round(tensor(fx, 'bias')) : null;
+  const x = round(tensor(fx, 'x'));
+  const d: GnInput = { shape: s.shape, numGroups: s.num_groups, x, weight, bias, eps: s.eps };
+  const out = await gnForward(ctx, d);
+  const b = normForwardBounds(us, x, groups, weight, bias, s.eps);
+  const comps = [compare('y', out.y, tensor(fx, 'y'), b.y, p)];
+  if (out.mean) comps.push(compare('mean', out.mean, tensor(fx, 'mean'), b.mean, p));
+  if (out.rstd) comps.push(compare('rstd', out.rstd, tensor(fx, 'rstd'), b.rstd, p));
+  if (provides(ctx, 'gnBackward')) {
+    const dy = round(tensor(fx, 'dy'));
+    const grads = await gnBackward(ctx, { ...d, dy });
+    const gb = normBackwardBounds(us, x, dy, groups, weight, s.eps);
+    comps.push(compare('dx', grads.dx, tensor(fx, 'dx'), gb.dx, p));
+    if (weight) comps.push(compare('dweight', grads.dweight!, tensor(fx, 'dweight'), gb.dweight, p));
+    if (bias) comps.push(compare('dbias', grads.dbias!, tensor(fx, 'dbias'), gb.dbias, p));
+  }
+  return comps;
+}
+
 const hygiene: HygieneCall[] = [
   {
     capability: 'gnForward',
@@ -251,5 +281,10 @@ export const GROUPNORM: NormSpec = {
   },
   edges,
   hygiene,
+  fixtures: {
+    id: 'fixtures.groupnorm', kind: 'groupnorm',
+    description: 'PyTorch golden GroupNorm cases (G = 1, 2, C; (N, C) to 3-d; no affine; offset 1e4): y, saved mean/rstd, backward',
+    judge: judgeFixture,
+  },
   extra: [indivisible, instanceNormEquivalence],
 };

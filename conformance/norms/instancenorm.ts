@@ -11,15 +11,17 @@
 import fc from 'fast-check';
 import type { InstanceNormArgs, InstanceNormBackwardArgs } from '../adapter.js';
 import { rejectionCheck } from '../checks/rejections.js';
-import { averagedRunningStepBounds, groupStats, inGrouping, normBackwardBounds, normForwardBounds } from '../error_model.js';
+import { compare, type Comparison } from '../compare.js';
+import { maybeTensor, tensor, type Fixture } from '../fixture_reader.js';
+import { averagedRunningStepBounds, bnEvalBounds, groupStats, inGrouping, normBackwardBounds, normForwardBounds } from '../error_model.js';
 import { inShapes } from '../generators.js';
 import {
   adapterShape, callAdapter, checkGrads, checkOutput, checkResultObject, fmtShape as fmtAdapterShape, fromLayout, optionalOutput, param,
-  toLayout, type CheckContext, type GradsOutput,
+  provides, toLayout, type CheckContext, type GradsOutput,
 } from '../invoke.js';
 import { lowPrecisionNormForward } from '../reference_lowp.js';
 import { instanceNormBackward, instanceNormForward } from '../../reference/index.js';
-import { fmtShape, nchwDims } from './common.js';
+import { fixtureRounding, fmtShape, nchwDims, unrepresentable } from './common.js';
 import type { EdgeSpec, Geometry, HygieneCall, NormCase, NormSpec, RunningBuffers } from './spec.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -163,6 +165,64 @@ const singleValue = rejectionCheck<SingleValue>({
   pytorch: 'Expected more than 1 spatial element when training',
 });
 
+/**
+ * PyTorch InstanceNorm: training steps (each from PyTorch's buffers, when tracking) with the per-instance saved
+ * statistics and the backward, then one eval forward and backward — with the running statistics when
+ * tracking, with the instance's own otherwise (nn.InstanceNorm's default in eval).
+ */
+async function judgeFixture(ctx: CheckContext, fx: Fixture): Promise<Comparison[] | string> {
+  const skip = unrepresentable(ctx, fx);
+  if (skip) return skip;
+  const s = fx.settings as { shape: number[]; eps: number; momentum: number; affine: boolean; track_running_stats: boolean; steps: number };
+  const { us, round } = fixtureRounding(ctx);
+  const p = ctx.precision;
+  const groups = grouping({ shape: s.shape });
+  const weight = s.affine ? round(tensor(fx, 'weight')) : null;
+  const bias = s.affine ? round(tensor(fx, 'bias')) : null;
+  const comps: Comparison[] = [];
+  let running: RunningBuffers | null = s.track_running_stats ? { runningMean: tensor(fx, 'init.running_mean'), runningVar: tensor(fx, 'init.running_var') } : null;
+  const backwardOf = async (label: string, at: (name: string) => Float64Array, x: Float64Array, useInputStats: boolean, r: RunningBuffers | null) => {
+    if (!provides(ctx, 'inBackward') || !maybeTensor(fx, `${label}.dy`)) return;
+    const dy = round(at('dy'));
+    const g = await inBackward(ctx, { shape: s.shape, x, dy, weight, bias, useInputStats, runningMean: r?.runningMean ?? null, runningVar: r?.runningVar ?? null, eps: s.eps });
+    const gb = normBackwardBounds(us, x, dy, groups, weight, s.eps, useInputStats ? null : r);
+    comps.push(compare(`${label} dx`, g.dx, at('dx'), gb.dx, p));
+    if (weight) comps.push(compare(`${label} dweight`, g.dweight!, at('dweight'), gb.dweight, p));
+    if (bias) comps.push(compare(`${label} dbias`, g.dbias!, at('dbias'), gb.dbias, p));
+  };
+  for (let k = 0; k < s.steps; k++) {
+    const at = (name: string) => tensor(fx, `step${k}.${name}`);
+    const x = round(at('x'));
+    const r = running && { runningMean: round(running.runningMean), runningVar: round(running.runningVar) };
+    const out = await inForward(ctx, {
+      shape: s.shape, x, weight, bias, runningMean: r?.runningMean ?? null, runningVar: r?.runningVar ?? null, useInputStats: true, momentum: s.momentum, eps: s.eps,
+    });
+    const b = normForwardBounds(us, x, groups, weight, bias, s.eps);
+    comps.push(compare(`step ${k} y`, out.y, at('y'), b.y, p));
+    if (out.mean) comps.push(compare(`step ${k} mean`, out.mean, at('save_mean'), b.mean, p));
+    if (out.rstd) comps.push(compare(`step ${k} rstd`, out.rstd, at('save_rstd'), b.rstd, p));
+    if (running && out.runningMean && out.runningVar) {
+      const rb = averagedRunningStepBounds(us, b, groups, running.runningMean, running.runningVar, s.momentum, true);
+      comps.push(compare(`step ${k} runningMean`, out.runningMean, at('running_mean'), rb.runningMean, p));
+      comps.push(compare(`step ${k} runningVar`, out.runningVar, at('running_var'), rb.runningVar, p));
+      running = { runningMean: at('running_mean'), runningVar: at('running_var') };
+    }
+    await backwardOf(`step${k}`, at, x, true, null);
+    if (comps.some((c) => !c.ok)) return comps;
+  }
+  // eval: the last step's running buffers when tracking, the instance's own statistics otherwise
+  const at = (name: string) => tensor(fx, `eval.${name}`);
+  const x = round(at('x'));
+  const r = running && { runningMean: round(running.runningMean), runningVar: round(running.runningVar) };
+  const y = (await inForward(ctx, {
+    shape: s.shape, x, weight, bias, runningMean: r?.runningMean ?? null, runningVar: r?.runningVar ?? null, useInputStats: !r, momentum: s.momentum, eps: s.eps,
+  })).y;
+  const by = r ? bnEvalBounds(us, x, groups, weight, bias, r.runningMean, r.runningVar, s.eps) : normForwardBounds(us, x, groups, weight, bias, s.eps).y;
+  comps.push(compare('eval y', y, at('y'), by, p));
+  await backwardOf('eval', at, x, !r, r);
+  return comps;
+}
+
 const inInput = (c: NormCase, eps: number) => ({ shape: c.shape, x: c.x, weight: c.weight, bias: c.bias, eps });
 
 const hygiene: HygieneCall[] = [
@@ -274,5 +334,10 @@ export const INSTANCENORM: NormSpec = {
   },
   edges,
   hygiene,
+  fixtures: {
+    id: 'fixtures.instancenorm', kind: 'instancenorm',
+    description: 'PyTorch golden InstanceNorm cases (1-d to 3-d, affine, tracked running statistics over 2-3 steps, momentum 0 and 0.3, two values, offset 1e4, then eval)',
+    judge: judgeFixture,
+  },
   extra: [singleValue],
 };

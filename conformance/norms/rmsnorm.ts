@@ -8,17 +8,19 @@
  */
 import type { RmsNormArgs, RmsNormBackwardArgs } from '../adapter.js';
 import { propertyCheck } from '../check.js';
-import { compare } from '../compare.js';
+import { compare, type Comparison } from '../compare.js';
+import { tensor, type Fixture } from '../fixture_reader.js';
 import { lnGrouping, roundoffs } from '../error_model.js';
 import { rmsBackwardBounds, rmsForwardBounds, rmsGroupStats } from '../error_model_rms.js';
 import { caseWhere, describeCase, lnShapes, multiAxisLnShapes, normCase } from '../generators.js';
 import {
-  callAdapter, checkGrads, checkOutput, checkResultObject, fmtShape as fmtAdapterShape, optionalOutput, param, type CheckContext, type GradsOutput,
+  callAdapter, checkGrads, checkOutput, checkResultObject, fmtShape as fmtAdapterShape, optionalOutput, param, provides, type CheckContext,
+  type GradsOutput,
 } from '../invoke.js';
-import { toAdapterArray } from '../precision.js';
+import { PRECISIONS, toAdapterArray } from '../precision.js';
 import { lowPrecisionRmsForward } from '../reference_lowp.js';
 import { rmsNormBackward, rmsNormDefaultEps, rmsNormForward } from '../../reference/index.js';
-import { fmtShape, rowDims } from './common.js';
+import { fixtureRounding, fmtShape, rowDims, unrepresentable } from './common.js';
 import type { EdgeSpec, Geometry, HygieneCall, NormCase, NormSpec } from './spec.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -110,6 +112,40 @@ const epsDefault = propertyCheck<NormCase>({
   },
 });
 
+/**
+ * One RMSNorm forward and backward computed by torch ops in float64 (torch 1.13 has no RMSNorm module; see
+ * fixtures/README.md). Fixtures made with eps = None hold float64's epsilon: a float64 adapter gets null (its
+ * own default must be that), a float32 or float16 one the value itself (its default is float's, 2^-23).
+ */
+async function judgeFixture(ctx: CheckContext, fx: Fixture): Promise<Comparison[] | string> {
+  const skip = unrepresentable(ctx, fx);
+  if (skip) return skip;
+  const s = fx.settings as { shape: number[]; normalized_shape: number[]; eps: number | null; eps_value: number; elementwise_affine: boolean };
+  const x64 = tensor(fx, 'x');
+  const tiny = PRECISIONS[ctx.precision].minNormal;
+  if (x64.some((v) => v !== 0 && Math.abs(v) < tiny)) return `x holds values below ${ctx.precision}'s normal range`;
+  const { us, round } = fixtureRounding(ctx);
+  const p = ctx.precision;
+  const g = { shape: s.shape, normalizedShape: s.normalized_shape };
+  const groups = grouping(g);
+  const weight = s.elementwise_affine ? round(tensor(fx, 'weight')) : null;
+  const x = round(x64);
+  const eps = s.eps === null && ctx.precision === 'float64' ? null : s.eps_value;
+  const d: RmsInput = { shape: s.shape, normalizedShape: s.normalized_shape, x, weight, eps };
+  const out = await rmsForward(ctx, d);
+  const b = rmsForwardBounds(us, x, groups, weight, null, s.eps_value);
+  const comps = [compare('y', out.y, tensor(fx, 'y'), b.y, p)];
+  if (out.rstd) comps.push(compare('rstd', out.rstd, tensor(fx, 'rstd'), b.rstd, p));
+  if (provides(ctx, 'rmsBackward')) {
+    const dy = round(tensor(fx, 'dy'));
+    const grads = await rmsBackward(ctx, { ...d, dy });
+    const gb = rmsBackwardBounds(us, x, dy, groups, weight, s.eps_value);
+    comps.push(compare('dx', grads.dx, tensor(fx, 'dx'), gb.dx, p));
+    if (weight) comps.push(compare('dweight', grads.dweight!, tensor(fx, 'dweight'), gb.dweight, p));
+  }
+  return comps;
+}
+
 const hygiene: HygieneCall[] = [
   {
     capability: 'rmsForward',
@@ -178,5 +214,10 @@ export const RMSNORM: NormSpec = {
   },
   edges,
   hygiene,
+  fixtures: {
+    id: 'fixtures.rmsnorm', kind: 'rmsnorm',
+    description: 'golden RMSNorm cases from PyTorch float64 ops and autograd (one and two normalised dims, no weight, eps None, a zero row, offset 1e4)',
+    judge: judgeFixture,
+  },
   extra: [epsDefault],
 };

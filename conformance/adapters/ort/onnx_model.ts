@@ -15,6 +15,17 @@
  *           one the spec allows for float32 inputs besides the default, which is also 1)
  *   outputs Y, Mean and InvStdDev with the normalised axes kept as size 1 — R values each.
  *
+ * GroupNormalization, opset 21 (https://onnx.ai/onnx/operators/onnx__GroupNormalization.html):
+ *   inputs  X (N, C, ...spatial), scale (C), bias (C) — per channel since opset 21; opset 18 took them per
+ *           group (num_groups), which cannot express PyTorch's per-channel affine (ORT 1.30 runs both)
+ *   attrs   num_groups, epsilon, stash_type 1 (float32);   outputs Y only (no saved statistics)
+ * InstanceNormalization, opset 22 (version 6 of the operator; 22 only adds bfloat16):
+ *   inputs  input (N, C, ...spatial), scale (C), B (C), both required;   attrs epsilon;   outputs Y only
+ *   There are no running statistics: track_running_stats=True (training update, eval mode) is not expressible.
+ * RMSNormalization, opset 23 (new in 23):
+ *   inputs  X (...outer, ...normalized), scale (normalized);   attrs axis (-k), epsilon (default 1e-5, so
+ *   PyTorch's eps=None must be passed as its value), stash_type 1;   outputs Y only
+ *
  * Every dimension is fixed in the model (no symbolic dims), so ONNX Runtime can plan memory once per shape;
  * the adapters cache one session per model. Not here: float16/float64 models, spatial = 0 (opset < 9).
  */
@@ -37,10 +48,16 @@ export async function requireOnnx(): Promise<Onnx> {
   return onnxNamespace(mods[0]);
 }
 
-/** IR version 8 is what opset 15-17 models carry (onnx 1.10-1.12); ONNX Runtime 1.x reads it. */
-const IR_VERSION = 8;
+/**
+ * IR version 8 is what opset 15-17 models carry (onnx 1.10-1.12); opsets 21-23 need IR 10 (onnx 1.16+).
+ * ONNX Runtime 1.30 reads both.
+ */
+const irVersion = (opset: number) => (opset >= 21 ? 10 : 8);
 export const BATCHNORM_OPSET = 15;
 export const LAYERNORM_OPSET = 17;
+export const GROUPNORM_OPSET = 21;
+export const INSTANCENORM_OPSET = 22;
+export const RMSNORM_OPSET = 23;
 
 function valueInfo(onnx: Onnx, name: string, dims: readonly number[]): onnxProto.onnx.IValueInfoProto {
   return { name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } };
@@ -50,7 +67,7 @@ function oneNodeModel(
   onnx: Onnx, node: onnxProto.onnx.INodeProto, inputs: onnxProto.onnx.IValueInfoProto[], outputs: onnxProto.onnx.IValueInfoProto[], opset: number,
 ): Uint8Array {
   const graph = { name: `normcheck_${node.opType}`, node: [node], input: inputs, output: outputs };
-  const model = onnx.ModelProto.create({ irVersion: IR_VERSION, producerName: 'normcheck', opsetImport: [{ domain: '', version: opset }], graph });
+  const model = onnx.ModelProto.create({ irVersion: irVersion(opset), producerName: 'normcheck', opsetImport: [{ domain: '', version: opset }], graph });
   return onnx.ModelProto.encode(model).finish();
 }
 
@@ -114,4 +131,55 @@ export function layerNormModel(onnx: Onnx, { shape, normalizedRank: k, epsilon, 
     [info('Y', shape), info('Mean', statShape), info('InvStdDev', statShape)],
     LAYERNORM_OPSET,
   );
+}
+
+export interface GroupNormModelSpec {
+  shape: readonly number[]; // (N, C, ...spatial)
+  numGroups: number;
+  epsilon: number;
+}
+
+export function groupNormModel(onnx: Onnx, { shape, numGroups, epsilon }: GroupNormModelSpec): Uint8Array {
+  const { FLOAT: ATTR_FLOAT, INT: ATTR_INT } = onnx.AttributeProto.AttributeType;
+  const C = shape[1]!;
+  const node = {
+    opType: 'GroupNormalization', input: ['X', 'scale', 'bias'], output: ['Y'],
+    attribute: [
+      { name: 'num_groups', type: ATTR_INT, i: numGroups },
+      { name: 'epsilon', type: ATTR_FLOAT, f: epsilon },
+      { name: 'stash_type', type: ATTR_INT, i: 1 },
+    ],
+  };
+  const info = (name: string, dims: readonly number[]) => valueInfo(onnx, name, dims);
+  return oneNodeModel(onnx, node, [info('X', shape), info('scale', [C]), info('bias', [C])], [info('Y', shape)], GROUPNORM_OPSET);
+}
+
+export function instanceNormModel(onnx: Onnx, { shape, epsilon }: { shape: readonly number[]; epsilon: number }): Uint8Array {
+  const C = shape[1]!;
+  const node = {
+    opType: 'InstanceNormalization', input: ['input', 'scale', 'B'], output: ['Y'],
+    attribute: [{ name: 'epsilon', type: onnx.AttributeProto.AttributeType.FLOAT, f: epsilon }],
+  };
+  const info = (name: string, dims: readonly number[]) => valueInfo(onnx, name, dims);
+  return oneNodeModel(onnx, node, [info('input', shape), info('scale', [C]), info('B', [C])], [info('Y', shape)], INSTANCENORM_OPSET);
+}
+
+export interface RmsNormModelSpec {
+  shape: readonly number[]; // (...outer, ...normalized)
+  normalizedRank: number;
+  epsilon: number;
+}
+
+export function rmsNormModel(onnx: Onnx, { shape, normalizedRank: k, epsilon }: RmsNormModelSpec): Uint8Array {
+  const { FLOAT: ATTR_FLOAT, INT: ATTR_INT } = onnx.AttributeProto.AttributeType;
+  const node = {
+    opType: 'RMSNormalization', input: ['X', 'scale'], output: ['Y'],
+    attribute: [
+      { name: 'axis', type: ATTR_INT, i: -k },
+      { name: 'epsilon', type: ATTR_FLOAT, f: epsilon },
+      { name: 'stash_type', type: ATTR_INT, i: 1 },
+    ],
+  };
+  const info = (name: string, dims: readonly number[]) => valueInfo(onnx, name, dims);
+  return oneNodeModel(onnx, node, [info('X', shape), info('scale', shape.slice(shape.length - k))], [info('Y', shape)], RMSNORM_OPSET);
 }

@@ -9,7 +9,10 @@
  * stateless. affine = false is weight 1 and bias 0: the operator has no optional scale.
  *
  * Provided: bnEvalForward, bnTrainForward (no saved mean/rstd: opset 14+ has no such outputs), lnForward
- * (with Mean and InvStdDev). Not provided: any backward — ONNX Runtime's inference API has no gradients,
+ * (with Mean and InvStdDev), and with `normFamily` gnForward (GroupNormalization, opset 21), inForward
+ * (InstanceNormalization: the instance's own statistics only — ONNX has no running statistics, so a call with
+ * running buffers or useInputStats = false throws, naming that) and rmsForward (RMSNormalization, opset 23;
+ * eps = null is passed as PyTorch's None for float32, 2^-23, since ONNX's own default is 1e-5). Not provided: any backward — ONNX Runtime's inference API has no gradients,
  * so the suite reports bnBackward and lnBackward as "not provided", never as failed.
  *
  * Sessions are cached per model (shape and attributes): creating one costs ~1 ms, more than most runs.
@@ -18,10 +21,11 @@
  */
 import type { Env, InferenceSession, Tensor } from 'onnxruntime-node';
 import type {
-  Adapter, BatchNormEvalArgs, BatchNormTrainArgs, BatchNormTrainResult, FloatArray, LayerNormArgs, LayerNormResult,
+  Adapter, BatchNormEvalArgs, BatchNormTrainArgs, BatchNormTrainResult, FloatArray, GroupNormArgs, InstanceNormArgs, LayerNormArgs,
+  LayerNormResult, RmsNormArgs,
 } from '../../adapter.js';
 import { importEngines } from '../engines.js';
-import { batchNormModel, layerNormModel, onnxNamespace, type Onnx } from './onnx_model.js';
+import { batchNormModel, groupNormModel, instanceNormModel, layerNormModel, onnxNamespace, rmsNormModel, type Onnx } from './onnx_model.js';
 
 /** What both packages export and the adapter uses (onnxruntime-common's API). */
 export interface OrtRuntime {
@@ -45,6 +49,8 @@ export interface OrtAdapterOptions {
   sessionOptions: InferenceSession.SessionOptions;
   /** Options of every session.run (default none). */
   runOptions?: InferenceSession.RunOptions;
+  /** Also provide gnForward, inForward and rmsForward (the opset 21-23 operators; default false). */
+  normFamily?: boolean;
 }
 
 export interface OrtAdapter extends Adapter {
@@ -53,6 +59,10 @@ export interface OrtAdapter extends Adapter {
   bnEvalForward(args: BatchNormEvalArgs): Promise<{ y: Float32Array }>;
   bnTrainForward(args: BatchNormTrainArgs): Promise<BatchNormTrainResult & { y: Float32Array }>;
   lnForward(args: LayerNormArgs): Promise<LayerNormResult & { y: Float32Array; mean: Float32Array; rstd: Float32Array }>;
+  /** with `normFamily` only */
+  gnForward?(args: GroupNormArgs): Promise<{ y: Float32Array }>;
+  inForward?(args: InstanceNormArgs): Promise<{ y: Float32Array }>;
+  rmsForward?(args: RmsNormArgs): Promise<{ y: Float32Array }>;
   /** Sessions currently cached (for tests and the bench). */
   sessionCount(): number;
   /** The configured runtime and session options, for callers that drive sessions themselves (the bench). */
@@ -147,7 +157,49 @@ export function makeOrtAdapter(options: OrtAdapterOptions): OrtAdapter {
     return exclusive(() => (options.runOptions ? s.run(tensors, options.runOptions) : s.run(tensors)));
   }
 
+  type Feeds = Record<string, { data: Float32Array; dims: readonly number[] }>;
+  const family = {
+    async gnForward({ x, shape, numGroups, weight, bias, eps }: GroupNormArgs) {
+      const C = shape[1]!;
+      const s = await session(`gn|${shape.join('x')}|${numGroups}|${eps}`, (onnx) => groupNormModel(onnx, { shape, numGroups, epsilon: eps }));
+      const feeds: Feeds = {
+        X: { data: f32(x), dims: shape },
+        scale: { data: weight ? f32(weight) : filled(C, 1), dims: [C] },
+        bias: { data: bias ? f32(bias) : filled(C, 0), dims: [C] },
+      };
+      return { y: output(await run(s, feeds), 'Y') };
+    },
+
+    async inForward({ x, shape, weight, bias, runningMean, runningVar, useInputStats, eps }: InstanceNormArgs) {
+      if (!useInputStats || runningMean || runningVar) {
+        throw new Error('ONNX InstanceNormalization has no running statistics: track_running_stats=True (its update, and eval with them) is not expressible');
+      }
+      const C = shape[1]!;
+      // the operator takes rank ≥ 3: an (N, C) input is (N, C, 1), the same data
+      const dims = shape.length === 2 ? [...shape, 1] : shape;
+      const s = await session(`in|${dims.join('x')}|${eps}`, (onnx) => instanceNormModel(onnx, { shape: dims, epsilon: eps }));
+      const feeds: Feeds = {
+        input: { data: f32(x), dims },
+        scale: { data: weight ? f32(weight) : filled(C, 1), dims: [C] },
+        B: { data: bias ? f32(bias) : filled(C, 0), dims: [C] },
+      };
+      return { y: output(await run(s, feeds), 'Y') };
+    },
+
+    async rmsForward({ x, shape, normalizedShape, weight, eps }: RmsNormArgs) {
+      const k = normalizedShape.length;
+      let D = 1;
+      for (const d of normalizedShape) D *= d;
+      // PyTorch's eps=None for float32 (numeric_limits<float>::epsilon()); ONNX would default to 1e-5
+      const epsilon = eps ?? 2 ** -23;
+      const s = await session(`rms|${shape.join('x')}|${k}|${epsilon}`, (onnx) => rmsNormModel(onnx, { shape, normalizedRank: k, epsilon }));
+      const feeds: Feeds = { X: { data: f32(x), dims: shape }, scale: { data: weight ? f32(weight) : filled(D, 1), dims: normalizedShape } };
+      return { y: output(await run(s, feeds), 'Y') };
+    },
+  };
+
   return {
+    ...(options.normFamily ? family : {}),
     name: options.name,
     description: options.description,
     precision: 'float32',
