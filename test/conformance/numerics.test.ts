@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compare } from '../../conformance/compare.js';
-import { bnGrouping, normForwardBounds } from '../../conformance/error_model.js';
+import { bnGrouping, lnGrouping, normForwardBounds } from '../../conformance/error_model.js';
+import { rmsForwardBounds } from '../../conformance/error_model_rms.js';
 import { PRECISIONS, roundToFloat16, ulp } from '../../conformance/precision.js';
 
 describe('roundToFloat16', () => {
@@ -83,5 +84,26 @@ describe('the error model', () => {
     const b = boundAt(0);
     expect(b).toBeGreaterThan(PRECISIONS.float32.u);
     expect(b).toBeLessThan(100 * PRECISIONS.float32.u);
+  });
+});
+
+describe('the RMSNorm error model', () => {
+  /** one row of 64 values offset + t, t = ±1 alternating; y_i = x_i/rms(x) */
+  const relativeBound = (offset: number) => {
+    const x = Float64Array.from({ length: 64 }, (_, i) => offset + (i % 2 ? 1 : -1));
+    const b = rmsForwardBounds([PRECISIONS.float32.u], x, lnGrouping(1, 64), null, null, 1e-5);
+    const rms = Math.sqrt(x.reduce((a, v) => a + v * v, 0) / 64);
+    return Math.max(...Array.from(x, (v, i) => b.y[i]! / Math.abs(v / rms)));
+  };
+
+  it('has no conditioning factor: nothing is subtracted, so the relative bound is the same at offset 1e4 as at 0', () => {
+    expect(relativeBound(1e4) / relativeBound(0)).toBeGreaterThan(0.5);
+    expect(relativeBound(1e4) / relativeBound(0)).toBeLessThan(2);
+  });
+
+  it('is about γ_D·SAFETY relative: a few dozen float32 roundoffs for a row of 64', () => {
+    const r = relativeBound(0);
+    expect(r).toBeGreaterThan(32 * PRECISIONS.float32.u);
+    expect(r).toBeLessThan(300 * PRECISIONS.float32.u);
   });
 });
