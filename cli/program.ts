@@ -3,7 +3,7 @@
  * The command-line program as a function (`runCli`), so tests can run it in-process; cli/main.ts is the bin.
  *
  *   normcheck check [ADAPTER…] [--profile NAME] [--quick] [--seed N] [--runs N] [--only PATTERN] [--norm IDS] [--path P]
- *                   [--expect FILE] [--json FILE] [--junit FILE] [--timeout MS] [--check-timeout MS] [--in-process | --isolate]
+ *                   [--expect FILE [--strict-expect]] [--json FILE] [--junit FILE] [--timeout MS] [--check-timeout MS] [--in-process | --isolate]
  *                   [--load-timeout MS] [--memory-limit MB] [--no-progress] [--shard I/N]
  *                   [--write-baseline FILE] [--baseline FILE] [--growth-factor X] [--growth-floor R]
  *   normcheck list
@@ -11,7 +11,8 @@
  *   normcheck merge REPORT.json… [--json FILE] [--junit FILE] [--baseline FILE …]            (cli/commands/merge.ts)
  *   normcheck init [FILE] [--layout NCHW|NHWC] [--precision float16|float32|float64]   (cli/commands/init.ts)
  *
- * Exit codes: 0 everything passed (or failed only as expected), 1 a check failed, 2 usage or adapter-loading error.
+ * Exit codes: 0 everything passed (or failed only as expected), 1 a check failed, 2 usage or adapter-loading error
+ * (no command at all is a usage error). Option values are parsed and checked in cli/options.ts.
  */
 import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -35,14 +36,17 @@ import { runConformance, type AdapterEntry, type RunOptions } from '../conforman
 import { openHost } from '../conformance/hosts/open.js';
 import { AdapterLoadError, isBuiltin, loadAdapter } from '../conformance/load.js';
 import { describeThrown } from '../conformance/error_text.js';
+import { MAX_RUNS, MAX_TIMEOUT_MS, RunOptionError } from '../conformance/run_limits.js';
 import {
   addBaselineOptions, applyBaselineDefaults, baselineReportFiles, baselineTargets, checkBaselineCoverage, gateOnBaseline, type BaselineOptions,
 } from './baseline_options.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerMergeCommand } from './commands/merge.js';
 import { registerMutantsCommand } from './commands/mutants.js';
+import {
+  checkDistinctSpecs, onlyPatterns, parseMegabytes, parseMilliseconds, parseReplayPath, parseRuns, parseSeed, UsageError,
+} from './options.js';
 
-class UsageError extends Error {}
 
 /** Where the program writes: the process's streams, or a test's buffers. */
 export interface Io {
@@ -57,22 +61,6 @@ const processIo: Io = {
   stderr: (t) => void process.stderr.write(t),
   stderrIsTTY: process.stderr.isTTY === true,
 };
-
-function parseInteger(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got "${v}"`);
-    return n;
-  };
-}
-
-function parsePositive(name: string) {
-  return (v: string) => {
-    const n = parseInteger(name)(v);
-    if (n < 1) throw new InvalidArgumentError(`${name} must be at least 1, got ${n}`);
-    return n;
-  };
-}
 
 function parseNorms(v: string): NormId[] {
   const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -99,6 +87,7 @@ interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'qu
   /** --norm (commander names it after the flag) */
   norm?: NormId[];
   expect?: string;
+  strictExpect?: boolean;
   json?: string;
   junit?: string;
   timeout: number;
@@ -110,6 +99,47 @@ interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'qu
   progress: boolean;
 }
 
+/** --only (each pattern must select a check) and --path (one generated check, a --seed): usage errors before anything loads. */
+function checkSelection(o: CheckOptions): void {
+  if (o.only !== undefined) {
+    for (const p of onlyPatterns(o.only)) {
+      if (selectChecks(p, o.norm).length === 0) {
+        throw new UsageError(`--only ${p}${o.norm ? ` --norm ${o.norm.join(',')}` : ''}: no check matches (normcheck list shows the ids)`);
+      }
+    }
+  }
+  if (o.path === undefined) return;
+  if (o.seed === undefined) throw new UsageError('--path replays one failure and needs the --seed it was found with');
+  if (o.only === undefined) throw new UsageError('--path replays one case of one check: select exactly one check with --only (the replay line printed with the failure has it)');
+  const selected = selectChecks(o.only, o.norm);
+  if (selected.length !== 1) throw new UsageError(`--path replays one case of one check: --only ${o.only} selects ${selected.length} checks`);
+  // fixture checks pose fixed, named cases: fast-check is not involved, and a path would be ignored
+  if (selected[0]!.category === 'fixtures') throw new UsageError(`--path: ${selected[0]!.id} runs fixed cases, not generated ones, and has no replay path`);
+}
+
+const entryName = (e: AdapterEntry) => ('host' in e ? e.host.meta.name : e.adapter.name);
+const entrySpec = (e: AdapterEntry) => ('host' in e ? e.spec ?? e.host.spec : e.spec);
+
+/** Two loaded adapters of one name would share a column, expectations and a baseline entry. */
+function checkDistinctNames(entries: readonly AdapterEntry[]): void {
+  const bySpec = new Map<string, string>();
+  for (const e of entries) {
+    const other = bySpec.get(entryName(e));
+    if (other !== undefined) throw new UsageError(`two adapters are named "${entryName(e)}" (${other} and ${entrySpec(e)}); names must be unique in a run (adapter.name)`);
+    bySpec.set(entryName(e), entrySpec(e));
+  }
+}
+
+/** An --expect line for an adapter not in the run applies to nothing (a typo, a renamed adapter): warn, or with --strict-expect refuse. */
+function checkExpectedAdapters(expectations: readonly Expectation[], entries: readonly AdapterEntry[], o: CheckOptions, io: Io): void {
+  const names = entries.map(entryName);
+  const orphans = expectations.filter((e) => e.adapter !== '*' && !names.includes(e.adapter));
+  if (orphans.length === 0) return;
+  const lines = orphans.map((e) => `--expect ${o.expect}: ${e.adapter} ${e.check}: no adapter named ${e.adapter} in this run (adapters: ${names.join(', ') || 'none'}); it applies to nothing`);
+  if (o.strictExpect) throw new UsageError(`${lines.join('\n')}\n(--strict-expect: every line must name an adapter of the run, or *)`);
+  for (const l of lines) io.stderr(`normcheck: warning: ${l} (--strict-expect makes this an error)\n`);
+}
+
 async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<number> {
   // A shard holds 1/n of the checks: gated alone, the others would read as "no longer runs".
   if (o.shard && (o.baseline || o.writeBaseline)) {
@@ -117,10 +147,8 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
   }
   const early = applyBaselineDefaults(o, io);
   if (early !== null) return early;
-  if (o.path && o.seed === undefined) throw new UsageError('--path replays one failure and needs the --seed it was found with');
-  if (o.only && selectChecks(o.only, o.norm).length === 0) {
-    throw new UsageError(`--only ${o.only}${o.norm ? ` --norm ${o.norm.join(',')}` : ''}: no check matches (normcheck list shows the ids)`);
-  }
+  checkSelection(o);
+  checkDistinctSpecs(specs, (spec) => !isBuiltin(spec));
   let expectations: Expectation[] = [];
   if (o.expect) {
     try {
@@ -175,10 +203,20 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
     }
   }
 
-  // (with a load failure the run is a loading error anyway, and its reports must list it: no early return then)
-  const uncovered = loadFailures.length ? null : checkBaselineCoverage(o, entries.map((e) => ('host' in e ? e.host.meta.name : e.adapter.name)), selectChecks(o.only).map((c) => c.id), io);
-  if (uncovered !== null) {
+  const killAll = async () => {
     for (const e of entries) if ('host' in e) await e.host.kill();
+  };
+  try {
+    checkDistinctNames(entries);
+    checkExpectedAdapters(expectations, entries, o, io);
+  } catch (e) {
+    await killAll();
+    throw e;
+  }
+  // (with a load failure the run is a loading error anyway, and its reports must list it: no early return then)
+  const uncovered = loadFailures.length ? null : checkBaselineCoverage(o, entries.map(entryName), selectChecks(o.only, o.norm).map((c) => c.id), io);
+  if (uncovered !== null) {
+    await killAll();
     return uncovered;
   }
 
@@ -222,6 +260,8 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
   bar?.stop();
 
   io.stdout(`${formatReport(report)}\n`);
+  // A replay that passes is news (fixed, or the wrong path): the table alone would show a plain "pass".
+  if (o.path) for (const a of report.adapters) for (const c of a.checks) io.stdout(`replay of ${a.name} · ${c.id}: ${c.message}\n`);
   // The final exit code first (checks, load failures, the baseline gate); every report then carries it, and
   // they are written all or nothing, so what is on disk never disagrees with the exit status.
   const gate = gateOnBaseline(report, o, io);
@@ -281,20 +321,21 @@ function program(io: Io, result: { code: number }): Command {
     .argument('[adapters...]', `built-in adapter (${Object.keys(BUILTIN_ADAPTERS).join(', ')}) or path to a .js/.mjs module`)
     .addOption(new Option('--profile <name>', 'judge every adapter by this conventions profile instead of its own').argParser(parseProfile))
     .option('--quick', 'few runs per property and small shapes (< 30 s per adapter)')
-    .option('--seed <n>', 'fast-check seed (default: from the clock; always printed)', parseInteger('--seed'))
-    .option('--runs <n>', 'fast-check runs per property (default 5 with --quick, 50 without)', parsePositive('--runs'))
+    .option('--seed <n>', 'fast-check seed, an integer (default: from the clock; always printed)', parseSeed('--seed'))
+    .option('--runs <n>', `fast-check runs per property, at most ${MAX_RUNS} (default 5 with --quick, 50 without)`, parseRuns('--runs'))
     .option('--only <pattern>', 'only checks matching: an id, a dotted prefix (bn.backward) or a glob (*.offset_*); comma-separated')
-    .option('--path <path>', 'fast-check replay path of a failure (with --seed and --only)')
+    .option('--path <path>', 'fast-check replay path of a failure (with --seed and an --only that selects one check)', parseReplayPath)
     .option('--norm <ids>', `only the checks of these normalisations, comma-separated (${NORM_IDS.join(', ')}); the hygiene checks judge only their capabilities`, parseNorms)
     .option('--expect <file>', 'known failures per adapter and check, with reasons (JSON, or lines "ADAPTER CHECK REASON")')
+    .option('--strict-expect', 'with --expect: a line naming an adapter that is not in the run is an error (default: a warning)')
     .option('--json <file>', 'write the JSON report (schema normcheck-report/1)')
     .option('--junit <file>', 'write a JUnit XML report')
-    .option('--timeout <ms>', 'per-call timeout of adapter functions', parsePositive('--timeout'), 10_000)
-    .option('--check-timeout <ms>', 'time limit of one check: no new run starts after it', parsePositive('--check-timeout'), 300_000)
+    .option('--timeout <ms>', `per-call timeout of adapter functions, 1 to ${MAX_TIMEOUT_MS} ms (setup() gets 3×)`, parseMilliseconds('--timeout'), 10_000)
+    .option('--check-timeout <ms>', `time limit of one check, 1 to ${MAX_TIMEOUT_MS} ms: no new run starts after it`, parseMilliseconds('--check-timeout'), 300_000)
     .option('--in-process', 'run adapters given by path in this process instead of a worker thread (for debugging: breakpoints work, but a hang or process.exit takes the run down)')
     .option('--isolate', 'run the built-in adapters in worker threads too (adapters given by path always run in one unless --in-process)')
-    .option('--load-timeout <ms>', 'time an adapter may take to load (import, handshake) before it is a load error', parsePositive('--load-timeout'), 30_000)
-    .option('--memory-limit <mb>', 'JavaScript heap limit of an adapter\'s worker thread; exceeding it fails the call, not the run', parsePositive('--memory-limit'), 4096)
+    .option('--load-timeout <ms>', 'time an adapter may take to load (import, handshake) before it is a load error', parseMilliseconds('--load-timeout'), 30_000)
+    .option('--memory-limit <mb>', 'JavaScript heap limit of an adapter\'s worker thread; exceeding it fails the call, not the run', parseMegabytes('--memory-limit'), 4096)
     .option('--shard <i/n>', 'run the i-th of n shares of the (adapter, check) pairs, same seed (CI matrix; normcheck merge joins the --json reports)', parseShardOption)
     .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal)')
     .action(async (specs: string[], o: CheckOptions) => {
@@ -320,10 +361,10 @@ export async function runCli(argv: readonly string[], io: Io = processIo): Promi
     await program(io, result).parseAsync([...argv], { from: 'user' });
     return result.code;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      return e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' ? 0 : 2;
-    }
-    if (e instanceof UsageError || e instanceof AdapterLoadError || e instanceof ReportWriteError) {
+    // Help that was asked for (--help, `help`, --version) exits 0; help printed because no command was given
+    // (commander's exitCode 1) is a usage error: a CI step whose command expanded to nothing must fail.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof UsageError || e instanceof AdapterLoadError || e instanceof ReportWriteError || e instanceof RunOptionError) {
       io.stderr(`normcheck: ${e.message}\n`);
       return 2;
     }

@@ -247,6 +247,13 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
         if (details.interrupted) {
           return { ...base, status: 'error', message: `the check exceeded its time limit of ${ctx.checkTimeoutMs} ms after ${details.numRuns} of ${numRuns} runs (all within bound)` };
         }
+        // A path fast-check finds no case at (another check's, seed's or setting's) replays nothing: say so, never "pass".
+        if (ctx.path && details.numRuns === 0) {
+          return { ...base, status: 'error', message: `--path "${ctx.path}" replays no case of ${spec.id} with seed ${ctx.seed}${ctx.quick ? ' and --quick' : ''}: it belongs to another check, seed, --runs, --quick or --profile (copy the whole replay line)` };
+        }
+        if (ctx.path) {
+          return { ...base, status: 'pass', message: `--path "${ctx.path}" did not reproduce a failure: the case it replays is within bound (fixed, or the path belongs to another check, seed, --runs, --quick or --profile)` };
+        }
         return { ...base, status: 'pass', message: `${details.numRuns} cases within bound` };
       }
       const { status, message } = statusOfError(details.errorInstance);

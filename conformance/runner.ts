@@ -25,6 +25,7 @@ import type { Host, HostKind } from './hosts/host.js';
 import { AdapterFailure, routeFaults, type CheckContext, type CheckLedger } from './invoke.js';
 import { conventionsFor } from './profiles.js';
 import { inShard, type Shard } from './shard.js';
+import { scaledTimeout, validateRunOptions } from './run_limits.js';
 import { validateAdapter } from './validate_adapter.js';
 
 export interface RunOptions {
@@ -205,7 +206,8 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
   const total = entries.reduce((n, _, a) => n + checksOf(a).length, 0);
   let index = 0;
 
-  // Library callers pass adapter objects directly: the same declaration rules as the CLI's loading, before any check runs.
+  // Library callers pass adapter objects and options directly: the same rules as the CLI's, before any check runs.
+  validateRunOptions(options);
   for (const e of entries) if ('adapter' in e) validateAdapter(e.adapter, e.spec);
   const specOf = (e: AdapterEntry) => ('adapter' in e ? e.spec : e.spec ?? e.host.spec);
   for (const [a, entry] of entries.entries()) {
@@ -237,7 +239,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
       return;
     }
     try {
-      await host.setup(timeoutMs * 3);
+      await host.setup(scaledTimeout(timeoutMs, 3));
     } catch (e) {
       report.state = 'setup error';
       report.message = e instanceof AdapterFailure ? e.message : `setup() failed: ${describeThrown(e)}`;

@@ -18,6 +18,8 @@ import Table from 'cli-table3';
 import { runGallery, type GalleryReport } from '../../conformance/mutants/gallery.js';
 import { COMPACT } from '../../conformance/report/table.js';
 import { checkReportTargets, writeReportFile } from '../../conformance/report/write_file.js';
+import { MAX_RUNS } from '../../conformance/run_limits.js';
+import { parseRuns, parseSeed, UsageError } from '../options.js';
 
 interface Out {
   stdout: (text: string) => void;
@@ -35,14 +37,6 @@ interface MutantsOptions {
 }
 
 const DEFAULT_RUNS = 20;
-
-function positiveInteger(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got "${v}"`);
-    return n;
-  };
-}
 
 function parseSeedRange(v: string): [number, number] {
   const m = /^(\d+)-(\d+)$/.exec(v);
@@ -109,18 +103,18 @@ export function registerMutantsCommand(cmd: Command, io: Out, result: { code: nu
   cmd
     .command('mutants')
     .description('run the gallery of buggy adapters (each must fail the check that names its bug) and correct variants (each must pass); exit 1 below a 100% mutation score')
-    .option('--seed <n>', 'fast-check seed (default: from the clock; always printed)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n)) throw new InvalidArgumentError(`--seed must be an integer, got "${v}"`);
-      return n;
-    })
+    .option('--seed <n>', 'fast-check seed, an integer (default: from the clock; always printed)', parseSeed('--seed'))
     .option('--seeds <from-to>', 'measure: one named-checks-only gallery run per seed in FROM-TO; print the seeds that missed each mutant', parseSeedRange)
-    .option('--runs <n>', `fast-check runs per property (default ${DEFAULT_RUNS})`, positiveInteger('--runs'), DEFAULT_RUNS)
+    .option('--runs <n>', `fast-check runs per property, at most ${MAX_RUNS} (default ${DEFAULT_RUNS})`, parseRuns('--runs'), DEFAULT_RUNS)
     .option('--full', 'full-profile shapes instead of the quick ones')
     .option('--named-only', 'run only each mutant\'s named checks (fast; the table then shows no other catches)')
     .option('--no-variants', 'skip the correct variants')
     .option('--json <file>', 'write the gallery report as JSON')
     .action(async (o: MutantsOptions) => {
+      if (o.seeds && (o.json || o.seed !== undefined || o.namedOnly || !o.variants)) {
+        const flag = o.json ? '--json' : o.seed !== undefined ? '--seed' : o.namedOnly ? '--named-only' : '--no-variants';
+        throw new UsageError(`${flag} does not apply to --seeds (a sweep runs the named checks only, one gallery per seed, and prints a table)`);
+      }
       if (o.json) checkReportTargets([{ option: '--json', file: o.json, kind: 'mutants-json' }]);
       if (o.seeds) {
         result.code = await sweepSeeds(o, io);

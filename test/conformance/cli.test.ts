@@ -95,7 +95,7 @@ describe('normcheck check', () => {
     [['check', 'ort'], /ort: not a built-in adapter and no such file; did you mean ort-node or ort-web or ort-webgpu\?/],
     [['check', 'reference', '--only', 'bn.nothing'], /--only bn.nothing: no check matches/],
     [['check', 'reference', '--path', '1:2'], /--path replays one failure and needs the --seed/],
-    [['check', 'reference', '--runs', '0'], /--runs must be at least 1/],
+    [['check', 'reference', '--runs', '0'], /--runs must be an integer from 1 to 10000, got "0"/],
     [['check', 'reference', '--expect', join(dir, 'missing.txt')], /--expect .*missing.txt: cannot read/],
     [['check', 'reference', '--expect', join(dir, 'prefix.txt')], /prefix.txt: tfjs bn\.backward matches no check \(for every check under it, write bn\.backward\.\*\)/],
   ])('exits 2 for a usage error: %s', async (argv, message) => {
