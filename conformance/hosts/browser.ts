@@ -110,7 +110,6 @@ type PageMessage =
 /* Only the parts of playwright-core's API used here (the package is optional: no type import). */
 interface PwPage {
   goto(url: string, o: { timeout: number }): Promise<unknown>;
-  evaluate<T, A>(fn: (a: A) => T, arg: A): Promise<T>;
   on(event: 'crash', fn: () => void): void;
   on(event: 'pageerror', fn: (e: Error) => void): void;
   on(event: 'console', fn: (m: { type(): string; text(): string }) => void): void;
@@ -119,10 +118,14 @@ interface PwRoute {
   request(): { url(): string };
   fulfill(o: { status?: number; contentType?: string; body: string | Buffer }): Promise<void>;
 }
+interface PwCdp {
+  send(method: string, params?: Record<string, unknown>): Promise<unknown>;
+  on(event: 'Runtime.bindingCalled', fn: (e: { name: string; payload: string }) => void): void;
+}
 interface PwContext {
   route(url: string, fn: (r: PwRoute) => unknown): Promise<void>;
-  exposeBinding(name: string, fn: (source: unknown, arg: string) => unknown): Promise<void>;
   newPage(): Promise<PwPage>;
+  newCDPSession(page: PwPage): Promise<PwCdp>;
 }
 interface PwBrowser {
   newContext(): Promise<PwContext>;
@@ -138,6 +141,7 @@ export class BrowserHost extends ChannelHost {
 
   private browser: PwBrowser | null = null;
   private page: PwPage | null = null;
+  private cdp: PwCdp | null = null;
   /** the launch waiting for its page's declaration */
   private loading: { resolve(m: PageMessage): void; reject(e: Error): void } | null = null;
 
@@ -171,9 +175,18 @@ export class BrowserHost extends ChannelHost {
     try {
       const context = await browser.newContext();
       await context.route('http://localhost/**', (route) => this.serve(route));
-      await context.exposeBinding('__normcheckPost', (_source, b64) => this.onFrame(b64));
       const page = await context.newPage();
+      // The frames travel over a DevTools session of their own: Runtime.evaluate to the page, a raw
+      // binding back, one message each way (playwright's evaluate and exposeBinding wrap each in more
+      // messages: its binding answers the page with another evaluate).
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Runtime.enable');
+      await cdp.send('Runtime.addBinding', { name: '__normcheckPost' });
+      cdp.on('Runtime.bindingCalled', (e) => {
+        if (e.name === '__normcheckPost' && page === this.page) this.onFrame(e.payload);
+      });
       this.page = page;
+      this.cdp = cdp;
       const ready = new Promise<PageMessage>((resolve, reject) => (this.loading = { resolve, reject }));
       ready.catch(() => undefined); // awaited below; a rejection before that is not unhandled
       page.on('crash', () => {
@@ -255,7 +268,6 @@ export class BrowserHost extends ChannelHost {
   }
 
   protected transmit(message: Outgoing): void {
-    const page = this.page;
     let b64: string;
     try {
       const { kind, ...rest } = message;
@@ -264,7 +276,7 @@ export class BrowserHost extends ChannelHost {
       return this.broken((p) => new AdapterFailure('protocol', `${p.what}: its arguments cannot be sent to the page: ${describeThrown(e)}`, null, p.tag));
     }
     // the answers come back through the binding; a page that dies meanwhile is the crash handler's
-    page?.evaluate((s: string) => (globalThis as unknown as { __normcheck: { receive(s: string): void } }).__normcheck.receive(s), b64).catch(() => undefined);
+    void this.cdp?.send('Runtime.evaluate', { expression: `globalThis.__normcheck.receive(${JSON.stringify(b64)})` }).catch(() => undefined);
   }
 
   protected async terminate(): Promise<void> {
@@ -279,6 +291,7 @@ export class BrowserHost extends ChannelHost {
     const b = this.browser;
     this.browser = null;
     this.page = null;
+    this.cdp = null;
     if (!b) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([b.close().catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, 5000)))]);

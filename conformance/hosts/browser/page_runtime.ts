@@ -18,11 +18,12 @@ import { decodeFrame, encodeFrame, fromBase64, toBase64 } from './frame.js';
 type Message = Record<string, unknown>;
 declare const window: {
   __normcheck?: { receive(b64: string): void };
-  __normcheckPost(b64: string): Promise<void>;
+  /** a DevTools binding: one-way, returns nothing */
+  __normcheckPost(b64: string): void;
   addEventListener(type: string, fn: (e: { error?: unknown; reason?: unknown; message?: string; preventDefault(): void }) => void): void;
 };
 
-const post = (m: Message) => void window.__normcheckPost(toBase64(encodeFrame(m)));
+const post = (m: Message) => window.__normcheckPost(toBase64(encodeFrame(m)));
 
 /** Posts a call's answer; one the frame cannot carry (an Int32Array, a cycle) is that call's failure. */
 function answer(m: Message): void {
