@@ -2,7 +2,9 @@
  * The page modules of tfjs-webgl and tfjs-webgl-f16: TensorFlow.js ops (ops.ts, the same code as tfjs-cpu)
  * on the WebGL backend, in a Chromium page (the browser host loads this file; the Node side is
  * ../tfjs-webgl.ts). WEBGL_CPU_FORWARD is off, so small tensors run on the GPU kernels too (by default tfjs
- * runs an op on its CPU backend while the inputs are small and not yet uploaded).
+ * runs an op on its CPU backend while the inputs are small and not yet uploaded). WEBGL_USE_SHAPES_UNIFORMS
+ * passes shapes to the shaders as uniforms: one compiled program serves every shape (the arithmetic is the
+ * same), where a shape baked into the source means a compile per shape — on SwiftShader the largest cost.
  *
  * With `f16`, WEBGL_FORCE_F16_TEXTURES makes every texture half float — what tfjs does by itself on devices
  * without renderable float32 textures (many phones): storage in float16 between ops, arithmetic in the
