@@ -66,6 +66,11 @@ seeds ${from}-${to}, ${o.full ? 'full profile' : 'quick shapes'}, ${o.runs} runs
   return total > 0 ? 1 : 0;
 }
 
+/** The --json file: schema first (how write_file.ts recognises it as ours when it is written again), then the exit code. */
+export function galleryJson(r: GalleryReport, exitCode: 0 | 1): string {
+  return `${JSON.stringify({ schema: 'normcheck-mutants/1', exitCode, ...r }, null, 2)}\n`;
+}
+
 export function formatGallery(r: GalleryReport): string {
   const mutants = new Table({
     head: ['mutant', 'bug class', 'named check(s)', 'also caught by'], style: { head: [], border: [] }, chars: COMPACT, wordWrap: true,
@@ -129,7 +134,7 @@ export function registerMutantsCommand(cmd: Command, io: Out, result: { code: nu
       const alarms = report.variants.some((v) => v.falseAlarms.length > 0);
       const code = report.score.fraction < 1 || alarms ? 1 : 0;
       // schema first: how write_file.ts recognises this file as ours when it is written again
-      if (o.json) writeReportFile('--json', o.json, `${JSON.stringify({ schema: 'normcheck-mutants/1', exitCode: code, ...report }, null, 2)}\n`, 'mutants-json');
+      if (o.json) writeReportFile('--json', o.json, galleryJson(report, code), 'mutants-json');
       result.code = code;
     });
 }
