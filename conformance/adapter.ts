@@ -19,6 +19,9 @@
  *   adapter must not modify any array it is given (the hygiene checks verify it).
  */
 
+import type { Feature } from './features.js';
+
+export type { Feature } from './features.js';
 export type Precision = 'float16' | 'float32' | 'float64';
 export type Layout = 'NCHW' | 'NHWC';
 export type ProfileName = 'pytorch' | 'keras' | 'onnx';
@@ -45,9 +48,10 @@ export interface BatchNormTrainArgs {
   shape: readonly number[];
   weight: FloatArray | null; // (C); null: affine = false
   bias: FloatArray | null; // (C)
-  runningMean: FloatArray; // (C), the values before this step
-  runningVar: FloatArray; // (C)
-  /** Number of training steps already taken (for momentum = null). */
+  /** (C), the values before this step; both null: track_running_stats = False (feature no_running_stats) */
+  runningMean: FloatArray | null;
+  runningVar: FloatArray | null;
+  /** Number of training steps already taken (for momentum = null); 0 when there are no running buffers. */
   numBatchesTracked: number;
   momentum: number | null; // in the normal form above
   eps: number;
@@ -55,8 +59,14 @@ export interface BatchNormTrainArgs {
 
 export interface BatchNormTrainResult {
   y: FloatArray; // shape
-  runningMean: FloatArray; // (C), after the step
-  runningVar: FloatArray; // (C), after the step
+  /** (C), after the step: required when running buffers were given; null or absent when they were not */
+  runningMean?: FloatArray | null;
+  runningVar?: FloatArray | null;
+  /**
+   * Optional: the step count after this step, as PyTorch's num_batches_tracked (the given count + 1);
+   * checked when present. Null or absent without running buffers (PyTorch's is None then).
+   */
+  numBatchesTracked?: number | null;
   /** Optional saved statistics; checked when present. */
   mean?: FloatArray; // (C) batch mean
   rstd?: FloatArray; // (C) 1/sqrt(var + eps)
@@ -210,6 +220,15 @@ export interface RmsNormBackwardArgs extends RmsNormArgs {
   dy: FloatArray;
 }
 
+/**
+ * What an implementation does not support, as feature tags (conformance/features.ts: rank5, no_affine,
+ * eval_backward, …): a list for every capability, or an object by capability ('*': every one), e.g.
+ * `{ bnBackward: ['no_affine', 'rank5'] }`. Cases with those features are not drawn for it (the generators
+ * draw supported cases instead), a check whose every case has one is 'not applicable', and every report
+ * says what was left out ("passes, excluding rank-5 cases").
+ */
+export type Unsupported = readonly Feature[] | { readonly [K in Capability | '*']?: readonly Feature[] };
+
 export interface Adapter {
   /** Unique, shown in every report line. */
   name: string;
@@ -222,6 +241,8 @@ export interface Adapter {
   profile?: ProfileName;
   /** Single conventions that differ from the profile. */
   conventions?: Partial<Conventions>;
+  /** Features it does not support (see Unsupported); default: it supports every one. */
+  unsupported?: Unsupported;
   /**
    * Whether the adapter can run here: true, or a one-line reason it cannot. An unavailable adapter is
    * reported, not failed; but one the user named on the command line makes the run a loading error (exit 2),

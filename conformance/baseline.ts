@@ -132,7 +132,7 @@ export function writeBaseline(report: RunReport, file: string): Baseline {
   return b;
 }
 
-const STATUSES: readonly Status[] = ['pass', 'fail', 'error', 'skipped', 'not provided'];
+const STATUSES: readonly Status[] = ['pass', 'fail', 'error', 'skipped', 'not provided', 'not applicable'];
 const STATES: readonly BaselineAdapter['state'][] = ['ran', 'not installed', 'unavailable', 'setup error'];
 const PROFILE_NAMES: readonly ProfileName[] = ['pytorch', 'keras', 'onnx'];
 

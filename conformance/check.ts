@@ -8,10 +8,12 @@
 import fc from 'fast-check';
 import type { Capability } from './adapter.js';
 import { describeComparison, fmtRatio, type Comparison } from './compare.js';
+import { sortFeatures, type ExclusionSource } from './domain.js';
 import { describeThrown } from './error_text.js';
 import { ERROR_KINDS, STOPS_THE_CHECK } from './hosts/failure.js';
 import { AdapterFailure, routeFaults, type CallOrigin, type CallTag, type CheckContext } from './invoke.js';
 import { CallCache } from './prefetch.js';
+import type { Feature } from './features.js';
 import type { NormId } from './norms/spec.js';
 
 export type Category = 'differential' | 'metamorphic' | 'edge' | 'hygiene' | 'gradcheck' | 'fixtures';
@@ -23,8 +25,21 @@ export const CATEGORIES: readonly Category[] = ['differential', 'fixtures', 'met
  * error         the adapter threw, rejected or timed out (or, marked "internal", the check itself broke)
  * skipped       the check does not apply (e.g. a PyTorch-only convention under the keras profile)
  * not provided  the adapter lacks a capability the check needs
+ * not applicable every case the check has carries a feature the run excludes (the adapter declares it
+ *               unsupported, or --without names it): nothing was graded, which is not a pass
  */
-export type Status = 'pass' | 'fail' | 'error' | 'skipped' | 'not provided';
+export type Status = 'pass' | 'fail' | 'error' | 'skipped' | 'not provided' | 'not applicable';
+
+/**
+ * A feature left out of a check's cases: where the exclusion comes from, and how many drawn cases were
+ * moved off it (projected onto the domain, domain.ts) or fixtures not posed because of it; 0 when the
+ * check can draw it but this run drew none.
+ */
+export interface Exclusion {
+  feature: Feature;
+  source: ExclusionSource;
+  cases: number;
+}
 
 export interface Worst {
   /** error / bound: ≤ 1 passes */
@@ -51,6 +66,13 @@ export interface CheckRun {
   /** mismatch lines of the counterexample */
   details: string[];
   durationMs?: number;
+  /**
+   * Cases graded (compared with something): the runs before the first failure, less any case that could not
+   * be kept within the domain; fixtures posed. Null when the check did not run.
+   */
+  graded?: number | null;
+  /** the features left out of this check's cases (none when the adapter supports everything) */
+  excluded?: Exclusion[];
 }
 
 /**
@@ -58,7 +80,7 @@ export interface CheckRun {
  * convention under another profile) or 'not provided' (the adapter lacks what it needs).
  */
 export interface NotApplicable {
-  status: 'skipped' | 'not provided';
+  status: 'skipped' | 'not provided' | 'not applicable';
   reason: string;
 }
 
@@ -74,6 +96,14 @@ export interface Check {
   norm: NormId | null;
   /** Capabilities the check calls; if the adapter lacks one the check is 'not provided'. Empty: decides itself. */
   needs: readonly Capability[];
+  /**
+   * Features EVERY case of the check carries (bn.train.offset_1e4: offset_1e2 … offset_1e4; the cumulative
+   * average: momentum_none): a run that excludes one has nothing to grade, and the check is 'not applicable'.
+   * Features only some cases carry are projected away instead (domain.ts).
+   */
+  features?: readonly Feature[];
+  /** `n` cases the check draws in ctx's domain, seeded (the report's "can draw", tests): fixture checks draw none. */
+  sample?(ctx: CheckContext, n: number): Described[];
   /** true, or why the check does not run on this adapter (skipped, or not provided). */
   applies?(ctx: CheckContext): true | NotApplicable;
   run(ctx: CheckContext): Promise<CheckRun>;
@@ -98,9 +128,14 @@ export function worstOf(comparisons: readonly Comparison[], current: Worst | nul
   return w;
 }
 
-/** A case that can describe itself for a report. */
+/** A case that can describe itself for a report, with its feature tags (norms/spec.ts NormCase). */
 export interface Described {
   label: string;
+  tags?: readonly Feature[];
+  /** the excluded features its drawing removed (domain.ts) */
+  excluded?: readonly Feature[];
+  /** excluded features it still has: not graded */
+  unsupported?: readonly Feature[];
 }
 
 export interface PropertySpec<T extends Described> {
@@ -109,6 +144,7 @@ export interface PropertySpec<T extends Described> {
   description: string;
   norm: NormId | null;
   needs: readonly Capability[];
+  features?: readonly Feature[];
   applies?(ctx: CheckContext): true | NotApplicable;
   arbitrary(ctx: CheckContext): fc.Arbitrary<T>;
   /** Runs the adapter on one case; returns every comparison made (ok or not). */
@@ -127,14 +163,15 @@ export function statusOfError(e: unknown): { status: Status; message: string } {
   return { status: 'error', message: `internal error in the check (not the adapter's fault): ${describeThrown(e)}` };
 }
 
-/** What every check declares about itself, copied from its spec (applies only when the spec has one). */
-function checkIdentity(spec: Pick<Check, 'id' | 'category' | 'description' | 'norm' | 'needs' | 'applies'>): Omit<Check, 'run'> {
+/** What every check declares about itself, copied from its spec (applies and features only when the spec has them). */
+function checkIdentity(spec: Pick<Check, 'id' | 'category' | 'description' | 'norm' | 'needs' | 'applies' | 'features'>): Omit<Check, 'run'> {
   return {
     id: spec.id,
     category: spec.category,
     description: spec.description,
     norm: spec.norm,
     needs: spec.needs,
+    ...(spec.features?.length ? { features: spec.features } : {}),
     ...(spec.applies ? { applies: spec.applies } : {}),
   };
 }
@@ -167,8 +204,9 @@ async function prefetch<T extends Described>(spec: PropertySpec<T>, ctx: CheckCo
   const values: T[] = [];
   await fc.check(fc.asyncProperty(spec.arbitrary(ctx), async (c) => void values.push(c)), params);
   const cache = new CallCache(ctx.host, Date.now() + ctx.checkTimeoutMs);
-  await Promise.all(values.map((value, run) =>
-    spec.property({ ...ctx, origin: { run, value, shrinking: false }, host: cache.speculative() }, value).catch(() => undefined)));
+  // a case out of the run's domain is not graded (propertyCheck), so its calls are not fetched either
+  await Promise.all(values.map((value, run) => (value.unsupported?.length ? undefined
+    : spec.property({ ...ctx, origin: { run, value, shrinking: false }, host: cache.speculative() }, value).catch(() => undefined))));
   return cache;
 }
 
@@ -179,11 +217,20 @@ export async function settleFaults(ctx: CheckContext): Promise<void> {
   for (const orphan of routeFaults(ctx.host)) ctx.ledger.fault ??= orphan;
 }
 
+/** The report's exclusions from the cases' counts: each excluded feature the check can draw, or drew. */
+function exclusionsOf(ctx: CheckContext, counts: Map<Feature, number>): Exclusion[] {
+  return sortFeatures(counts.keys()).map((feature) => ({ feature, source: ctx.domain.sourceOf(feature) ?? 'adapter', cases: counts.get(feature)! }));
+}
+
 export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check {
   return {
     ...checkIdentity(spec),
+    sample: (ctx, n) => fc.sample(spec.arbitrary(ctx), { seed: 1, numRuns: n }),
     async run(ctx) {
       let worst: Worst | null = null;
+      // cases graded and features removed, counted over the runs (shrinking re-draws cases: not counted)
+      let graded = 0;
+      const moved = new Map<Feature, number>();
       const numRuns = Math.max(1, Math.round(ctx.numRuns * (spec.runsFactor ?? 1)));
       const where = (c: T) => (q: string, i: number) => (spec.where ? spec.where(c, q, i) : `[${i}]`);
       // The case in which the first timeout, crash or late fault happened: after it every call fails at once
@@ -204,6 +251,10 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       let first: { ratio: number; label: string } | null = null;
       const bar = () => (first === null ? 1 : Math.max(1, ctx.path ? first.ratio : first.ratio / 10));
       const prop = fc.asyncProperty(spec.arbitrary(ctx), async (c) => {
+        if (first === null) for (const f of c.excluded ?? []) moved.set(f, (moved.get(f) ?? 0) + 1);
+        // a case no projection could bring into the domain is not graded (domain.ts; counted, never failed)
+        if (c.unsupported?.length) return;
+        if (first === null) graded++;
         const origin: CallOrigin = { run: invocations++, value: c, shrinking: failedAt !== null };
         const host = cache ? cache.cached() : ctx.host;
         const comparisons = await spec.property({ ...ctx, origin, host }, c).catch((e: unknown) => {
@@ -230,7 +281,8 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       // an expensive round trip: every case's calls fetched first, in batches (prefetch.ts)
       if (ctx.host.batches) cache = await prefetch(spec, ctx, params);
       const details = await fc.check(prop, params);
-      const base = { worst, runs: details.numRuns, seed: details.seed, path: null, counterexample: null, details: [] as string[] };
+      const excluded = exclusionsOf(ctx, moved);
+      const base = { worst, runs: details.numRuns, seed: details.seed, path: null, counterexample: null, details: [] as string[], graded, excluded };
       const describe = (k: T) => (spec.describe ? spec.describe(k) : k.label);
       // A fault that surfaced after the last call of its case returned (a timer that fires later) reaches the
       // ledger only now: it is this check's error, blamed on the case that scheduled it.
@@ -254,7 +306,9 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
         if (ctx.path) {
           return { ...base, status: 'pass', message: `--path "${ctx.path}" did not reproduce a failure: the case it replays is within bound (fixed, or the path belongs to another check, seed, --runs, --quick or --profile)` };
         }
-        return { ...base, status: 'pass', message: `${details.numRuns} cases within bound` };
+        if (graded === 0) return { ...base, status: 'not applicable', message: `none of the ${details.numRuns} cases drawn could be kept within the run's features` };
+        const notGraded = details.numRuns - graded;
+        return { ...base, status: 'pass', message: `${graded} cases within bound${notGraded ? ` (${notGraded} not graded: no supported form of them)` : ''}` };
       }
       const { status, message } = statusOfError(details.errorInstance);
       const c = details.counterexample?.[0];
@@ -290,8 +344,16 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
 export function fixedCheck(spec: {
   id: string; category: Category; description: string; norm: NormId | null; needs: readonly Capability[];
   applies?(ctx: CheckContext): true | NotApplicable;
-  /** The comparisons of each named case, or why the case cannot be posed to this adapter; stops at the first failing case. */
-  cases(ctx: CheckContext): Promise<{ label: string; run: () => Promise<Comparison[] | string> }[]>;
+  /**
+   * The comparisons of each named case, or why the case cannot be posed to this adapter; stops at the first
+   * failing case. A case whose `tags` hold a feature the run excludes is not posed (counted as excluded).
+   */
+  cases(ctx: CheckContext): Promise<{
+    label: string; tags?: readonly Feature[];
+    /** features of parts of the case left out (a capability that does not take them is not called) */
+    partsExcluded?: readonly Feature[];
+    run: () => Promise<Comparison[] | string>;
+  }[]>;
 }): Check {
   return {
     ...checkIdentity(spec),
@@ -303,15 +365,28 @@ export function fixedCheck(spec: {
       }
       let runs = 0;
       const skipped: string[] = [];
+      const left = new Map<Feature, number>();
+      const outOfDomain: string[] = [];
+      for (const k of cases) {
+        const bad = (k.tags ?? []).filter((t) => ctx.domain.excluded.has(t));
+        if (bad.length) {
+          for (const f of bad) left.set(f, (left.get(f) ?? 0) + 1);
+          outOfDomain.push(k.label);
+        }
+      }
+      const posed = cases.filter((k) => !outOfDomain.includes(k.label));
+      for (const k of posed) for (const f of k.partsExcluded ?? []) left.set(f, (left.get(f) ?? 0) + 1);
+      const excluded = exclusionsOf(ctx, left);
+      const base = { seed: null, path: null, excluded };
       // the case being run, for blame: the case closures share this context
       const faultResult = (f: AdapterFailure): CheckRun => {
         const label = (f.origin as CallTag | null)?.origin?.value;
         return {
-          status: 'error', message: typeof label === 'string' ? `${label}: ${f.message}` : f.message, worst, runs, seed: null, path: null,
+          ...base, status: 'error', message: typeof label === 'string' ? `${label}: ${f.message}` : f.message, worst, runs, graded: runs,
           counterexample: typeof label === 'string' ? label : null, details: tracebackLines(f),
         };
       };
-      for (const [i, k] of cases.entries()) {
+      for (const [i, k] of posed.entries()) {
         ctx.origin = { run: i, value: k.label, shrinking: false };
         try {
           const comparisons = await k.run();
@@ -325,14 +400,14 @@ export function fixedCheck(spec: {
           if (bad.length) {
             const pf = new PropertyFailure(comparisons, (_q, i) => `[${i}]`);
             return {
-              status: 'fail', message: `${k.label}: ${pf.message}`, worst, runs, seed: null, path: null, counterexample: k.label,
+              ...base, status: 'fail', message: `${k.label}: ${pf.message}`, worst, runs, graded: runs, counterexample: k.label,
               details: bad.flatMap((x) => describeComparison(x)),
             };
           }
         } catch (e) {
           if (e instanceof AdapterFailure && STOPS_THE_CHECK.has(e.kind)) return faultResult(e);
           const { status, message } = statusOfError(e);
-          return { status, message: `${k.label}: ${message}`, worst, runs, seed: null, path: null, counterexample: k.label, details: e instanceof AdapterFailure ? tracebackLines(e) : [] };
+          return { ...base, status, message: `${k.label}: ${message}`, worst, runs, graded: runs, counterexample: k.label, details: e instanceof AdapterFailure ? tracebackLines(e) : [] };
         } finally {
           ctx.origin = null;
         }
@@ -340,7 +415,10 @@ export function fixedCheck(spec: {
       await settleFaults(ctx);
       if (ctx.ledger.fault) return faultResult(ctx.ledger.fault);
       const note = skipped.length ? `; not posed: ${skipped.join(', ')}` : '';
-      return { status: 'pass', message: `${runs} cases within bound${note}`, worst, runs, seed: null, path: null, counterexample: null, details: [] };
+      if (runs === 0 && posed.length === 0) {
+        return { ...base, status: 'not applicable', message: `every case has a feature the run excludes (${outOfDomain.length} not posed)`, worst, runs, graded: 0, counterexample: null, details: [] };
+      }
+      return { ...base, status: 'pass', message: `${runs} cases within bound${note}`, worst, runs, graded: runs, counterexample: null, details: [] };
     },
   };
 }

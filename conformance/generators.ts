@@ -25,6 +25,8 @@
  */
 import fc from 'fast-check';
 import type { Precision } from './adapter.js';
+import { fitGeometry, geometryTags, sortFeatures, type Domain } from './domain.js';
+import { offsetTags, type Feature } from './features.js';
 import type { CaseOptions, Geometry, GroupKind, NormCase, NormSpec } from './norms/spec.js';
 import { PRECISIONS, roundTo } from './precision.js';
 
@@ -307,21 +309,47 @@ const kindName = (kind: GroupKind) => (typeof kind === 'object' ? `offset${kind.
 /** What normCase needs of a norm's spec. */
 export type CaseSpec = Pick<NormSpec, 'grouping' | 'describeGeometry' | 'tags' | 'groupNoun' | 'hasBias' | 'runningStats'>;
 
-/** The feature tags of a group kind. */
-function kindTags(kind: GroupKind): string[] {
-  if (typeof kind === 'object') return [`offset_${kind.offset.toExponential(0).replace('+', '')}`];
-  const tags: Partial<Record<string, string>> = { tiny: 'tiny_variance', constant: 'constant', small: 'small_values', huge: 'huge_values', zero_or_typical: 'zero_rows' };
+/** Where a case is drawn: the adapter's precision, and the domain its features must keep to (domain.ts). */
+export interface Draw {
+  precision: Precision;
+  domain: Pick<Domain, 'excluded'>;
+}
+
+/** The feature tags of a group kind: the offset thresholds it reaches (features.ts), tiny, constant, small, huge data or zero rows. */
+export function kindTags(kind: GroupKind): Feature[] {
+  if (typeof kind === 'object') return offsetTags(kind.offset);
+  const tags: Partial<Record<string, Feature>> = { tiny: 'tiny_variance', constant: 'constant', small: 'small_values', huge: 'huge_values', zero_or_typical: 'zero_rows' };
   return tags[kind] ? [tags[kind]!] : [];
 }
 
 /**
- * A case of the norm `spec` on geometries from `geometries`, every statistics group of the given kind.
- * Draws, in this order (a record draws its fields in key order, so the order is part of every seed's
- * stream): t, the groups' offsets and scales, dy, affine, weight, bias, the running buffers (norms that have
- * them), the poisons.
+ * The geometries projected onto the draw's domain (domain.ts `fitGeometry`): each one that carries an
+ * excluded feature is moved to a supported one, which records what was removed (`excluded`); one no move
+ * fixes keeps its shape and is marked (`unsupported`), so its case is not graded. With nothing excluded, the
+ * very same arbitrary.
  */
-export function normCase(spec: CaseSpec, precision: Precision, geometries: fc.Arbitrary<Geometry>, o: CaseOptions): fc.Arbitrary<NormCase> {
-  return geometries.chain((geometry) => {
+export function fittedGeometries<G extends Geometry>(spec: Pick<NormSpec, 'grouping' | 'tags'>, draw: Draw, geometries: fc.Arbitrary<G>): fc.Arbitrary<G> {
+  const excluded = draw.domain.excluded;
+  if (excluded.size === 0) return geometries;
+  return geometries.map((g) => {
+    if (g.excluded || g.unsupported) return g; // fitted already
+    const f = fitGeometry(spec, g, excluded);
+    if (!f) return { ...g, unsupported: geometryTags(spec, g).filter((t) => excluded.has(t)) };
+    return f.removed.length ? ({ ...g, ...f.geometry, excluded: f.removed } as G) : g;
+  });
+}
+
+/**
+ * A case of the norm `spec` on geometries from `geometries`, every statistics group of the given kind,
+ * within the draw's domain. Draws, in this order (a record draws its fields in key order, so the order is
+ * part of every seed's stream): t, the groups' offsets and scales, dy, affine, weight, bias, the running
+ * buffers (norms that have them), the poisons. With `no_affine` excluded the affine draw is still made
+ * (and taken as true), so the data stay those of the same seed.
+ */
+export function normCase(spec: CaseSpec, draw: Draw, geometries: fc.Arbitrary<Geometry>, o: CaseOptions): fc.Arbitrary<NormCase> {
+  const { precision } = draw;
+  const excluded = draw.domain.excluded;
+  return fittedGeometries(spec, draw, geometries).chain((geometry) => {
     const grouping = spec.grouping(geometry);
     const total = size(geometry.shape);
     const G = grouping.groups.length;
@@ -350,21 +378,34 @@ export function normCase(spec: CaseSpec, precision: Precision, geometries: fc.Ar
           });
         }
         const running = r as { runningMean?: number[]; runningVar?: number[] };
-        const tags = [...spec.tags(geometry), ...kindTags(o.kind), ...(r.affine ? [] : ['no_affine']), ...(r.poison ? ['nonfinite'] : [])];
+        // a random affine draw that came out false is taken as true when the domain excludes no_affine
+        const keptAffine = !r.affine && o.affine === 'random' && excluded.has('no_affine');
+        const affine = r.affine || keptAffine;
+        const { excluded: fromGeometry, unsupported: _u, ...shape } = geometry;
+        const tags = sortFeatures([...geometryTags(spec, shape), ...kindTags(o.kind), ...(affine ? [] : ['no_affine']), ...(r.poison ? ['nonfinite'] : [])]);
+        const removed = sortFeatures([...(fromGeometry ?? []), ...(keptAffine ? ['no_affine'] : [])]);
+        const unsupported = tags.filter((t) => excluded.has(t));
         return {
-          ...geometry,
-          label: `${o.label}_${kindName(o.kind)}_${spec.describeGeometry(geometry)}${r.affine ? '' : '_noaffine'}${poisonLabel(r.poison, spec.groupNoun)}`,
+          ...shape,
+          label: `${o.label}_${kindName(o.kind)}_${spec.describeGeometry(shape)}${affine ? '' : '_noaffine'}${poisonLabel(r.poison, spec.groupNoun)}`,
           tags,
+          ...(removed.length ? { excluded: removed } : {}),
+          ...(unsupported.length ? { unsupported } : {}),
           x: rounded(precision, x),
           dy: rounded(precision, r.dy),
-          weight: r.affine ? rounded(precision, r.weight) : null,
-          bias: r.affine && spec.hasBias ? rounded(precision, r.bias) : null,
+          weight: affine ? rounded(precision, r.weight) : null,
+          bias: affine && spec.hasBias ? rounded(precision, r.bias) : null,
           runningMean: running.runningMean ? rounded(precision, running.runningMean) : null,
           runningVar: running.runningVar ? rounded(precision, running.runningVar) : null,
           poisoned,
         };
       });
   });
+}
+
+/** The cases of a check that poses every case in one setting beyond its data (momentum None, eval backward), tagged with it. */
+export function withTag<T extends { tags: Feature[] }>(cases: fc.Arbitrary<T>, f: Feature | undefined): fc.Arbitrary<T> {
+  return f ? cases.map((c) => ({ ...c, tags: sortFeatures([...c.tags, f]) })) : cases;
 }
 
 /** Prints a case: label, and the values when there are few enough to read. */

@@ -15,6 +15,7 @@
  * surfaces after its call returned is still blamed on that call and that case.
  */
 import type { Capability, Conventions, FloatArray, Layout, Precision, ProfileName } from './adapter.js';
+import type { Domain } from './domain.js';
 import type { NormId } from './norms/spec.js';
 import { describeThrown } from './error_text.js';
 import { AdapterFailure, NotRun, STOPS_THE_CHECK } from './hosts/failure.js';
@@ -68,11 +69,24 @@ export interface CheckContext {
   origin: CallOrigin | null;
   /** The norms selected (`--norm`): checks that span norms (hygiene) judge only these; null: every norm. */
   norms?: readonly NormId[] | null;
+  /** The features this check's cases keep clear of (domain.ts): the adapter's unsupported ones, --without, expectations. */
+  domain: Domain;
+  /**
+   * Capabilities not to call on the current case although the adapter has them: a fixture with a feature one
+   * capability does not support is judged without that capability's part (fixtures.ts). `provides` honours it.
+   */
+  withheld?: ReadonlySet<Capability>;
 }
 
-/** Whether the adapter declares capability `cap`. */
+/** Whether the adapter declares capability `cap` (and the current case may call it). */
 export function provides(ctx: CheckContext, cap: Capability): boolean {
-  return ctx.capabilities.has(cap);
+  return ctx.capabilities.has(cap) && !ctx.withheld?.has(cap);
+}
+
+/** Whether the capability takes every feature of `tags` (none of them excluded for it: domain.ts). */
+export function supports(ctx: CheckContext, cap: Capability, tags: readonly string[]): boolean {
+  const ex = ctx.domain.excludedFor(cap);
+  return !tags.some((t) => ex.has(t as never));
 }
 
 /**
@@ -184,7 +198,7 @@ export function checkOutput(ctx: CheckContext, cap: Capability, name: string, va
 }
 
 /** Every field a capability's result may carry; each is read once, so a throwing getter is the adapter's error. */
-const RESULT_FIELDS = ['y', 'runningMean', 'runningVar', 'mean', 'rstd', 'dx', 'dweight', 'dbias'] as const;
+const RESULT_FIELDS = ['y', 'runningMean', 'runningVar', 'numBatchesTracked', 'mean', 'rstd', 'dx', 'dweight', 'dbias'] as const;
 
 export function checkResultObject(cap: Capability, res: unknown): Record<string, unknown> {
   if (res == null || typeof res !== 'object') throw new AdapterFailure('shape', `${cap} returned ${res === null ? 'null' : typeof res}; expected an object of typed arrays`);

@@ -8,7 +8,7 @@
  * non-finite (a finite value there would hide the bad input), and every other group must match the
  * reference as if the poisoned groups were not there.
  */
-import { compare, fmtRatio, type Comparison } from './compare.js';
+import { compare, compareScalar, fmtRatio, type Comparison } from './compare.js';
 import { bnEvalBounds, roundoffs, type Grouping } from './error_model.js';
 import type { CheckContext } from './invoke.js';
 import type { NormCase, NormSpec, RunningBuffers } from './norms/spec.js';
@@ -69,10 +69,18 @@ export function runningFraction(momentum: number | null, numBatchesTracked: numb
   return momentum === null ? 1 / (numBatchesTracked + 1) : momentum;
 }
 
+/** A step count the adapter returned (numBatchesTracked) against the expected one: exact. */
+export function compareCount(quantity: string, actual: number, expected: number): Comparison {
+  return compareScalar(quantity, actual, expected, 0, 'float64');
+}
+
 export interface ForwardJudgeOptions {
   eps: number;
-  /** pass the case's running buffers and compare them after the step (norms with running statistics) */
-  running?: boolean;
+  /**
+   * pass the case's running buffers and compare them after the step (norms with running statistics);
+   * 'none': pass none (BatchNorm track_running_stats = False), and none may come back
+   */
+  running?: boolean | 'none';
   momentum?: number | null;
   numBatchesTracked?: number;
   unbiased?: boolean;
@@ -85,8 +93,8 @@ export async function judgeForward(ctx: CheckContext, spec: NormSpec, c: NormCas
   const unbiased = o.unbiased ?? ctx.conventions.runningVar === 'unbiased';
   const momentum = o.momentum === undefined ? (spec.running ? spec.running.momentum(ctx) : null) : o.momentum;
   const numBatchesTracked = o.numBatchesTracked ?? 0;
-  const buffers: RunningBuffers | null = o.running ? { runningMean: c.runningMean!, runningVar: c.runningVar! } : null;
-  const call = { eps: o.eps, momentum, numBatchesTracked, unbiased, ...(buffers ? { running: buffers } : {}) };
+  const buffers: RunningBuffers | null = o.running === true ? { runningMean: c.runningMean!, runningVar: c.runningVar! } : null;
+  const call = { eps: o.eps, momentum, numBatchesTracked, unbiased, ...(buffers ? { running: buffers } : o.running === 'none' ? { running: null } : {}) };
   const out = await spec.forward(ctx, c, call);
   const ref = spec.reference.forward(ctx, c, call);
   const grouping = spec.grouping(c);
@@ -106,6 +114,7 @@ export async function judgeForward(ctx: CheckContext, spec: NormSpec, c: NormCas
     comps.push(compare('runningMean', out.running.runningMean, ref.running!.runningMean, rb.runningMean, p, channelMask));
     comps.push(compare('runningVar', out.running.runningVar, ref.running!.runningVar, rb.runningVar, p, channelMask));
     if (bad.length) comps.push(nonFinite(`runningMean (poisoned ${spec.groupNoun}s)`, out.running.runningMean, bad));
+    if (out.numBatchesTracked != null) comps.push(compareCount('numBatchesTracked', out.numBatchesTracked, numBatchesTracked + 1));
   }
   if (c.poisoned.length) {
     const poisoned = c.poisoned.flatMap((g) => Array.from(grouping.groups[g]!));
@@ -147,6 +156,7 @@ export async function judgeRunning(
     for (let p = 0; p < bound.length; p++) bound[p]! += rb[which][p]!;
     if (!out.running) throw new Error(`${spec.capabilities.forward} returned no running buffers`);
     comps.push(compare(`${which} after step ${k + 1}`, out.running[which], ref.running![which], bound, ctx.precision));
+    if (out.numBatchesTracked != null) comps.push(compareCount(`numBatchesTracked after step ${k + 1}`, out.numBatchesTracked, k + 1));
     adapterRunning = out.running;
     refRunning = ref.running!;
     if (comps.some((x) => !x.ok)) break;

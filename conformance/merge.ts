@@ -120,6 +120,7 @@ export function mergeReports(reports: readonly NamedReport[]): RunReport {
   same(reports, 'selected checks (--only, or a different normcheck version)', (r) => r.selection.checks, runHint);
   same(reports, 'adapters', (r) => r.selection.adapters, runHint);
   same(reports, '--norm', (r) => r.selection.norms, runHint);
+  same(reports, '--without', (r) => r.selection.without ?? [], runHint);
   checkShards(reports);
 
   const selection = reports[0]!.report.selection;

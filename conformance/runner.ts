@@ -14,10 +14,12 @@
  */
 import type { Adapter, Capability, Conventions, Layout, Precision, ProfileName } from './adapter.js';
 import { NOT_INSTALLED } from './adapter.js';
-import type { Category, Check, CheckRun, Status, Worst } from './check.js';
+import type { Category, Check, CheckRun, Exclusion, Status, Worst } from './check.js';
 import { statusOfError } from './check.js';
 import { selectChecks } from './catalog.js';
+import { domainFor, FULL_DOMAIN, sortFeatures, unsupportedOf, type Domain, type UnsupportedFeatures } from './domain.js';
 import { findExpectation, type Expectation } from './expectations.js';
+import type { Feature } from './features.js';
 import type { NormId } from './norms/spec.js';
 import { describeThrown } from './error_text.js';
 import { InProcessHost } from './hosts/in_process.js';
@@ -41,6 +43,8 @@ export interface RunOptions {
   only?: string;
   /** `--norm`: only the checks of these norms (ids of NORMS: bn, ln, …); the hygiene checks judge only their capabilities. */
   norms?: readonly NormId[];
+  /** `--without`: features no case of the run may carry, on every adapter (features.ts). */
+  without?: readonly Feature[];
   /** fast-check replay path (with `seed` and one check selected). */
   path?: string;
   /** Per-call timeout in ms (default 10 000). */
@@ -90,6 +94,8 @@ export interface AdapterReport {
   capabilities: Capability[];
   /** where it ran: 'in-process', 'worker' (thread) or 'subprocess' */
   host: HostKind;
+  /** what it declares it does not support (adapter.ts `unsupported`): features for every capability, and by capability */
+  unsupported: UnsupportedFeatures;
   /**
    * 'ran', or why it did not: not installed (its optional package is absent; the message is "not installed:
    * " and the command that installs it; never a failure), unavailable (skipped; a loading error when the user
@@ -108,6 +114,8 @@ export interface Summary {
   errors: number;
   skipped: number;
   notProvided: number;
+  /** every case had a feature the run excludes (the adapter's unsupported ones, --without) */
+  notApplicable: number;
   expectedFailures: number;
   unexpectedPasses: number;
   unavailableAdapters: number;
@@ -148,6 +156,8 @@ export interface Selection {
   required: string[];
   /** RunOptions.norms (--norm): the hygiene checks' cases depend on it */
   norms: string[] | null;
+  /** RunOptions.without (--without): features left out of every adapter's cases */
+  without: string[];
   shard: Shard | null;
 }
 
@@ -186,7 +196,36 @@ function outcomeOf(status: Status, expectation: Expectation | null, quick: boole
 }
 
 function emptyRun(status: Status, message: string): CheckRun {
-  return { status, message, worst: null, runs: 0, seed: null, path: null, counterexample: null, details: [] };
+  return { status, message, worst: null, runs: 0, seed: null, path: null, counterexample: null, details: [], graded: null, excluded: [] };
+}
+
+/** "which the adapter declares unsupported", "which --without leaves out", … */
+function excludedBecause(domain: Domain, fs: readonly Feature[]): string {
+  const by = (s: string) => fs.filter((f) => domain.sourceOf(f) === s);
+  const parts = [];
+  if (by('adapter').length) parts.push(`which the adapter declares unsupported (${by('adapter').join(', ')})`);
+  if (by('without').length) parts.push(`which --without leaves out (${by('without').join(', ')})`);
+  if (by('expectation').length) parts.push(`to which an expectation confines a known failure (${by('expectation').join(', ')})`);
+  return parts.join('; ');
+}
+
+/** Cases sampled per check to tell which excluded features it can draw (seeded: the same list every run). */
+const SAMPLED_CASES = 60;
+
+/**
+ * The exclusions a report shows: the features the run's cases were moved off (counted by the check), and
+ * every other excluded feature the check can draw (a seeded sample of its cases with nothing excluded), at 0:
+ * "excluding rank-5 cases" is then the same sentence whatever this seed happened to draw.
+ */
+function withPossibleExclusions(check: Check, ctx: CheckContext, run: CheckRun): CheckRun {
+  if (ctx.domain.excluded.size === 0 || !check.sample) return run;
+  const have = new Set((run.excluded ?? []).map((e) => e.feature));
+  const possible = new Set(check.sample({ ...ctx, domain: FULL_DOMAIN }, SAMPLED_CASES).flatMap((c) => c.tags ?? []));
+  const extra = sortFeatures([...possible].filter((f) => ctx.domain.excluded.has(f) && !have.has(f)));
+  if (extra.length === 0) return run;
+  const all = [...(run.excluded ?? []), ...extra.map((f) => ({ feature: f, source: ctx.domain.sourceOf(f) ?? 'adapter' as const, cases: 0 }))];
+  const order = sortFeatures(all.map((e) => e.feature));
+  return { ...run, excluded: order.map((f) => all.find((e) => e.feature === f)!) };
 }
 
 export async function runConformance(entries: readonly AdapterEntry[], options: RunOptions = {}): Promise<RunReport> {
@@ -198,7 +237,11 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
   const checkTimeoutMs = options.checkTimeoutMs ?? 300_000;
   const checks = selectChecks(options.only, options.norms);
   // the hygiene checks' cases depend on the norms judged, so a replay names them
-  const replayFlags = [...(options.norms ? ['--norm', options.norms.join(',')] : []), ...(options.replayFlags ?? [])];
+  const replayFlags = [
+    ...(options.norms ? ['--norm', options.norms.join(',')] : []),
+    ...(options.without?.length ? ['--without', options.without.join(',')] : []),
+    ...(options.replayFlags ?? []),
+  ];
   const expectations = options.expectations ?? [];
   const adapters: AdapterReport[] = [];
   // This shard's checks of adapter a: units a·K + k (shard.ts).
@@ -219,7 +262,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
       const profile = options.profile ?? meta.profile ?? 'pytorch';
       const report: AdapterReport = {
         name: meta.name, description: meta.description, precision: meta.precision, layout: meta.layout, profile,
-        conventions: conventionsFor(meta, options.profile), capabilities: [...meta.capabilities], host: host.kind, state: 'ran', message: null,
+        conventions: conventionsFor(meta, options.profile), capabilities: [...meta.capabilities], unsupported: unsupportedOf(meta), host: host.kind, state: 'ran', message: null,
         spec: specOf(entry), checks: [],
       };
       adapters.push(report);
@@ -262,22 +305,27 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
       }
     };
     for (const check of mine) {
+      const domain = domainFor(report.unsupported, check.needs, options.without ?? []);
       const ctx: CheckContext = {
         host, capabilities, precision: report.precision, layout: report.layout, profile: report.profile, conventions: report.conventions, quick,
         numRuns: runs, seed, timeoutMs, checkTimeoutMs, ledger: { fault: null }, origin: null,
         ...(options.path ? { path: options.path } : {}),
         ...(options.norms ? { norms: options.norms } : {}),
+        domain,
       };
       options.onCheckStart?.(report.name, check, index, total);
       const t0 = Date.now();
       let run: CheckRun;
       const missing = check.needs.filter((c) => !capabilities.has(c));
       const applies = check.applies ? check.applies(ctx) : true;
+      const needed = (check.features ?? []).filter((f) => domain.excluded.has(f));
       if (missing.length) run = emptyRun('not provided', `needs ${missing.join(', ')}`);
       else if (applies !== true) run = emptyRun(applies.status, applies.reason);
-      else {
+      else if (needed.length) {
+        run = { ...emptyRun('not applicable', `every case has ${needed.join(', ')}, ${excludedBecause(domain, needed)}`), excluded: needed.map((f) => ({ feature: f, source: domain.sourceOf(f) ?? 'adapter', cases: 0 })) };
+      } else {
         try {
-          run = await check.run(ctx);
+          run = withPossibleExclusions(check, ctx, await check.run(ctx));
         } catch (e) {
           const { status, message } = statusOfError(e);
           run = emptyRun(status, message);
@@ -321,13 +369,14 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
     profileOverride: options.profile ?? null, summary, loadFailures, adapters, exitCode: exitCodeOf(summary),
     selection: {
       checks: checks.map((c) => c.id), adapters: entries.map(specOf), required: [...required], norms: options.norms ? [...options.norms] : null,
+      without: [...(options.without ?? [])],
       shard: options.shard ?? null,
     },
   };
 }
 
 export function summarize(adapters: readonly AdapterReport[], required: readonly string[]): Summary {
-  const s: Summary = { passed: 0, failed: 0, errors: 0, skipped: 0, notProvided: 0, expectedFailures: 0, unexpectedPasses: 0, unavailableAdapters: 0, notInstalledAdapters: 0, loadErrors: 0 };
+  const s: Summary = { passed: 0, failed: 0, errors: 0, skipped: 0, notProvided: 0, notApplicable: 0, expectedFailures: 0, unexpectedPasses: 0, unavailableAdapters: 0, notInstalledAdapters: 0, loadErrors: 0 };
   for (const a of adapters) {
     if (a.state === 'unavailable') {
       s.unavailableAdapters++;
@@ -341,6 +390,7 @@ export function summarize(adapters: readonly AdapterReport[], required: readonly
       else if (c.status === 'fail') s.failed++;
       else if (c.status === 'error') s.errors++;
       else if (c.status === 'skipped') s.skipped++;
+      else if (c.status === 'not applicable') s.notApplicable++;
       else s.notProvided++;
       if (c.outcome === 'unexpected pass' || c.outcome === 'expected failure not reproduced') s.unexpectedPasses++;
     }

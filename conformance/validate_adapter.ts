@@ -18,6 +18,10 @@
  *                  eps         a finite number > 0 (added to the variance inside the square root)
  *                  momentum    null (cumulative average) or a number in (0, 1] (fraction of the batch statistic)
  *                  runningVar  'unbiased' | 'biased'
+ *   unsupported  absent, or the features (features.ts) it does not support: an array of feature names (for
+ *                every capability), or an object whose keys are capabilities or '*' and whose values are such
+ *                arrays; a feature no case of that capability's norm can carry is an error (`{ lnForward:
+ *                ['batch_of_2'] }` would silently do nothing)
  *   capabilities (CAPABILITIES) and available / setup / teardown: absent, or functions.
  * Other fields. A field that is a near miss of a contract field (equal but for case, `_` or `-`, or within
  * two edits of a name of five letters or more: `precison`, `lnFoward`, `Conventions`) is an error naming
@@ -31,8 +35,9 @@
  * Every field is read once, inside a try: a getter that throws is reported as that field's error, naming the
  * source and the field.
  */
-import { CAPABILITIES, type Adapter, type Conventions, type Layout, type Precision, type ProfileName } from './adapter.js';
+import { CAPABILITIES, type Adapter, type Capability, type Conventions, type Layout, type Precision, type ProfileName, type Unsupported } from './adapter.js';
 import { closestNames, nearMiss } from './closest_names.js';
+import { FEATURES, isFeature, unknownFeatureMessage, type Feature } from './features.js';
 import { describeThrown } from './error_text.js';
 import { isProfileName, PROFILES } from './profiles.js';
 
@@ -44,7 +49,7 @@ export class AdapterShapeError extends Error {
 }
 
 /** What an adapter declares about itself (everything but its functions). */
-export const DECLARED_FIELDS = ['name', 'description', 'precision', 'layout', 'profile', 'conventions'] as const;
+export const DECLARED_FIELDS = ['name', 'description', 'precision', 'layout', 'profile', 'conventions', 'unsupported'] as const;
 /** The adapter's lifecycle hooks. */
 export const LIFECYCLE_METHODS = ['available', 'setup', 'teardown'] as const;
 /** Every function an adapter may implement: the capabilities and the lifecycle hooks. */
@@ -62,6 +67,8 @@ export interface AdapterDeclaration {
   layout: Layout;
   profile?: ProfileName;
   conventions?: Partial<Conventions>;
+  /** the features it does not support (adapter.ts Unsupported), as declared */
+  unsupported?: Unsupported;
   /** the names of the functions it implements (of ADAPTER_METHODS) */
   methods: string[];
 }
@@ -152,7 +159,44 @@ export function validateConventions(c: unknown, source: string, path = 'adapter.
   return out;
 }
 
-/** The declared fields (name … conventions), read and checked. */
+/** The norm a capability belongs to, by its prefix: bnTrainForward → bn. */
+const normOf = (cap: string) => /^(bn|ln|gn|in|rms)/.exec(cap)?.[1] ?? null;
+
+/** One list of feature names: every name a feature; for a capability, one its norm's cases can carry. */
+function featureList(v: unknown, source: string, path: string, cap: Capability | null): Feature[] {
+  if (!Array.isArray(v)) throw new AdapterShapeError(`${source}: ${path} must be an array of feature names such as ['rank5', 'no_affine'], got ${show(v)}`);
+  for (const [i, f] of v.entries()) {
+    if (!isFeature(f)) throw new AdapterShapeError(`${source}: ${path}[${i}]: ${typeof f === 'string' ? unknownFeatureMessage(f) : `expected a feature name, got ${show(f)}`}`);
+    const norm = cap ? normOf(cap) : null;
+    if (norm && !(FEATURES[f].norms as readonly string[]).includes(norm)) {
+      throw new AdapterShapeError(`${source}: ${path}[${i}]: no case of ${cap} has ${f} (${FEATURES[f].meaning}); it occurs in the cases of ${FEATURES[f].norms.join(', ')}`);
+    }
+  }
+  return [...new Set(v as Feature[])];
+}
+
+/** `unsupported`: a feature list, or an object of feature lists keyed by capability or '*' (rules in the header). */
+export function validateUnsupported(u: unknown, source: string, path = 'adapter.unsupported'): Unsupported | undefined {
+  if (u === undefined) return undefined;
+  if (Array.isArray(u)) return featureList(u, source, path, null);
+  if (u === null || typeof u !== 'object') {
+    throw new AdapterShapeError(`${source}: ${path} must be an array of feature names or an object of them by capability ({ bnBackward: ['no_affine'] }), got ${show(u)}`);
+  }
+  const keys = [...CAPABILITIES, '*'];
+  const out: Partial<Record<Capability | '*', Feature[]>> = {};
+  for (const k of fieldNames(u, source)) {
+    if (!keys.includes(k)) {
+      const miss = nearMiss(k, CAPABILITIES);
+      const near = miss ? [miss] : closestNames(k, CAPABILITIES);
+      throw new AdapterShapeError(`${source}: ${path}.${k} is not a capability${near.length ? `; did you mean ${near.map((n) => `${path}.${n}`).join(' or ')}?` : ''} ` +
+        `(keys are capability names, or '*' for every capability)`);
+    }
+    out[k as Capability | '*'] = featureList(read(u, k, source, path), source, `${path}.${k}`, k === '*' ? null : (k as Capability));
+  }
+  return out;
+}
+
+/** The declared fields (name … unsupported), read and checked. */
 function declaredFields(o: object, source: string): Omit<AdapterDeclaration, 'methods'> {
   const name = read(o, 'name', source);
   if (typeof name !== 'string' || !name.trim()) throw new AdapterShapeError(`${source}: adapter.name must be a non-empty string, got ${show(name)}`);
@@ -167,11 +211,13 @@ function declaredFields(o: object, source: string): Omit<AdapterDeclaration, 'me
   const description = read(o, 'description', source);
   if (description !== undefined && typeof description !== 'string') throw new AdapterShapeError(`${source}: adapter.description must be a string, got ${show(description)}`);
   const conventions = validateConventions(read(o, 'conventions', source), source);
+  const unsupported = validateUnsupported(read(o, 'unsupported', source), source);
   return {
     name, precision: precision as Precision, layout: layout as Layout,
     ...(description !== undefined ? { description } : {}),
     ...(profile !== undefined ? { profile: profile as ProfileName } : {}),
     ...(conventions !== undefined ? { conventions } : {}),
+    ...(unsupported !== undefined ? { unsupported } : {}),
   };
 }
 
@@ -210,12 +256,13 @@ export function validateDeclaration(meta: unknown, source: string): AdapterDecla
 
 /** The declaration of a loaded (validated) adapter, for sending across a thread or process boundary. */
 export function declarationOf(adapter: Adapter): AdapterDeclaration {
-  const { name, description, precision, layout, profile, conventions } = adapter;
+  const { name, description, precision, layout, profile, conventions, unsupported } = adapter;
   return {
     name, precision, layout,
     ...(description !== undefined ? { description } : {}),
     ...(profile !== undefined ? { profile } : {}),
     ...(conventions !== undefined ? { conventions: { ...conventions } } : {}),
+    ...(unsupported !== undefined ? { unsupported: Array.isArray(unsupported) ? [...unsupported] : JSON.parse(JSON.stringify(unsupported)) as Unsupported } : {}),
     methods: ADAPTER_METHODS.filter((m) => typeof (adapter as unknown as Record<string, unknown>)[m] === 'function'),
   };
 }

@@ -131,7 +131,7 @@ async function report(ctx: TestContext, s: Settled, name: string, o: Conformance
   }
   if (c.outcome === 'expected failure') await ctx.annotate(`expected failure (${c.status}): ${c.expectedReason}`);
   else if (c.outcome === 'unexpected pass' || c.outcome === 'expected failure not reproduced') await ctx.annotate(`${c.outcome}: ${c.expectedReason}`);
-  else if (c.status === 'not provided' || c.status === 'skipped') ctx.skip(`${c.status}: ${c.message}`);
+  else if (c.status === 'not provided' || c.status === 'skipped' || c.status === 'not applicable') ctx.skip(`${c.status}: ${c.message}`);
 }
 
 /**

@@ -77,12 +77,15 @@ def _camel(name):
 class Adapter:
     """What normcheck sees of your implementation: its declaration and the functions per capability."""
 
-    def __init__(self, name, precision='float32', layout='NCHW', profile=None, conventions=None, description=None):
+    def __init__(self, name, precision='float32', layout='NCHW', profile=None, conventions=None, description=None, unsupported=None):
         self.declaration = {'name': name, 'precision': precision, 'layout': layout}
         if profile is not None:
             self.declaration['profile'] = profile
         if conventions is not None:
             self.declaration['conventions'] = conventions
+        # features (conformance/features.ts) it does not take: a list, or a dict by capability ('*': every one)
+        if unsupported is not None:
+            self.declaration['unsupported'] = unsupported
         if description is not None:
             self.declaration['description'] = description
         self.capabilities = {}
@@ -268,19 +271,21 @@ def _answer_call(adapter, call):
     before = {k: v.copy() for k, v in args.items() if isinstance(v, np.ndarray)}
     value = bound.results(bound(args))
     for k, v in value.items():
-        if v is not None and not isinstance(v, np.ndarray):
+        if k == 'numBatchesTracked' and isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+            value[k] = int(v)  # the one scalar of a result: a count, sent as a JSON number
+        elif v is not None and not isinstance(v, np.ndarray):
             value[k] = np.asarray(v)
     # bit for bit: a NaN written over a NaN, or -0 over 0, is still a write
     mutated = {k: args[k] for k, v in before.items() if args[k].tobytes() != v.tobytes()}
     return value, mutated
 
 
-def serve(name=None, precision=None, layout=None, profile=None, conventions=None, description=None, adapter=None):
+def serve(name=None, precision=None, layout=None, profile=None, conventions=None, description=None, adapter=None, unsupported=None):
     """Declares the adapter (or takes `adapter`) and answers normcheck's requests until it hangs up."""
     if adapter is None:
         adapter = _default
         fields = {'name': name, 'precision': precision, 'layout': layout, 'profile': profile,
-                  'conventions': conventions, 'description': description}
+                  'conventions': conventions, 'description': description, 'unsupported': unsupported}
         for k, v in fields.items():
             if v is not None:
                 adapter.declaration[k] = v

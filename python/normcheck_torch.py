@@ -64,11 +64,18 @@ def backward(y, dy, x, weight, bias):
 def bn_train(x, weight, bias, running_mean, running_var, num_batches_tracked, momentum, eps):
     # nn.BatchNorm: momentum=None is the cumulative average, 1/num_batches_tracked after its increment
     factor = 1.0 / float(num_batches_tracked + 1) if momentum is None else momentum
-    rm, rv = tensor(running_mean.copy()), tensor(running_var.copy())
+    # no running buffers: track_running_stats=False (F.batch_norm takes None for both)
+    tracking = running_mean is not None and running_var is not None
+    rm = tensor(running_mean.copy()) if tracking else None
+    rv = tensor(running_var.copy()) if tracking else None
     with torch.no_grad():
         y = F.batch_norm(tensor(x), rm, rv, tensor(weight), tensor(bias), True, factor, eps)
         _, mean, rstd = torch.native_batch_norm(tensor(x), None, None, None, None, True, factor, eps)
-    return {'y': out(y), 'running_mean': out(rm), 'running_var': out(rv), 'mean': out(mean), 'rstd': out(rstd)}
+    result = {'y': out(y), 'mean': out(mean), 'rstd': out(rstd)}
+    if tracking:
+        # nn.BatchNorm increments num_batches_tracked once per training step
+        result.update({'running_mean': out(rm), 'running_var': out(rv), 'num_batches_tracked': num_batches_tracked + 1})
+    return result
 
 
 @adapter.capability('bnEvalForward')

@@ -18,7 +18,8 @@
  */
 import fc from 'fast-check';
 import type { Precision } from '../adapter.js';
-import type { CaseSpec } from '../generators.js';
+import { geometryTags, sortFeatures } from '../domain.js';
+import { kindTags, type CaseSpec } from '../generators.js';
 import type { CaseOptions, Geometry, GroupKind, NormCase } from '../norms/spec.js';
 import { roundTo } from '../precision.js';
 import { mulberry32 } from '../../reference/random.js';
@@ -134,7 +135,7 @@ export function realisticCase(spec: CaseSpec, precision: Precision, geometries: 
       });
       const p = seededUnitValues(seed ^ 0x5bd1e995, 4 * P);
       const weight = Float64Array.from(p.subarray(0, P), (v) => (Math.abs(2 * v) < 0.1 ? 0.5 : 2 * v));
-      const tags = [...spec.tags(geometry), ...(typeof o.kind === 'object' ? [`offset_${exp(o.kind.offset)}`] : []), ...(affine ? [] : ['no_affine'])];
+      const tags = sortFeatures([...geometryTags(spec, geometry), ...kindTags(o.kind), ...(affine ? [] : ['no_affine'])]);
       const kindLabel = typeof o.kind === 'object' ? `offset${exp(o.kind.offset)}` : o.kind;
       return {
         ...geometry,

@@ -33,7 +33,8 @@ export function kernelsAdapter(layout: Layout): Adapter {
 
     bnTrainForward({ x, shape, weight, bias, runningMean, runningVar, numBatchesTracked, momentum, eps }) {
       const dims = dimsOf(shape, layout);
-      const running = { runningMean: Float32Array.from(runningMean), runningVar: Float32Array.from(runningVar), numBatchesTracked };
+      // no running buffers: track_running_stats = False (the kernel takes running: null)
+      const running = runningMean && runningVar ? { runningMean: Float32Array.from(runningMean), runningVar: Float32Array.from(runningVar), numBatchesTracked } : null;
       const y = new Float32Array(x.length);
       const mean = new Float64Array(dims.C);
       const rstd = new Float64Array(dims.C);
@@ -41,7 +42,10 @@ export function kernelsAdapter(layout: Layout): Adapter {
         x: f32(x)!, dims, layout, weight: f32(weight), bias: f32(bias), eps, running, momentum, y, mean, rstd,
         workspace: new BatchNormWorkspace(dims.C),
       });
-      return { y, runningMean: running.runningMean, runningVar: running.runningVar, mean: Float32Array.from(mean), rstd: Float32Array.from(rstd) };
+      return {
+        y, mean: Float32Array.from(mean), rstd: Float32Array.from(rstd),
+        ...(running ? { runningMean: running.runningMean, runningVar: running.runningVar, numBatchesTracked: running.numBatchesTracked } : {}),
+      };
     },
 
     bnEvalForward({ x, shape, weight, bias, runningMean, runningVar, eps }) {

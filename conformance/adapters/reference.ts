@@ -17,11 +17,13 @@ export default defineAdapter({
   profile: 'pytorch',
 
   bnTrainForward({ x, shape, weight, bias, runningMean, runningVar, numBatchesTracked, momentum, eps }) {
-    const r = batchNormTrain({
-      x, shape, weight, bias, momentum, eps, unbiasedRunningVar: true,
-      running: { runningMean: Float64Array.from(runningMean), runningVar: Float64Array.from(runningVar), numBatchesTracked },
-    });
-    return { y: r.y, runningMean: r.running!.runningMean, runningVar: r.running!.runningVar, mean: r.mean, rstd: r.rstd };
+    // no running buffers: track_running_stats = False
+    const running = runningMean && runningVar ? { runningMean: Float64Array.from(runningMean), runningVar: Float64Array.from(runningVar), numBatchesTracked } : null;
+    const r = batchNormTrain({ x, shape, weight, bias, momentum, eps, unbiasedRunningVar: true, running });
+    return {
+      y: r.y, mean: r.mean, rstd: r.rstd,
+      ...(r.running ? { runningMean: r.running.runningMean, runningVar: r.running.runningVar, numBatchesTracked: r.running.numBatchesTracked } : {}),
+    };
   },
 
   bnEvalForward({ x, shape, weight, bias, runningMean, runningVar, eps }) {

@@ -4,27 +4,52 @@
  * norm gets its batch-statistics forward and backward, and, where it has them, its running statistics over
  * several steps and its eval mode. Tolerances: the norm's error model. Counterexamples: the shrunk case.
  */
+import type fc from 'fast-check';
 import type { Check } from '../check.js';
 import { propertyCheck, skipped } from '../check.js';
-import { caseWhere, describeCase, normCase } from '../generators.js';
+import type { Comparison } from '../compare.js';
+import { sortFeatures } from '../domain.js';
+import { caseWhere, describeCase, normCase, withTag } from '../generators.js';
 import type { CheckContext } from '../invoke.js';
 import { judgeBackward, judgeEval, judgeForward, judgeRunning } from '../judge.js';
 import type { NormCase, NormSpec } from '../norms/spec.js';
 
 const steps = (quick: boolean) => (quick ? 3 : 5);
 
+/**
+ * 'both': each case is judged twice on the same data, with its weight and bias (so dweight and dbias are
+ * compared in every run, not in the half of them where a random `affine` came out true), then without
+ * (affine=False, its quantities marked "(no affine)"). With no_affine excluded (the adapter's capability
+ * cannot take it), the second judgement is left out and every case says so (its `excluded`).
+ */
+const affineTaken = (ctx: CheckContext) => !ctx.domain.excluded.has('no_affine');
+
+function bothAffine(cases: fc.Arbitrary<NormCase>, ctx: CheckContext): fc.Arbitrary<NormCase> {
+  return affineTaken(ctx) ? cases : cases.map((c) => ({ ...c, excluded: sortFeatures([...(c.excluded ?? []), 'no_affine']) }));
+}
+
+async function judgedBoth(ctx: CheckContext, c: NormCase, judge: (c: NormCase) => Promise<Comparison[]>): Promise<Comparison[]> {
+  const withAffine = await judge(c);
+  if (!affineTaken(ctx)) return withAffine;
+  return [...withAffine, ...(await judge({ ...c, weight: null, bias: null })).map((k) => ({ ...k, quantity: `${k.quantity} (no affine)` }))];
+}
+
 export function differentialChecks(spec: NormSpec): Check[] {
   const typical = (label: string, affine: boolean | 'random') => (ctx: CheckContext) =>
-    normCase(spec, ctx.precision, spec.geometry.typical(ctx.quick), { label, kind: 'typical', affine });
+    normCase(spec, ctx, spec.geometry.typical(ctx.quick), { label, kind: 'typical', affine });
   const base = { category: 'differential' as const, norm: spec.id, describe: describeCase, where: caseWhere };
+  // a norm whose default has no running buffers (InstanceNorm) poses its running and eval cases with them: tagged
+  const tracking = spec.running?.tracking;
+  const tracked = tracking ? { features: [tracking] } : {};
+  const forwardBoth = spec.forwardAffine === 'both';
   const checks: Check[] = [
     propertyCheck<NormCase>({
       ...base, id: spec.ids.forward, description: spec.descriptions.forward, needs: [spec.capabilities.forward],
-      arbitrary: typical(spec.labels?.forward ?? `${spec.id}_forward`, spec.forwardAffine === 'both' ? true : 'random'),
-      property: async (ctx, c) => spec.forwardAffine !== 'both' ? judgeForward(ctx, spec, c, { eps: ctx.conventions.eps }) : [
-        ...(await judgeForward(ctx, spec, c, { eps: ctx.conventions.eps })),
-        ...(await judgeForward(ctx, spec, { ...c, weight: null, bias: null }, { eps: ctx.conventions.eps })).map((k) => ({ ...k, quantity: `${k.quantity} (no affine)` })),
-      ],
+      arbitrary: (ctx) => {
+        const cases = typical(spec.labels?.forward ?? `${spec.id}_forward`, forwardBoth ? true : 'random')(ctx);
+        return forwardBoth ? bothAffine(cases, ctx) : cases;
+      },
+      property: (ctx, c) => (forwardBoth ? judgedBoth(ctx, c, (k) => judgeForward(ctx, spec, k, { eps: ctx.conventions.eps })) : judgeForward(ctx, spec, c, { eps: ctx.conventions.eps })),
     }),
   ];
   const running = spec.running;
@@ -33,16 +58,16 @@ export function differentialChecks(spec: NormSpec): Check[] {
     for (const which of ['runningMean', 'runningVar'] as const) {
       checks.push(propertyCheck<NormCase>({
         ...base, id: `${prefix}.${which === 'runningMean' ? 'running_mean' : 'running_var'}`, description: running.descriptions[which],
-        needs: [spec.capabilities.forward],
-        arbitrary: typical(`${spec.id}_running`, true),
+        needs: [spec.capabilities.forward], ...tracked,
+        arbitrary: (ctx) => withTag(typical(`${spec.id}_running`, true)(ctx), tracking),
         property: (ctx, c) => judgeRunning(ctx, spec, c, steps(ctx.quick), running.momentum(ctx), which),
       }));
     }
     if (running.cumulative) {
       checks.push(propertyCheck<NormCase>({
-        ...base, id: `${prefix}.cumulative_average`, description: running.descriptions.cumulative!, needs: [spec.capabilities.forward],
+        ...base, id: `${prefix}.cumulative_average`, description: running.descriptions.cumulative!, needs: [spec.capabilities.forward], features: ['momentum_none'],
         applies: (ctx) => ctx.profile === 'pytorch' || skipped('the cumulative average (momentum None) exists only in the pytorch profile'),
-        arbitrary: typical(`${spec.id}_cumulative`, true),
+        arbitrary: (ctx) => withTag(typical(`${spec.id}_cumulative`, true)(ctx), 'momentum_none'),
         property: async (ctx, c) => [
           ...(await judgeRunning(ctx, spec, c, steps(ctx.quick), null, 'runningMean')),
           ...(await judgeRunning(ctx, spec, c, steps(ctx.quick), null, 'runningVar')),
@@ -50,30 +75,36 @@ export function differentialChecks(spec: NormSpec): Check[] {
         runsFactor: 0.5,
       }));
     }
+    if (running.untracked) {
+      checks.push(propertyCheck<NormCase>({
+        ...base, id: `${prefix}.no_running_stats`, description: running.untracked, needs: [spec.capabilities.forward], features: ['no_running_stats'],
+        arbitrary: (ctx) => withTag(typical(`${spec.id}_untracked`, 'random')(ctx), 'no_running_stats'),
+        property: (ctx, c) => judgeForward(ctx, spec, c, { eps: ctx.conventions.eps, running: 'none' }),
+      }));
+    }
   }
   const evalMode = spec.evalMode;
   if (evalMode) {
     checks.push(propertyCheck<NormCase>({
-      ...base, id: `${spec.ids.evalPrefix}.forward`, description: evalMode.descriptions.forward, needs: [evalMode.forwardCapability],
-      arbitrary: typical(`${spec.id}_eval`, 'random'),
+      ...base, id: `${spec.ids.evalPrefix}.forward`, description: evalMode.descriptions.forward, needs: [evalMode.forwardCapability], ...tracked,
+      arbitrary: (ctx) => withTag(typical(`${spec.id}_eval`, 'random')(ctx), tracking),
       property: (ctx, c) => judgeEval(ctx, spec, c, ctx.conventions.eps),
     }));
   }
-  // 'both' (forward above, backward here): each case is judged twice on the same data, with its weight and bias (so dweight and dbias are
-  // compared in every run, not in the half of them where a random `affine` came out true), then without
-  // (affine=False: dx alone, its quantities marked "(no affine)").
+  const backwardBoth = spec.backwardAffine === 'both';
   checks.push(propertyCheck<NormCase>({
     ...base, id: spec.ids.backward, description: spec.descriptions.backward, needs: [spec.capabilities.backward],
-    arbitrary: typical(spec.labels?.backward ?? `${spec.id}_backward`, spec.backwardAffine === 'both' ? true : 'random'),
-    property: async (ctx, c) => spec.backwardAffine === 'random' ? judgeBackward(ctx, spec, c, { eps: ctx.conventions.eps }) : [
-      ...(await judgeBackward(ctx, spec, c, { eps: ctx.conventions.eps })),
-      ...(await judgeBackward(ctx, spec, { ...c, weight: null, bias: null }, { eps: ctx.conventions.eps })).map((k) => ({ ...k, quantity: `${k.quantity} (no affine)` })),
-    ],
+    arbitrary: (ctx) => {
+      const cases = typical(spec.labels?.backward ?? `${spec.id}_backward`, backwardBoth ? true : 'random')(ctx);
+      return backwardBoth ? bothAffine(cases, ctx) : cases;
+    },
+    property: (ctx, c) => (backwardBoth ? judgedBoth(ctx, c, (k) => judgeBackward(ctx, spec, k, { eps: ctx.conventions.eps })) : judgeBackward(ctx, spec, c, { eps: ctx.conventions.eps })),
   }));
   if (evalMode?.backwardCapability && spec.ids.backwardEval) {
     checks.push(propertyCheck<NormCase>({
       ...base, id: spec.ids.backwardEval, description: evalMode.descriptions.backward!, needs: [evalMode.backwardCapability],
-      arbitrary: typical(`${spec.id}_backward_eval`, 'random'),
+      features: sortFeatures(['eval_backward', ...(tracking ? [tracking] : [])]),
+      arbitrary: (ctx) => withTag(withTag(typical(`${spec.id}_backward_eval`, 'random')(ctx), 'eval_backward'), tracking),
       property: (ctx, c) => judgeBackward(ctx, spec, c, { eps: ctx.conventions.eps, useRunning: true }),
     }));
   }

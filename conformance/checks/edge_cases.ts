@@ -7,18 +7,23 @@
  */
 import type { Check } from '../check.js';
 import { propertyCheck } from '../check.js';
-import { caseWhere, describeCase, normCase } from '../generators.js';
+import { sortFeatures } from '../domain.js';
+import { caseWhere, describeCase, kindTags, normCase, withTag } from '../generators.js';
 import { judgeBackward, judgeForward } from '../judge.js';
 import type { EdgeSpec, NormCase, NormSpec } from '../norms/spec.js';
 
 function edgeCheck(spec: NormSpec, e: EdgeSpec): Check {
   const backward = e.target === 'backward';
+  // judged with running buffers, for a norm whose default has none (InstanceNorm: track_running_stats)
+  const tracking = !backward && e.running ? spec.running?.tracking : undefined;
   return propertyCheck<NormCase>({
     id: e.id, category: 'edge', description: e.description, norm: spec.id, describe: describeCase, where: caseWhere,
     needs: [backward ? spec.capabilities.backward : spec.capabilities.forward],
-    arbitrary: (ctx) => normCase(spec, ctx.precision, e.geometry(ctx.quick), {
+    // what every case of it has: its kind's tags, the poisons, and what its geometry always draws
+    features: sortFeatures([...kindTags(e.kind), ...(e.poison ? ['nonfinite'] : []), ...(e.features ?? []), ...(tracking ? [tracking] : [])]),
+    arbitrary: (ctx) => withTag(normCase(spec, ctx, e.geometry(ctx.quick), {
       label: e.label ?? e.id.replace(/\./g, '_'), kind: e.kind, affine: e.affine ?? 'random', poison: e.poison ?? false,
-    }),
+    }), tracking),
     property: (ctx, c) => (backward
       ? judgeBackward(ctx, spec, c, { eps: ctx.conventions.eps })
       : judgeForward(ctx, spec, c, { eps: ctx.conventions.eps, running: e.running ?? false })),

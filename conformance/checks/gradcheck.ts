@@ -90,7 +90,7 @@ export function gradcheckChecks(spec: NormSpec): Check[] {
       id: `${spec.ids.backwardPrefix}.gradcheck`, category: 'gradcheck', norm: spec.id, describe: describeCase,
       description: spec.descriptions.gradcheck,
       needs: [spec.capabilities.forward, spec.capabilities.backward], runsFactor: 0.6,
-      arbitrary: (ctx) => withDirections(normCase(spec, ctx.precision, spec.geometry.typical(ctx.quick), { label: `${spec.id}_gradcheck`, kind: 'typical', affine: 'random' })),
+      arbitrary: (ctx) => withDirections(normCase(spec, ctx, spec.geometry.typical(ctx.quick), { label: `${spec.id}_gradcheck`, kind: 'typical', affine: 'random' })),
       property: (ctx, c) => directionalChecks(ctx, spec, c),
     }),
   ];

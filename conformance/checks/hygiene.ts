@@ -16,6 +16,8 @@ import type { Capability } from '../adapter.js';
 import type { Check } from '../check.js';
 import { notProvided, propertyCheck } from '../check.js';
 import type { Comparison } from '../compare.js';
+import { sortFeatures } from '../domain.js';
+import type { Feature } from '../features.js';
 import { describeCase, normCase } from '../generators.js';
 import { AdapterFailure, callAdapter, provides, type CheckContext, type CheckLedger } from '../invoke.js';
 import { NORMS } from '../norms/index.js';
@@ -23,6 +25,9 @@ import type { HygieneCall, NormCase, NormSpec } from '../norms/spec.js';
 
 interface Cases {
   label: string;
+  tags: Feature[];
+  excluded?: Feature[];
+  unsupported?: Feature[];
   /** one case per norm that has a capability to judge, by norm id */
   cases: Record<string, NormCase>;
 }
@@ -32,11 +37,28 @@ function judgedNorms(ctx: CheckContext): NormSpec[] {
   return NORMS.filter((n) => (!ctx.norms || ctx.norms.includes(n.id)) && n.hygiene.some((h) => provides(ctx, h.capability)));
 }
 
+/** The features no capability of the norm that the adapter provides can take: its hygiene case keeps clear of them. */
+function normDomain(ctx: CheckContext, n: NormSpec): { excluded: ReadonlySet<Feature> } {
+  const excluded = new Set<Feature>();
+  for (const h of n.hygiene) if (provides(ctx, h.capability)) for (const f of ctx.domain.excludedFor(h.capability)) excluded.add(f);
+  return { excluded };
+}
+
 const cases = (ctx: CheckContext): fc.Arbitrary<Cases> => {
   const norms = judgedNorms(ctx);
   const record: Record<string, fc.Arbitrary<NormCase>> = {};
-  for (const n of norms) record[n.id] = normCase(n, ctx.precision, n.geometry.hygiene(), { label: `hygiene_${n.id}`, kind: 'typical', affine: true });
-  return fc.record(record).map((r) => ({ cases: r, label: norms.map((n) => r[n.id]!.label).join(' / ') }));
+  for (const n of norms) {
+    record[n.id] = normCase(n, { precision: ctx.precision, domain: normDomain(ctx, n) }, n.geometry.hygiene(), { label: `hygiene_${n.id}`, kind: 'typical', affine: true });
+  }
+  return fc.record(record).map((r) => {
+    const all = Object.values(r);
+    const excluded = sortFeatures(all.flatMap((c) => c.excluded ?? []));
+    const unsupported = sortFeatures(all.flatMap((c) => c.unsupported ?? []));
+    return {
+      cases: r, label: norms.map((n) => r[n.id]!.label).join(' / '), tags: sortFeatures(all.flatMap((c) => c.tags)),
+      ...(excluded.length ? { excluded } : {}), ...(unsupported.length ? { unsupported } : {}),
+    };
+  });
 };
 
 const describeCases = (p: Cases) => Object.values(p.cases).map(describeCase).join(' | ');

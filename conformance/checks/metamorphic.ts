@@ -26,7 +26,7 @@ import type { Check } from '../check.js';
 import { propertyCheck } from '../check.js';
 import { compare, type Comparison } from '../compare.js';
 import { bnEvalBounds, gamma, type Grouping } from '../error_model.js';
-import { caseWhere, describeCase, dyadicBits, normCase } from '../generators.js';
+import { caseWhere, describeCase, dyadicBits, fittedGeometries, normCase, withTag } from '../generators.js';
 import type { CheckContext, GradsOutput } from '../invoke.js';
 import { runningFraction } from '../judge.js';
 import { nchwDims } from '../norms/common.js';
@@ -39,7 +39,7 @@ const add = (a: ArrayLike<number>, b: ArrayLike<number>) => Float64Array.from(a,
 const twice = (a: Float64Array) => a.map((v) => 2 * v);
 
 function dyadic(spec: NormSpec, ctx: CheckContext, label: string, geometry = spec.geometry.typical(ctx.quick)) {
-  return normCase(spec, ctx.precision, geometry, { label, kind: 'dyadic', affine: 'random' });
+  return normCase(spec, ctx, geometry, { label, kind: 'dyadic', affine: 'random' });
 }
 
 /** dy on a grid of 2^-8 so α·dy₁ + dy₂ (α a small power of two) is exact even in float16. */
@@ -163,11 +163,12 @@ function independenceCheck(spec: NormSpec): Check {
     describe: (c) => `${describeCase(c)} ${spec.groupNoun} ${c.changed} replaced`,
     description: ind.description,
     needs: [spec.capabilities.forward],
-    arbitrary: (ctx) => (ind.geometry ? ind.geometry(ctx.quick) : spec.geometry.typical(ctx.quick)).chain((geometry) => {
+    // projected onto the domain first (generators.ts), so `changed` counts the groups of the case drawn
+    arbitrary: (ctx) => fittedGeometries(spec, ctx, ind.geometry ? ind.geometry(ctx.quick) : spec.geometry.typical(ctx.quick)).chain((geometry) => {
       const g = fc.constant(geometry);
       return fc.record({
-        a: normCase(spec, ctx.precision, g, { label: ind.label, kind: 'typical', affine: true }),
-        b: normCase(spec, ctx.precision, g, { label: ind.label, kind: 'typical', affine: true }),
+        a: normCase(spec, ctx, g, { label: ind.label, kind: 'typical', affine: true }),
+        b: normCase(spec, ctx, g, { label: ind.label, kind: 'typical', affine: true }),
         changed: fc.integer({ min: 0, max: spec.grouping(geometry).groups.length - 1 }),
       }).map(({ a, b, changed }) => ({ ...a, other: b, changed }));
     }),
@@ -205,7 +206,8 @@ function evalAffineCheck(spec: NormSpec): Check {
     id: `${spec.ids.evalPrefix}.affine_map`, category: 'metamorphic', norm: spec.id, describe: describeCase, where: caseWhere,
     description: evalMode.descriptions.affineMap,
     needs: [evalMode.forwardCapability],
-    arbitrary: (ctx) => normCase(spec, ctx.precision, spec.geometry.typical(ctx.quick), { label: `${spec.id}_eval_affine`, kind: 'typical', affine: 'random' }),
+    ...(spec.running?.tracking ? { features: [spec.running.tracking] } : {}),
+    arbitrary: (ctx) => withTag(normCase(spec, ctx, spec.geometry.typical(ctx.quick), { label: `${spec.id}_eval_affine`, kind: 'typical', affine: 'random' }), spec.running?.tracking),
     property: async (ctx, c) => {
       const eps = ctx.conventions.eps;
       const { C, S } = nchwDims(c);
@@ -254,7 +256,7 @@ function backwardCheck(spec: NormSpec, suffix: string, description: string, affi
   return propertyCheck<NormCase>({
     id: `${spec.ids.backwardPrefix}.${suffix}`, category: 'metamorphic', norm: spec.id, describe: describeCase, description,
     needs: [spec.capabilities.backward],
-    arbitrary: (ctx) => normCase(spec, ctx.precision, spec.geometry.typical(ctx.quick), { label: `${spec.id}_backward`, kind: 'typical', affine }),
+    arbitrary: (ctx) => normCase(spec, ctx, spec.geometry.typical(ctx.quick), { label: `${spec.id}_backward`, kind: 'typical', affine }),
     property: async (ctx, c) => relation(ctx, spec, c, await spec.backward(ctx, c, { eps: ctx.conventions.eps }), spec.grouping(c)),
   });
 }
@@ -316,7 +318,7 @@ function linearityCheck(spec: NormSpec): Check {
     id: `${spec.ids.backwardPrefix}.linearity`, category: 'metamorphic', norm: spec.id, describe: (c) => `${describeCase(c)} α=${2 ** c.alphaLog2}`,
     description: 'the backward is linear in dy: dx(α·dy₁ + dy₂) = α·dx(dy₁) + dx(dy₂), same for dweight, dbias',
     needs: [spec.capabilities.backward],
-    arbitrary: (ctx) => normCase(spec, ctx.precision, spec.geometry.typical(ctx.quick), { label: `${spec.id}_backward`, kind: 'typical', affine: 'random' })
+    arbitrary: (ctx) => normCase(spec, ctx, spec.geometry.typical(ctx.quick), { label: `${spec.id}_backward`, kind: 'typical', affine: 'random' })
       .chain((c) => fc.record({
         dy2: fc.array(fc.integer({ min: -256, max: 256 }).map((k) => k / 256), { minLength: c.x.length, maxLength: c.x.length }),
         alphaLog2: fc.constantFrom(-1, 0, 1),

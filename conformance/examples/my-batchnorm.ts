@@ -30,6 +30,7 @@ export default defineAdapter({
       const c = Math.floor(i / S) % C;
       y[i] = y[i]! * (weight?.[c] ?? 1) + (bias?.[c] ?? 0);
     }
+    if (!runningMean || !runningVar) return { y }; // no running buffers: track_running_stats=False
     const f = momentum ?? 1 / (numBatchesTracked + 1); // momentum null: cumulative average
     return {
       y,

@@ -35,6 +35,8 @@ def bn_train(x, weight, bias, running_mean, running_var, num_batches_tracked, mo
     y = (x - channel(mean, x.ndim)) * channel(rstd, x.ndim)
     if weight is not None:
         y = y * channel(weight, x.ndim) + channel(bias, x.ndim)
+    if running_mean is None:  # track_running_stats=False: no buffers to update
+        return {'y': y, 'mean': mean, 'rstd': rstd}
     f = 1 / (num_batches_tracked + 1) if momentum is None else momentum
     return {
         'y': y,

@@ -50,9 +50,11 @@ export function wgslNormsAdapter(name: string, moments: Moments, description: st
       const f = a.momentum ?? 1 / (a.numBatchesTracked + 1); // momentum null: cumulative average
       const { y, stats } = await gpu.run(BN, 'bn_train_forward', {
         p: { u32: [N, C, S], f32: [a.eps, f] }, x: a.x as Float32Array, affine: affine(C, a.weight, a.bias),
-        running: pair(a.runningMean, a.runningVar), y: a.x.length, stats: 4 * C,
+        // no running buffers (track_running_stats=False): the shader updates zeros and ones, which are not returned
+        running: pair(a.runningMean ?? new Float32Array(C), a.runningVar ?? new Float32Array(C).fill(1)), y: a.x.length, stats: 4 * C,
       }, groups(C));
-      return { y, mean: stats.slice(0, C), rstd: stats.slice(C, 2 * C), runningMean: stats.slice(2 * C, 3 * C), runningVar: stats.slice(3 * C) };
+      const running = a.runningMean && a.runningVar ? { runningMean: stats.slice(2 * C, 3 * C), runningVar: stats.slice(3 * C) } : {};
+      return { y, mean: stats.slice(0, C), rstd: stats.slice(C, 2 * C), ...running };
     },
 
     async bnEvalForward(gpu, a) {

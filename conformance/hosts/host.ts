@@ -17,7 +17,7 @@
  * 'crashed' and the calls queued behind it are re-sent to the restarted worker. A fault that surfaces after
  * its call returned (a timer callback that throws) carries the tag of the call that scheduled it.
  */
-import type { Capability, Conventions, Layout, Precision, ProfileName } from '../adapter.js';
+import type { Capability, Conventions, Layout, Precision, ProfileName, Unsupported } from '../adapter.js';
 import type { AdapterFailure } from './failure.js';
 
 export type HostKind = 'in-process' | 'worker' | 'subprocess' | 'browser';
@@ -30,6 +30,8 @@ export interface HostMeta {
   layout: Layout;
   profile: ProfileName | undefined;
   conventions: Partial<Conventions> | undefined;
+  /** the features it declares unsupported (adapter.ts `Unsupported`), as declared */
+  unsupported: Unsupported | undefined;
   /** the capabilities it implements, in CAPABILITIES order */
   capabilities: readonly Capability[];
 }

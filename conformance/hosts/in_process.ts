@@ -23,6 +23,7 @@ export function metaOf(adapter: Adapter): HostMeta {
     layout: adapter.layout,
     profile: adapter.profile,
     conventions: adapter.conventions,
+    unsupported: adapter.unsupported,
     capabilities: CAPABILITIES.filter((c) => typeof adapter[c] === 'function'),
   };
 }

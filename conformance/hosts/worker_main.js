@@ -95,7 +95,7 @@ function fieldNames(/** @type {object} */ o) {
   return [...names];
 }
 
-const DECLARED = new Set(['name', 'description', 'precision', 'layout', 'profile', 'conventions']);
+const DECLARED = new Set(['name', 'description', 'precision', 'layout', 'profile', 'conventions', 'unsupported']);
 
 /**
  * The declaration the host validates, read once per field: declared fields by value, functions by name,

@@ -75,8 +75,8 @@ function yEqualsBias(): Adapter {
     profile: 'pytorch',
     bnTrainForward: ({ x, shape, bias, runningMean, runningVar }) => ({
       y: biasOf(x.length, nchwChannel(shape), bias),
-      runningMean: Float32Array.from(runningMean),
-      runningVar: Float32Array.from(runningVar),
+      runningMean: runningMean && Float32Array.from(runningMean),
+      runningVar: runningVar && Float32Array.from(runningVar),
     }),
     bnEvalForward: ({ x, shape, bias }) => ({ y: biasOf(x.length, nchwChannel(shape), bias) }),
     lnForward: ({ x, normalizedShape, bias }) => {

@@ -387,19 +387,23 @@ export function buildAdapter(b: Build): Adapter {
     bnTrainForward({ x, shape, weight, bias, runningMean, runningVar, numBatchesTracked, momentum, eps }) {
       const groups = p.bnGroups(shape, adapter.layout);
       const batch = batchStats(x, groups, eps, (v, M) => p.bnVariance(v, M, R));
-      const used = p.trainingStatistics === 'batch' ? batch : runningStats(runningMean, runningVar, eps);
+      const C = batch.length;
+      // no running buffers (track_running_stats = False): a mutant that normalises with them reads PyTorch's initial ones
+      const tracking = runningMean !== null && runningVar !== null;
+      const oldMean = runningMean ?? new Float64Array(C);
+      const oldVar = runningVar ?? new Float64Array(C).fill(1);
+      const used = p.trainingStatistics === 'batch' ? batch : runningStats(oldMean, oldVar, eps);
       const y = normalise(x, groups, used, weight, bias);
       const f = p.runningFraction(momentum, numBatchesTracked);
-      const C = batch.length;
       const out = { y, runningMean: newArray(precision, C), runningVar: newArray(precision, C), mean: newArray(precision, C), rstd: newArray(precision, C) };
       batch.forEach((s, c) => {
         const M = groups.groups[c]!.length;
-        out.runningMean[c] = store(p.blend(runningMean[c]!, s.mean, f, R));
-        out.runningVar[c] = store(p.blend(runningVar[c]!, p.runningVariance(s.var, M, R), f, R));
+        out.runningMean[c] = store(p.blend(oldMean[c]!, s.mean, f, R));
+        out.runningVar[c] = store(p.blend(oldVar[c]!, p.runningVariance(s.var, M, R), f, R));
         out.mean[c] = store(s.mean);
         out.rstd[c] = store(p.savedRstd(s.rstd, R));
       });
-      return out;
+      return tracking ? out : { y, mean: out.mean, rstd: out.rstd };
     },
 
     bnEvalForward({ x, shape, weight, bias, runningMean, runningVar, eps }) {

@@ -7,17 +7,20 @@
 import fc from 'fast-check';
 import type { BatchNormBackwardArgs, BatchNormEvalArgs, BatchNormTrainArgs } from '../adapter.js';
 import { compare, type Comparison } from '../compare.js';
+import { compareCount } from '../judge.js';
 import { bnEvalBounds, bnGrouping, groupStats, normBackwardBounds, normForwardBounds, runningStepBounds } from '../error_model.js';
 import { maybeTensor, tensor, type Fixture } from '../fixture_reader.js';
 import { bnShape, oddShapes, twoValueShapes, typicalShapes, unitSpatialShapes } from '../generators.js';
+import { describeThrown } from '../error_text.js';
 import {
-  adapterShape, callAdapter, checkGrads, checkOutput, checkResultObject, fmtShape as fmtAdapterShape, fromLayout, optionalOutput, param, provides,
-  toLayout, type CheckContext, type GradsOutput,
+  AdapterFailure, adapterShape, callAdapter, checkGrads, checkOutput, checkResultObject, fmtShape as fmtAdapterShape, fromLayout, optionalOutput, param, provides,
+  supports, toLayout, type CheckContext, type GradsOutput,
 } from '../invoke.js';
 import { toAdapterArray } from '../precision.js';
 import { lowPrecisionNormForward } from '../reference_lowp.js';
 import { batchNormBackward, batchNormEval, batchNormTrain } from '../../reference/index.js';
 import { fixtureRounding, fmtShape, nchwDims, unrepresentable } from './common.js';
+import type { Feature } from '../features.js';
 import type { EdgeSpec, Geometry, HygieneCall, NormCase, NormSpec } from './spec.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -28,8 +31,9 @@ export interface BnTrainInput {
   x: Float64Array;
   weight: Float64Array | null;
   bias: Float64Array | null;
-  runningMean: Float64Array;
-  runningVar: Float64Array;
+  /** null (both): track_running_stats = False */
+  runningMean: Float64Array | null;
+  runningVar: Float64Array | null;
   numBatchesTracked: number;
   momentum: number | null;
   eps: number;
@@ -37,8 +41,11 @@ export interface BnTrainInput {
 
 export interface BnTrainOutput {
   y: Float64Array;
-  runningMean: Float64Array;
-  runningVar: Float64Array;
+  /** null when no running buffers were given */
+  runningMean: Float64Array | null;
+  runningVar: Float64Array | null;
+  /** the returned step count, when the adapter returns one */
+  numBatchesTracked: number | null;
   mean: Float64Array | null;
   rstd: Float64Array | null;
 }
@@ -46,20 +53,36 @@ export interface BnTrainOutput {
 export function bnTrainArgs(ctx: CheckContext, d: BnTrainInput): BatchNormTrainArgs {
   return {
     x: toLayout(ctx, d.x, d.shape), shape: adapterShape(ctx.layout, d.shape), weight: param(ctx, d.weight), bias: param(ctx, d.bias),
-    runningMean: toAdapterArray(ctx.precision, d.runningMean), runningVar: toAdapterArray(ctx.precision, d.runningVar),
+    runningMean: param(ctx, d.runningMean), runningVar: param(ctx, d.runningVar),
     numBatchesTracked: d.numBatchesTracked, momentum: d.momentum, eps: d.eps,
   };
 }
 
+/**
+ * With running buffers the result must hold the new ones; without (track_running_stats = False) it must hold
+ * none, nor a step count (PyTorch's buffers are None then): an adapter that returns some anyway keeps state
+ * it was told not to keep. A returned numBatchesTracked is a count; its value is judged (judge.ts).
+ */
 export async function bnTrain(ctx: CheckContext, d: BnTrainInput): Promise<BnTrainOutput> {
   const cap = 'bnTrainForward';
   const C = d.shape[1]!;
   const res = checkResultObject(cap, await callAdapter(ctx, cap, bnTrainArgs(ctx, d)));
   const y = checkOutput(ctx, cap, 'y', res.y, d.x.length, `the input's ${fmtAdapterShape(adapterShape(ctx.layout, d.shape))}`);
-  const rm = checkOutput(ctx, cap, 'runningMean', res.runningMean, C, `one per channel`);
-  const rv = checkOutput(ctx, cap, 'runningVar', res.runningVar, C, `one per channel`);
+  const tracking = d.runningMean !== null && d.runningVar !== null;
+  const count = res.numBatchesTracked;
+  if (count != null && !(typeof count === 'number' && Number.isInteger(count) && count >= 0)) {
+    throw new AdapterFailure('type', `${cap} returned numBatchesTracked ${describeThrown(count)}; expected a count (an integer ≥ 0), or null`);
+  }
+  if (!tracking) {
+    const extra = (['runningMean', 'runningVar', 'numBatchesTracked'] as const).filter((k) => res[k] != null);
+    if (extra.length) {
+      throw new AdapterFailure('contract', `${cap} was given no running buffers (track_running_stats=False) but returned ${extra.join(', ')}; return null or leave ${extra.length === 1 ? 'it' : 'them'} out`);
+    }
+  }
+  const rm = tracking ? checkOutput(ctx, cap, 'runningMean', res.runningMean, C, `one per channel`) : null;
+  const rv = tracking ? checkOutput(ctx, cap, 'runningVar', res.runningVar, C, `one per channel`) : null;
   return {
-    y: fromLayout(ctx, y, d.shape), runningMean: Float64Array.from(rm), runningVar: Float64Array.from(rv),
+    y: fromLayout(ctx, y, d.shape), runningMean: rm && Float64Array.from(rm), runningVar: rv && Float64Array.from(rv), numBatchesTracked: count ?? null,
     mean: optionalOutput(ctx, cap, 'mean', res.mean, C, 'one per channel'), rstd: optionalOutput(ctx, cap, 'rstd', res.rstd, C, 'one per channel'),
   };
 }
@@ -125,12 +148,10 @@ function grouping(g: Geometry) {
   return bnGrouping(N, C, S);
 }
 
-function tags(g: Geometry): string[] {
+/** BatchNorm's own tag: two values per channel (rank, unit_spatial: domain.ts, for every norm). */
+function tags(g: Geometry): Feature[] {
   const { N, S } = nchwDims(g);
-  const t = [`rank${g.shape.length}`];
-  if (N * S === 2) t.push('batch_of_2');
-  if (g.shape.length > 2 && g.shape.slice(2).includes(1)) t.push('unit_spatial');
-  return t;
+  return N * S === 2 ? ['batch_of_2'] : [];
 }
 
 /** The eval forward's and backward's running statistics: the case's. */
@@ -151,24 +172,26 @@ async function judgeFixture(ctx: CheckContext, fx: Fixture): Promise<Comparison[
   const weight = s.affine ? round(tensor(fx, 'weight')) : null;
   const bias = s.affine ? round(tensor(fx, 'bias')) : null;
   const comps: Comparison[] = [];
-  let runningMean = s.track_running_stats ? tensor(fx, 'init.running_mean') : new Float64Array(C);
-  let runningVar = s.track_running_stats ? tensor(fx, 'init.running_var') : new Float64Array(C).fill(1);
+  // track_running_stats = False: no buffers in the call or the result (PyTorch's are None)
+  let runningMean = s.track_running_stats ? tensor(fx, 'init.running_mean') : null;
+  let runningVar = s.track_running_stats ? tensor(fx, 'init.running_var') : null;
   let tracked = s.track_running_stats ? tensor(fx, 'init.num_batches_tracked')[0]! : 0;
   for (let k = 0; k < s.steps; k++) {
     const at = (name: string) => tensor(fx, `step${k}.${name}`);
     const x = round(at('x'));
     const out = await bnTrain(ctx, {
-      shape: s.shape, x, weight, bias, runningMean: round(runningMean), runningVar: round(runningVar), numBatchesTracked: tracked, momentum: s.momentum, eps: s.eps,
+      shape: s.shape, x, weight, bias, runningMean: runningMean && round(runningMean), runningVar: runningVar && round(runningVar), numBatchesTracked: tracked, momentum: s.momentum, eps: s.eps,
     });
     const b = normForwardBounds(us, x, groups, weight, bias, s.eps);
     comps.push(compare(`step ${k} y`, out.y, at('y'), b.y, p));
     if (out.mean) comps.push(compare(`step ${k} mean`, out.mean, at('save_mean'), b.mean, p));
     if (out.rstd) comps.push(compare(`step ${k} rstd`, out.rstd, at('save_rstd'), b.rstd, p));
-    if (s.track_running_stats) {
+    if (runningMean && runningVar) {
       const f = s.momentum === null ? 1 / (tracked + 1) : s.momentum;
       const rb = runningStepBounds(us, b, runningMean, runningVar, f, true);
-      comps.push(compare(`step ${k} runningMean`, out.runningMean, at('running_mean'), rb.runningMean, p));
-      if (ctx.conventions.runningVar === 'unbiased') comps.push(compare(`step ${k} runningVar`, out.runningVar, at('running_var'), rb.runningVar, p));
+      comps.push(compare(`step ${k} runningMean`, out.runningMean!, at('running_mean'), rb.runningMean, p));
+      if (ctx.conventions.runningVar === 'unbiased') comps.push(compare(`step ${k} runningVar`, out.runningVar!, at('running_var'), rb.runningVar, p));
+      if (out.numBatchesTracked !== null) comps.push(compareCount(`step ${k} numBatchesTracked`, out.numBatchesTracked, tensor(fx, `step${k}.num_batches_tracked`)[0]!));
       runningMean = at('running_mean');
       runningVar = at('running_var');
       tracked += 1;
@@ -184,7 +207,7 @@ async function judgeFixture(ctx: CheckContext, fx: Fixture): Promise<Comparison[
     if (comps.some((c) => !c.ok)) return comps;
   }
   // eval mode normalises with the last step's running buffers (only when tracking: otherwise eval uses batch statistics)
-  if (s.track_running_stats) {
+  if (runningMean && runningVar) {
     const x = round(tensor(fx, 'eval.x'));
     const rm = round(runningMean);
     const rv = round(runningVar);
@@ -193,7 +216,7 @@ async function judgeFixture(ctx: CheckContext, fx: Fixture): Promise<Comparison[
       comps.push(compare('eval y', y, tensor(fx, 'eval.y'), bnEvalBounds(us, x, groups, weight, bias, rm, rv, s.eps), p));
     }
     const dyEval = maybeTensor(fx, 'eval.dy');
-    if (provides(ctx, 'bnBackward') && dyEval) {
+    if (provides(ctx, 'bnBackward') && supports(ctx, 'bnBackward', ['eval_backward']) && dyEval) {
       const dy = round(dyEval);
       const g = await bnBackward(ctx, { shape: s.shape, x, dy, weight, bias, training: false, runningMean: rm, runningVar: rv, eps: s.eps });
       const gb = normBackwardBounds(us, x, dy, groups, weight, s.eps, { runningMean: rm, runningVar: rv });
@@ -213,9 +236,9 @@ const OFFSETS = [1e2, 1e3, 1e4, 1e5, 1e6];
 const exp = (k: number) => k.toExponential(0).replace('+', '');
 
 const edges: EdgeSpec[] = ([
-  { id: 'bn.train.two_values', description: 'N·spatial = 2 values per channel (the unbiased variance divides by 1)', geometry: () => geometry(twoValueShapes()), kind: 'typical' },
+  { id: 'bn.train.two_values', description: 'N·spatial = 2 values per channel (the unbiased variance divides by 1)', geometry: () => geometry(twoValueShapes()), kind: 'typical', features: ['batch_of_2'] },
   { id: 'bn.train.odd_sizes', description: 'batch, channel and spatial sizes not divisible by 4 or 8 (vector-loop remainders)', geometry: (q) => geometry(oddShapes(q)), kind: 'typical' },
-  { id: 'bn.train.unit_spatial', description: 'one-element spatial dimensions: (N,C,1), (N,C,1,1), (N,C,1,W), (N,C,H,1)', geometry: () => geometry(unitSpatialShapes()), kind: 'typical' },
+  { id: 'bn.train.unit_spatial', description: 'one-element spatial dimensions: (N,C,1), (N,C,1,1), (N,C,1,W), (N,C,H,1)', geometry: () => geometry(unitSpatialShapes()), kind: 'typical', features: ['unit_spatial'] },
   { id: 'bn.train.constant_channel', description: 'a constant channel normalises to the bias (zero variance), not NaN', geometry: (q) => geometry(typicalShapes(q)), kind: 'constant' },
   ...OFFSETS.map((k): EdgeSpec => ({
     id: `bn.train.offset_${exp(k)}`, description: `inputs offset by ${exp(k)}× their spread (one-pass variance loses all digits)`,
@@ -229,7 +252,7 @@ const edges: EdgeSpec[] = ([
     geometry: (q) => geometry(typicalShapes(q).map((s) => [s[0]!, Math.max(4, s[1]!), ...s.slice(2)])), kind: 'typical', poison: true,
   },
   { id: 'bn.backward.offset_1e4', description: 'training-mode backward with inputs offset by 1e4× their spread', geometry: (q) => geometry(typicalShapes(q)), kind: { offset: 1e4 }, target: 'backward' as const, label: 'bn_backward' },
-  { id: 'bn.backward.two_values', description: 'training-mode backward with N·spatial = 2', geometry: () => geometry(twoValueShapes()), kind: 'typical', target: 'backward' as const, label: 'bn_backward' },
+  { id: 'bn.backward.two_values', description: 'training-mode backward with N·spatial = 2', geometry: () => geometry(twoValueShapes()), kind: 'typical', target: 'backward' as const, label: 'bn_backward', features: ['batch_of_2'] },
 ] as EdgeSpec[]).map((e) => (e.target === 'backward' ? e : { ...e, running: true }));
 
 // ---------------------------------------------------------------------------------------------------------
@@ -239,7 +262,10 @@ const hygiene: HygieneCall[] = [
   {
     capability: 'bnTrainForward',
     rawArgs: (ctx, c) => bnTrainArgs(ctx, { ...c, ...running(c), numBatchesTracked: 0, momentum: ctx.conventions.momentum, eps: ctx.conventions.eps }),
-    outputs: async (ctx, c) => ({ ...(await bnTrain(ctx, { ...c, ...running(c), numBatchesTracked: 0, momentum: ctx.conventions.momentum, eps: ctx.conventions.eps })) }),
+    outputs: async (ctx, c) => {
+      const { numBatchesTracked, ...arrays } = await bnTrain(ctx, { ...c, ...running(c), numBatchesTracked: 0, momentum: ctx.conventions.momentum, eps: ctx.conventions.eps });
+      return { ...arrays, numBatchesTracked: numBatchesTracked === null ? null : Float64Array.of(numBatchesTracked) };
+    },
   },
   {
     capability: 'bnEvalForward',
@@ -286,12 +312,14 @@ export const BATCHNORM: NormSpec = {
   },
 
   async forward(ctx, c, o) {
-    const buffers = o.running ?? running(c);
+    // null: no running buffers (track_running_stats = False)
+    const buffers = o.running === undefined ? running(c) : o.running;
     const out = await bnTrain(ctx, {
-      shape: c.shape, x: o.x ?? c.x, weight: c.weight, bias: c.bias, ...buffers,
+      shape: c.shape, x: o.x ?? c.x, weight: c.weight, bias: c.bias, runningMean: buffers?.runningMean ?? null, runningVar: buffers?.runningVar ?? null,
       numBatchesTracked: o.numBatchesTracked ?? 0, momentum: o.momentum === undefined ? ctx.conventions.momentum : o.momentum, eps: o.eps,
     });
-    return { y: out.y, mean: out.mean, rstd: out.rstd, running: { runningMean: out.runningMean, runningVar: out.runningVar } };
+    const after = out.runningMean && out.runningVar ? { runningMean: out.runningMean, runningVar: out.runningVar } : null;
+    return { y: out.y, mean: out.mean, rstd: out.rstd, running: after, numBatchesTracked: out.numBatchesTracked };
   },
   backward: (ctx, c, o) => bnBackward(ctx, {
     shape: c.shape, x: c.x, dy: o.dy ?? c.dy, weight: c.weight, bias: c.bias, training: !o.useRunning,
@@ -302,7 +330,7 @@ export const BATCHNORM: NormSpec = {
       const r = batchNormTrain({
         x: o.x ?? c.x, shape: c.shape, weight: c.weight, bias: c.bias, momentum: o.momentum === undefined ? ctx.conventions.momentum : o.momentum, eps: o.eps,
         unbiasedRunningVar: o.unbiased ?? ctx.conventions.runningVar === 'unbiased',
-        running: { ...(o.running ?? running(c)), numBatchesTracked: o.numBatchesTracked ?? 0 },
+        running: o.running === null ? null : { ...(o.running ?? running(c)), numBatchesTracked: o.numBatchesTracked ?? 0 },
       });
       return { y: r.y, mean: r.mean, rstd: r.rstd, running: r.running ? { runningMean: r.running.runningMean, runningVar: r.running.runningVar } : null };
     },
@@ -329,6 +357,7 @@ export const BATCHNORM: NormSpec = {
     },
     momentum: (ctx) => ctx.conventions.momentum,
     cumulative: true,
+    untracked: 'track_running_stats=False: no running buffers in or out (runningMean, runningVar, numBatchesTracked null), batch statistics as in training',
     stepBounds: (us, fwd, _grouping, old, f, unbiased) => runningStepBounds(us, fwd, old.runningMean, old.runningVar, f, unbiased),
   },
   evalMode: {

@@ -23,6 +23,7 @@ import { lowPrecisionNormForward } from '../reference_lowp.js';
 import { groupNormBackward, groupNormForward } from '../../reference/index.js';
 import { fixtureRounding, fmtShape, nchwDims, unrepresentable } from './common.js';
 import { inForward } from './instancenorm.js';
+import type { Feature } from '../features.js';
 import type { EdgeSpec, Geometry, HygieneCall, NormCase, NormSpec } from './spec.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -87,14 +88,10 @@ function grouping(g: Geometry) {
   return gnGrouping(N, C, S, g.numGroups!);
 }
 
-function tags(g: Geometry): string[] {
+/** GroupNorm's own tag: one value per group (rank, groups_1, groups_eq_channels: domain.ts, for every norm). */
+function tags(g: Geometry): Feature[] {
   const { C, S } = nchwDims(g);
-  const G = g.numGroups!;
-  const t = [`rank${g.shape.length}`];
-  if (G === 1) t.push('groups_one');
-  if (G === C) t.push('groups_equal_channels');
-  if ((C / G) * S === 1) t.push('single_value_groups');
-  return t;
+  return (C / g.numGroups!) * S === 1 ? ['single_value_groups'] : [];
 }
 
 /** Sizes divisible by neither 2, 4 nor 8: batch, channels, the group's channels and the spatial extent. */
@@ -118,10 +115,10 @@ const gnInput = (c: NormCase, eps: number, x = c.x): GnInput => ({ shape: c.shap
 
 const edges: EdgeSpec[] = [
   { id: 'gn.forward.odd_sizes', description: 'batch, channel, group and spatial sizes not divisible by 4 or 8 (vector-loop remainders)', geometry: oddShapes, kind: 'typical' },
-  { id: 'gn.forward.one_group', description: 'G = 1: one group per sample over every channel and position (LayerNorm over (C, spatial)) with per-channel affine', geometry: (q) => gnShapes(limits(q, { groups: 'one' })), kind: 'typical' },
+  { id: 'gn.forward.one_group', description: 'G = 1: one group per sample over every channel and position (LayerNorm over (C, spatial)) with per-channel affine', geometry: (q) => gnShapes(limits(q, { groups: 'one' })), kind: 'typical', features: ['groups_1'] },
   {
     id: 'gn.forward.groups_equal_channels', description: 'G = C: each channel of each sample its own group (InstanceNorm); with one spatial position a group of one value gives the bias',
-    geometry: (q) => gnShapes(limits(q, { groups: 'all' })), kind: 'typical',
+    geometry: (q) => gnShapes(limits(q, { groups: 'all' })), kind: 'typical', features: ['groups_eq_channels'],
   },
   { id: 'gn.forward.constant_group', description: 'a constant group normalises to the bias (zero variance), not NaN', geometry: (q) => gnShapes(limits(q)), kind: 'constant' },
   { id: 'gn.forward.offset_1e4', description: 'groups offset by 1e4× their spread (one-pass variance loses all digits)', geometry: (q) => gnShapes(limits(q)), kind: { offset: 1e4 } },
@@ -160,8 +157,8 @@ const indivisible = rejectionCheck<Indivisible>({
 const instanceNormEquivalence = propertyCheck<NormCase>({
   id: 'gn.forward.instance_norm_equivalence', category: 'metamorphic', norm: 'gn', describe: describeCase,
   description: 'G = C gives what InstanceNorm gives with its own statistics (same weight and bias): one computation, two capabilities',
-  needs: ['gnForward', 'inForward'],
-  arbitrary: (ctx) => normCase(GROUPNORM, ctx.precision, gnShapes(limits(ctx.quick, { groups: 'all', maxSpatialRank: 2 })).map((g) => {
+  needs: ['gnForward', 'inForward'], features: ['groups_eq_channels'],
+  arbitrary: (ctx) => normCase(GROUPNORM, ctx, gnShapes(limits(ctx.quick, { groups: 'all', maxSpatialRank: 2 })).map((g) => {
     const spatial = g.shape.length > 2 ? g.shape.slice(2) : [1];
     if (spatial.reduce((a, b) => a * b, 1) < 2) spatial[0] = 2;
     return { ...g, shape: [g.shape[0]!, g.shape[1]!, ...spatial] };

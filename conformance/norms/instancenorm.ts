@@ -22,6 +22,7 @@ import {
 import { lowPrecisionNormForward } from '../reference_lowp.js';
 import { instanceNormBackward, instanceNormForward } from '../../reference/index.js';
 import { fixtureRounding, fmtShape, nchwDims, unrepresentable } from './common.js';
+import type { Feature } from '../features.js';
 import type { EdgeSpec, Geometry, HygieneCall, NormCase, NormSpec, RunningBuffers } from './spec.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -111,9 +112,10 @@ function grouping(g: Geometry) {
   return inGrouping(N, C, S);
 }
 
-function tags(g: Geometry): string[] {
+/** InstanceNorm's own tag: two values per instance (rank, unit_spatial: domain.ts, for every norm). */
+function tags(g: Geometry): Feature[] {
   const { S } = nchwDims(g);
-  return [`rank${g.shape.length}`, ...(S === 2 ? ['two_values'] : [])];
+  return S === 2 ? ['two_values'] : [];
 }
 
 /** The momentum of the running checks: the profile's, PyTorch's None (cumulative for BatchNorm) being 0 here. */
@@ -133,7 +135,7 @@ const twoValueShapes = () => fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer
 
 const edges: EdgeSpec[] = [
   { id: 'in.forward.odd_sizes', description: 'batch, channel and spatial sizes not divisible by 4 or 8 (vector-loop remainders)', geometry: oddShapes, kind: 'typical' },
-  { id: 'in.forward.two_values', description: 'two spatial values per instance, the fewest its own statistics accept', geometry: twoValueShapes, kind: 'typical' },
+  { id: 'in.forward.two_values', description: 'two spatial values per instance, the fewest its own statistics accept', geometry: twoValueShapes, kind: 'typical', features: ['two_values'] },
   { id: 'in.forward.constant_instance', description: 'a constant instance normalises to the bias (zero variance), not NaN', geometry: (q) => geometry(typicalShapes(q)), kind: 'constant' },
   { id: 'in.forward.offset_1e4', description: 'instances offset by 1e4× their spread (one-pass variance loses all digits)', geometry: (q) => geometry(typicalShapes(q)), kind: { offset: 1e4 } },
   { id: 'in.forward.tiny_variance', description: 'instance variances 1e-12…1e-4 around eps: eps inside the square root, added once', geometry: (q) => geometry(typicalShapes(q)), kind: 'tiny' },
@@ -306,6 +308,7 @@ export const INSTANCENORM: NormSpec = {
     },
     momentum: momentumOf,
     cumulative: false,
+    tracking: 'track_running_stats',
     // PyTorch's InstanceNorm always takes the unbiased variance (no profile defines another)
     stepBounds: (us, fwd, g, old, f) => averagedRunningStepBounds(us, fwd, g, old.runningMean, old.runningVar, f, true),
   },

@@ -77,7 +77,6 @@ function grouping(g: Geometry) {
   return lnGrouping(R, D);
 }
 
-const tags = (g: Geometry) => [`rank${g.shape.length}`, ...(g.normalizedShape!.filter((d) => d > 1).length >= 2 ? ['multi_axis'] : [])];
 
 /** The case's LayerNorm arguments, with its own or the given x. */
 const lnInput = (c: Geometry & { x: Float64Array; weight: Float64Array | null; bias: Float64Array | null }, eps: number, x = c.x): LnInput => ({
@@ -113,7 +112,7 @@ async function judgeFixture(ctx: CheckContext, fx: Fixture): Promise<Comparison[
 
 const edges: EdgeSpec[] = [
   { id: 'ln.forward.odd_sizes', description: 'row lengths and row counts not divisible by 4 or 8', geometry: (q) => lnShapes(q, true), kind: 'typical' },
-  { id: 'ln.forward.multi_axis', description: 'normalizedShape of 2–3 axes, each longer than 1: the statistics run over all of them, not the last axis', geometry: multiAxisLnShapes, kind: 'typical' },
+  { id: 'ln.forward.multi_axis', description: 'normalizedShape of 2–3 axes, each longer than 1: the statistics run over all of them, not the last axis', geometry: multiAxisLnShapes, kind: 'typical', features: ['multi_axis'] },
   { id: 'ln.forward.constant_row', description: 'a constant row normalises to the bias, not NaN', geometry: (q) => lnShapes(q), kind: 'constant' },
   { id: 'ln.forward.offset_1e4', description: 'rows offset by 1e4× their spread', geometry: (q) => lnShapes(q), kind: { offset: 1e4 } },
   { id: 'ln.forward.tiny_variance', description: 'row variances 1e-12…1e-4 around eps', geometry: (q) => lnShapes(q), kind: 'tiny' },
@@ -157,7 +156,6 @@ export const LAYERNORM: NormSpec = {
 
   grouping,
   describeGeometry: (g) => `${fmtShape(g.shape)}_normalized${fmtShape(g.normalizedShape!)}`,
-  tags,
   geometry: {
     typical: (quick) => lnShapes(quick),
     hygiene: () => lnShapes(true, true),

@@ -12,7 +12,7 @@ import { compare, type Comparison } from '../compare.js';
 import { tensor, type Fixture } from '../fixture_reader.js';
 import { lnGrouping, roundoffs } from '../error_model.js';
 import { rmsBackwardBounds, rmsForwardBounds, rmsGroupStats } from '../error_model_rms.js';
-import { caseWhere, describeCase, lnShapes, multiAxisLnShapes, normCase } from '../generators.js';
+import { caseWhere, describeCase, withTag, lnShapes, multiAxisLnShapes, normCase } from '../generators.js';
 import {
   callAdapter, checkGrads, checkOutput, checkResultObject, fmtShape as fmtAdapterShape, optionalOutput, param, provides, type CheckContext,
   type GradsOutput,
@@ -71,7 +71,6 @@ function grouping(g: Geometry) {
   return lnGrouping(R, D);
 }
 
-const tags = (g: Geometry) => [`rank${g.shape.length}`, ...(g.normalizedShape!.filter((d) => d > 1).length >= 2 ? ['multi_axis'] : [])];
 
 const rmsInput = (c: NormCase, eps: number | null, x = c.x): RmsInput => ({ shape: c.shape, normalizedShape: c.normalizedShape!, x, weight: c.weight, eps });
 
@@ -80,7 +79,7 @@ export const defaultEps = (ctx: CheckContext): number => rmsNormDefaultEps(ctx.p
 
 const edges: EdgeSpec[] = [
   { id: 'rms.forward.odd_sizes', description: 'row lengths and row counts not divisible by 4 or 8', geometry: (q) => lnShapes(q, true), kind: 'typical' },
-  { id: 'rms.forward.multi_axis', description: 'normalizedShape of 2–3 axes, each longer than 1: the mean square runs over all of them, not the last axis', geometry: multiAxisLnShapes, kind: 'typical' },
+  { id: 'rms.forward.multi_axis', description: 'normalizedShape of 2–3 axes, each longer than 1: the mean square runs over all of them, not the last axis', geometry: multiAxisLnShapes, kind: 'typical', features: ['multi_axis'] },
   { id: 'rms.forward.zero_rows', description: 'all-zero rows among ordinary ones normalise to 0 (mean(x²) = 0, eps keeps rstd finite), not NaN', geometry: (q) => lnShapes(q), kind: 'zero_or_typical' },
   {
     id: 'rms.forward.huge_values', description: 'rows of |x| up to 1e30 (3e4 in float16), whose squares overflow the precision: the output is still x/rms(x), not 0 or NaN (scale, or accumulate wider)',
@@ -99,8 +98,8 @@ const edges: EdgeSpec[] = [
 const epsDefault = propertyCheck<NormCase>({
   id: 'rms.forward.eps_default', category: 'edge', norm: 'rms', describe: describeCase, where: caseWhere,
   description: 'eps = null is PyTorch\'s None: the epsilon of the arithmetic type (2^-23 for float32 and float16, 2^-52 for float64), shown on rows whose mean square is near it',
-  needs: ['rmsForward'],
-  arbitrary: (ctx) => normCase(RMSNORM, ctx.precision, lnShapes(ctx.quick), { label: 'rms_eps_default', kind: 'small', affine: 'random' }),
+  needs: ['rmsForward'], features: ['small_values', 'eps_default'],
+  arbitrary: (ctx) => withTag(normCase(RMSNORM, ctx, lnShapes(ctx.quick), { label: 'rms_eps_default', kind: 'small', affine: 'random' }), 'eps_default'),
   property: async (ctx, c) => {
     const eps = defaultEps(ctx);
     const out = await rmsForward(ctx, rmsInput(c, null));
@@ -181,7 +180,6 @@ export const RMSNORM: NormSpec = {
 
   grouping,
   describeGeometry: (g) => `${fmtShape(g.shape)}_normalized${fmtShape(g.normalizedShape!)}`,
-  tags,
   geometry: {
     typical: (quick) => lnShapes(quick),
     hygiene: () => lnShapes(true, true),

@@ -19,6 +19,7 @@ import type fc from 'fast-check';
 import type { Capability, Precision } from '../adapter.js';
 import type { Check } from '../check.js';
 import type { Comparison } from '../compare.js';
+import type { Feature } from '../features.js';
 import type { BackwardBounds, GroupStats, Grouping, NormForwardBounds } from '../error_model.js';
 import type { Fixture } from '../fixture_reader.js';
 import type { CheckContext, GradsOutput } from '../invoke.js';
@@ -33,6 +34,10 @@ export interface Geometry {
   normalizedShape?: number[];
   /** GroupNorm */
   numGroups?: number;
+  /** set by the projection onto an adapter's domain (domain.ts): the excluded features it removed */
+  excluded?: Feature[];
+  /** set when no projection could remove them: the excluded features it still has (its case is not graded) */
+  unsupported?: Feature[];
 }
 
 /** One generated case: geometry, data and parameters, rounded to the adapter's precision. */
@@ -40,10 +45,11 @@ export interface NormCase extends Geometry {
   /** named by its settings: 'bn_train_typical_(2, 3, 4)_noaffine' */
   label: string;
   /**
-   * Feature tags derived from the settings (`rank4`, `no_affine`, `nonfinite`, `offset_1e4`, `multi_axis`, …;
-   * conformance/README.md lists them): what an adapter may one day declare it does not support.
+   * Feature tags derived from the settings (features.ts: `rank4`, `no_affine`, `nonfinite`, `offset_1e4`,
+   * `multi_axis`, …): generators.ts derives them for every norm, from the geometry (domain.ts
+   * `geometryTags`, with the spec's own `tags`), the group kind, the affine draw and the poisons.
    */
-  tags: string[];
+  tags: Feature[];
   x: Float64Array;
   dy: Float64Array;
   weight: Float64Array | null;
@@ -69,6 +75,8 @@ export interface ForwardOutput {
   rstd: Float64Array | null;
   /** the running buffers after the call, when the call updates them */
   running: RunningBuffers | null;
+  /** the step count the adapter returned (BatchNorm's numBatchesTracked), when it returns one */
+  numBatchesTracked?: number | null;
 }
 
 /** The reference's outputs: the statistics always, the running buffers when asked to update them. */
@@ -84,8 +92,8 @@ export interface ForwardOptions {
   x?: Float64Array;
   eps: number;
   /**
-   * Running buffers to pass in and read back: BatchNorm always passes some (the case's by default);
-   * InstanceNorm passes them only when given (track_running_stats=True), else none.
+   * Running buffers to pass in and read back: BatchNorm passes the case's by default, and none for null
+   * (track_running_stats=False); InstanceNorm passes them only when given (track_running_stats=True), else none.
    */
   running?: RunningBuffers | null;
   /** fraction of the batch statistic (default: the adapter's conventions) */
@@ -149,6 +157,11 @@ export interface EdgeSpec {
   /** the cases' label (default: the id with dots as underscores) */
   label?: string;
   affine?: boolean | 'random';
+  /**
+   * Features every case of its geometry has (the two-values shapes: batch_of_2), beyond those of its kind and
+   * poisons (added for it): where the run excludes one, the check is not applicable (check.ts `features`).
+   */
+  features?: Feature[];
 }
 
 /** Running statistics (BatchNorm, InstanceNorm): how a training step updates them, and its bound. */
@@ -158,6 +171,16 @@ export interface RunningSpec {
   momentum(ctx: CheckContext): number | null;
   /** whether momentum = null (PyTorch's cumulative average over steps) exists: BatchNorm only */
   cumulative: boolean;
+  /**
+   * The feature of a case posed WITH running buffers, for a norm whose default is without them (InstanceNorm:
+   * track_running_stats): the running and eval-mode checks carry it, and are not applicable where it is excluded.
+   */
+  tracking?: Feature;
+  /**
+   * The description of the check without running buffers (track_running_stats = False: none in, none out),
+   * for a norm whose default is to track them (BatchNorm); absent: no such check.
+   */
+  untracked?: string;
   /** bound of one step, per channel; `fwd` holds the forward bounds of the step's input */
   stepBounds(us: number[], fwd: NormForwardBounds, grouping: Grouping, old: RunningBuffers, f: number, unbiased: boolean): RunningBuffers;
 }
@@ -255,8 +278,11 @@ export interface NormSpec {
   grouping(g: Geometry): Grouping;
   /** the geometry in a label: '(2, 3, 4)', '(2, 6)_normalized(6,)', '(2, 4, 3)_groups2' */
   describeGeometry(g: Geometry): string;
-  /** feature tags of a geometry (generators.ts adds the data's own) */
-  tags(g: Geometry): string[];
+  /**
+   * The norm's own feature tags of a geometry, beyond those every norm gets from domain.ts `geometryTags`
+   * (rank, unit_spatial, multi_axis, groups_1, groups_eq_channels): BatchNorm's batch_of_2. Optional.
+   */
+  tags?(g: Geometry): Feature[];
   geometry: {
     typical(quick: boolean): fc.Arbitrary<Geometry>;
     /** the small shapes the hygiene checks use */

@@ -5,7 +5,7 @@
  *   "schema": "normcheck-report/1",
  *   "startedAt": ISO date, "durationMs": number, "seed": number, "quick": boolean, "runs": number,
  *   "profileOverride": "pytorch" | "keras" | "onnx" | null,
- *   "summary": { "passed", "failed", "errors", "skipped", "notProvided", "expectedFailures",
+ *   "summary": { "passed", "failed", "errors", "skipped", "notProvided", "notApplicable", "expectedFailures",
  *                "unexpectedPasses", "unavailableAdapters", "notInstalledAdapters", "loadErrors": number },
  *   "exitCode": 0 | 1 | 2,      the run's final exit code: checks, adapters that failed to load, and the baseline gate
  *   "loadFailures": [ { "spec": string, "message": string, "required": boolean } ],
@@ -16,6 +16,7 @@
  *     "adapters": string[],     every adapter's spec, run order (one without units in this shard is absent below)
  *     "required": string[],     adapters named on the command line
  *     "norms": string[] | null, --norm
+ *     "without": string[],      --without: features left out of every adapter's cases
  *     "shard": { "index", "count": number } | null      --shard i/n; null for an unsharded or merged run
  *   },
  *   "baseline": null | {        with --baseline FILE: the gate's verdict (null without --baseline)
@@ -31,16 +32,21 @@
  *     "name", "description", "precision", "layout", "profile", "spec": string,
  *     "conventions": { "momentum": number | null, "runningVar": "unbiased" | "biased", "eps": number },
  *     "capabilities": string[], "state": "ran" | "not installed" | "unavailable" | "setup error", "message": string | null,
+ *     "unsupported": { "all": string[], "byCapability": { capability: string[] } },   the features it declares unsupported
  *     "checks": [ {
  *       "id", "category", "description": string,
- *       "status": "pass" | "fail" | "error" | "skipped" | "not provided",
+ *       "status": "pass" | "fail" | "error" | "skipped" | "not provided" | "not applicable",
  *       "outcome": "ok" | "failed" | "expected failure" | "unexpected pass" | "expected failure not reproduced",
  *       "expectedReason": string | null,   (a listed check that passed is "unexpected pass" in a full run and
  *                                            "expected failure not reproduced" with --quick; summary.unexpectedPasses counts both)
  *       "message": string,
  *       "worst": { "ratio": error/bound, "ulps", "error", "bound": number, "quantity": string } | null,
  *       "runs": number, "seed": number | null, "path": string | null,
- *       "counterexample": string | null, "details": string[], "replay": string | null, "durationMs": number
+ *       "counterexample": string | null, "details": string[], "replay": string | null, "durationMs": number,
+ *       "graded": number | null,           cases graded (runs before a failure; fixtures posed); null: the check did not run
+ *       "excluded": [ { "feature": string, "source": "adapter" | "without" | "expectation", "cases": number } ]
+ *                                           features left out of its cases: drawn cases moved off each (0: it can
+ *                                           draw the feature, this seed did not), fixtures not posed or parts left out
  *     } ]
  *   } ]
  * }

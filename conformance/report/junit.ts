@@ -10,11 +10,12 @@
 import junitModule, { type Builder } from 'junit-report-builder';
 import { fmtRatio } from '../compare.js';
 import type { CheckResult, RunReport } from '../runner.js';
+import { excludingPhrase, exclusionList, unsupportedLine } from './exclusions.js';
 import { writeReportFile, type ReportFile } from './write_file.js';
 
 function body(c: CheckResult): string {
   return [
-    c.message, ...c.details,
+    c.message, excludingPhrase(c.excluded), ...c.details,
     c.worst ? `worst: ${c.worst.quantity} at ${fmtRatio(c.worst.ratio)} of its bound` : '',
     c.counterexample ? `counterexample: ${c.counterexample}` : '',
     c.seed !== null ? `seed ${c.seed}${c.path ? ` path "${c.path}"` : ''}` : '',
@@ -37,6 +38,10 @@ export function buildJunit(report: RunReport, exitCode: 0 | 1 | 2 = report.exitC
   }
   for (const a of report.adapters) {
     const suite = builder.testSuite().name(`normcheck ${a.name} (${a.precision} ${a.layout} ${a.profile})`).property('normcheck.exitCode', String(exitCode));
+    // what the verdicts leave out: the adapter's declaration and the run's --without
+    const unsupported = a.unsupported ? unsupportedLine(a.unsupported) : '';
+    if (unsupported) suite.property('normcheck.unsupported', unsupported);
+    if (report.selection?.without?.length) suite.property('normcheck.without', report.selection.without.join(','));
     if (a.state !== 'ran') {
       const t = suite.testCase().className(`normcheck.${a.name}`).name('adapter');
       if (a.state === 'unavailable' || a.state === 'not installed') t.skipped().standardOutput(a.message ?? '');
@@ -45,10 +50,12 @@ export function buildJunit(report: RunReport, exitCode: 0 | 1 | 2 = report.exitC
     }
     for (const c of a.checks) {
       const t = suite.testCase().className(`normcheck.${a.name}.${c.category}`).name(c.id).time(c.durationMs / 1000);
+      if (c.graded != null) t.property('normcheck.graded', String(c.graded));
+      if (c.excluded?.length) t.property('normcheck.excluded', exclusionList(c.excluded));
       if (c.outcome === 'expected failure') t.skipped().standardOutput(`expected failure: ${c.expectedReason}\n${body(c)}`);
       else if (c.status === 'fail') t.failure(c.message, 'fail').standardOutput(body(c));
       else if (c.status === 'error') t.error(c.message, 'error', body(c));
-      else if (c.status === 'skipped' || c.status === 'not provided') t.skipped().standardOutput(`${c.status}: ${c.message}`);
+      else if (c.status === 'skipped' || c.status === 'not provided' || c.status === 'not applicable') t.skipped().standardOutput(`${c.status}: ${c.message}`);
       else t.standardOutput(body(c));
     }
   }

@@ -7,11 +7,12 @@
 import Table from 'cli-table3';
 import { fmtRatio, fmtUlps } from '../compare.js';
 import type { CheckResult, RunReport } from '../runner.js';
+import { excludingPhrase, unsupportedLine } from './exclusions.js';
 
 /** No rule between body rows: fifty checks stay readable on one screen. */
 export const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
-const LABEL: Record<CheckResult['status'], string> = { pass: 'pass', fail: 'FAIL', error: 'ERROR', skipped: 'skipped', 'not provided': 'not provided' };
+const LABEL: Record<CheckResult['status'], string> = { pass: 'pass', fail: 'FAIL', error: 'ERROR', skipped: 'skipped', 'not provided': 'not provided', 'not applicable': 'n/a' };
 
 /**
  * An expected failure that passed. In a full run that is news (the expectation may be stale): 'unexpected
@@ -31,6 +32,7 @@ export function cell(r: CheckResult | undefined): string {
   if (r.outcome === 'unexpected pass') s = 'XPASS';
   if (r.outcome === 'expected failure not reproduced') s = 'xfail not reproduced';
   if (r.worst && (r.status === 'pass' || r.status === 'fail')) s += ` ${fmtRatio(r.worst.ratio)}`;
+  if (r.excluded?.length && r.status !== 'not applicable') s += '*';
   return s;
 }
 
@@ -44,7 +46,20 @@ export function formatTable(report: RunReport): string {
     chars: COMPACT,
   });
   for (const { id, category } of ids) table.push([id, category, ...ran.map((a) => cell(a.checks.find((c) => c.id === id)))]);
-  const lines = ran.length ? [table.toString(), 'cells: status and worst error / bound (≤ 1 passes; ∞: non-finite or wrong)'] : [];
+  const lines = ran.length ? [table.toString(), 'cells: status and worst error / bound (≤ 1 passes; ∞: non-finite or wrong); *: some features excluded, below'] : [];
+  // the exclusions, grouped: one line per sentence, with the adapters and checks it applies to
+  const groups = new Map<string, string[]>();
+  for (const a of ran) {
+    for (const c of a.checks) {
+      const phrase = excludingPhrase(c.excluded);
+      if (phrase && c.status !== 'not applicable') groups.set(`${a.name}: ${phrase}`, [...(groups.get(`${a.name}: ${phrase}`) ?? []), c.id]);
+    }
+  }
+  for (const [k, ids] of groups) lines.push(`* ${k}: ${ids.join(', ')}`);
+  for (const a of ran) {
+    const u = a.unsupported ? unsupportedLine(a.unsupported) : '';
+    if (u) lines.push(`${a.name} declares unsupported: ${u}`);
+  }
   for (const f of report.loadFailures) lines.push(`${f.spec}: failed to load: ${f.message}`);
   for (const a of report.adapters) {
     if (a.state === 'not installed') lines.push(`${a.name}: ${a.message}`);

@@ -73,8 +73,8 @@ async function offsets(adapter: OrtAdapter, seed: number): Promise<Row[]> {
     });
     const got = await adapter.bnTrainForward({ x, shape: bnShape, weight: null, bias: null, runningMean, runningVar, numBatchesTracked: 0, momentum: 0.1, eps: EPS });
     const ey = errors(got.y, ref.y, chan, kappa);
-    const erv = errors(got.runningVar, ref.running!.runningVar, (c) => c, new Float64Array(C).fill(1));
-    const erm = errors(got.runningMean, ref.running!.runningMean, (c) => c, new Float64Array(C).fill(1));
+    const erv = errors(got.runningVar!, ref.running!.runningVar, (c) => c, new Float64Array(C).fill(1));
+    const erm = errors(got.runningMean!, ref.running!.runningMean, (c) => c, new Float64Array(C).fill(1));
     rows.push({ op: 'BN train (8,4,6,6)', offset: fmt(offset), κ: fmt(Math.max(...kappa)), 'max abs err y': fmt(ey.maxErr), 'y err / κu': ey.maxUnits.toFixed(2),
       'running_mean abs err': fmt(erm.maxErr), 'running_var abs err': fmt(erv.maxErr) });
     // eval with the true statistics of the batch as running statistics (so y is O(1) as in training)
@@ -120,7 +120,7 @@ async function specials(adapter: OrtAdapter, seed: number): Promise<Row[]> {
     x[0] = value; // (n=0, c=0, s=0)
     const tr = await adapter.bnTrainForward({ x, shape, weight: null, bias: null, runningMean: new Float32Array(3), runningVar: new Float32Array(3).fill(1), numBatchesTracked: 0, momentum: 0.1, eps: EPS });
     rows.push({ case: `BN train, one ${label} at x[0,0,0]`, 'non-finite y per channel': nonFiniteBy(tr.y, 3, chan),
-      'non-finite running stats': `mean ${nonFiniteBy(tr.runningMean, 3, (c) => c)}, var ${nonFiniteBy(tr.runningVar, 3, (c) => c)}` });
+      'non-finite running stats': `mean ${nonFiniteBy(tr.runningMean!, 3, (c) => c)}, var ${nonFiniteBy(tr.runningVar!, 3, (c) => c)}` });
     const ev = await adapter.bnEvalForward({ x, shape, weight: null, bias: null, runningMean: new Float32Array(3), runningVar: new Float32Array(3).fill(1), eps: EPS });
     rows.push({ case: `BN eval, one ${label} at x[0,0,0]`, 'non-finite y per channel': nonFiniteBy(ev.y, 3, chan), 'non-finite running stats': '' });
     const ln = await adapter.lnForward({ x, shape: [4, 6], normalizedShape: [6], weight: null, bias: null, eps: EPS });
@@ -147,7 +147,7 @@ async function shapes(adapter: OrtAdapter, seed: number): Promise<Row[]> {
     try {
       const got = await adapter.bnTrainForward({ x, shape, weight: null, bias: null, runningMean: new Float32Array(C), runningVar: new Float32Array(C).fill(1), numBatchesTracked: 0, momentum: 0.1, eps: EPS });
       const err = ref ? fmt(errors(got.y, ref.y, () => 0, [1]).maxErr) : 'n/a';
-      rows.push({ shape: `(${shape.join(',')}) M=${M}`, reference: refText, 'ONNX Runtime': `y[0..3] = ${Array.from(got.y.subarray(0, 3), (v) => v.toPrecision(4)).join(', ')}; running_var[0] = ${got.runningVar[0]!.toPrecision(6)}`, 'max abs err y': err });
+      rows.push({ shape: `(${shape.join(',')}) M=${M}`, reference: refText, 'ONNX Runtime': `y[0..3] = ${Array.from(got.y.subarray(0, 3), (v) => v.toPrecision(4)).join(', ')}; running_var[0] = ${got.runningVar![0]!.toPrecision(6)}`, 'max abs err y': err });
     } catch (e) {
       rows.push({ shape: `(${shape.join(',')}) M=${M}`, reference: refText, 'ONNX Runtime': `throws: ${(e as Error).message.split('\n')[0]}`, 'max abs err y': '' });
     }
@@ -162,7 +162,7 @@ async function range(adapter: OrtAdapter): Promise<Row[]> {
     const ref = layerNormForward({ x, shape: [1, 6], normalizedShape: [6], eps: EPS });
     const bn = await adapter.bnTrainForward({ x, shape: [6, 1], weight: null, bias: null, runningMean: new Float32Array(1), runningVar: new Float32Array([1]), numBatchesTracked: 0, momentum: 0.1, eps: EPS });
     const ln = await adapter.lnForward({ x, shape: [1, 6], normalizedShape: [6], weight: null, bias: null, eps: EPS });
-    rows.push({ scale: fmt(scale), 'reference y[0]': ref.y[0]!.toPrecision(6), 'BN train y[0]': String(bn.y[0]), 'BN running_var': fmt(bn.runningVar[0]!),
+    rows.push({ scale: fmt(scale), 'reference y[0]': ref.y[0]!.toPrecision(6), 'BN train y[0]': String(bn.y[0]), 'BN running_var': fmt(bn.runningVar![0]!),
       'LN y[0]': String(ln.y[0]), 'LN InvStdDev': fmt(ln.rstd![0]!) });
   }
   return rows;

@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   });
   await ortNode.teardown();
   lines.push('```');
-  lines.push(`ONNX Runtime (BatchNormalization opset 15, training_mode=1, momentum=0.9): running_var = ${got.runningVar[0]!.toPrecision(7)}   (0.9·1 + 0.1·1)`);
+  lines.push(`ONNX Runtime (BatchNormalization opset 15, training_mode=1, momentum=0.9): running_var = ${got.runningVar![0]!.toPrecision(7)}   (0.9·1 + 0.1·1)`);
   lines.push('PyTorch (BatchNorm1d(1, momentum=0.1), train(), one forward):            running_var = 1.1   (0.9·1 + 0.1·2)');
   lines.push('```');
   lines.push('');

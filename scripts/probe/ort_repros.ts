@@ -18,7 +18,7 @@ export async function runningVarBiased(ort: OrtAdapter): Promise<{ runningVar: n
     x: new Float32Array([1, 3]), shape: [2, 1], weight: null, bias: null,
     runningMean: new Float32Array([0]), runningVar: new Float32Array([1]), numBatchesTracked: 0, momentum: 0.1, eps: EPS,
   });
-  return { runningVar: r.runningVar[0]!, onnx: 1, pytorch: 1.1 };
+  return { runningVar: r.runningVar![0]!, onnx: 1, pytorch: 1.1 };
 }
 
 /**
@@ -31,7 +31,7 @@ export async function oneValuePerChannel(ort: OrtAdapter): Promise<{ y: number[]
     x: new Float32Array([5, -7, 11]), shape: [1, 3], weight: new Float32Array([2, 2, 2]), bias: new Float32Array([0.5, 0.25, -1]),
     runningMean: new Float32Array(3), runningVar: new Float32Array([1, 1, 1]), numBatchesTracked: 0, momentum: 0.1, eps: EPS,
   });
-  return { y: Array.from(r.y), runningVar: Array.from(r.runningVar) };
+  return { y: Array.from(r.y), runningVar: Array.from(r.runningVar!) };
 }
 
 /**
@@ -81,7 +81,7 @@ export async function squareOverflow(ort: OrtAdapter): Promise<{ bnY: number[]; 
     x, shape: [6, 1], weight: null, bias: null, runningMean: new Float32Array(1), runningVar: new Float32Array([1]), numBatchesTracked: 0, momentum: 0.1, eps: EPS,
   });
   const ln = await ort.lnForward({ x, shape: [1, 6], normalizedShape: [6], weight: null, bias: null, eps: EPS });
-  return { bnY: Array.from(bn.y), lnY: Array.from(ln.y), runningVar: bn.runningVar[0]! };
+  return { bnY: Array.from(bn.y), lnY: Array.from(ln.y), runningVar: bn.runningVar![0]! };
 }
 
 async function main(): Promise<void> {

@@ -128,7 +128,7 @@ async function specials(): Promise<void> {
       const ly = await adapter.lnForward!({ x: lx, shape: [C * N, S], normalizedShape: [S], weight: lnw, bias: lnb, eps: EPS });
       const lg = await adapter.lnBackward!({ dy: Float32Array.from(normals(N * C * S, SEED + 2)), x: lx, shape: [C * N, S], normalizedShape: [S], weight: lnw, bias: lnb, eps: EPS });
       const row = (i: number) => Math.floor(i / S);
-      console.log(`| ${adapter.name} | ${special} | ${reach(fwd.y, channelLast, C)} | ${reach(fwd.runningMean, (i) => i, C)} | ${reach(fwd.runningVar, (i) => i, C)} | ${reach(g.dx, channelLast, C)} | ${reach(g.dweight!, (i) => i, C)} | ${reach(g.dbias!, (i) => i, C)} | ${reach(ly.y, row, C * N)} | ${reach(lg.dx, row, C * N)} |`);
+      console.log(`| ${adapter.name} | ${special} | ${reach(fwd.y, channelLast, C)} | ${reach(fwd.runningMean!, (i) => i, C)} | ${reach(fwd.runningVar!, (i) => i, C)} | ${reach(g.dx, channelLast, C)} | ${reach(g.dweight!, (i) => i, C)} | ${reach(g.dbias!, (i) => i, C)} | ${reach(ly.y, row, C * N)} | ${reach(lg.dx, row, C * N)} |`);
     }
   }
   console.log('');
@@ -152,7 +152,7 @@ async function batchOfTwo(): Promise<void> {
     const refG = batchNormBackward({ dy, x, shape: [N, C], weight, mean: ref.mean, rstd: ref.rstd, training: true });
     const gotG = await adapter.bnBackward!({ dy: Float32Array.from(dy), x: Float32Array.from(x), shape: [N, C], weight: Float32Array.from(weight), bias: new Float32Array(C), training: true, runningMean: null, runningVar: null, eps: EPS });
     const gb = normBackwardBounds(F32, x, dy, grouping, weight, EPS);
-    const rv = got.runningVar.map((v, c) => Math.abs(v - ref.running!.runningVar[c]!));
+    const rv = got.runningVar!.map((v, c) => Math.abs(v - ref.running!.runningVar[c]!));
     console.log(`| ${adapter.name} | ${errors(got.y, ref.y, fwd.y).ratio.toFixed(3)} | max abs Δ ${fmt(Math.max(...rv))} | ${errors(gotG.dx, refG.dx, gb.dx).ratio.toFixed(3)} | ${errors(gotG.dweight!, refG.dweight!, gb.dweight).ratio.toFixed(3)} |`);
   }
   console.log('');

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CHECKS } from '../../conformance/catalog.js';
 import { NORMS } from '../../conformance/norms/index.js';
-import { BEGIN, END, checkTables, readmePath } from '../../scripts/docs/check_table.js';
+import { BEGIN, END, FEATURES_BEGIN, FEATURES_END, checkTables, featureTable, readmePath } from '../../scripts/docs/check_table.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -26,6 +26,13 @@ describe('the check tables of conformance/README.md', () => {
     const ids = [...section.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
     expect(ids).toEqual([...NORMS.flatMap((n) => CHECKS.filter((c) => c.norm === n.id)), ...CHECKS.filter((c) => c.norm === null)].map((c) => c.id));
     expect(new Set(ids).size).toBe(CHECKS.length);
+  });
+});
+
+describe('the feature table of conformance/README.md', () => {
+  it('is the one list of conformance/features.ts (node dist/scripts/docs/check_table.js --write rewrites it)', () => {
+    const readme = readFileSync(readmePath(), 'utf8');
+    expect(readme.slice(readme.indexOf(FEATURES_BEGIN) + FEATURES_BEGIN.length, readme.indexOf(FEATURES_END)).trim()).toBe(featureTable());
   });
 });
 

@@ -62,8 +62,22 @@ describe('an adapter declaration', () => {
     [{ description: 7 }, /adapter\.description must be a string/],
     [{ profile: 'tensorflow' }, /adapter\.profile must be 'pytorch', 'keras' or 'onnx', got "tensorflow"/],
     [{ name: '' }, /adapter\.name must be a non-empty string/],
+    [{ unsupported: 'rank5' }, /adapter\.unsupported must be an array of feature names or an object of them by capability/],
+    [{ unsupported: ['rank6'] }, /adapter\.unsupported\[0\]: unknown feature "rank6" \(did you mean rank2 or rank3 or rank4\?\); the features are rank2, /],
+    [{ unsupported: ['noaffine'] }, /adapter\.unsupported\[0\]: unknown feature "noaffine" \(did you mean no_affine\?\)/],
+    [{ unsupported: [5] }, /adapter\.unsupported\[0\]: expected a feature name, got 5/],
+    [{ unsupported: { bnBackwards: ['rank5'] } }, /adapter\.unsupported\.bnBackwards is not a capability; did you mean adapter\.unsupported\.bnBackward\?/],
+    [{ unsupported: { bnBackward: 'rank5' } }, /adapter\.unsupported\.bnBackward must be an array of feature names/],
+    [{ unsupported: { lnForward: ['batch_of_2'] } }, /adapter\.unsupported\.lnForward\[0\]: no case of lnForward has batch_of_2 .*it occurs in the cases of bn/],
   ])('rejects %o, naming the field', (fields, message) => {
     rejects({ ...base, ...fields }, message);
+  });
+
+  it('accepts unsupported features as a list or by capability (\'*\': every one)', () => {
+    for (const unsupported of [['rank5', 'no_affine'], { '*': ['rank5'], bnBackward: ['no_affine', 'eval_backward'] }]) {
+      const a = { ...base, unsupported };
+      expect(validateAdapter(a, 'my.mjs')).toBe(a);
+    }
   });
 
   it('accepts valid conventions, null momentum included, and an adapter\'s own fields and helpers', () => {
@@ -92,6 +106,10 @@ describe('an adapter declaration', () => {
     expect(() => validateDeclaration({ ...decl, methods: ['lnFowrard'] }, 'sub.py')).toThrow(/adapter\.lnFowrard .*did you mean adapter\.lnForward\?/);
     expect(() => validateDeclaration({ ...decl, methods: 'lnForward' }, 'sub.py')).toThrow(/methods must be an array of the names/);
     expect(validateDeclaration({ ...decl, methods: ['lnForward', 'quantize8bit'] }, 'sub.py').methods).toEqual(['lnForward']);
+    // the unsupported features cross the boundary with the rest of the declaration
+    const limited = declarationOf({ ...reference, unsupported: { bnBackward: ['rank5'] } });
+    expect(validateDeclaration(limited, 'worker').unsupported).toEqual({ bnBackward: ['rank5'] });
+    expect(() => validateDeclaration({ ...decl, unsupported: ['rank7'] }, 'sub.py')).toThrow(/^sub\.py: adapter\.unsupported\[0\]: unknown feature "rank7"/);
   });
 
   it('is checked by runConformance for adapter objects a library caller passes', async () => {

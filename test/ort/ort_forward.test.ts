@@ -86,8 +86,8 @@ describe.each<[string, OrtAdapter]>([['ort-node', ortNode], ['ort-web', ortWeb]]
       const fwd = normForwardBounds(US, x, bnGrouping(...ncs(shape)), weight, bias, EPS);
       const step = runningStepBounds(US, fwd, runningMean, runningVar, 0.1, false);
       expectWithin(compare('y', got.y, ref.y, fwd.y, 'float32'), seed);
-      expectWithin(compare('runningMean', got.runningMean, ref.running!.runningMean, step.runningMean, 'float32'), seed);
-      expectWithin(compare('runningVar', got.runningVar, ref.running!.runningVar, step.runningVar, 'float32'), seed);
+      expectWithin(compare('runningMean', got.runningMean!, ref.running!.runningMean, step.runningMean, 'float32'), seed);
+      expectWithin(compare('runningVar', got.runningVar!, ref.running!.runningVar, step.runningVar, 'float32'), seed);
     },
   );
 
@@ -100,8 +100,8 @@ describe.each<[string, OrtAdapter]>([['ort-node', ortNode], ['ort-web', ortWeb]]
     });
     // ONNX: 0.9·1 + 0.1·1 = 1 (PyTorch would give 0.9·1 + 0.1·2 = 1.1); mean 0.1·2 = 0.2. Exact up to the
     // float32 rounding of the attribute 0.9 and of 0.2: a few u.
-    expect(Math.abs(got.runningVar[0]! - 1)).toBeLessThanOrEqual(4 * U);
-    expect(Math.abs(got.runningMean[0]! - 0.2)).toBeLessThanOrEqual(4 * U);
+    expect(Math.abs(got.runningVar![0]! - 1)).toBeLessThanOrEqual(4 * U);
+    expect(Math.abs(got.runningMean![0]! - 0.2)).toBeLessThanOrEqual(4 * U);
   });
 
   it('the cumulative average (momentum null) reaches ONNX as momentum 1 - 1/(t+1)', async () => {
@@ -111,7 +111,7 @@ describe.each<[string, OrtAdapter]>([['ort-node', ortNode], ['ort-web', ortWeb]]
       x, shape: [2, 1], weight: null, bias: null, runningMean: new Float32Array([8]), runningVar: new Float32Array([1]),
       numBatchesTracked: 3, momentum: null, eps: EPS,
     });
-    expect(Math.abs(got.runningMean[0]! - 6.5)).toBeLessThanOrEqual(4 * U * 8);
+    expect(Math.abs(got.runningMean![0]! - 6.5)).toBeLessThanOrEqual(4 * U * 8);
   });
 
   const lnCases: [string, number[], number[], boolean, number][] = [
@@ -144,7 +144,7 @@ describe.each<[string, OrtAdapter]>([['ort-node', ortNode], ['ort-web', ortWeb]]
       numBatchesTracked: 0, momentum: 0.1, eps: EPS,
     });
     for (let i = 0; i < 24; i++) expect(Number.isNaN(bn.y[i]!), `BN y[${i}] (channel ${Math.floor(i / 2) % 3})`).toBe(Math.floor(i / 2) % 3 === 0);
-    expect(Array.from(bn.runningMean, Number.isNaN)).toEqual([true, false, false]);
+    expect(Array.from(bn.runningMean!, Number.isNaN)).toEqual([true, false, false]);
     const ln = await adapter.lnForward({ x, shape: [4, 6], normalizedShape: [6], weight: null, bias: null, eps: EPS });
     for (let i = 0; i < 24; i++) expect(Number.isNaN(ln.y[i]!), `LN y[${i}] (row ${Math.floor(i / 6)})`).toBe(i < 6);
   });

@@ -128,8 +128,8 @@ export function tfjsCrossChecks(opts: CrossCheckOptions): void {
             const step = runningStepBounds(F32, fwd, running.runningMean, running.runningVar, f, unbiased);
             const where = `${k.values}/${k.affine} shape ${JSON.stringify(k.shape)} seed ${k.seed}`;
             assertClose(compare('y', toChannelsFirst(got.y, k.shape), ref.y, fwd.y, 'float32'), where);
-            assertClose(compare('runningMean', got.runningMean, ref.running!.runningMean, step.runningMean, 'float32'), where);
-            assertClose(compare('runningVar', got.runningVar, ref.running!.runningVar, step.runningVar, 'float32'), where);
+            assertClose(compare('runningMean', got.runningMean!, ref.running!.runningMean, step.runningMean, 'float32'), where);
+            assertClose(compare('runningVar', got.runningVar!, ref.running!.runningVar, step.runningVar, 'float32'), where);
             if (got.mean) assertClose(compare('mean', got.mean, ref.mean, fwd.mean, 'float32'), where);
             if (got.rstd) assertClose(compare('rstd', got.rstd, ref.rstd, fwd.rstd, 'float32'), where);
             // kernels vs tfjs
@@ -137,8 +137,8 @@ export function tfjsCrossChecks(opts: CrossCheckOptions): void {
             const fwd2 = normForwardBounds(F32_TWICE, x, grouping, weight, bias, eps);
             const step2 = runningStepBounds(F32_TWICE, fwd2, running.runningMean, running.runningVar, f, unbiased);
             assertClose(compare('y (tfjs vs kernels)', toChannelsFirst(got.y, k.shape), ker.y, fwd2.y, 'float32'), where);
-            assertClose(compare('runningMean (tfjs vs kernels)', got.runningMean, ker.runningMean, step2.runningMean, 'float32'), where);
-            assertClose(compare('runningVar (tfjs vs kernels)', got.runningVar, ker.runningVar, step2.runningVar, 'float32'), where);
+            assertClose(compare('runningMean (tfjs vs kernels)', got.runningMean!, ker.runningMean!, step2.runningMean, 'float32'), where);
+            assertClose(compare('runningVar (tfjs vs kernels)', got.runningVar!, ker.runningVar!, step2.runningVar, 'float32'), where);
           },
         ),
         { numRuns: NUM_RUNS },
@@ -273,8 +273,8 @@ export function tfjsCrossChecks(opts: CrossCheckOptions): void {
         expect(Number.isNaN(y[i]!), `y[${i}] (channel ${c})`).toBe(c === 1);
         expect(Number.isNaN(dx[i]!), `dx[${i}] (channel ${c})`).toBe(c === 1);
       }
-      expect([0, 2].map((c) => Number.isFinite(fwd.runningMean[c]!) && Number.isFinite(fwd.runningVar[c]!))).toEqual([true, true]);
-      expect(Number.isNaN(fwd.runningMean[1]!)).toBe(true);
+      expect([0, 2].map((c) => Number.isFinite(fwd.runningMean![c]!) && Number.isFinite(fwd.runningVar![c]!))).toEqual([true, true]);
+      expect(Number.isNaN(fwd.runningMean![1]!)).toBe(true);
       expect([...grads.dweight!].map(Number.isNaN)).toEqual([false, true, false]);
       // dbias = Σ dy does not involve x, so even the NaN channel's is finite.
       expect([...grads.dbias!].map(Number.isFinite)).toEqual([true, true, true]);

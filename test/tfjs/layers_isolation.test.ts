@@ -30,7 +30,7 @@ const noAffineCase: BatchNormTrainArgs = { ...affineCase, weight: null, bias: nu
 
 async function train(adapter: Adapter, args: BatchNormTrainArgs) {
   const r = await adapter.bnTrainForward!(args);
-  return [r.y, r.runningMean, r.runningVar].map((a) => Array.from(a));
+  return [r.y, r.runningMean!, r.runningVar!].map((a) => Array.from(a));
 }
 
 describe('tfjs layers adapters: a failing call leaves nothing behind', () => {

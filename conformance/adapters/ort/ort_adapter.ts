@@ -244,8 +244,12 @@ export function makeOrtAdapter(options: OrtAdapterOptions): OrtAdapter {
       const onnxMomentum = 1 - f;
       const s = await session(`bn|train|${shape.join('x')}|${eps}|${onnxMomentum}`,
         (onnx) => batchNormModel(onnx, { shape, training: true, epsilon: eps, momentum: onnxMomentum }));
-      const out = await run(s, batchNormFeeds({ x, shape, weight, bias, runningMean, runningVar }));
-      return { y: output(out, 'Y'), runningMean: output(out, 'running_mean'), runningVar: output(out, 'running_var') };
+      // BatchNormalization always takes running inputs: without them (track_running_stats = False) it gets
+      // zeros and ones, whose update no one reads (Y of training mode uses the batch statistics alone)
+      const C = shape[1]!;
+      const tracking = runningMean !== null && runningVar !== null;
+      const out = await run(s, batchNormFeeds({ x, shape, weight, bias, runningMean: runningMean ?? filled(C, 0), runningVar: runningVar ?? filled(C, 1) }));
+      return { y: output(out, 'Y'), ...(tracking ? { runningMean: output(out, 'running_mean'), runningVar: output(out, 'running_var') } : {}) };
     },
 
     async lnForward({ x, shape, normalizedShape, weight, bias, eps }) {

@@ -48,8 +48,13 @@ export function bnTrainForward(tf: TF, args: BatchNormTrainArgs): BatchNormTrain
   const C = shape[shape.length - 1]!;
   const f = momentum ?? 1 / (numBatchesTracked + 1);
   const layer = bnLayer(tf, eps, 1 - f, weight, bias);
-  return withLayer(tf, layer, shape, [weight, bias, args.runningMean, args.runningVar], [C], (l) => {
+  // The layer always has moving statistics; without running buffers (track_running_stats = False) it gets
+  // zeros and ones, and the update is not returned (in training, y uses the batch statistics alone).
+  const tracking = args.runningMean !== null && args.runningVar !== null;
+  const moving = [args.runningMean ?? new Float32Array(C), args.runningVar ?? new Float32Array(C).fill(1)];
+  return withLayer(tf, layer, shape, [weight, bias, ...moving], [C], (l) => {
     const y = scoped(tf, () => read(l.apply(tf.tensor(f32(args.x), [...shape], 'float32'), { training: true }) as Tensor));
+    if (!tracking) return { y };
     // the moving statistics are the last two weights, updated in place by the training call
     const w = l.getWeights();
     return { y, runningMean: read(w[w.length - 2]!), runningVar: read(w[w.length - 1]!) };

@@ -63,9 +63,10 @@ export function bnTrainForwardGraph(tf: TF, args: BatchNormTrainArgs): Outputs<B
   const y = tf.batchNorm(x, mean, variance, bias, weight, eps);
   // running statistics: (1 - f)·old + f·batch, the variance Bessel-corrected by M/(M - 1)
   const unbiased = tf.mul(variance, M / (M - 1));
+  const rstd = tf.rsqrt(tf.add(variance, eps));
+  if (!args.runningMean || !args.runningVar) return { y, mean, rstd }; // track_running_stats = False
   const runningMean = tf.add(tf.mul(tf.tensor1d(f32(args.runningMean)), 1 - f), tf.mul(mean, f));
   const runningVar = tf.add(tf.mul(tf.tensor1d(f32(args.runningVar)), 1 - f), tf.mul(unbiased, f));
-  const rstd = tf.rsqrt(tf.add(variance, eps));
   return { y, runningMean, runningVar, mean, rstd };
 }
 
