@@ -3,7 +3,8 @@
  * A plain explicit list of exports: each kernel family (one folder each) adds its own lines.
  *
  *   shared/     argument checks, the WebAssembly encoder, runtime (one memory for every module) and shared loops
- *   batchnorm/  gemm/  layernorm/  network/   one folder per family, the same file roles in each:
+ *   batchnorm/  gemm/  groupnorm/  instancenorm/  layernorm/  network/  rmsnorm/
+ *               one folder per family, the same file roles in each:
  *     api.ts           the public functions: argument checks, defaults, dispatch to a version
  *     version.ts       the one signature every version of the family has
  *     *_impl.ts        the versions' pure computation (TypeScript loops; wasm_impl.ts drives the SIMD module)
@@ -30,6 +31,22 @@ export type {
   LayerNormDims, LayerNormForwardArgs, LayerNormBackwardArgs, LayerNormForwardVersion, LayerNormBackwardVersion,
 } from './layernorm/api.js';
 
+// GroupNorm: NCHW and NHWC, forward and backward
+export { groupNormForward, groupNormBackward, GroupNormWorkspace } from './groupnorm/api.js';
+export type {
+  ChannelDims, ChannelLayout, GroupDims, GroupNormForwardArgs, GroupNormBackwardArgs, GroupNormForwardVersion, GroupNormBackwardVersion,
+} from './groupnorm/api.js';
+
+// InstanceNorm (F.instance_norm): NCHW and NHWC, input or running statistics, forward and backward
+export { instanceNormForward, instanceNormBackward, InstanceNormWorkspace } from './instancenorm/api.js';
+export type {
+  InstanceDims, InstanceNormRunning, InstanceNormForwardArgs, InstanceNormBackwardArgs, InstanceNormForwardVersion, InstanceNormBackwardVersion,
+} from './instancenorm/api.js';
+
+// RMSNorm over (R, D)
+export { rmsNormForward, rmsNormBackward, RmsNormWorkspace, RMSNORM_DEFAULT_EPS } from './rmsnorm/api.js';
+export type { RmsNormDims, RmsNormForwardArgs, RmsNormBackwardArgs, RmsNormForwardVersion, RmsNormBackwardVersion } from './rmsnorm/api.js';
+
 // GEMM in the three Linear forms (x·Wᵀ + bias + ReLU, dyᵀ·x + dbias, dy·W + ReLU mask)
 export { gemmXWt, gemmDyTX, gemmDyW } from './gemm/api.js';
 export type { GemmDims, GemmVersion, XWtOptions, DyTXOptions, DyWOptions } from './gemm/api.js';
@@ -43,6 +60,11 @@ export {
   LN_FORWARD_TWO_PASS, LN_FORWARD_ONE_PASS,
   LN_BACKWARD_ROW_BY_ROW, LN_BACKWARD_FOUR_ROWS, LN_FORWARD_WASM, LN_BACKWARD_WASM,
   GEMM_NAIVE, GEMM_BLOCKED, GEMM_WASM,
+  GROUPNORM_FORWARD_VERSIONS, GROUPNORM_BACKWARD_VERSIONS, GROUPNORM_FORWARD_DEFAULT, GROUPNORM_BACKWARD_DEFAULT,
+  INSTANCENORM_FORWARD_VERSIONS, INSTANCENORM_BACKWARD_VERSIONS, INSTANCENORM_FORWARD_DEFAULT, INSTANCENORM_BACKWARD_DEFAULT,
+  RMSNORM_FORWARD_VERSIONS, RMSNORM_BACKWARD_VERSIONS, RMSNORM_FORWARD_DEFAULT, RMSNORM_BACKWARD_DEFAULT,
+  GN_FORWARD_TWO_PASS, GN_FORWARD_WASM, GN_BACKWARD_TWO_PASS, GN_BACKWARD_WASM, IN_FORWARD_TWO_PASS, IN_FORWARD_WASM,
+  RMS_FORWARD_ROW_BY_ROW, RMS_FORWARD_WASM, RMS_BACKWARD_ROW_BY_ROW, RMS_BACKWARD_WASM,
 } from './registry.js';
 
 // The seed network's training step and eval forward on a preallocated workspace

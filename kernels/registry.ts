@@ -18,6 +18,17 @@ import { LN_BACKWARD_FOUR_ROWS, LN_BACKWARD_ROW_BY_ROW } from './layernorm/backw
 import { LN_FORWARD_ONE_PASS, LN_FORWARD_TWO_PASS } from './layernorm/forward_impl.js';
 import type { LayerNormBackwardVersion, LayerNormForwardVersion } from './layernorm/version.js';
 import { LN_BACKWARD_WASM, LN_FORWARD_WASM } from './layernorm/wasm_impl.js';
+import { GN_BACKWARD_TWO_PASS } from './groupnorm/backward_impl.js';
+import { GN_FORWARD_TWO_PASS } from './groupnorm/forward_impl.js';
+import type { GroupNormBackwardVersion, GroupNormForwardVersion } from './groupnorm/version.js';
+import { GN_BACKWARD_WASM, GN_FORWARD_WASM } from './groupnorm/wasm_impl.js';
+import { IN_FORWARD_TWO_PASS } from './instancenorm/forward_impl.js';
+import type { InstanceNormBackwardVersion, InstanceNormForwardVersion } from './instancenorm/version.js';
+import { IN_FORWARD_WASM } from './instancenorm/wasm_impl.js';
+import { RMS_BACKWARD_ROW_BY_ROW } from './rmsnorm/backward_impl.js';
+import { RMS_FORWARD_ROW_BY_ROW } from './rmsnorm/forward_impl.js';
+import type { RmsNormBackwardVersion, RmsNormForwardVersion } from './rmsnorm/version.js';
+import { RMS_BACKWARD_WASM, RMS_FORWARD_WASM } from './rmsnorm/wasm_impl.js';
 
 /**
  * BatchNorm training forward: twoPass (three reads of x), onePass (two reads), blocked (onePass, faster loops),
@@ -44,6 +55,30 @@ export const LAYERNORM_FORWARD_DEFAULT: LayerNormForwardVersion = LN_FORWARD_WAS
 export const LAYERNORM_BACKWARD_VERSIONS: readonly LayerNormBackwardVersion[] = [LN_BACKWARD_ROW_BY_ROW, LN_BACKWARD_FOUR_ROWS, LN_BACKWARD_WASM];
 export const LAYERNORM_BACKWARD_DEFAULT: LayerNormBackwardVersion = LN_BACKWARD_WASM;
 
+/** GroupNorm forward, NCHW and NHWC: twoPass, wasm (one-pass checked, WebAssembly SIMD; the default). */
+export const GROUPNORM_FORWARD_VERSIONS: readonly GroupNormForwardVersion[] = [GN_FORWARD_TWO_PASS, GN_FORWARD_WASM];
+export const GROUPNORM_FORWARD_DEFAULT: GroupNormForwardVersion = GN_FORWARD_WASM;
+
+/** GroupNorm backward: twoPass, wasm (the default). InstanceNorm's backward runs these with G = C. */
+export const GROUPNORM_BACKWARD_VERSIONS: readonly GroupNormBackwardVersion[] = [GN_BACKWARD_TWO_PASS, GN_BACKWARD_WASM];
+export const GROUPNORM_BACKWARD_DEFAULT: GroupNormBackwardVersion = GN_BACKWARD_WASM;
+
+/** InstanceNorm forward (input statistics: GroupNorm's version with G = C; eval: its own loop): twoPass, wasm (the default). */
+export const INSTANCENORM_FORWARD_VERSIONS: readonly InstanceNormForwardVersion[] = [IN_FORWARD_TWO_PASS, IN_FORWARD_WASM];
+export const INSTANCENORM_FORWARD_DEFAULT: InstanceNormForwardVersion = IN_FORWARD_WASM;
+
+/** InstanceNorm backward: the GroupNorm backward versions with G = C. */
+export const INSTANCENORM_BACKWARD_VERSIONS: readonly InstanceNormBackwardVersion[] = GROUPNORM_BACKWARD_VERSIONS;
+export const INSTANCENORM_BACKWARD_DEFAULT: InstanceNormBackwardVersion = GROUPNORM_BACKWARD_DEFAULT;
+
+/** RMSNorm forward: rowByRow, wasm (the default). */
+export const RMSNORM_FORWARD_VERSIONS: readonly RmsNormForwardVersion[] = [RMS_FORWARD_ROW_BY_ROW, RMS_FORWARD_WASM];
+export const RMSNORM_FORWARD_DEFAULT: RmsNormForwardVersion = RMS_FORWARD_WASM;
+
+/** RMSNorm backward: rowByRow, wasm (the default). */
+export const RMSNORM_BACKWARD_VERSIONS: readonly RmsNormBackwardVersion[] = [RMS_BACKWARD_ROW_BY_ROW, RMS_BACKWARD_WASM];
+export const RMSNORM_BACKWARD_DEFAULT: RmsNormBackwardVersion = RMS_BACKWARD_WASM;
+
 /** GEMM, the three Linear forms: naive, blocked, wasm-simd (the default where this engine runs it, else blocked). */
 export const GEMM_VERSIONS: readonly GemmVersion[] = wasmSimdAvailable() ? [GEMM_NAIVE, GEMM_BLOCKED, GEMM_WASM] : [GEMM_NAIVE, GEMM_BLOCKED];
 export const GEMM_DEFAULT: GemmVersion = wasmSimdAvailable() ? GEMM_WASM : GEMM_BLOCKED;
@@ -54,4 +89,6 @@ export {
   LN_FORWARD_TWO_PASS, LN_FORWARD_ONE_PASS, LN_FORWARD_WASM,
   LN_BACKWARD_ROW_BY_ROW, LN_BACKWARD_FOUR_ROWS, LN_BACKWARD_WASM,
   GEMM_NAIVE, GEMM_BLOCKED, GEMM_WASM,
+  GN_FORWARD_TWO_PASS, GN_FORWARD_WASM, GN_BACKWARD_TWO_PASS, GN_BACKWARD_WASM, IN_FORWARD_TWO_PASS, IN_FORWARD_WASM,
+  RMS_FORWARD_ROW_BY_ROW, RMS_FORWARD_WASM, RMS_BACKWARD_ROW_BY_ROW, RMS_BACKWARD_WASM,
 };
