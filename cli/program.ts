@@ -2,7 +2,7 @@
  * normcheck — point it at a BatchNorm / LayerNorm implementation, get a verdict check by check.
  * The command-line program as a function (`runCli`), so tests can run it in-process; cli/main.ts is the bin.
  *
- *   normcheck check [ADAPTER…] [--profile NAME] [--quick] [--seed N] [--runs N] [--only PATTERN] [--norm IDS] [--path P]
+ *   normcheck check [ADAPTER…] [--profile NAME] [--quick] [--seed N] [--runs N] [--only PATTERN] [--norm IDS] [--path P] [--tolerance TIER]
  *                   [--expect FILE [--strict-expect]] [--json FILE] [--junit FILE] [--timeout MS] [--check-timeout MS] [--in-process | --isolate]
  *                   [--load-timeout MS] [--memory-limit MB] [--no-progress] [--shard I/N]
  *                   [--write-baseline FILE] [--baseline FILE] [--growth-factor X] [--growth-floor R]
@@ -19,6 +19,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import { NOT_INSTALLED, type Adapter, type ProfileName } from '../conformance/adapter.js';
+import { TIERS, type Tier } from '../conformance/accuracy/probabilistic.js';
 import { BUILTIN_ADAPTERS } from '../conformance/adapters/index.js';
 import { CATEGORIES } from '../conformance/check.js';
 import { CHECKS, selectChecks } from '../conformance/catalog.js';
@@ -77,13 +78,18 @@ function parseShardOption(v: string): Shard {
   }
 }
 
+function parseTolerance(v: string): Tier {
+  if (!TIERS.includes(v as Tier)) throw new InvalidArgumentError(`expected one of ${TIERS.join(', ')}, got "${v}"`);
+  return v as Tier;
+}
+
 function parseProfile(v: string): ProfileName {
   if (!isProfileName(v)) throw new InvalidArgumentError(`expected one of ${Object.keys(PROFILES).join(', ')}, got "${v}"`);
   return v;
 }
 
 /** commander's options of `normcheck check`: the run's own (as runConformance takes them) and the CLI's */
-interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'quick' | 'seed' | 'runs' | 'only' | 'path' | 'shard'> {
+interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'quick' | 'seed' | 'runs' | 'only' | 'path' | 'shard' | 'tolerance'> {
   /** --norm (commander names it after the flag) */
   norm?: NormId[];
   expect?: string;
@@ -233,6 +239,7 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
     ...(o.only ? { only: o.only } : {}),
     ...(o.norm ? { norms: o.norm } : {}),
     ...(o.path ? { path: o.path } : {}),
+    ...(o.tolerance ? { tolerance: o.tolerance } : {}),
     timeoutMs: o.timeout,
     replayFlags: [
       ...(o.runs !== undefined ? ['--runs', String(o.runs)] : []),
@@ -325,6 +332,7 @@ function program(io: Io, result: { code: number }): Command {
     .option('--runs <n>', `fast-check runs per property, at most ${MAX_RUNS} (default 5 with --quick, 50 without)`, parseRuns('--runs'))
     .option('--only <pattern>', 'only checks matching: an id, a dotted prefix (bn.backward) or a glob (*.offset_*); comma-separated')
     .option('--path <path>', 'fast-check replay path of a failure (with --seed and an --only that selects one check)', parseReplayPath)
+    .option('--tolerance <tier>', 'the differential checks\' bounds: worst-case (default: holds for any data and summation order) or strict (probabilistic λ·√n·u, Higham & Mary 2019; failure probability n·3.9e-22 per n-term sum)', parseTolerance)
     .option('--norm <ids>', `only the checks of these normalisations, comma-separated (${NORM_IDS.join(', ')}); the hygiene checks judge only their capabilities`, parseNorms)
     .option('--expect <file>', 'known failures per adapter and check, with reasons (JSON, or lines "ADAPTER CHECK REASON")')
     .option('--strict-expect', 'with --expect: a line naming an adapter that is not in the run is an error (default: a warning)')

@@ -28,6 +28,7 @@
  * A legitimate change that reorders arithmetic may also move a worst error by more than 2×: then the baseline
  * is rewritten on purpose, and the diff of the JSON file shows reviewers which ratios moved.
  */
+import { TIERS, type Tier } from './accuracy/probabilistic.js';
 import type { ProfileName } from './adapter.js';
 import type { Status } from './check.js';
 import { readOptionFile } from './option_file.js';
@@ -64,6 +65,8 @@ export interface Baseline {
   quick: boolean;
   runs: number;
   profileOverride: ProfileName | null;
+  /** --tolerance strict; absent: the worst-case default (older baselines have none) */
+  tolerance?: Tier;
   adapters: Record<string, BaselineAdapter>;
 }
 
@@ -89,7 +92,7 @@ export function baselineOf(report: RunReport): Baseline {
   }
   return {
     schema: 'normcheck-baseline/1', createdAt: report.startedAt, seed: report.seed, quick: report.quick, runs: report.runs,
-    profileOverride: report.profileOverride, adapters,
+    profileOverride: report.profileOverride, ...(report.tolerance === 'strict' ? { tolerance: report.tolerance } : {}), adapters,
   };
 }
 
@@ -103,6 +106,7 @@ export function serializeBaseline(b: Baseline): string {
     `  "quick": ${b.quick},`,
     `  "runs": ${b.runs},`,
     `  "profileOverride": ${JSON.stringify(b.profileOverride)},`,
+    ...(b.tolerance ? [`  "tolerance": ${JSON.stringify(b.tolerance)},`] : []),
     '  "adapters": {',
   ];
   const names = Object.keys(b.adapters);
@@ -163,6 +167,7 @@ export function parseBaseline(text: string, file = 'baseline'): Baseline {
   if (b.profileOverride !== undefined && b.profileOverride !== null && !PROFILE_NAMES.includes(b.profileOverride as ProfileName)) {
     throw fail('profileOverride', `null or one of ${listOf(PROFILE_NAMES)}`, b.profileOverride);
   }
+  if (b.tolerance !== undefined && !TIERS.includes(b.tolerance as Tier)) throw fail('tolerance', `absent or one of ${listOf(TIERS)}`, b.tolerance);
   if (!isObject(b.adapters)) throw fail('adapters', 'an object of adapter name → entry', b.adapters);
   for (const [name, a] of Object.entries(b.adapters)) {
     const at = `adapters[${JSON.stringify(name)}]`;
@@ -260,6 +265,9 @@ export function compareWithBaseline(report: RunReport, baseline: Baseline, growt
   if (report.profileOverride !== baseline.profileOverride) {
     mismatches.push(`profile override ${report.profileOverride ?? 'none'} (baseline ${baseline.profileOverride ?? 'none'})`);
   }
+  // reports and baselines written before the tiers existed are worst-case ones
+  const tiers = [report.tolerance ?? 'worst-case', baseline.tolerance ?? 'worst-case'];
+  if (tiers[0] !== tiers[1]) mismatches.push(`--tolerance ${tiers[0]} (baseline ${tiers[1]})`);
   const result: BaselineComparison = {
     comparable: mismatches.length === 0, mismatches, growth, regressions: [], fixed: [], added: [], notRun: [], compared: 0, error: null, ok: false,
   };

@@ -102,6 +102,23 @@ export function gamma(k: number, u: number): number {
   return ku >= 1 ? Infinity : ku / (1 - ku);
 }
 
+/**
+ * The constant bounding the relative error of a sum of n terms at unit roundoff u: the worst case `gamma`
+ * (default) or the strict tier's probabilistic one (accuracy/probabilistic.ts `strictGamma`). Every bound
+ * below that sums n terms takes it as its last argument. `kappa` = max|t| / std(t) of the terms summed (∞ when
+ * they are all equal): the worst case ignores it; the probabilistic bound holds only while the terms vary over
+ * many ulps of the partial sums (n·u·κ small), and falls back to γ_n beyond (probabilistic.ts).
+ */
+export type SumConstant = (n: number, u: number, kappa: number) => number;
+
+/** max|t| / std(t) from n, Σt, Σt², max|t| (∞ when the terms are all equal, 1 when there are none). */
+export function termsKappa(n: number, sum: number, sumSq: number, maxAbs: number): number {
+  if (n === 0 || maxAbs === 0) return 1;
+  const mean = sum / n;
+  const variance = Math.max(0, sumSq / n - mean * mean);
+  return variance > 0 ? maxAbs / Math.sqrt(variance) : Infinity;
+}
+
 /** The unit roundoffs a comparison adds up: the adapter's, and the float64 reference's own. */
 export function roundoffs(precision: Precision): number[] {
   return precision === 'float64' ? [PRECISIONS.float64.u, PRECISIONS.float64.u] : [PRECISIONS[precision].u, PRECISIONS.float64.u];
@@ -180,6 +197,10 @@ export interface GroupStats {
   sigma: number; // sqrt(var + eps)
   rstd: number;
   R: number; // max |x - mean|
+  /** max|x| / std(x): κ of the mean's terms (SumConstant) */
+  kappaMean: number;
+  /** max (x - mean)² / std((x - mean)²): κ of the variance's terms */
+  kappaVar: number;
 }
 
 export function groupStats(x: ArrayLike<number>, idx: Int32Array, eps: number): GroupStats {
@@ -192,15 +213,20 @@ export function groupStats(x: ArrayLike<number>, idx: Int32Array, eps: number): 
   }
   const mean = sum / M;
   let sq = 0;
+  let sq2 = 0;
   let R = 0;
   for (const i of idx) {
     const d = x[i]! - mean;
     sq += d * d;
+    sq2 += d * d * d * d;
     R = Math.max(R, Math.abs(d));
   }
   const v = sq / M;
   const sigma = Math.sqrt(v + eps);
-  return { M, A, mean, var: v, sigma, rstd: 1 / sigma, R };
+  return {
+    M, A, mean, var: v, sigma, rstd: 1 / sigma, R,
+    kappaMean: v > 0 ? A / Math.sqrt(v) : A > 0 ? Infinity : 1, kappaVar: termsKappa(M, sq, sq2, R * R),
+  };
 }
 
 /** The forward error terms of one group at unit roundoff u (see the header). */
@@ -211,10 +237,10 @@ export interface ForwardErrors {
   rho: number; // relative error of rstd
 }
 
-export function forwardErrors(u: number, s: GroupStats, eps: number): ForwardErrors {
-  const eMean = gamma(s.M + 1, u) * s.A;
+export function forwardErrors(u: number, s: GroupStats, eps: number, sum: SumConstant = gamma): ForwardErrors {
+  const eMean = sum(s.M + 1, u, s.kappaMean) * s.A;
   const eDev = eMean + u * (s.R + eMean);
-  const eVar = 2 * s.R * eDev + eDev * eDev + gamma(s.M + 2, u) * (s.R + eDev) ** 2;
+  const eVar = 2 * s.R * eDev + eDev * eDev + sum(s.M + 2, u, s.kappaVar) * (s.R + eDev) ** 2;
   const s2 = s.sigma * s.sigma;
   // var + eps is off by the variance error plus the rounding of eps itself to the precision
   const e2 = eVar + epsRounding(u, eps);
@@ -243,6 +269,7 @@ export interface NormForwardBounds {
  */
 export function normForwardBounds(
   us: number[], x: ArrayLike<number>, grouping: Grouping, weight: ArrayLike<number> | null, bias: ArrayLike<number> | null, eps: number,
+  sum: SumConstant = gamma,
 ): NormForwardBounds {
   const G = grouping.groups.length;
   const y = new Float64Array(x.length);
@@ -254,7 +281,7 @@ export function normForwardBounds(
     const s = groupStats(x, idx, eps);
     stats.push(s);
     for (const u of us) {
-      const f = forwardErrors(u, s, eps);
+      const f = forwardErrors(u, s, eps, sum);
       mean[g]! += SAFETY * f.eMean + underflow(s.M + 2, u);
       rstd[g]! += SAFETY * f.rho * s.rstd + underflow(4, u);
       variance[g]! += SAFETY * f.eVar + underflow(s.M + 2, u);
@@ -364,34 +391,61 @@ export interface BackwardBounds {
  */
 export function normBackwardBounds(
   us: number[], x: ArrayLike<number>, dy: ArrayLike<number>, grouping: Grouping, weight: ArrayLike<number> | null, eps: number,
-  evalStats: { runningMean: ArrayLike<number>; runningVar: ArrayLike<number> } | null = null,
+  evalStats: { runningMean: ArrayLike<number>; runningVar: ArrayLike<number> } | null = null, sum: SumConstant = gamma,
 ): BackwardBounds {
   const dx = new Float64Array(x.length);
   const dweight = new Float64Array(grouping.numParams);
   const dbias = new Float64Array(grouping.numParams);
   const count = new Float64Array(grouping.numParams);
   for (const i of grouping.param) count[i]! += 1;
-  for (const idx of grouping.groups) {
+  // per group: the statistics and the (mean, rstd) that normalise it; per parameter: κ of dweight's and dbias's
+  // terms dy·x̂ and dy (SumConstant)
+  const groups = grouping.groups.map((idx) => {
     const s = groupStats(x, idx, eps);
     const g0 = grouping.param[idx[0]!]!;
-    const mean = evalStats ? evalStats.runningMean[g0]! : s.mean;
-    const r = evalStats ? 1 / Math.sqrt(evalStats.runningVar[g0]! + eps) : s.rstd;
+    return { idx, s, mean: evalStats ? evalStats.runningMean[g0]! : s.mean, r: evalStats ? 1 / Math.sqrt(evalStats.runningVar[g0]! + eps) : s.rstd };
+  });
+  const terms = { w: new Float64Array(grouping.numParams * 3), b: new Float64Array(grouping.numParams * 3) };
+  for (const { idx, mean, r } of groups) {
+    for (const i of idx) {
+      const p = grouping.param[i]!;
+      const t = dy[i]! * (x[i]! - mean) * r;
+      terms.w[3 * p]! += t;
+      terms.w[3 * p + 1]! += t * t;
+      terms.w[3 * p + 2] = Math.max(terms.w[3 * p + 2]!, Math.abs(t));
+      terms.b[3 * p]! += dy[i]!;
+      terms.b[3 * p + 1]! += dy[i]! * dy[i]!;
+      terms.b[3 * p + 2] = Math.max(terms.b[3 * p + 2]!, Math.abs(dy[i]!));
+    }
+  }
+  const kappaOf = (a: Float64Array, p: number) => termsKappa(count[p]!, a[3 * p]!, a[3 * p + 1]!, a[3 * p + 2]!);
+  const kappaW = Float64Array.from({ length: grouping.numParams }, (_, p) => kappaOf(terms.w, p));
+  const kappaB = Float64Array.from({ length: grouping.numParams }, (_, p) => kappaOf(terms.b, p));
+  for (const { idx, s, mean, r } of groups) {
     const M = idx.length;
     // exact (float64) intermediate quantities
     let sumG = 0;
     let sumGX = 0;
+    let sumG2 = 0;
+    let sumGX2 = 0;
     let maxG = 0;
+    let maxGX = 0;
     for (const i of idx) {
       const g = dy[i]! * (weight ? weight[grouping.param[i]!]! : 1);
       const xhat = (x[i]! - mean) * r;
       sumG += g;
       sumGX += g * xhat;
+      sumG2 += g * g;
+      sumGX2 += (g * xhat) ** 2;
       maxG = Math.max(maxG, Math.abs(g));
+      maxGX = Math.max(maxGX, Math.abs(g * xhat));
     }
     const meanG = sumG / M;
     const meanGX = sumGX / M;
+    const kappaG = termsKappa(M, sumG, sumG2, maxG);
+    const kappaGX = termsKappa(M, sumGX, sumGX2, maxGX);
     for (const u of us) {
-      const f = evalStats ? null : forwardErrors(u, s, eps);
+      const f = evalStats ? null : forwardErrors(u, s, eps, sum);
       const rho = f ? f.rho : 3 * u + epsRounding(u, eps) * r * r / 2;
       const E = (i: number, xhat: number): number =>
         f ? xhatError(f, s, xhat, u) : r * 2 * u * (Math.abs(x[i]!) + Math.abs(mean)) + 2 * u * Math.abs(xhat);
@@ -404,8 +458,8 @@ export function normBackwardBounds(
         maxGE = Math.max(maxGE, g * e);
         maxGXE = Math.max(maxGXE, g * (Math.abs(xhat) + e));
       }
-      const eG = gamma(M + 2, u) * maxG;
-      const eGX = maxGE + gamma(M + 3, u) * maxGXE;
+      const eG = sum(M + 2, u, kappaG) * maxG;
+      const eGX = maxGE + sum(M + 3, u, kappaGX) * maxGXE;
       for (const i of idx) {
         const p = grouping.param[i]!;
         const w = weight ? weight[p]! : 1;
@@ -419,8 +473,8 @@ export function normBackwardBounds(
             + 3 * u * (Math.abs(g) + Math.abs(meanG) + Math.abs(xhat * meanGX));
         dx[i]! += SAFETY * (r * (1 + rho) * inner + (rho + u) * Math.abs(exact)) + underflow(M + 8, u);
         // parameter gradients, summed over every element sharing the parameter
-        dweight[p]! += SAFETY * (Math.abs(dy[i]!) * e + gamma(count[p]! + 1, u) * Math.abs(dy[i]!) * (Math.abs(xhat) + e)) + underflow(4, u);
-        dbias[p]! += SAFETY * gamma(count[p]!, u) * Math.abs(dy[i]!) + underflow(2, u);
+        dweight[p]! += SAFETY * (Math.abs(dy[i]!) * e + sum(count[p]! + 1, u, kappaW[p]!) * Math.abs(dy[i]!) * (Math.abs(xhat) + e)) + underflow(4, u);
+        dbias[p]! += SAFETY * sum(count[p]!, u, kappaB[p]!) * Math.abs(dy[i]!) + underflow(2, u);
       }
     }
   }

@@ -34,7 +34,7 @@
  * There is no bias, so no dbias.
  */
 import {
-  epsRounding, gamma, SAFETY, underflow, type BackwardBounds, type GroupStats, type Grouping, type NormForwardBounds,
+  epsRounding, gamma, SAFETY, termsKappa, underflow, type BackwardBounds, type SumConstant, type GroupStats, type Grouping, type NormForwardBounds,
 } from './error_model.js';
 
 /**
@@ -45,18 +45,21 @@ export function rmsGroupStats(x: ArrayLike<number>, idx: Int32Array, eps: number
   const M = idx.length;
   let A = 0;
   let sq = 0;
+  let sq2 = 0;
   for (const i of idx) {
     sq += x[i]! * x[i]!;
+    sq2 += x[i]! ** 4;
     A = Math.max(A, Math.abs(x[i]!));
   }
   const ms = sq / M;
   const sigma = Math.sqrt(ms + eps);
-  return { M, A, mean: 0, var: ms, sigma, rstd: 1 / sigma, R: A };
+  // no mean is summed (κ 1); the mean of squares sums the x²
+  return { M, A, mean: 0, var: ms, sigma, rstd: 1 / sigma, R: A, kappaMean: 1, kappaVar: termsKappa(M, sq, sq2, A * A) };
 }
 
 /** Relative error of rstd for one row at unit roundoff u (see the header). */
-export function rmsRho(u: number, s: GroupStats, eps: number): { eMs: number; rho: number } {
-  const eMs = gamma(s.M + 1, u) * s.var + underflow(s.M + 2, u);
+export function rmsRho(u: number, s: GroupStats, eps: number, sum: SumConstant = gamma): { eMs: number; rho: number } {
+  const eMs = sum(s.M + 1, u, s.kappaVar) * s.var + underflow(s.M + 2, u);
   const s2 = s.sigma * s.sigma;
   const e2 = eMs + u * s2 + epsRounding(u, eps);
   const lower = Math.max(s2 - e2, eps * (1 - u) - underflow(1, u));
@@ -70,6 +73,7 @@ export function rmsRho(u: number, s: GroupStats, eps: number): { eMs: number; rh
  */
 export function rmsForwardBounds(
   us: number[], x: ArrayLike<number>, grouping: Grouping, weight: ArrayLike<number> | null, _bias: ArrayLike<number> | null, eps: number,
+  sum: SumConstant = gamma,
 ): NormForwardBounds {
   const G = grouping.groups.length;
   const y = new Float64Array(x.length);
@@ -81,7 +85,7 @@ export function rmsForwardBounds(
     const s = rmsGroupStats(x, idx, eps);
     stats.push(s);
     for (const u of us) {
-      const { eMs, rho } = rmsRho(u, s, eps);
+      const { eMs, rho } = rmsRho(u, s, eps, sum);
       rstd[g]! += SAFETY * rho * s.rstd + underflow(4, u);
       variance[g]! += SAFETY * eMs;
       for (const i of idx) {
@@ -94,24 +98,46 @@ export function rmsForwardBounds(
   return { y, mean, rstd, var: variance, stats };
 }
 
-/** Bounds for the RMSNorm backward (see the header); `dbias` is all zeros. */
+/** Bounds for the RMSNorm backward (see the header); `dbias` is all zeros. RMSNorm has no eval mode: no running statistics. */
 export function rmsBackwardBounds(
   us: number[], x: ArrayLike<number>, dy: ArrayLike<number>, grouping: Grouping, weight: ArrayLike<number> | null, eps: number,
+  _evalStats: { runningMean: ArrayLike<number>; runningVar: ArrayLike<number> } | null = null, sum: SumConstant = gamma,
 ): BackwardBounds {
   const dx = new Float64Array(x.length);
   const dweight = new Float64Array(grouping.numParams);
   const dbias = new Float64Array(grouping.numParams);
   const count = new Float64Array(grouping.numParams);
   for (const i of grouping.param) count[i]! += 1;
-  for (const idx of grouping.groups) {
-    const s = rmsGroupStats(x, idx, eps);
+  const stats = grouping.groups.map((idx) => rmsGroupStats(x, idx, eps));
+  // κ of dweight's terms dy·x̂ per parameter (SumConstant)
+  const terms = new Float64Array(3 * grouping.numParams);
+  grouping.groups.forEach((idx, k) => {
+    for (const i of idx) {
+      const p = grouping.param[i]!;
+      const t = dy[i]! * x[i]! * stats[k]!.rstd;
+      terms[3 * p]! += t;
+      terms[3 * p + 1]! += t * t;
+      terms[3 * p + 2] = Math.max(terms[3 * p + 2]!, Math.abs(t));
+    }
+  });
+  const kappaW = Float64Array.from({ length: grouping.numParams }, (_, p) => termsKappa(count[p]!, terms[3 * p]!, terms[3 * p + 1]!, terms[3 * p + 2]!));
+  for (const [k, idx] of grouping.groups.entries()) {
+    const s = stats[k]!;
     const r = s.rstd;
     const M = idx.length;
     let sumGX = 0;
-    for (const i of idx) sumGX += dy[i]! * (weight ? weight[grouping.param[i]!]! : 1) * x[i]! * r;
+    let sumGX2 = 0;
+    let maxGX = 0;
+    for (const i of idx) {
+      const t = dy[i]! * (weight ? weight[grouping.param[i]!]! : 1) * x[i]! * r;
+      sumGX += t;
+      sumGX2 += t * t;
+      maxGX = Math.max(maxGX, Math.abs(t));
+    }
     const meanGX = sumGX / M;
+    const kappaGX = termsKappa(M, sumGX, sumGX2, maxGX);
     for (const u of us) {
-      const { rho } = rmsRho(u, s, eps);
+      const { rho } = rmsRho(u, s, eps, sum);
       let maxGE = 0;
       let maxGXE = 0;
       for (const i of idx) {
@@ -121,7 +147,7 @@ export function rmsBackwardBounds(
         maxGE = Math.max(maxGE, g * e);
         maxGXE = Math.max(maxGXE, g * (xhat + e));
       }
-      const eGX = maxGE + gamma(M + 3, u) * maxGXE;
+      const eGX = maxGE + sum(M + 3, u, kappaGX) * maxGXE;
       for (const i of idx) {
         const p = grouping.param[i]!;
         const g = dy[i]! * (weight ? weight[p]! : 1);
@@ -130,7 +156,7 @@ export function rmsBackwardBounds(
         const exact = r * (g - xhat * meanGX);
         const inner = u * Math.abs(g) + e * Math.abs(meanGX) + (Math.abs(xhat) + e) * eGX + 2 * u * (Math.abs(g) + Math.abs(xhat * meanGX));
         dx[i]! += SAFETY * (r * (1 + rho) * inner + (rho + u) * Math.abs(exact)) + underflow(M + 8, u);
-        dweight[p]! += SAFETY * (Math.abs(dy[i]!) * e + gamma(count[p]! + 1, u) * Math.abs(dy[i]!) * (Math.abs(xhat) + e)) + underflow(4, u);
+        dweight[p]! += SAFETY * (Math.abs(dy[i]!) * e + sum(count[p]! + 1, u, kappaW[p]!) * Math.abs(dy[i]!) * (Math.abs(xhat) + e)) + underflow(4, u);
       }
     }
   }

@@ -15,6 +15,7 @@
  * surfaces after its call returned is still blamed on that call and that case.
  */
 import type { Capability, Conventions, FloatArray, Layout, Precision, ProfileName } from './adapter.js';
+import type { Tier } from './accuracy/probabilistic.js';
 import type { Domain } from './domain.js';
 import type { NormId } from './norms/spec.js';
 import { describeThrown } from './error_text.js';
@@ -71,6 +72,8 @@ export interface CheckContext {
   norms?: readonly NormId[] | null;
   /** The features this check's cases keep clear of (domain.ts): the adapter's unsupported ones, --without, expectations. */
   domain: Domain;
+  /** The tolerance tier of the differential bounds (accuracy/probabilistic.ts): absent, the worst case. */
+  tolerance?: Tier;
   /**
    * Capabilities not to call on the current case although the adapter has them: a fixture with a feature one
    * capability does not support is judged without that capability's part (fixtures.ts). `provides` honours it.

@@ -9,10 +9,14 @@
  * reference as if the poisoned groups were not there.
  */
 import { compare, compareScalar, fmtRatio, type Comparison } from './compare.js';
-import { bnEvalBounds, roundoffs, type Grouping } from './error_model.js';
+import { tierGamma } from './accuracy/probabilistic.js';
+import { bnEvalBounds, roundoffs, type Grouping, type SumConstant } from './error_model.js';
 import type { CheckContext } from './invoke.js';
 import type { NormCase, NormSpec, RunningBuffers } from './norms/spec.js';
 import { roundTo } from './precision.js';
+
+/** The n-term sum constant of the run's tolerance tier: worst-case γ_n, or the strict tier's (probabilistic.ts). */
+const sumConstant = (ctx: CheckContext): SumConstant => tierGamma(ctx.tolerance ?? 'worst-case');
 
 /** Elements i whose group is not `poisoned` (for per-element quantities) — or every element when none is. */
 function outside(grouping: Grouping, poisoned: readonly number[] | undefined): ((i: number) => boolean) | undefined {
@@ -99,7 +103,7 @@ export async function judgeForward(ctx: CheckContext, spec: NormSpec, c: NormCas
   const ref = spec.reference.forward(ctx, c, call);
   const grouping = spec.grouping(c);
   const us = [...roundoffs(ctx.precision), ...(o.extraRoundoffs ?? [])];
-  const b = spec.bounds.forward(us, c.x, grouping, c.weight, c.bias, o.eps);
+  const b = spec.bounds.forward(us, c.x, grouping, c.weight, c.bias, o.eps, sumConstant(ctx));
   const p = ctx.precision;
   const mask = outside(grouping, c.poisoned);
   const comps = [withHonestNote(ctx, spec, compare('y', out.y, ref.y, b.y, p, mask), ref.y, b.y, c.x, grouping, c.weight, c.bias, o.eps, mask)];
@@ -151,7 +155,7 @@ export async function judgeRunning(
     const out = await spec.forward(ctx, c, { x: xk, eps, running: adapterRunning, numBatchesTracked: k, momentum });
     const ref = spec.reference.forward(ctx, c, { x: xk, eps, running: refRunning, numBatchesTracked: k, momentum, unbiased });
     const f = runningFraction(momentum, k);
-    const b = spec.bounds.forward(us, xk, grouping, c.weight, c.bias, eps);
+    const b = spec.bounds.forward(us, xk, grouping, c.weight, c.bias, eps, sumConstant(ctx));
     const rb = running.stepBounds(us, b, grouping, refRunning, f, unbiased);
     for (let p = 0; p < bound.length; p++) bound[p]! += rb[which][p]!;
     if (!out.running) throw new Error(`${spec.capabilities.forward} returned no running buffers`);
@@ -193,7 +197,7 @@ export async function judgeBackward(ctx: CheckContext, spec: NormSpec, c: NormCa
   const ref = spec.reference.backward(ctx, c, call);
   const grouping = spec.grouping(c);
   const b = spec.bounds.backward([...roundoffs(ctx.precision), ...(o.extraRoundoffs ?? [])], c.x, c.dy, grouping, c.weight, o.eps,
-    o.useRunning ? { runningMean: c.runningMean!, runningVar: c.runningVar! } : null);
+    o.useRunning ? { runningMean: c.runningMean!, runningVar: c.runningVar! } : null, sumConstant(ctx));
   const p = ctx.precision;
   const comps = [compare('dx', g.dx, ref.dx, b.dx, p)];
   if (c.weight) comps.push(compare('dweight', g.dweight!, ref.dweight!, b.dweight, p));

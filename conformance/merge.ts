@@ -4,7 +4,7 @@
  * the summary recounted by the runner's own rules (runner.ts summarize), the exit code the worst of that and
  * of every shard's (a shard whose named adapter failed to load exited 2 without listing it).
  *
- * Reports merge only when they are the shards of one run: the same seed, --quick, --runs and --profile
+ * Reports merge only when they are the shards of one run: the same seed, --quick, --runs, --profile and --tolerance
  * (otherwise the same check saw different cases), the same selected checks and adapters in the same order
  * (otherwise the unit numbering differs and shards overlap or leave holes), and shard indices 1..n each
  * exactly once. Anything else is a MergeError naming the files and the difference.
@@ -117,6 +117,7 @@ export function mergeReports(reports: readonly NamedReport[]): RunReport {
   same(reports, '--quick', (r) => r.quick, runHint);
   same(reports, 'runs per property', (r) => r.runs, runHint);
   same(reports, '--profile', (r) => r.profileOverride, runHint);
+  same(reports, '--tolerance', (r) => r.tolerance ?? 'worst-case', runHint);
   same(reports, 'selected checks (--only, or a different normcheck version)', (r) => r.selection.checks, runHint);
   same(reports, 'adapters', (r) => r.selection.adapters, runHint);
   same(reports, '--norm', (r) => r.selection.norms, runHint);
@@ -140,7 +141,7 @@ export function mergeReports(reports: readonly NamedReport[]): RunReport {
     startedAt: reports.map((x) => x.report.startedAt).sort()[0]!,
     // the machine time of the whole run: the shards' durations added
     durationMs: reports.reduce((t, x) => t + x.report.durationMs, 0),
-    seed: first.seed, quick: first.quick, runs: first.runs, profileOverride: first.profileOverride,
+    seed: first.seed, quick: first.quick, runs: first.runs, tolerance: first.tolerance ?? 'worst-case', profileOverride: first.profileOverride,
     summary, loadFailures, adapters,
     exitCode: Math.max(exitCodeOf(summary), ...reports.map((x) => x.report.exitCode)) as 0 | 1 | 2,
     selection: { ...selection, shard: null },

@@ -10,7 +10,10 @@
  * timeouts  1 … 2^31-1 ms: Node's setTimeout turns any larger delay into 1 ms (a 3e9 ms timeout fires at
  *           once). A derived timeout (setup's 3× the call timeout) is clamped to the same maximum.
  * path      fast-check's replay path: run index, then shrink steps, separated by colons ("3:1:0").
+ * tolerance one of the tiers of accuracy/probabilistic.ts.
  */
+import { TIERS } from './accuracy/probabilistic.js';
+
 export const SEED_MIN = -(2 ** 31);
 export const SEED_MAX = 2 ** 32 - 1;
 export const MAX_RUNS = 10_000;
@@ -33,7 +36,7 @@ export class RunOptionError extends RangeError {
 const inRange = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
 /** runConformance's options, as a library caller may pass anything: the same limits as the CLI's. */
-export function validateRunOptions(o: { seed?: unknown; runs?: unknown; timeoutMs?: unknown; checkTimeoutMs?: unknown; path?: unknown }): void {
+export function validateRunOptions(o: { seed?: unknown; runs?: unknown; timeoutMs?: unknown; checkTimeoutMs?: unknown; path?: unknown; tolerance?: unknown }): void {
   const need = (name: string, v: unknown, what: string) => new RunOptionError(`runConformance: ${name} must be ${what}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
   if (o.seed !== undefined && !inRange(o.seed, SEED_MIN, SEED_MAX)) throw need('seed', o.seed, `an integer from ${SEED_MIN} to ${SEED_MAX}`);
   if (o.runs !== undefined && !inRange(o.runs, 1, MAX_RUNS)) throw need('runs', o.runs, `an integer from 1 to ${MAX_RUNS}`);
@@ -43,4 +46,5 @@ export function validateRunOptions(o: { seed?: unknown; runs?: unknown; timeoutM
   if (o.path !== undefined && (typeof o.path !== 'string' || !REPLAY_PATH.test(o.path))) {
     throw need('path', o.path, 'a fast-check replay path: numbers separated by colons (like "3:1:0")');
   }
+  if (o.tolerance !== undefined && !TIERS.includes(o.tolerance as never)) throw need('tolerance', o.tolerance, `one of ${TIERS.map((t) => `'${t}'`).join(', ')}`);
 }

@@ -12,6 +12,7 @@
  * 1 when a check failed or errored unexpectedly; 2 when an adapter could not be loaded or set up, or one the
  * user named is unavailable for a reason other than "not installed" (which is a status, never a failure).
  */
+import type { Tier } from './accuracy/probabilistic.js';
 import type { Adapter, Capability, Conventions, Layout, Precision, ProfileName } from './adapter.js';
 import { NOT_INSTALLED } from './adapter.js';
 import type { Category, Check, CheckRun, Exclusion, Status, Worst } from './check.js';
@@ -45,6 +46,11 @@ export interface RunOptions {
   norms?: readonly NormId[];
   /** `--without`: features no case of the run may carry, on every adapter (features.ts). */
   without?: readonly Feature[];
+  /**
+   * The tolerance tier of the differential bounds (accuracy/probabilistic.ts): 'worst-case' (default, γ_n: holds
+   * for any data and summation order) or 'strict' (Higham–Mary's probabilistic λ·√n·u, λ = 10).
+   */
+  tolerance?: Tier;
   /** fast-check replay path (with `seed` and one check selected). */
   path?: string;
   /** Per-call timeout in ms (default 10 000). */
@@ -137,6 +143,8 @@ export interface RunReport {
   seed: number;
   quick: boolean;
   runs: number;
+  /** the tolerance tier the bounds were computed in */
+  tolerance: Tier;
   profileOverride: ProfileName | null;
   summary: Summary;
   /** adapters that could not be loaded, before the run */
@@ -240,6 +248,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
   const replayFlags = [
     ...(options.norms ? ['--norm', options.norms.join(',')] : []),
     ...(options.without?.length ? ['--without', options.without.join(',')] : []),
+    ...(options.tolerance === 'strict' ? ['--tolerance', 'strict'] : []),
     ...(options.replayFlags ?? []),
   ];
   const expectations = options.expectations ?? [];
@@ -311,6 +320,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
         numRuns: runs, seed, timeoutMs, checkTimeoutMs, ledger: { fault: null }, origin: null,
         ...(options.path ? { path: options.path } : {}),
         ...(options.norms ? { norms: options.norms } : {}),
+        ...(options.tolerance ? { tolerance: options.tolerance } : {}),
         domain,
       };
       options.onCheckStart?.(report.name, check, index, total);
@@ -366,7 +376,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
   summary.loadErrors += loadFailures.filter((f) => f.required).length;
   return {
     schema: 'normcheck-report/1', startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, seed, quick, runs,
-    profileOverride: options.profile ?? null, summary, loadFailures, adapters, exitCode: exitCodeOf(summary),
+    tolerance: options.tolerance ?? 'worst-case', profileOverride: options.profile ?? null, summary, loadFailures, adapters, exitCode: exitCodeOf(summary),
     selection: {
       checks: checks.map((c) => c.id), adapters: entries.map(specOf), required: [...required], norms: options.norms ? [...options.norms] : null,
       without: [...(options.without ?? [])],

@@ -22,23 +22,30 @@
  * implementation is below 4e-13 — if the model holds. `failureProbability` gives the number for one sum.
  *
  * ## Where the model does not hold
- * - Stagnation: once a partial sum is ~1/u times larger than the terms still to be added, each addition loses
- *   its low bits in the same direction, and the errors are neither independent nor of mean zero. With n terms
- *   of comparable size the partial sums stay below n·max|t|, so a term spans at least 1/(2nu) ulps of the sum:
- *   γ̃ is used only while n·u ≤ 1/32 (every term spans ≥ 16 ulps of the partial sum), the worst case beyond.
- *   In float32 that is n ≤ 524 288 (beyond the realistic sizes); in float16, judged at u = 2^-11, n ≤ 64.
- * - Repeated identical terms: summing one value c again and again rounds every addition within a binade of
- *   the partial sum by the same amount (c mod ulp), so the error grows like n·u, not √n·u. Constant groups are
- *   such data; their outputs are exact in any correct implementation (y = bias), and the checks that use them
- *   are robustness checks (inconclusive.ts). The no-false-alarm measurement runs the honest variants on them.
+ * The model needs each addition's rounding error to look random: the terms must vary over many ulps of the
+ * partial sum they are added to. Once the partial sum S is so large that ulp(S) is comparable to the terms'
+ * spread, every addition rounds the same low bits the same way and the errors add up linearly, like n·u:
+ * - Stagnation: terms of one sign and comparable size make partial sums up to n·max|t|, whose ulp is
+ *   u·n·max|t|. With κ = max|t| / std(t) (error_model.ts `termsKappa`), the terms' spread covers at least
+ *   1/(n·u·κ) ulps of any partial sum; γ̃ is used only while n·u·κ ≤ 1/32 (at least 32 ulps), the worst case
+ *   beyond (conformance/README.md, "The strict tier", has the measurements behind the margin). For the mean's terms κ = max|x| / std(x) — data offset far from zero relative to its spread (offset 1e2:
+ *   n ≤ 5 000; 1e4: n ≤ 50) keeps the worst case; for the variance's terms (x - mean)², for the gradients' g,
+ *   g·x̂, dy·x̂ and dy likewise their own κ.
+ * - Repeated identical terms (κ = ∞: a constant group, two-valued data whose squared deviations are all
+ *   equal, a constant dy): every addition within a binade of the partial sum rounds by the same amount, and
+ *   the error grows like n·u. The guard above gives the worst case for them.
+ * - Plain stagnation at κ ≈ 1: n·u ≤ 1/32 (float32: n ≤ 524 288, beyond the realistic sizes; float16,
+ *   judged at u = 2^-11: n ≤ 64).
+ * Welford's running mean update, m += (x - m)/k, stagnates once |x - m|/k < ulp(m)/2, i.e. k > 1/(u·κ): beyond
+ * n·u·κ ≤ 1/32 too.
  * The worst-case tier remains the default: it holds for any data and any summation order, without a model.
  */
-import { gamma } from '../error_model.js';
+import { gamma, type SumConstant } from '../error_model.js';
 
 /** λ of the strict tier (see the header). */
 export const LAMBDA = 10;
 
-/** Beyond n·u = 1/32 the probabilistic model is not credible (stagnation); the worst case applies. */
+/** Beyond n·u·κ = 1/32 the probabilistic model is not credible (stagnation); the worst case applies. */
 export const MAX_NU = 1 / 32;
 
 /** Higham & Mary's γ̃_n(λ) = exp(λ·√n·u + n·u²/(1 - u)) - 1. */
@@ -51,16 +58,20 @@ export function failureProbability(n: number, u: number, lambda = LAMBDA): numbe
   return Math.min(1, 2 * n * Math.exp(-(lambda ** 2) * (1 - u) ** 2 / 2));
 }
 
-/** The strict tier's constant for a sum of n terms: min(γ_n, γ̃_n(λ)) while n·u ≤ 1/32, else γ_n. */
-export function strictGamma(n: number, u: number): number {
+/**
+ * The strict tier's constant for a sum of n terms whose κ = max|t| / std(t) is `kappa` (≥ 1; ∞ for equal
+ * terms): min(γ_n, γ̃_n(λ)) while n·u·κ ≤ 1/32, else γ_n (see the header).
+ */
+export function strictGamma(n: number, u: number, kappa = 1): number {
   const worst = gamma(n, u);
-  return n * u <= MAX_NU ? Math.min(worst, gammaTilde(n, u)) : worst;
+  return n * u * Math.max(1, kappa) <= MAX_NU ? Math.min(worst, gammaTilde(n, u)) : worst;
 }
 
 /** The two tiers: the worst case (default) and the strict, probabilistic one. */
 export type Tier = 'worst-case' | 'strict';
+export const TIERS: readonly Tier[] = ['worst-case', 'strict'];
 
 /** The summation constant of a tier: γ_n or the strict one. */
-export function tierGamma(tier: Tier): (n: number, u: number) => number {
+export function tierGamma(tier: Tier): SumConstant {
   return tier === 'strict' ? strictGamma : gamma;
 }

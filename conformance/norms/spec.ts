@@ -20,7 +20,7 @@ import type { Capability, Precision } from '../adapter.js';
 import type { Check } from '../check.js';
 import type { Comparison } from '../compare.js';
 import type { Feature } from '../features.js';
-import type { BackwardBounds, GroupStats, Grouping, NormForwardBounds } from '../error_model.js';
+import type { BackwardBounds, GroupStats, Grouping, NormForwardBounds, SumConstant } from '../error_model.js';
 import type { Fixture } from '../fixture_reader.js';
 import type { CheckContext, GradsOutput } from '../invoke.js';
 
@@ -112,11 +112,14 @@ export interface BackwardOptions {
 }
 
 /** The bound functions of a norm, all taking the data of the case itself (error_model.ts). */
+/** The norm's error model; `sum` is the constant of an n-term sum (error_model.ts SumConstant: the tolerance tier's). */
 export interface NormBounds {
-  forward(us: number[], x: ArrayLike<number>, grouping: Grouping, weight: ArrayLike<number> | null, bias: ArrayLike<number> | null, eps: number): NormForwardBounds;
+  forward(
+    us: number[], x: ArrayLike<number>, grouping: Grouping, weight: ArrayLike<number> | null, bias: ArrayLike<number> | null, eps: number, sum?: SumConstant,
+  ): NormForwardBounds;
   backward(
     us: number[], x: ArrayLike<number>, dy: ArrayLike<number>, grouping: Grouping, weight: ArrayLike<number> | null, eps: number,
-    evalStats?: { runningMean: ArrayLike<number>; runningVar: ArrayLike<number> } | null,
+    evalStats?: { runningMean: ArrayLike<number>; runningVar: ArrayLike<number> } | null, sum?: SumConstant,
   ): BackwardBounds;
   /** float64 statistics of one group (centre, spread, rstd): what x̂ = (x - mean)·rstd means for this norm */
   stats(x: ArrayLike<number>, idx: Int32Array, eps: number): GroupStats;

@@ -4,6 +4,7 @@
  * {
  *   "schema": "normcheck-report/1",
  *   "startedAt": ISO date, "durationMs": number, "seed": number, "quick": boolean, "runs": number,
+ *   "tolerance": "worst-case" | "strict",   --tolerance: the tier of the differential bounds (accuracy/probabilistic.ts)
  *   "profileOverride": "pytorch" | "keras" | "onnx" | null,
  *   "summary": { "passed", "failed", "errors", "skipped", "notProvided", "notApplicable", "expectedFailures",
  *                "unexpectedPasses", "unavailableAdapters", "notInstalledAdapters", "loadErrors": number },

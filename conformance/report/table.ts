@@ -107,7 +107,8 @@ export function formatSummary(report: RunReport): string {
   if (s.unavailableAdapters) parts.push(`${adapters(s.unavailableAdapters)} unavailable`);
   if (s.notInstalledAdapters) parts.push(`${adapters(s.notInstalledAdapters)} not installed`);
   if (report.loadFailures.length) parts.push(`${adapters(report.loadFailures.length)} failed to load`);
-  return `${parts.join(', ')} — seed ${report.seed}, ${report.runs} runs per property${report.quick ? ' (quick)' : ''}, ${(report.durationMs / 1000).toFixed(1)} s`;
+  return `${parts.join(', ')} — seed ${report.seed}, ${report.runs} runs per property${report.quick ? ' (quick)' : ''}` +
+    `${report.tolerance === 'strict' ? ', strict tolerance' : ''}, ${(report.durationMs / 1000).toFixed(1)} s`;
 }
 
 export function formatReport(report: RunReport): string {

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Adapter, FloatArray } from '../../conformance/adapter.js';
 import kernels from '../../conformance/adapters/kernels.js';
-import { compareWithBaseline, formatBaselineComparison, parseBaseline, readBaseline, type Baseline } from '../../conformance/baseline.js';
+import { baselineOf, compareWithBaseline, formatBaselineComparison, parseBaseline, readBaseline, serializeBaseline, type Baseline } from '../../conformance/baseline.js';
 import { PRECISIONS } from '../../conformance/precision.js';
 import { runConformance } from '../../conformance/runner.js';
 import { runCli } from '../../cli/program.js';
@@ -156,6 +156,15 @@ describe('the baseline rule', () => {
     expect(c.comparable).toBe(false);
     expect(c.ok).toBe(false);
     expect(c.mismatches.join('; ')).toMatch(/seed 8 \(baseline 7\).*full profile \(baseline --quick\).*runs 50 \(baseline 5\)/);
+  });
+
+  it('refuses to compare a strict run with a worst-case baseline (other bounds, other ratios), and keeps the tier in the file', () => {
+    const strict = { ...fakeReport([['a', 'pass', 0.1]]), tolerance: 'strict' as const };
+    expect(compareWithBaseline(strict, before).mismatches).toEqual(['--tolerance strict (baseline worst-case)']);
+    const b = parseBaseline(serializeBaseline(baselineOf(strict)));
+    expect(b.tolerance).toBe('strict');
+    expect(compareWithBaseline(strict, b).comparable).toBe(true);
+    expect(() => parseBaseline(JSON.stringify({ ...b, tolerance: 'lax' }))).toThrow(/tolerance must be absent or one of "worst-case", "strict", got "lax"/);
   });
 
   it('round-trips through its file format, infinite ratios included', () => {

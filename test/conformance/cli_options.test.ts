@@ -58,6 +58,8 @@ describe('usage errors of normcheck check', () => {
     [['--timeout', '0'], /--timeout must be an integer number of milliseconds from 1 to 2147483647/],
     [['--check-timeout', '3e9'], /--check-timeout must be an integer number of milliseconds from 1 to 2147483647 .*got "3e9"/],
     [['--check-timeout', ''], /--check-timeout must be an integer number of milliseconds/],
+    [['--tolerance', 'lax'], /--tolerance <tier>' argument 'lax' is invalid. expected one of worst-case, strict, got "lax"/],
+    [['--tolerance', ''], /--tolerance <tier>' argument '' is invalid/],
   ])('check reference %j', async (argv, message) => {
     const r = await run('check', 'reference', ...argv);
     expect(r.code).toBe(2);
@@ -121,6 +123,7 @@ describe('runConformance options (the library)', () => {
     [{ runs: 1e9 }, /runs must be an integer from 1 to 10000/],
     [{ seed: 1.5 }, /seed must be an integer from -2147483648 to 4294967295/],
     [{ path: 'abc' }, /path must be a fast-check replay path/],
+    [{ tolerance: 'probabilistic' as never }, /tolerance must be one of 'worst-case', 'strict', got "probabilistic"/],
   ])('rejects %o', async (options, message) => {
     await expect(runConformance([{ adapter: reference, spec: 'reference' }], { quick: true, only: 'ln.forward.odd_sizes', ...options })).rejects.toThrow(message);
   });
