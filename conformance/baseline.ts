@@ -30,7 +30,7 @@
  */
 import { TIERS, type Tier } from './accuracy/probabilistic.js';
 import type { ProfileName } from './adapter.js';
-import type { Status } from './check.js';
+import { passed, type Status } from './check.js';
 import { readOptionFile } from './option_file.js';
 import { writeReportFile, type ReportFile } from './report/write_file.js';
 import type { RunReport } from './runner.js';
@@ -136,7 +136,7 @@ export function writeBaseline(report: RunReport, file: string): Baseline {
   return b;
 }
 
-const STATUSES: readonly Status[] = ['pass', 'fail', 'error', 'skipped', 'not provided', 'not applicable'];
+const STATUSES: readonly Status[] = ['pass', 'robust', 'fail', 'error', 'skipped', 'not provided', 'not applicable'];
 const STATES: readonly BaselineAdapter['state'][] = ['ran', 'not installed', 'unavailable', 'setup error'];
 const PROFILE_NAMES: readonly ProfileName[] = ['pytorch', 'keras', 'onnx'];
 
@@ -286,7 +286,7 @@ export function compareWithBaseline(report: RunReport, baseline: Baseline, growt
       const before = base.checks[id]!;
       const c = now.get(id);
       if (a.state !== 'ran') {
-        if (before.status === 'pass') {
+        if (passed(before.status)) {
           result.regressions.push({
             adapter: name, check: id, kind: 'no longer runs', before, now: { status: 'adapter did not run', worstRatio: null, quantity: null }, growth: null,
             message: `${name} ${id}: passed in the baseline; the adapter did not run now (${a.state}: ${a.message ?? ''})`,
@@ -301,8 +301,8 @@ export function compareWithBaseline(report: RunReport, baseline: Baseline, growt
       result.compared++;
       const nowRatio = c.worst?.ratio ?? null;
       const nowInfo = { status: c.status, worstRatio: nowRatio, quantity: c.worst?.quantity ?? null };
-      if (before.status !== 'pass') {
-        if (c.status === 'pass') result.fixed.push(`${name} ${id} (was ${before.status})`);
+      if (!passed(before.status)) {
+        if (passed(c.status)) result.fixed.push(`${name} ${id} (was ${before.status})`);
         continue;
       }
       if (c.status === 'fail' || c.status === 'error') {
@@ -310,7 +310,7 @@ export function compareWithBaseline(report: RunReport, baseline: Baseline, growt
           adapter: name, check: id, kind: 'now failing', before, now: nowInfo, growth: null,
           message: `${name} ${id}: passed in the baseline (worst ${fmtRatio(before.worstRatio)} of bound), now ${c.status}s: ${c.message.split('\n')[0]!.slice(0, 240)}`,
         });
-      } else if (c.status !== 'pass') {
+      } else if (!passed(c.status)) {
         result.regressions.push({
           adapter: name, check: id, kind: 'no longer runs', before, now: nowInfo, growth: null,
           message: `${name} ${id}: passed in the baseline, now ${c.status}: ${c.message}`,

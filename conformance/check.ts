@@ -15,12 +15,18 @@ import { AdapterFailure, routeFaults, type CallOrigin, type CallTag, type CheckC
 import { CallCache } from './prefetch.js';
 import type { Feature } from './features.js';
 import type { NormId } from './norms/spec.js';
+import { CaseTally } from './accuracy/tally.js';
+import type { Grade } from './accuracy/grade.js';
+import type { CaseCounts } from './accuracy/inconclusive.js';
+import type { CasePoint } from './accuracy/points.js';
 
 export type Category = 'differential' | 'metamorphic' | 'edge' | 'hygiene' | 'gradcheck' | 'fixtures';
 export const CATEGORIES: readonly Category[] = ['differential', 'fixtures', 'metamorphic', 'edge', 'hygiene', 'gradcheck'];
 
 /**
- * pass          every run within bound
+ * pass          every run within bound, at least one of them conclusive (accuracy/inconclusive.ts)
+ * robust        every run within bound, but every one inconclusive: its bounds could not tell the right answer
+ *               from the trivial one (y = bias), so it showed no NaN, no blow-up, no wrong shape — not accuracy
  * fail          a wrong result: out of bound, wrong shape or type, mutated input, nondeterministic
  * error         the adapter threw, rejected or timed out (or, marked "internal", the check itself broke)
  * skipped       the check does not apply (e.g. a PyTorch-only convention under the keras profile)
@@ -28,7 +34,7 @@ export const CATEGORIES: readonly Category[] = ['differential', 'fixtures', 'met
  * not applicable every case the check has carries a feature the run excludes (the adapter declares it
  *               unsupported, or --without names it): nothing was graded, which is not a pass
  */
-export type Status = 'pass' | 'fail' | 'error' | 'skipped' | 'not provided' | 'not applicable';
+export type Status = 'pass' | 'robust' | 'fail' | 'error' | 'skipped' | 'not provided' | 'not applicable';
 
 /**
  * A feature left out of a check's cases: where the exclusion comes from, and how many drawn cases were
@@ -73,7 +79,24 @@ export interface CheckRun {
   graded?: number | null;
   /** the features left out of this check's cases (none when the adapter supports everything) */
   excluded?: Exclusion[];
+  /**
+   * The cases judged, by outcome (accuracy/inconclusive.ts): pass (conclusive and within bound), inconclusive
+   * (within bound, but so would the trivial answer be), fail. The runs before the first failure, and that one.
+   * Absent or null: the check did not run cases.
+   */
+  cases?: CaseCounts | null;
+  /**
+   * The accuracy grade over every graded output of those cases (accuracy/grade.ts): worst ulps against the
+   * correctly rounded result, ratio to the honest algorithms, and the deciding case (label, replay path).
+   * Null: no output of the check has an honest oracle (relations, hygiene).
+   */
+  grade?: Grade | null;
+  /** One point per graded output per case (accuracy/points.ts), at most tally.ts MAX_POINTS: for --html. */
+  points?: CasePoint[];
 }
+
+/** A status that passed: 'pass', or 'robust' (within bound, every case inconclusive). */
+export const passed = (s: Status): boolean => s === 'pass' || s === 'robust';
 
 /**
  * Why a check does not run on an adapter, as a status: 'skipped' (it does not apply, e.g. a PyTorch-only
@@ -222,6 +245,15 @@ function exclusionsOf(ctx: CheckContext, counts: Map<Feature, number>): Exclusio
   return sortFeatures(counts.keys()).map((feature) => ({ feature, source: ctx.domain.sourceOf(feature) ?? 'adapter', cases: counts.get(feature)! }));
 }
 
+/** A passing check's status and message from its tally: robust when every case was inconclusive, else pass. */
+function verdictOf(tally: CaseTally, within: string): { status: 'pass' | 'robust'; message: string } {
+  const { cases } = tally.result();
+  if (tally.verdict() === 'robust') {
+    return { status: 'robust', message: `${within}, every one inconclusive (its bounds cannot tell the right answer from the trivial one, y = bias): robust, accuracy not shown` };
+  }
+  return { status: 'pass', message: cases.inconclusive ? `${within} (${cases.inconclusive} of ${tally.total} inconclusive)` : within };
+}
+
 export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check {
   return {
     ...checkIdentity(spec),
@@ -249,6 +281,7 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       // reported case, and the bar is that case's own ratio: every shrink of it was below the original bar
       // (else shrinking would have gone on), hence below this one, so the replay stops at the same case.
       let first: { ratio: number; label: string } | null = null;
+      const tally = new CaseTally();
       const bar = () => (first === null ? 1 : Math.max(1, ctx.path ? first.ratio : first.ratio / 10));
       const prop = fc.asyncProperty(spec.arbitrary(ctx), async (c) => {
         if (first === null) for (const f of c.excluded ?? []) moved.set(f, (moved.get(f) ?? 0) + 1);
@@ -263,6 +296,10 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
           throw e;
         });
         worst = worstOf(comparisons, worst);
+        // the runs fast-check draws before any failure (a replayed path: its case), not shrinking's
+        if (failedAt === null && first === null) {
+          tally.add(c.label, () => (spec.describe ? spec.describe(c) : c.label), ctx.path ?? String(origin.run), comparisons);
+        }
         const bad = comparisons.filter((x) => !x.ok);
         if (bad.length === 0) return;
         const ratio = Math.max(...bad.map((x) => x.worstRatio));
@@ -282,7 +319,7 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       if (ctx.host.batches) cache = await prefetch(spec, ctx, params);
       const details = await fc.check(prop, params);
       const excluded = exclusionsOf(ctx, moved);
-      const base = { worst, runs: details.numRuns, seed: details.seed, path: null, counterexample: null, details: [] as string[], graded, excluded };
+      const base = { worst, runs: details.numRuns, seed: details.seed, path: null, counterexample: null, details: [] as string[], graded, excluded, ...tally.result() };
       const describe = (k: T) => (spec.describe ? spec.describe(k) : k.label);
       // A fault that surfaced after the last call of its case returned (a timer that fires later) reaches the
       // ledger only now: it is this check's error, blamed on the case that scheduled it.
@@ -308,7 +345,8 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
         }
         if (graded === 0) return { ...base, status: 'not applicable', message: `none of the ${details.numRuns} cases drawn could be kept within the run's features` };
         const notGraded = details.numRuns - graded;
-        return { ...base, status: 'pass', message: `${graded} cases within bound${notGraded ? ` (${notGraded} not graded: no supported form of them)` : ''}` };
+        const tail = notGraded ? ` (${notGraded} not graded: no supported form of them)` : '';
+        return { ...base, ...verdictOf(tally, `${graded} cases within bound`), message: `${verdictOf(tally, `${graded} cases within bound`).message}${tail}` };
       }
       const { status, message } = statusOfError(details.errorInstance);
       const c = details.counterexample?.[0];
@@ -364,6 +402,7 @@ export function fixedCheck(spec: {
         return { status: 'skipped', message: 'no cases found', worst, runs: 0, seed: null, path: null, counterexample: null, details: [] };
       }
       let runs = 0;
+      const tally = new CaseTally();
       const skipped: string[] = [];
       const left = new Map<Feature, number>();
       const outOfDomain: string[] = [];
@@ -377,12 +416,13 @@ export function fixedCheck(spec: {
       const posed = cases.filter((k) => !outOfDomain.includes(k.label));
       for (const k of posed) for (const f of k.partsExcluded ?? []) left.set(f, (left.get(f) ?? 0) + 1);
       const excluded = exclusionsOf(ctx, left);
-      const base = { seed: null, path: null, excluded };
+      // the tally as it stands when the result is made
+      const base = () => ({ seed: null, path: null, excluded, ...tally.result() });
       // the case being run, for blame: the case closures share this context
       const faultResult = (f: AdapterFailure): CheckRun => {
         const label = (f.origin as CallTag | null)?.origin?.value;
         return {
-          ...base, status: 'error', message: typeof label === 'string' ? `${label}: ${f.message}` : f.message, worst, runs, graded: runs,
+          ...base(), status: 'error', message: typeof label === 'string' ? `${label}: ${f.message}` : f.message, worst, runs, graded: runs,
           counterexample: typeof label === 'string' ? label : null, details: tracebackLines(f),
         };
       };
@@ -396,18 +436,19 @@ export function fixedCheck(spec: {
           }
           runs++;
           worst = worstOf(comparisons, worst);
+          tally.add(k.label, () => k.label, null, comparisons);
           const bad = comparisons.filter((x) => !x.ok);
           if (bad.length) {
             const pf = new PropertyFailure(comparisons, (_q, i) => `[${i}]`);
             return {
-              ...base, status: 'fail', message: `${k.label}: ${pf.message}`, worst, runs, graded: runs, counterexample: k.label,
+              ...base(), status: 'fail', message: `${k.label}: ${pf.message}`, worst, runs, graded: runs, counterexample: k.label,
               details: bad.flatMap((x) => describeComparison(x)),
             };
           }
         } catch (e) {
           if (e instanceof AdapterFailure && STOPS_THE_CHECK.has(e.kind)) return faultResult(e);
           const { status, message } = statusOfError(e);
-          return { ...base, status, message: `${k.label}: ${message}`, worst, runs, graded: runs, counterexample: k.label, details: e instanceof AdapterFailure ? tracebackLines(e) : [] };
+          return { ...base(), status, message: `${k.label}: ${message}`, worst, runs, graded: runs, counterexample: k.label, details: e instanceof AdapterFailure ? tracebackLines(e) : [] };
         } finally {
           ctx.origin = null;
         }
@@ -416,9 +457,10 @@ export function fixedCheck(spec: {
       if (ctx.ledger.fault) return faultResult(ctx.ledger.fault);
       const note = skipped.length ? `; not posed: ${skipped.join(', ')}` : '';
       if (runs === 0 && posed.length === 0) {
-        return { ...base, status: 'not applicable', message: `every case has a feature the run excludes (${outOfDomain.length} not posed)`, worst, runs, graded: 0, counterexample: null, details: [] };
+        return { ...base(), status: 'not applicable', message: `every case has a feature the run excludes (${outOfDomain.length} not posed)`, worst, runs, graded: 0, counterexample: null, details: [] };
       }
-      return { ...base, status: 'pass', message: `${runs} cases within bound${note}`, worst, runs, graded: runs, counterexample: null, details: [] };
+      const v = verdictOf(tally, `${runs} cases within bound`);
+      return { ...base(), status: v.status, message: `${v.message}${note}`, worst, runs, graded: runs, counterexample: null, details: [] };
     },
   };
 }

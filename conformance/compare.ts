@@ -11,6 +11,7 @@
  *   precision, and the first few mismatches.
  */
 import type { Precision } from './adapter.js';
+import type { OutputAccuracy } from './accuracy/judged.js';
 import { PRECISIONS, ulp } from './precision.js';
 
 export interface Mismatch {
@@ -40,6 +41,13 @@ export interface Comparison {
   mismatches: Mismatch[];
   /** A remark for the report (e.g. what an honest implementation in the precision reaches here). */
   note?: string;
+  /**
+   * Whether this comparison tells the right answer from the output's trivial one (accuracy/inconclusive.ts):
+   * false when the trivial answer would pass it too. Absent: the output has no trivial answer (saved statistics).
+   */
+  conclusive?: boolean;
+  /** The output's accuracy grade and plot data (accuracy/judged.ts); absent where no honest oracle exists. */
+  accuracy?: OutputAccuracy;
 }
 
 const KEEP_MISMATCHES = 5;

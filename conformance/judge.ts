@@ -14,6 +14,10 @@ import { bnEvalBounds, roundoffs, type Grouping, type SumConstant } from './erro
 import type { CheckContext } from './invoke.js';
 import type { NormCase, NormSpec, RunningBuffers } from './norms/spec.js';
 import { roundTo } from './precision.js';
+import { caseConditioning, perGroupStats, withAccuracy } from './accuracy/judged.js';
+import { honestAlgorithms, honestBackward, honestEval, honestForward, honestRunning } from './accuracy/oracles.js';
+import { trivialOutput } from './accuracy/inconclusive.js';
+import { dxScale, groupSigma, outputScale, paramGradScale } from './accuracy/ulp.js';
 
 /** The n-term sum constant of the run's tolerance tier: worst-case γ_n, or the strict tier's (probabilistic.ts). */
 const sumConstant = (ctx: CheckContext): SumConstant => tierGamma(ctx.tolerance ?? 'worst-case');
@@ -106,17 +110,44 @@ export async function judgeForward(ctx: CheckContext, spec: NormSpec, c: NormCas
   const b = spec.bounds.forward(us, c.x, grouping, c.weight, c.bias, o.eps, sumConstant(ctx));
   const p = ctx.precision;
   const mask = outside(grouping, c.poisoned);
-  const comps = [withHonestNote(ctx, spec, compare('y', out.y, ref.y, b.y, p, mask), ref.y, b.y, c.x, grouping, c.weight, c.bias, o.eps, mask)];
-  if (out.mean && ref.mean) comps.push(compare('mean', out.mean, ref.mean, b.mean, p, perGroupMask(c.poisoned)));
-  if (out.rstd) comps.push(compare('rstd', out.rstd, ref.rstd, b.rstd, p, perGroupMask(c.poisoned)));
+  // accuracy (accuracy/judged.ts): the honest algorithms of the precision on the same inputs, and κ
+  const where = caseConditioning(spec.bounds.stats, c.x, grouping, o.eps, c.poisoned);
+  const algs = honestAlgorithms(spec.centred);
+  const honest = algs.map((a) => ({ name: a.name, f: honestForward(a, p, { x: c.x, grouping, weight: c.weight, bias: c.bias, eps: o.eps, centred: spec.centred }) }));
+  const groupMask = perGroupMask(c.poisoned);
+  const yComp = withHonestNote(ctx, spec, compare('y', out.y, ref.y, b.y, p, mask), ref.y, b.y, c.x, grouping, c.weight, c.bias, o.eps, mask);
+  const comps = [withAccuracy(yComp, {
+    precision: p, actual: out.y, exact: ref.y, bound: b.y, scale: outputScale({ param: grouping.param, weight: c.weight, bias: c.bias }, c.x.length),
+    honest: honest.map((h) => ({ name: h.name, values: h.f.y })), trivial: trivialOutput(grouping, c.bias, c.x.length), where, mask,
+  })];
+  const sigma = groupSigma(c.x, grouping.groups, o.eps);
+  if (out.mean && ref.mean) {
+    comps.push(withAccuracy(compare('mean', out.mean, ref.mean, b.mean, p, groupMask), {
+      precision: p, actual: out.mean, exact: ref.mean, bound: b.mean, scale: sigma, honest: honest.map((h) => ({ name: h.name, values: h.f.mean })), trivial: null, where, mask: groupMask,
+    }));
+  }
+  if (out.rstd) {
+    comps.push(withAccuracy(compare('rstd', out.rstd, ref.rstd, b.rstd, p, groupMask), {
+      precision: p, actual: out.rstd, exact: ref.rstd, bound: b.rstd, scale: 0, honest: honest.map((h) => ({ name: h.name, values: h.f.rstd })), trivial: null, where, mask: groupMask,
+    }));
+  }
   if (buffers && spec.running) {
     const f = runningFraction(momentum, numBatchesTracked);
     const rb = spec.running.stepBounds(us, b, grouping, buffers, f, unbiased);
     const bad = c.poisoned.length ? poisonedParams(grouping, c.poisoned) : [];
     const channelMask = perGroupMask(bad);
     if (!out.running) throw new Error(`${spec.capabilities.forward} returned no running buffers`);
-    comps.push(compare('runningMean', out.running.runningMean, ref.running!.runningMean, rb.runningMean, p, channelMask));
-    comps.push(compare('runningVar', out.running.runningVar, ref.running!.runningVar, rb.runningVar, p, channelMask));
+    // graded where a group is a channel (BatchNorm); InstanceNorm's buffers average over instances: conclusiveness only
+    const perChannel = grouping.groups.length === grouping.numParams;
+    const hr = perChannel ? algs.map((a) => ({ name: a.name, r: honestRunning(a, p, { x: c.x, grouping, weight: c.weight, bias: c.bias, eps: o.eps, runningMean: buffers.runningMean, runningVar: buffers.runningVar, f, unbiased }) })) : [];
+    for (const which of ['runningMean', 'runningVar'] as const) {
+      const old = buffers[which];
+      const scale = Float64Array.from(old, (v, k) => (1 - f) * Math.abs(v) + f * (which === 'runningMean' ? (sigma[k] ?? 0) : o.eps));
+      comps.push(withAccuracy(compare(which, out.running[which], ref.running![which], rb[which], p, channelMask), {
+        precision: p, actual: out.running[which], exact: ref.running![which], bound: rb[which], scale, honest: hr.map((h) => ({ name: h.name, values: h.r[which] })),
+        trivial: old, where, mask: channelMask,
+      }));
+    }
     if (bad.length) comps.push(nonFinite(`runningMean (poisoned ${spec.groupNoun}s)`, out.running.runningMean, bad));
     if (out.numBatchesTracked != null) comps.push(compareCount('numBatchesTracked', out.numBatchesTracked, numBatchesTracked + 1));
   }
@@ -145,6 +176,9 @@ export async function judgeRunning(
   let refRunning: RunningBuffers = adapterRunning;
   const bound = new Float64Array(grouping.numParams);
   const comps: Comparison[] = [];
+  // the honest algorithms chain their own buffers, as the adapter does (graded where a group is a channel)
+  const algs = grouping.groups.length === grouping.numParams ? honestAlgorithms(spec.centred) : [];
+  let honestRunningBuffers = algs.map(() => adapterRunning);
   for (let k = 0; k < steps; k++) {
     // step k: x·(1 + k/4) + k/2, rounded to the precision (the reference sees the rounded values)
     const xk = new Float64Array(c.x.length);
@@ -159,7 +193,17 @@ export async function judgeRunning(
     const rb = running.stepBounds(us, b, grouping, refRunning, f, unbiased);
     for (let p = 0; p < bound.length; p++) bound[p]! += rb[which][p]!;
     if (!out.running) throw new Error(`${spec.capabilities.forward} returned no running buffers`);
-    comps.push(compare(`${which} after step ${k + 1}`, out.running[which], ref.running![which], bound, ctx.precision));
+    honestRunningBuffers = algs.map((a, h) => honestRunning(a, ctx.precision, {
+      x: xk, grouping, weight: c.weight, bias: c.bias, eps, runningMean: honestRunningBuffers[h]!.runningMean, runningVar: honestRunningBuffers[h]!.runningVar, f, unbiased,
+    }));
+    const sigma = groupSigma(xk, grouping.groups, eps);
+    const old = refRunning[which];
+    comps.push(withAccuracy(compare(`${which} after step ${k + 1}`, out.running[which], ref.running![which], bound, ctx.precision), {
+      precision: ctx.precision, actual: out.running[which], exact: ref.running![which], bound,
+      scale: Float64Array.from(old, (v, p) => (1 - f) * Math.abs(v) + f * (which === 'runningMean' ? (sigma[p] ?? 0) : eps)),
+      honest: algs.map((a, h) => ({ name: a.name, values: honestRunningBuffers[h]![which] })), trivial: old,
+      where: caseConditioning(spec.bounds.stats, xk, grouping, eps),
+    }));
     if (out.numBatchesTracked != null) comps.push(compareCount(`numBatchesTracked after step ${k + 1}`, out.numBatchesTracked, k + 1));
     adapterRunning = out.running;
     refRunning = ref.running!;
@@ -175,7 +219,12 @@ export async function judgeEval(ctx: CheckContext, spec: NormSpec, c: NormCase, 
   const ref = evalMode.reference(c, eps);
   const grouping = spec.grouping(c);
   const b = evalBounds([...roundoffs(ctx.precision), ...extraRoundoffs], c, grouping, eps);
-  return [compare('y', y, ref, b, ctx.precision)];
+  const stats = perGroupStats(grouping, { runningMean: c.runningMean!, runningVar: c.runningVar! });
+  const honest = (['plain', 'fused'] as const).map((form) => ({ name: `eval-${form}`, values: honestEval(ctx.precision, form, c.x, grouping, c.weight, c.bias, stats, eps) }));
+  return [withAccuracy(compare('y', y, ref, b, ctx.precision), {
+    precision: ctx.precision, actual: y, exact: ref, bound: b, scale: outputScale({ param: grouping.param, weight: c.weight, bias: c.bias }, c.x.length),
+    honest, trivial: trivialOutput(grouping, c.bias, c.x.length), where: caseConditioning(spec.bounds.stats, c.x, grouping, eps),
+  })];
 }
 
 /** Eval-mode bounds: one fixed affine map per channel from the running statistics (error_model.ts). */
@@ -199,8 +248,21 @@ export async function judgeBackward(ctx: CheckContext, spec: NormSpec, c: NormCa
   const b = spec.bounds.backward([...roundoffs(ctx.precision), ...(o.extraRoundoffs ?? [])], c.x, c.dy, grouping, c.weight, o.eps,
     o.useRunning ? { runningMean: c.runningMean!, runningVar: c.runningVar! } : null, sumConstant(ctx));
   const p = ctx.precision;
-  const comps = [compare('dx', g.dx, ref.dx, b.dx, p)];
-  if (c.weight) comps.push(compare('dweight', g.dweight!, ref.dweight!, b.dweight, p));
-  if (c.bias) comps.push(compare('dbias', g.dbias!, ref.dbias!, b.dbias, p));
+  // accuracy (accuracy/judged.ts): honest backward passes in the precision; the trivial answer of every gradient is 0
+  const running = o.useRunning ? { runningMean: c.runningMean!, runningVar: c.runningVar! } : null;
+  const evalStats = running ? perGroupStats(grouping, running) : null;
+  const honest = honestAlgorithms(spec.centred).map((a) => ({
+    name: a.name, g: honestBackward(a, p, { x: c.x, grouping, weight: c.weight, bias: null, eps: o.eps, centred: spec.centred, dy: c.dy, hasBias: !!c.bias, evalStats }),
+  }));
+  const where = caseConditioning(spec.bounds.stats, c.x, grouping, o.eps);
+  const rstd = evalStats ? evalStats.var.map((v) => 1 / Math.sqrt(v + o.eps)) : Float64Array.from(grouping.groups, (idx) => spec.bounds.stats(c.x, idx, o.eps).rstd);
+  const graded = (q: 'dx' | 'dweight' | 'dbias', actual: Float64Array, exact: Float64Array, bound: Float64Array, scale: Float64Array) =>
+    withAccuracy(compare(q, actual, exact, bound, p), {
+      precision: p, actual, exact, bound, scale, honest: honest.map((h) => ({ name: h.name, values: h.g[q]! })), trivial: new Float64Array(exact.length), where,
+    });
+  const comps = [graded('dx', g.dx, ref.dx, b.dx, dxScale({ groups: grouping.groups, param: grouping.param, weight: c.weight }, c.dy, rstd))];
+  const pScale = () => paramGradScale(grouping.param, grouping.numParams, c.dy);
+  if (c.weight) comps.push(graded('dweight', g.dweight!, ref.dweight!, b.dweight, pScale()));
+  if (c.bias) comps.push(graded('dbias', g.dbias!, ref.dbias!, b.dbias, pScale()));
   return comps;
 }

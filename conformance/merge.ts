@@ -10,6 +10,7 @@
  * exactly once. Anything else is a MergeError naming the files and the difference.
  */
 import { readFileSync } from 'node:fs';
+import { adapterGrade } from './accuracy/grade.js';
 import { exitCodeOf, summarize, type AdapterReport, type CheckResult, type RunReport } from './runner.js';
 import { formatShard } from './shard.js';
 
@@ -106,7 +107,7 @@ function mergeAdapter(parts: readonly { file: string; adapter: AdapterReport }[]
   }
   checks.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   const messages = [...new Set(parts.map((p) => p.adapter.message).filter((m): m is string => m !== null))];
-  return { ...first.adapter, checks, message: messages.length ? messages.join('; ') : null };
+  return { ...first.adapter, checks, message: messages.length ? messages.join('; ') : null, grade: adapterGrade(checks) };
 }
 
 /** The merged report, or a MergeError saying why these reports are not the shards of one run. */

@@ -16,7 +16,8 @@ import type { Tier } from './accuracy/probabilistic.js';
 import type { Adapter, Capability, Conventions, Layout, Precision, ProfileName } from './adapter.js';
 import { NOT_INSTALLED } from './adapter.js';
 import type { Category, Check, CheckRun, Exclusion, Status, Worst } from './check.js';
-import { statusOfError } from './check.js';
+import { passed, statusOfError } from './check.js';
+import { adapterGrade, type AdapterGrade } from './accuracy/grade.js';
 import { selectChecks } from './catalog.js';
 import { domainFor, FULL_DOMAIN, sortFeatures, unsupportedOf, type Domain, type UnsupportedFeatures } from './domain.js';
 import { findExpectation, type Expectation } from './expectations.js';
@@ -112,10 +113,14 @@ export interface AdapterReport {
   /** How the CLI named it (built-in name or module path), for replay commands. */
   spec: string;
   checks: CheckResult[];
+  /** the worst of its checks' accuracy grades (accuracy/grade.ts), null when none was graded */
+  grade?: AdapterGrade | null;
 }
 
 export interface Summary {
   passed: number;
+  /** within bound, every case inconclusive (check.ts 'robust'): not counted in `passed` */
+  robust: number;
   failed: number;
   errors: number;
   skipped: number;
@@ -199,7 +204,7 @@ export function replayCommand(
 
 function outcomeOf(status: Status, expectation: Expectation | null, quick: boolean): Outcome {
   const bad = status === 'fail' || status === 'error';
-  if (expectation) return bad ? 'expected failure' : status === 'pass' ? (quick ? 'expected failure not reproduced' : 'unexpected pass') : 'ok';
+  if (expectation) return bad ? 'expected failure' : passed(status) ? (quick ? 'expected failure not reproduced' : 'unexpected pass') : 'ok';
   return bad ? 'failed' : 'ok';
 }
 
@@ -342,7 +347,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
         }
       }
       const expectation = findExpectation(expectations, report.name, check.id);
-      const ran = run.status === 'pass' || run.status === 'fail' || run.status === 'error';
+      const ran = passed(run.status) || run.status === 'fail' || run.status === 'error';
       const result: CheckResult = {
         ...run,
         id: check.id,
@@ -353,6 +358,8 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
         replay: ran && run.seed !== null ? replayCommand(report.spec, check.id, run.seed, run.path, options.profile ?? null, quick, replayFlags) : null,
         durationMs: Date.now() - t0,
       };
+      // the deciding case of the grade replays like a failure: seed and its path (a passing path says so when replayed)
+      if (result.grade) result.grade = { ...result.grade, replay: result.grade.path !== null ? replayCommand(report.spec, check.id, seed, result.grade.path, options.profile ?? null, quick, replayFlags) : null };
       report.checks.push(result);
       finished.push({ ledger: ctx.ledger, reported: ctx.ledger.fault, result });
       for (const orphan of routeFaults(host)) result.message += `; then, between calls: ${orphan.message}`;
@@ -368,6 +375,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
     await host.settle(timeoutMs);
     routeFaults(host);
     patchLateFaults();
+    report.grade = adapterGrade(report.checks);
   }
 
   const required = options.required ?? [];
@@ -386,7 +394,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
 }
 
 export function summarize(adapters: readonly AdapterReport[], required: readonly string[]): Summary {
-  const s: Summary = { passed: 0, failed: 0, errors: 0, skipped: 0, notProvided: 0, notApplicable: 0, expectedFailures: 0, unexpectedPasses: 0, unavailableAdapters: 0, notInstalledAdapters: 0, loadErrors: 0 };
+  const s: Summary = { passed: 0, robust: 0, failed: 0, errors: 0, skipped: 0, notProvided: 0, notApplicable: 0, expectedFailures: 0, unexpectedPasses: 0, unavailableAdapters: 0, notInstalledAdapters: 0, loadErrors: 0 };
   for (const a of adapters) {
     if (a.state === 'unavailable') {
       s.unavailableAdapters++;
@@ -397,6 +405,7 @@ export function summarize(adapters: readonly AdapterReport[], required: readonly
     for (const c of a.checks) {
       if (c.outcome === 'expected failure') s.expectedFailures++;
       else if (c.status === 'pass') s.passed++;
+      else if (c.status === 'robust') s.robust++;
       else if (c.status === 'fail') s.failed++;
       else if (c.status === 'error') s.errors++;
       else if (c.status === 'skipped') s.skipped++;

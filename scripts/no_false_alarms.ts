@@ -50,8 +50,8 @@ for (let k = 0; k < numSeeds; k++) {
     const report = await runConformance([entry], { quick: values.quick, seed, required: [entry.spec] });
     const a = report.adapters[0]!;
     const bad = a.checks.filter((c) => c.status === 'fail' || c.status === 'error');
-    const passed = a.checks.filter((c) => c.status === 'pass').length;
-    const worst = Math.max(0, ...a.checks.filter((c) => c.status === 'pass').map((c) => c.worst?.ratio ?? 0));
+    const passed = a.checks.filter((c) => (c.status === 'pass' || c.status === 'robust')).length;
+    const worst = Math.max(0, ...a.checks.filter((c) => (c.status === 'pass' || c.status === 'robust')).map((c) => c.worst?.ratio ?? 0));
     checksRun += a.checks.length;
     const state = a.state === 'ran' ? '' : ` ${a.state.toUpperCase()}: ${a.message}`;
     console.log(`seed ${seed}  ${entry.spec.padEnd(24)} ${bad.length || state ? 'FAIL' : 'ok  '}  ${passed} passed, ${bad.length} failed, ` +

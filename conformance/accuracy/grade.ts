@@ -81,6 +81,8 @@ export interface Grade {
   path: string | null;
   /** outputs graded, over all cases */
   outputs: number;
+  /** the command that replays that case (set by the runner when it has a path) */
+  replay?: string | null;
 }
 
 /** Collects the graded outputs of a check's cases. */
@@ -122,12 +124,48 @@ export function gradeCell(g: Grade | null): string {
   return `×${fmtNumber(g.ratio)} ${fmtNumber(g.ulps)} ulp`;
 }
 
-/** One line: the class, the numbers and the deciding case. */
-export function describeGrade(g: Grade): string {
-  const head = g.class === 'worse than honest'
+/** The class and its numbers: 'correctly rounded (worst 0.5 ulp)'. */
+export function gradeHead(g: Grade): string {
+  return g.class === 'worse than honest'
     ? `worse than honest by ×${fmtNumber(g.ratio)} (${g.quantity}: ${fmtNumber(g.caseUlps)} ulp where honest algorithms reach ${fmtNumber(g.honestUlps)})`
     : g.class === 'as accurate as honest'
       ? `as accurate as an honest algorithm (worst ${fmtNumber(g.ulps)} ulp, ×${fmtNumber(g.ratio)} of honest)`
       : `correctly rounded (worst ${fmtNumber(g.ulps)} ulp)`;
-  return `${head}; worst case ${g.label}${g.path !== null ? ` (path "${g.path}")` : ''}`;
+}
+
+/** The deciding case and its replay path. */
+export function gradeCase(g: Grade): string {
+  return `${g.label}${g.path !== null ? ` (path "${g.path}")` : ''}`;
+}
+
+/** One line: the class, the numbers and the deciding case. */
+export function describeGrade(g: Grade): string {
+  return `${gradeHead(g)}; worst case ${gradeCase(g)}`;
+}
+
+const SEVERITY: Record<GradeClass, number> = { 'correctly rounded': 0, 'as accurate as honest': 1, 'worse than honest': 2 };
+
+/** An adapter's grade: its checks' worst (by class, then ratio, then ulps), and the check that decided it. */
+export interface AdapterGrade extends Grade {
+  check: string;
+  /** checks graded */
+  checks: number;
+}
+
+export function adapterGrade(checks: readonly { id: string; grade?: Grade | null }[]): AdapterGrade | null {
+  let worst: AdapterGrade | null = null;
+  let n = 0;
+  for (const c of checks) {
+    const g = c.grade;
+    if (!g) continue;
+    n++;
+    const better = worst && (SEVERITY[g.class] - SEVERITY[worst.class] || g.ratio - worst.ratio || g.ulps - worst.ulps) <= 0;
+    if (!worst || !better) worst = { ...g, check: c.id, checks: 0 };
+  }
+  return worst && { ...worst, checks: n };
+}
+
+/** The adapter's grade line: 'correctly rounded (worst 0.0 ulp) over 60 checks' and where it was decided. */
+export function describeAdapterGrade(g: AdapterGrade): string {
+  return `${gradeHead(g)} over ${g.checks} graded checks; decided by ${g.check} on ${gradeCase(g)}`;
 }

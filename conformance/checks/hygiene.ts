@@ -82,6 +82,22 @@ function identical(quantity: string, actual: ArrayLike<number>, expected: ArrayL
   return c;
 }
 
+/**
+ * Whether a y output is the trivial answer (accuracy/inconclusive.ts): every value exactly one of the case's
+ * bias values (0 without a bias) — in any layout, so raw adapter results can be tested too. A correct
+ * normalisation of typical data (the hygiene cases) never lands every value on a bias value; an implementation
+ * that throws the input away (y = bias) always does, and then these contract properties hold vacuously
+ * (a constant output is deterministic): the case is inconclusive.
+ */
+function trivialY(y: unknown, c: NormCase): Comparison[] {
+  if (!ArrayBuffer.isView(y) || (y as Float32Array).length === 0) return [];
+  // a Set compares by SameValueZero: -0 finds 0
+  const values = new Set(c.bias ? Array.from(c.bias) : [0]);
+  const ys = y as unknown as ArrayLike<number>;
+  for (let i = 0; i < ys.length; i++) if (!values.has(ys[i]!)) return [];
+  return [{ quantity: 'y (the trivial answer y = bias)', ok: true, count: 0, numMismatches: 0, worstIndex: -1, worstRatio: 0, worstError: 0, worstBound: 0, worstUlps: 0, mismatches: [], conclusive: false }];
+}
+
 type PerCapability = (ctx: CheckContext, call: HygieneCall, c: NormCase) => Promise<Comparison[]>;
 
 /** Per check run: the capabilities that threw, with the first message of each. */
@@ -140,8 +156,8 @@ export const hygieneChecks: Check[] = [
     async (ctx, call, c) => {
       const args = call.rawArgs(ctx, c) as Record<string, unknown>;
       const before = Object.entries(args).filter(([, v]) => ArrayBuffer.isView(v)).map(([k, v]) => [k, Float64Array.from(v as Float64Array)] as const);
-      await callAdapter(ctx, call.capability, args);
-      return before.map(([k, copy]) => identical(`${call.capability} argument ${k} after the call`, args[k] as Float64Array, copy));
+      const result = await callAdapter<Record<string, unknown> | null>(ctx, call.capability, args);
+      return [...before.map(([k, copy]) => identical(`${call.capability} argument ${k} after the call`, args[k] as Float64Array, copy)), ...trivialY(result?.y, c)];
     }),
   hygieneCheck('hygiene.deterministic', 'the same call twice gives bit-identical results', async (ctx, call, c) => {
     const first = await call.outputs(ctx, c);
@@ -151,12 +167,11 @@ export const hygieneChecks: Check[] = [
       const w = second[k];
       if (v && w) comps.push(identical(`${call.capability} ${k}, second call`, w, v));
     }
-    return comps;
+    return [...comps, ...trivialY(first.y, c)];
   }),
   hygieneCheck('hygiene.output_shape_type', 'every output is a typed array of the adapter\'s precision with the length its shape needs',
     async (ctx, call, c) => {
       // outputs() validates type and length of every output and throws AdapterFailure ('shape' / 'type') otherwise
-      await call.outputs(ctx, c);
-      return [];
+      return trivialY((await call.outputs(ctx, c)).y, c);
     }),
 ];

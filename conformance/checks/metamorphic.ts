@@ -29,6 +29,8 @@ import { bnEvalBounds, gamma, type Grouping } from '../error_model.js';
 import { caseWhere, describeCase, dyadicBits, fittedGeometries, normCase, withTag } from '../generators.js';
 import type { CheckContext, GradsOutput } from '../invoke.js';
 import { runningFraction } from '../judge.js';
+import { relationConclusive } from '../accuracy/judged.js';
+import { trivialOutput } from '../accuracy/inconclusive.js';
 import { nchwDims } from '../norms/common.js';
 import type { NormCase, NormSpec } from '../norms/spec.js';
 import { PRECISIONS, roundTo } from '../precision.js';
@@ -75,7 +77,8 @@ function shiftCheck(spec: NormSpec): Check {
       const b = await forwardY(ctx, spec, c, x2, eps);
       const b1 = spec.bounds.forward(u(ctx), c.x, grouping, c.weight, c.bias, eps);
       const b2 = spec.bounds.forward(u(ctx), x2, grouping, c.weight, c.bias, eps);
-      const comps = [compare('y of the shifted input', b.y, a.y, add(b1.y, b2.y), ctx.precision)];
+      const yb = add(b1.y, b2.y);
+      const comps = [relationConclusive(compare('y of the shifted input', b.y, a.y, yb, ctx.precision), a.y, trivialOutput(grouping, c.bias, c.x.length), yb, ctx.precision)];
       if (a.rstd && b.rstd) comps.push(compare('rstd of the shifted input', b.rstd, a.rstd, add(b1.rstd, b2.rstd), ctx.precision));
       return comps;
     },
@@ -105,7 +108,8 @@ function scaleCheck(spec: NormSpec): Check {
       const r2 = await forwardY(ctx, spec, c, x2, eps * a * a);
       const b1 = spec.bounds.forward(u(ctx), c.x, grouping, c.weight, c.bias, eps);
       const b2 = spec.bounds.forward(u(ctx), x2, grouping, c.weight, c.bias, eps * a * a);
-      const comps = [compare('y of the scaled input', r2.y, r1.y, add(b1.y, b2.y), ctx.precision)];
+      const yb = add(b1.y, b2.y);
+      const comps = [relationConclusive(compare('y of the scaled input', r2.y, r1.y, yb, ctx.precision), r1.y, trivialOutput(grouping, c.bias, c.x.length), yb, ctx.precision)];
       if (r1.rstd && r2.rstd) {
         comps.push(compare('rstd·a of the scaled input', r2.rstd.map((v) => v * a), r1.rstd, add(b1.rstd, b2.rstd.map((v) => v * a)), ctx.precision));
       }
@@ -143,7 +147,8 @@ function permutationCheck(spec: NormSpec): Check {
       const r2 = await forwardY(ctx, spec, c, move(c.x), eps);
       const grouping = spec.grouping(c);
       const b = spec.bounds.forward(u(ctx), c.x, grouping, c.weight, c.bias, eps);
-      const comps = [compare(`y of the permuted ${p.what}`, r2.y, move(r1.y), move(twice(b.y)), ctx.precision)];
+      const yb = move(twice(b.y));
+      const comps = [relationConclusive(compare(`y of the permuted ${p.what}`, r2.y, move(r1.y), yb, ctx.precision), move(r1.y), move(trivialOutput(grouping, c.bias, c.x.length)), yb, ctx.precision)];
       if (r1.running && r2.running && spec.running) {
         const old = { runningMean: c.runningMean!, runningVar: c.runningVar! };
         const f = runningFraction(spec.running.momentum(ctx), 0);
@@ -181,7 +186,8 @@ function independenceCheck(spec: NormSpec): Check {
       const r2 = await forwardY(ctx, spec, c, x2, eps);
       const b = spec.bounds.forward(u(ctx), c.x, grouping, c.weight, c.bias, eps);
       const changed = new Set(grouping.groups[c.changed]);
-      const comps = [compare(`y of the unchanged ${ind.plural}`, r2.y, r1.y, twice(b.y), ctx.precision, (i) => !changed.has(i))];
+      const unchanged = (i: number) => !changed.has(i);
+      const comps = [relationConclusive(compare(`y of the unchanged ${ind.plural}`, r2.y, r1.y, twice(b.y), ctx.precision, unchanged), r1.y, trivialOutput(grouping, c.bias, c.x.length), twice(b.y), ctx.precision, unchanged)];
       if (r1.running && r2.running && spec.running) {
         const old = { runningMean: c.runningMean!, runningVar: c.runningVar! };
         const rb = spec.running.stepBounds(u(ctx), b, grouping, old, runningFraction(spec.running.momentum(ctx), 0), ctx.conventions.runningVar === 'unbiased');
@@ -242,7 +248,9 @@ function evalAffineCheck(spec: NormSpec): Check {
           tol[i] = bs[i]! + 2 * bs[p]! + bs[q]! + 8 * U64 * (Math.abs(ys[p]!) + Math.abs(ys[q]!));
         }
       }
-      return [compare('y on its channel\'s line', ys, predicted, tol, ctx.precision)];
+      const grouping2 = spec.grouping({ ...c, shape: shape2 });
+      const trivial = [...trivialOutput(spec.grouping(c), c.bias, c.x.length), ...trivialOutput(grouping2, c.bias, x2.length)];
+      return [relationConclusive(compare('y on its channel\'s line', ys, predicted, tol, ctx.precision), ys, trivial, tol, ctx.precision)];
     },
   });
 }

@@ -130,8 +130,8 @@ export async function runGallery(o: GalleryOptions): Promise<GalleryReport> {
       name: v.name, description: v.description,
       falseAlarms: checks.filter((c) => c.status === 'fail' || c.status === 'error')
         .map((c) => ({ id: c.id, status: c.status, message: c.message, replay: c.replay })),
-      passed: checks.filter((c) => c.status === 'pass').length,
-      worstRatio: Math.max(0, ...checks.filter((c) => c.status === 'pass').map((c) => c.worst?.ratio ?? 0)),
+      passed: checks.filter((c) => (c.status === 'pass' || c.status === 'robust')).length,
+      worstRatio: Math.max(0, ...checks.filter((c) => (c.status === 'pass' || c.status === 'robust')).map((c) => c.worst?.ratio ?? 0)),
     };
     variants.push(result);
     o.onAdapterDone?.('variant', v.name, result.falseAlarms.length === 0);

@@ -6,7 +6,7 @@
  *   "startedAt": ISO date, "durationMs": number, "seed": number, "quick": boolean, "runs": number,
  *   "tolerance": "worst-case" | "strict",   --tolerance: the tier of the differential bounds (accuracy/probabilistic.ts)
  *   "profileOverride": "pytorch" | "keras" | "onnx" | null,
- *   "summary": { "passed", "failed", "errors", "skipped", "notProvided", "notApplicable", "expectedFailures",
+ *   "summary": { "passed", "robust", "failed", "errors", "skipped", "notProvided", "notApplicable", "expectedFailures",
  *                "unexpectedPasses", "unavailableAdapters", "notInstalledAdapters", "loadErrors": number },
  *   "exitCode": 0 | 1 | 2,      the run's final exit code: checks, adapters that failed to load, and the baseline gate
  *   "loadFailures": [ { "spec": string, "message": string, "required": boolean } ],
@@ -36,7 +36,7 @@
  *     "unsupported": { "all": string[], "byCapability": { capability: string[] } },   the features it declares unsupported
  *     "checks": [ {
  *       "id", "category", "description": string,
- *       "status": "pass" | "fail" | "error" | "skipped" | "not provided" | "not applicable",
+ *       "status": "pass" | "robust" | "fail" | "error" | "skipped" | "not provided" | "not applicable",
  *       "outcome": "ok" | "failed" | "expected failure" | "unexpected pass" | "expected failure not reproduced",
  *       "expectedReason": string | null,   (a listed check that passed is "unexpected pass" in a full run and
  *                                            "expected failure not reproduced" with --quick; summary.unexpectedPasses counts both)
@@ -48,6 +48,18 @@
  *       "excluded": [ { "feature": string, "source": "adapter" | "without" | "expectation", "cases": number } ]
  *                                           features left out of its cases: drawn cases moved off each (0: it can
  *                                           draw the feature, this seed did not), fixtures not posed or parts left out
+ *       "cases": { "pass", "inconclusive", "fail": number } | null,
+ *                                           the judged cases by outcome (accuracy/inconclusive.ts): "robust" is a check
+ *                                           whose cases were all inconclusive; null/absent: no cases were run
+ *       "grade": { "class": "correctly rounded" | "as accurate as honest" | "worse than honest",
+ *                  "ulps": worst error in ulps against the correctly rounded result (over every graded output),
+ *                  "ratio": worst ulps / max(1, least accurate honest algorithm's ulps) on the same case,
+ *                  "quantity": the deciding output, "caseUlps", "honestUlps": its ulps and the honest ones,
+ *                  "label": the deciding case's input description, "path": its replay path (null: a fixed case),
+ *                  "outputs": number of graded outputs } | null     (accuracy/grade.ts; null: nothing graded)
+ *       "points": [ { "label", "path", "outcome": "pass" | "inconclusive" | "fail", "quantity", "kappa", "M",
+ *                     "error", "bound", "ulps", "honest": [ { "name", "error", "bound", "ulps" } ] } ]
+ *                                           one per graded output per case, at most 400 (accuracy/points.ts)
  *     } ]
  *   } ]
  * }

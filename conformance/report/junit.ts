@@ -11,12 +11,15 @@ import junitModule, { type Builder } from 'junit-report-builder';
 import { fmtRatio } from '../compare.js';
 import type { CheckResult, RunReport } from '../runner.js';
 import { excludingPhrase, exclusionList, unsupportedLine } from './exclusions.js';
+import { describeAdapterGrade, describeGrade, gradeCell } from '../accuracy/grade.js';
 import { writeReportFile, type ReportFile } from './write_file.js';
 
 function body(c: CheckResult): string {
   return [
     c.message, excludingPhrase(c.excluded), ...c.details,
     c.worst ? `worst: ${c.worst.quantity} at ${fmtRatio(c.worst.ratio)} of its bound` : '',
+    c.cases ? `cases: ${c.cases.pass} pass, ${c.cases.inconclusive} inconclusive, ${c.cases.fail} fail` : '',
+    c.grade ? `accuracy: ${describeGrade(c.grade)}` : '',
     c.counterexample ? `counterexample: ${c.counterexample}` : '',
     c.seed !== null ? `seed ${c.seed}${c.path ? ` path "${c.path}"` : ''}` : '',
     c.replay ? `replay: ${c.replay}` : '',
@@ -41,6 +44,7 @@ export function buildJunit(report: RunReport, exitCode: 0 | 1 | 2 = report.exitC
     // what the verdicts leave out: the adapter's declaration and the run's --without
     const unsupported = a.unsupported ? unsupportedLine(a.unsupported) : '';
     if (unsupported) suite.property('normcheck.unsupported', unsupported);
+    if (a.grade) suite.property('normcheck.grade', describeAdapterGrade(a.grade));
     if (report.selection?.without?.length) suite.property('normcheck.without', report.selection.without.join(','));
     if (a.state !== 'ran') {
       const t = suite.testCase().className(`normcheck.${a.name}`).name('adapter');
@@ -52,6 +56,10 @@ export function buildJunit(report: RunReport, exitCode: 0 | 1 | 2 = report.exitC
       const t = suite.testCase().className(`normcheck.${a.name}.${c.category}`).name(c.id).time(c.durationMs / 1000);
       if (c.graded != null) t.property('normcheck.graded', String(c.graded));
       if (c.excluded?.length) t.property('normcheck.excluded', exclusionList(c.excluded));
+      // the three outcomes and the grade: a robust check is a passing testcase that says so
+      t.property('normcheck.status', c.status);
+      if (c.cases) t.property('normcheck.cases', `pass ${c.cases.pass}, inconclusive ${c.cases.inconclusive}, fail ${c.cases.fail}`);
+      if (c.grade) t.property('normcheck.grade', gradeCell(c.grade));
       if (c.outcome === 'expected failure') t.skipped().standardOutput(`expected failure: ${c.expectedReason}\n${body(c)}`);
       else if (c.status === 'fail') t.failure(c.message, 'fail').standardOutput(body(c));
       else if (c.status === 'error') t.error(c.message, 'error', body(c));

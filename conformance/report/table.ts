@@ -8,11 +8,12 @@ import Table from 'cli-table3';
 import { fmtRatio, fmtUlps } from '../compare.js';
 import type { CheckResult, RunReport } from '../runner.js';
 import { excludingPhrase, unsupportedLine } from './exclusions.js';
+import { describeAdapterGrade, gradeCell } from '../accuracy/grade.js';
 
 /** No rule between body rows: fifty checks stay readable on one screen. */
 export const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
-const LABEL: Record<CheckResult['status'], string> = { pass: 'pass', fail: 'FAIL', error: 'ERROR', skipped: 'skipped', 'not provided': 'not provided', 'not applicable': 'n/a' };
+const LABEL: Record<CheckResult['status'], string> = { pass: 'pass', robust: 'robust', fail: 'FAIL', error: 'ERROR', skipped: 'skipped', 'not provided': 'not provided', 'not applicable': 'n/a' };
 
 /**
  * An expected failure that passed. In a full run that is news (the expectation may be stale): 'unexpected
@@ -31,8 +32,10 @@ export function cell(r: CheckResult | undefined): string {
   if (r.outcome === 'expected failure') s = `xfail (${s.toLowerCase()})`;
   if (r.outcome === 'unexpected pass') s = 'XPASS';
   if (r.outcome === 'expected failure not reproduced') s = 'xfail not reproduced';
-  if (r.worst && (r.status === 'pass' || r.status === 'fail')) s += ` ${fmtRatio(r.worst.ratio)}`;
+  if (r.worst && (r.status === 'pass' || r.status === 'robust' || r.status === 'fail')) s += ` ${fmtRatio(r.worst.ratio)}`;
   if (r.excluded?.length && r.status !== 'not applicable') s += '*';
+  // the accuracy grade (accuracy/grade.ts), where the check has one
+  if (r.grade && (r.status === 'pass' || r.status === 'robust' || r.status === 'fail')) s += ` ${gradeCell(r.grade)}`;
   return s;
 }
 
@@ -46,7 +49,13 @@ export function formatTable(report: RunReport): string {
     chars: COMPACT,
   });
   for (const { id, category } of ids) table.push([id, category, ...ran.map((a) => cell(a.checks.find((c) => c.id === id)))]);
-  const lines = ran.length ? [table.toString(), 'cells: status and worst error / bound (≤ 1 passes; ∞: non-finite or wrong); *: some features excluded, below'] : [];
+  const lines = ran.length ? [table.toString(), 'cells: status and worst error / bound (≤ 1 passes; ∞: non-finite or wrong); *: some features excluded, below; ' +
+    'robust: within bound but every case inconclusive; then the accuracy grade: ≤1 ulp (correctly rounded), honest N ulp (as accurate as an honest algorithm of the precision), ×R N ulp (R times worse than honest)'] : [];
+  for (const a of ran) {
+    if (!a.grade) continue;
+    lines.push(`${a.name} accuracy: ${describeAdapterGrade(a.grade)}`);
+    if (a.grade.replay) lines.push(`  replay: ${a.grade.replay}`);
+  }
   // the exclusions, grouped: one line per sentence, with the adapters and checks it applies to
   const groups = new Map<string, string[]>();
   for (const a of ran) {
@@ -97,6 +106,7 @@ export function formatFailures(report: RunReport): string {
 export function formatSummary(report: RunReport): string {
   const s = report.summary;
   const parts = [`${s.passed} passed`, `${s.failed} failed`, `${s.errors} errors`, `${s.skipped} skipped`, `${s.notProvided} not provided`];
+  if (s.robust) parts.push(`${s.robust} robust (within bound, every case inconclusive)`);
   if (s.expectedFailures) parts.push(count(s.expectedFailures, 'expected failure', 'expected failures'));
   if (s.unexpectedPasses) {
     parts.push(report.quick

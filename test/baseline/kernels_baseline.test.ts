@@ -67,7 +67,7 @@ describe('the kernels against baselines/kernels-quick.json', () => {
     expect(Object.keys(baseline.adapters)).toEqual(['kernels']);
     const statuses = Object.values(baseline.adapters['kernels']!.checks).map((c) => c.status);
     expect(statuses.length).toBeGreaterThan(40);
-    expect(statuses.every((s) => s === 'pass')).toBe(true);
+    expect(statuses.every((s) => s === 'pass' || s === 'robust')).toBe(true);
   });
 
   it('the kernels today: no check failing and no worst error grown past 2× the baseline', async () => {
@@ -82,7 +82,7 @@ describe('the kernels against baselines/kernels-quick.json', () => {
     const u = PRECISIONS.float32.u;
     const report = await runLike(baseline, degraded(kernels, 4 * u));
     // inside the tolerance: pass/fail alone would not notice
-    expect(report.adapters[0]!.checks.filter((x) => x.status !== 'pass' && x.status !== 'not provided').map((x) => `${x.id}: ${x.message}`)).toEqual([]);
+    expect(report.adapters[0]!.checks.filter((x) => x.status !== 'pass' && x.status !== 'robust' && x.status !== 'not provided').map((x) => `${x.id}: ${x.message}`)).toEqual([]);
     const c = compareWithBaseline(report, baseline);
     expect(c.ok).toBe(false);
     expect(c.regressions.length).toBeGreaterThan(0);

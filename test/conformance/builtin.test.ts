@@ -21,11 +21,11 @@ describe.each([
     const report = await runConformance([{ adapter, spec }], { quick: true, seed });
     const checks = report.adapters[0]!.checks;
     const lacks = (id: string) => CHECKS.find((k) => k.id === id)!.needs.some((cap) => typeof adapter[cap] !== 'function');
-    const notPassed = checks.filter((c) => c.status !== 'pass' && !(c.status === 'not provided' && lacks(c.id)))
+    const notPassed = checks.filter((c) => c.status !== 'pass' && c.status !== 'robust' && !(c.status === 'not provided' && lacks(c.id)))
       .map((c) => `${c.id}: ${c.status} ${c.message} ${c.counterexample ?? ''}`);
     expect(notPassed).toEqual([]);
     expect(checks).toHaveLength(CHECKS.length);
     expect(report.exitCode).toBe(0);
-    if (spec === 'reference') expect(checks.filter((c) => c.status !== 'pass')).toEqual([]);
+    if (spec === 'reference') expect(checks.filter((c) => c.status !== 'pass' && c.status !== 'robust')).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CHECKS } from '../../conformance/catalog.js';
+import { passed } from '../../conformance/check.js';
 import example from '../../conformance/examples/my-batchnorm.js';
 import { runConformance } from '../../conformance/runner.js';
 import { runCli } from '../../cli/program.js';
@@ -225,8 +226,9 @@ describe('the README example adapter', () => {
   it('passes every check it provides a capability for; the rest are not provided', async () => {
     const report = await runConformance([{ adapter: example, spec: 'examples/my-batchnorm' }], { quick: true, seed: 42 });
     const checks = report.adapters[0]!.checks;
-    expect(checks.filter((c) => c.status !== 'pass' && c.status !== 'not provided').map((c) => `${c.id}: ${c.message}`)).toEqual([]);
-    expect(checks.filter((c) => c.status === 'pass').map((c) => c.id)).toEqual(expect.arrayContaining(['bn.train.forward', 'bn.train.running_var', 'bn.train.offset_1e6']));
+    // robust (within bound, every case inconclusive: the constant channel, offset 1e6) is a pass that shows no accuracy
+    expect(checks.filter((c) => !passed(c.status) && c.status !== 'not provided').map((c) => `${c.id}: ${c.message}`)).toEqual([]);
+    expect(checks.filter((c) => passed(c.status)).map((c) => c.id)).toEqual(expect.arrayContaining(['bn.train.forward', 'bn.train.running_var', 'bn.train.offset_1e6']));
   });
 });
 

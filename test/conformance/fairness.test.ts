@@ -23,7 +23,7 @@ describe('correct implementations pass every check', () => {
   it.each(honest)('%s passes', async (_name, options) => {
     const adapter = emulatedAdapter(options);
     const report = await runConformance([{ adapter, spec: adapter.name }], { quick: true, seed, runs: 8 });
-    const notPassed = report.adapters[0]!.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.status} ${c.message}`);
+    const notPassed = report.adapters[0]!.checks.filter((c) => c.status !== 'pass' && c.status !== 'robust').map((c) => `${c.id}: ${c.status} ${c.message}`);
     expect(notPassed).toEqual([]);
   });
 });

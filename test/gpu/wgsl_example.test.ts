@@ -18,7 +18,7 @@ describe.skipIf(GPU_SKIP !== null)(gpuTitle('the example WGSL adapter'), () => {
   it('passes checks of every capability and the offset checks', async () => {
     const report = await runConformance([{ adapter: wgslNorms, spec: 'wgsl-norms' }], { quick: true, seed, only: `${EVERY_CAPABILITY},${OFFSETS}` });
     const checks = report.adapters[0]!.checks;
-    expect(checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.status} ${c.message}`)).toEqual([]);
+    expect(checks.filter((c) => c.status !== 'pass' && c.status !== 'robust').map((c) => `${c.id}: ${c.status} ${c.message}`)).toEqual([]);
     expect(checks.length).toBe(9);
   });
 

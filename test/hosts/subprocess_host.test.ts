@@ -197,7 +197,7 @@ describe.skipIf('missing' in numpyPython)('a Python adapter (normcheck_adapter.p
     const host = await openHost(`subprocess:${python} conformance/examples/numpy_textbook.py`, quiet);
     const report = await runConformance([{ host }], { quick: true, seed: 20261127 });
     const checks = report.adapters[0]!.checks;
-    expect(checks.filter((c) => c.status !== 'pass' && c.status !== 'not provided').map((c) => `${c.id}: ${c.message}`)).toEqual([]);
-    expect(checks.filter((c) => c.status === 'pass').length).toBeGreaterThanOrEqual(50);
+    expect(checks.filter((c) => c.status !== 'pass' && c.status !== 'robust' && c.status !== 'not provided').map((c) => `${c.id}: ${c.message}`)).toEqual([]);
+    expect(checks.filter((c) => c.status === 'pass' || c.status === 'robust').length).toBeGreaterThanOrEqual(50);
   });
 });

@@ -38,7 +38,7 @@ describe('the torch adapters', () => {
       expect(host.meta).toMatchObject({ name: spec, precision: spec === 'torch' ? 'float32' : 'float64', layout: 'NCHW', profile: 'pytorch' });
       expect(host.meta.capabilities).toEqual(['bnTrainForward', 'bnEvalForward', 'bnBackward', 'lnForward', 'lnBackward', 'gnForward', 'gnBackward', 'inForward', 'inBackward']);
       const report = await runConformance([{ host }], { quick: true, seed: 20261127, only });
-      const bad = report.adapters[0]!.checks.filter((c) => c.status !== 'pass');
+      const bad = report.adapters[0]!.checks.filter((c) => c.status !== 'pass' && c.status !== 'robust');
       expect(bad.map((c) => `${c.id}: ${c.status} ${c.message}`)).toEqual([]);
       expect(report.adapters[0]!.checks.length).toBeGreaterThanOrEqual(6);
     }
