@@ -283,10 +283,10 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
   return exitCode;
 }
 
-/** One table per norm (then the checks that span norms), checks in category order. */
-function checkTables(): string {
+/** One table per norm (only those of `norms` when given; then the checks that span norms), checks in category order. */
+function checkTables(norms?: readonly NormId[]): string {
   const groups = [
-    ...NORMS.map((n) => ({ title: `${n.name} (${n.id}) — ${n.pytorch}`, checks: CHECKS.filter((c) => c.norm === n.id) })),
+    ...NORMS.filter((n) => !norms || norms.includes(n.id)).map((n) => ({ title: `${n.name} (${n.id}) — ${n.pytorch}`, checks: CHECKS.filter((c) => c.norm === n.id) })),
     { title: 'every norm (judges each capability the adapter provides)', checks: CHECKS.filter((c) => c.norm === null) },
   ];
   return groups.map(({ title, checks }) => {
@@ -296,7 +296,7 @@ function checkTables(): string {
   }).join('\n');
 }
 
-async function runList(io: Io): Promise<number> {
+async function runList(io: Io, o: { norm?: NormId[] }): Promise<number> {
   const adapters = new Table({ head: ['adapter', 'precision', 'layout', 'profile', 'availability'], style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: [18, 11, 8, 9, 70] });
   for (const name of Object.keys(BUILTIN_ADAPTERS)) {
     let a: Adapter | null = null;
@@ -310,7 +310,8 @@ async function runList(io: Io): Promise<number> {
     }
     adapters.push([name, a?.precision ?? '?', a?.layout ?? '?', a?.profile ?? (a ? 'pytorch' : '?'), availability]);
   }
-  io.stdout(`${checkTables()}\n${CHECKS.length} checks\n\n${adapters.toString()}\n`);
+  const listed = selectChecks(undefined, o.norm).length;
+  io.stdout(`${checkTables(o.norm)}\n${listed === CHECKS.length ? `${listed} checks` : `${listed} of ${CHECKS.length} checks (--norm ${o.norm!.join(',')})`}\n\n${adapters.toString()}\n`);
   io.stdout(`\nprofiles: ${Object.values(PROFILES).map((p) => `${p.name} (${p.description})`).join('; ')}\n`);
   return 0;
 }
@@ -318,7 +319,7 @@ async function runList(io: Io): Promise<number> {
 function program(io: Io, result: { code: number }): Command {
   const cmd = new Command('normcheck')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .description('Reference and conformance suite for BatchNorm and LayerNorm: point it at an implementation, get a verdict per check.')
+    .description('Reference and conformance suite for BatchNorm, LayerNorm, GroupNorm, InstanceNorm and RMSNorm: point it at an implementation, get a verdict per check.')
     .exitOverride()
     .showHelpAfterError('(normcheck help check: options of the check command)');
   // subcommands created with .command() inherit the output configuration and exitOverride
@@ -351,9 +352,10 @@ function program(io: Io, result: { code: number }): Command {
     });
   cmd
     .command('list')
-    .description('list the checks (id, category, description) and the built-in adapters (precision, layout, profile, availability)')
-    .action(async () => {
-      result.code = await runList(io);
+    .description('list the checks (id, category, description), one table per norm, and the built-in adapters (precision, layout, profile, availability)')
+    .option('--norm <ids>', `only the tables of these normalisations, comma-separated (${NORM_IDS.join(', ')}), and the checks that span norms`, parseNorms)
+    .action(async (o: { norm?: NormId[] }) => {
+      result.code = await runList(io, o);
     });
   addBaselineOptions(cmd);
   registerMutantsCommand(cmd, io, result);

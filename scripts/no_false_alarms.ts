@@ -8,12 +8,14 @@
  * Scheduled-style, not part of `npm test` (minutes, not seconds):
  *   npm run no-false-alarms                       20 seeds from 20261127, full profile
  *   npm run no-false-alarms -- --seeds 5 --first-seed 1 --quick
+ *   npm run no-false-alarms -- --norm gn,in,rms   only these norms' checks (hygiene judges only their capabilities)
  * Prints one line per seed and adapter, the total wall time, and exits 1 on any failure or error.
  */
 import { parseArgs } from 'node:util';
 import type { Adapter } from '../conformance/adapter.js';
 import { BUILTIN_ADAPTERS } from '../conformance/adapters/index.js';
 import { CORRECT_VARIANTS } from '../conformance/mutants/gallery.js';
+import { NORM_IDS, type NormId } from '../conformance/norms/index.js';
 import { runConformance } from '../conformance/runner.js';
 
 const BUILTINS = ['reference', 'kernels', 'kernels-nhwc'];
@@ -23,12 +25,17 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '20' },
     'first-seed': { type: 'string', default: '20261127' },
     quick: { type: 'boolean', default: false },
+    norm: { type: 'string' },
   },
 });
 const numSeeds = Number(values.seeds);
 const firstSeed = Number(values['first-seed']);
 if (!Number.isInteger(numSeeds) || numSeeds < 1) throw new Error(`--seeds: expected a positive integer, got ${values.seeds}`);
 if (!Number.isInteger(firstSeed)) throw new Error(`--first-seed: expected an integer, got ${values['first-seed']}`);
+const norms = values.norm === undefined ? undefined : values.norm.split(',').map((s) => s.trim()) as NormId[];
+if (norms && (norms.length === 0 || norms.some((n) => !NORM_IDS.includes(n)))) {
+  throw new Error(`--norm: expected comma-separated norm ids (${NORM_IDS.join(', ')}), got ${values.norm}`);
+}
 
 async function adapters(): Promise<{ adapter: Adapter; spec: string }[]> {
   const list: { adapter: Adapter; spec: string }[] = [];
@@ -42,12 +49,12 @@ const t0 = Date.now();
 const entries = await adapters();
 let failures = 0;
 let checksRun = 0;
-console.log(`no false alarms: ${entries.length} adapters × ${numSeeds} seeds (${firstSeed}…${firstSeed + numSeeds - 1}), ${values.quick ? 'quick' : 'full'} profile`);
+console.log(`no false alarms: ${entries.length} adapters × ${numSeeds} seeds (${firstSeed}…${firstSeed + numSeeds - 1}), ${values.quick ? 'quick' : 'full'} profile${norms ? `, norms ${norms.join(',')}` : ''}`);
 for (let k = 0; k < numSeeds; k++) {
   const seed = firstSeed + k;
   for (const entry of entries) {
     const t = Date.now();
-    const report = await runConformance([entry], { quick: values.quick, seed, required: [entry.spec] });
+    const report = await runConformance([entry], { quick: values.quick, seed, required: [entry.spec], ...(norms ? { norms } : {}) });
     const a = report.adapters[0]!;
     const bad = a.checks.filter((c) => c.status === 'fail' || c.status === 'error');
     const passed = a.checks.filter((c) => (c.status === 'pass' || c.status === 'robust')).length;
@@ -63,7 +70,7 @@ for (let k = 0; k < numSeeds; k++) {
       if (c.counterexample) console.log(`      counterexample: ${c.counterexample.slice(0, 300)}`);
       // built-ins replay through the CLI; a gallery variant is not a loadable spec, so give what replays it in code
       if (BUILTINS.includes(entry.spec)) console.log(`      replay: ${c.replay}`);
-      else console.log(`      replay: runConformance([{ adapter: CORRECT_VARIANTS '${entry.spec}' }], { only: '${c.id}', seed: ${seed}${c.path ? `, path: '${c.path}'` : ''}${values.quick ? ', quick: true' : ''} })`);
+      else console.log(`      replay: runConformance([{ adapter: CORRECT_VARIANTS '${entry.spec}' }], { only: '${c.id}', seed: ${seed}${c.path ? `, path: '${c.path}'` : ''}${values.quick ? ', quick: true' : ''}${norms ? `, norms: ${JSON.stringify(norms)}` : ''} })`);
     }
   }
 }

@@ -91,6 +91,22 @@ describe('normcheck list', () => {
     expect(out.stdout).toMatch(/^every norm .*: 3 checks$/m);
     for (const c of CHECKS) expect(out.stdout.split(`│ ${c.id} `).length - 1, c.id).toBe(1);
   });
+
+  it('--norm prints only the tables of those norms, then the checks that span norms, and counts what it listed', async () => {
+    const { out, io } = capture();
+    expect(await runCli(['list', '--norm', 'rms,gn'], io)).toBe(0);
+    // catalog order, whatever the order of the ids
+    expect([...out.stdout.matchAll(/^.+ \((\w+)\) — .*: \d+ checks?$/gm)].map((m) => m[1])).toEqual(['gn', 'rms']);
+    const listed = CHECKS.filter((c) => c.norm === 'gn' || c.norm === 'rms' || c.norm === null);
+    for (const c of CHECKS) expect(out.stdout.includes(`│ ${c.id} `), c.id).toBe(listed.includes(c));
+    expect(out.stdout).toContain(`${listed.length} of ${CHECKS.length} checks (--norm rms,gn)`);
+  });
+
+  it('--norm with an unknown id is a usage error naming the known ones', async () => {
+    const { out, io } = capture();
+    expect(await runCli(['list', '--norm', 'ln,layernorm'], io)).toBe(2);
+    expect(out.stderr).toMatch(/--norm.*bn, ln, gn, in, rms.*"ln,layernorm"/s);
+  });
 });
 
 describe('hygiene judges each capability on its own', () => {
