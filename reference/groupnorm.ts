@@ -26,8 +26,10 @@
  * Σ dx = 0 over each group, as for BatchNorm and LayerNorm.
  *
  * Exact relations (test/reference/groupnorm.test.ts): G = C is InstanceNorm without running statistics,
- * weight and bias included (both are per channel); G = 1 is LayerNorm over (C, ...spatial) without its
- * per-element affine, followed by the per-channel one.
+ * weight and bias included (both are per channel) — but not InstanceNorm in eval mode with
+ * track_running_stats (the running buffers normalise there), and not at one spatial position, where
+ * InstanceNorm raises and G = C gives groups of one value, y = bias (for N > 1; see above); G = 1 is LayerNorm
+ * over (C, ...spatial) without its per-element affine, followed by the per-channel one.
  *
  * Not here: channels-last layouts (a kernel and adapter concern), mixed precision, the module's parameter
  * initialisation (weight 1, bias 0).

@@ -48,14 +48,14 @@ interface Arrow {
   toArea: string;
 }
 
-/** Every relative import (static, dynamic, re-export) of every source file, as an arrow between areas. */
+/** Every relative import (static, dynamic, re-export, require; any quote) of every source file, as an arrow between areas. */
 function arrows(): Arrow[] {
   const out: Arrow[] = [];
   for (const top of TOP) {
     for (const file of sources(join(ROOT, top))) {
       const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)'(\.[^']*)'/g)) {
-        const target = resolve(dirname(file), m[1]!).replace(/\.js$/, '.ts');
+      for (const m of text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)(['"`])(\.[^'"`]*)\1/g)) {
+        const target = resolve(dirname(file), m[2]!).replace(/\.js$/, '.ts');
         out.push({ from: relative(ROOT, file), to: relative(ROOT, target), fromArea: area(file), toArea: area(target) });
       }
     }
