@@ -26,7 +26,7 @@ export { lowPrecisionNormForward } from './reference_lowp.js';
 export { formatReport } from './report/table.js';
 export { toJson, writeJson } from './report/json.js';
 export { buildJunit, writeJunit } from './report/junit.js';
-export { webgpuAdapter, type WebGpuAdapter, type WebGpuAdapterSpec } from './webgpu/adapter.js';
+export { WEBGPU_MARK, webgpuAdapter, type WebGpuAdapter, type WebGpuAdapterSpec } from './webgpu/adapter.js';
 export {
   GpuSession, GpuDeviceLostError, GpuValidationError, WgslCompileError, openSession, describeGpu,
   type BindingValue, type GpuArray, type GpuInfo, type UniformValues, type Workgroups,

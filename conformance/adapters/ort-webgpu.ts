@@ -3,6 +3,7 @@
  * Node on Dawn's WebGPU: the WGSL kernels ONNX Runtime ships to browsers. See ort/webgpu.ts for the setup
  * and for why JSEP rather than the native build (`makeOrtWebgpuAdapter('native')` drives that one).
  */
+import { WEBGPU_MARK } from '../webgpu/adapter.js';
 import { makeOrtAdapter, type OrtAdapter } from './ort/ort_adapter.js';
 import { loadOrtWebgpu, ORT_WEBGPU_SESSION, type OrtWebgpuBuild } from './ort/webgpu.js';
 
@@ -25,5 +26,6 @@ export function makeOrtWebgpuAdapter(build: OrtWebgpuBuild): OrtAdapter {
  * `makeOrtWebgpuAdapter` keeps the method, for the repro that shows the refusal.
  */
 const { bnTrainForward: _refusedAtRunTime, ...provided } = makeOrtWebgpuAdapter('jsep');
-export const ortWebgpu: Omit<OrtAdapter, 'bnTrainForward'> = provided;
+// WEBGPU_MARK: with --isolate the host runs it in a process, not a worker thread (webgpu/adapter.ts)
+export const ortWebgpu: Omit<OrtAdapter, 'bnTrainForward'> = Object.assign(provided, { [WEBGPU_MARK]: true });
 export default ortWebgpu;

@@ -8,7 +8,10 @@
  *                               a child process for the built-ins that export `subprocess` (torch), whose
  *                               facade answers available() (not installed, without a Python with torch)
  *   a path to a module          a worker thread (an unknown adapter cannot take the run down);
- *                               in this process with host 'in-process' (debugging)
+ *                               in this process with host 'in-process' (debugging). A module whose
+ *                               adapter carries webgpuAdapter's mark (WEBGPU_MARK) moves, after the
+ *                               worker's handshake, to a forked Node process: a thread cannot be stopped
+ *                               while Dawn has GPU work pending without aborting this process
  *
  * The CLI maps `--in-process` to host 'in-process' and `--isolate` (its older flag) to host 'worker', which
  * now only changes where the built-ins run. runConformance and the vitest integration take the same specs.
@@ -67,7 +70,13 @@ export async function openHost(spec: string, options: OpenOptions = {}): Promise
   }
   const where = options.host ?? (builtin ? 'in-process' : 'worker');
   if (where === 'worker') {
-    return WorkerHost.open(spec, builtin ? { builtin: spec } : { file: adapterFile(spec) }, builtin ? `built-in adapter ${spec}` : spec, options);
+    const target = builtin ? { builtin: spec } : { file: adapterFile(spec) };
+    const source = builtin ? `built-in adapter ${spec}` : spec;
+    const host = await WorkerHost.open(spec, target, source, options);
+    if (!host.drivesWebgpu) return host;
+    // it has not touched the GPU yet (available() opens the device): ending the thread is safe
+    await host.kill();
+    return WorkerHost.open(spec, target, source, options, true);
   }
   const ms = options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
   const adapter = await raceTimeout(loadAdapter(spec), ms, () => new AdapterLoadError(`${spec}: did not finish loading within ${ms} ms (a top-level await that never settles?)`))

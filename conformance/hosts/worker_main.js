@@ -17,16 +17,26 @@
  * scheduled it. process.exit is replaced by a function that first writes the exit code and the id of the
  * current call into shared memory (read by the host on the 'exit' event: a message posted right before
  * exiting may be lost), then exits the thread.
+ *
+ * The same file runs as a forked Node process (worker.ts with `process: true`, for WebGPU adapters): the
+ * messages travel over the IPC channel (advanced serialization: typed arrays as they are), the target comes
+ * in NORMCHECK_WORKER_DATA, and process.exit writes its record synchronously to fd 4, a pipe to the host.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { adapterExport, importAdapterFile, messageOf, ModuleLoadError } from './adapter_module.js';
 
-const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
-/** @type {{ target: { file: string } | { builtin: string }, source: string, status: SharedArrayBuffer }} */
-const data = workerData;
+/** a forked process rather than a worker thread */
+const inChild = parentPort === null;
+/** The channel to the host: the thread's port, or the process's IPC channel with the same two methods. */
+const port = /** @type {{ postMessage(m: unknown): void, on(e: 'message', fn: (m: any) => void): void }} */ (inChild
+  ? { postMessage: (m) => process.send?.(m), on: (e, fn) => process.on(e, fn) }
+  : parentPort);
+/** @type {{ target: { file: string } | { builtin: string }, source: string, status?: SharedArrayBuffer }} */
+const data = inChild ? JSON.parse(process.env.NORMCHECK_WORKER_DATA ?? '{}') : workerData;
 /** [0] 1 once process.exit was called, [1] its code, [2] the id of the call that called it, -1 while loading */
-const status = new Int32Array(data.status);
+const status = new Int32Array(data.status ?? new ArrayBuffer(12));
 const als = new AsyncLocalStorage();
 
 /** @returns {number} */
@@ -36,11 +46,20 @@ const currentCall = () => {
 };
 
 const realExit = process.exit.bind(process);
+// a host that is gone (killed, or its process exited) leaves nothing to answer to
+if (inChild) process.on('disconnect', () => realExit(0));
 process.exit = /** @type {typeof process.exit} */ ((code) => {
   const c = typeof code === 'number' ? code : Number(code ?? process.exitCode ?? 0) | 0;
   Atomics.store(status, 1, c);
   Atomics.store(status, 2, currentCall());
   Atomics.store(status, 0, 1);
+  if (inChild) {
+    try {
+      writeSync(4, `${JSON.stringify({ code: c, call: currentCall() })}\n`);
+    } catch {
+      // the host is gone
+    }
+  }
   return realExit(c);
 });
 
@@ -124,7 +143,8 @@ function declaration(value, source) {
       }
     } else fields[k] = typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || v == null ? v : `a ${typeof v}`;
   }
-  return { fields, methods };
+  // webgpuAdapter's mark (conformance/webgpu/adapter.ts): the host runs such an adapter in a process
+  return { fields, methods, webgpu: /** @type {Record<symbol, unknown>} */ (value)[Symbol.for('normcheck.webgpu')] === true };
 }
 
 try {

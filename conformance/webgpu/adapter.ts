@@ -22,6 +22,14 @@ import type {
 } from '../adapter.js';
 import { describeGpu, openSession, type GpuInfo, type GpuSession } from './session.js';
 
+/**
+ * The mark of an adapter that drives WebGPU. A host must not run it in a worker thread: terminating a thread
+ * while Dawn has GPU work pending aborts the whole process, so hosts/open.ts runs an adapter given by path
+ * that carries the mark in a process of its own. An adapter that uses Dawn without webgpuAdapter can set it
+ * too (`[Symbol.for('normcheck.webgpu')]: true`).
+ */
+export const WEBGPU_MARK: unique symbol = Symbol.for('normcheck.webgpu');
+
 export interface WebGpuAdapterSpec extends Pick<Adapter, 'name' | 'description' | 'layout' | 'profile' | 'conventions'> {
   /** WGSL f32: float32 (float16 needs the shader-f16 feature and is not wired here). */
   precision: 'float32';
@@ -38,10 +46,12 @@ export interface WebGpuAdapterSpec extends Pick<Adapter, 'name' | 'description' 
 }
 
 export interface WebGpuAdapter extends Adapter {
+  readonly [WEBGPU_MARK]: true;
   available(): Promise<true | string>;
   /** The GPU of the current device, once available() succeeded. */
   gpuInfo(): GpuInfo | null;
 }
+
 
 const CAPS = ['bnTrainForward', 'bnEvalForward', 'bnBackward', 'lnForward', 'lnBackward'] as const;
 
@@ -80,6 +90,7 @@ export function webgpuAdapter(spec: WebGpuAdapterSpec): WebGpuAdapter {
   };
 
   const adapter: WebGpuAdapter = {
+    [WEBGPU_MARK]: true,
     name: spec.name,
     precision: spec.precision,
     layout: spec.layout,
