@@ -2,7 +2,7 @@
  * The browser host (conformance/hosts/browser.ts) runs an adapter module in a headless Chromium page behind
  * the host interface, and what goes wrong there is the adapter's failure, never a hung or crashed run: a
  * module that throws at load or never finishes loading is a load error naming it; a call that spins forever
- * fails as a timeout and the next call gets a new browser; a throw, a result the wire cannot carry and a
+ * fails as a timeout, one during which the page crashes as crashed, and the next call gets a new browser; a throw, a result the wire cannot carry and a
  * write into an input are reported as they are by the other hosts.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,22 @@ describe.skipIf(BROWSER_SKIP !== null)(browserTitle('the browser host'), () => {
     expect((stuck as Error).message).toBe('bnEvalForward did not return within 1500 ms (its browser page was stopped; the next call starts a new one)');
     const fine = (await host.call('bnEvalForward', args(1e-5), { timeoutMs: 30_000 })) as { y: Float32Array };
     expect(fine.y).toBeInstanceOf(Float32Array);
+    expect(fine.y[3]).toBeCloseTo(4 / Math.sqrt(1 + 1e-5), 6);
+    expect(host.stats.restarts).toBe(1);
+  });
+
+  it('a page that crashes during a call (what chrome://crash does: DevTools Page.crash) fails that call as crashed; the next call runs in a new browser', async () => {
+    const host = await openHost(fixture('spins'));
+    opened.push(host);
+    const spinning = host.call('bnEvalForward', args(0.75), { timeoutMs: 30_000 }).catch((x: unknown) => x);
+    // the host's own DevTools session to the page (private: no API crashes a page on purpose)
+    const cdp = (host as unknown as { cdp: { send(method: string): Promise<unknown> } }).cdp;
+    setTimeout(() => void cdp.send('Page.crash').catch(() => undefined), 300);
+    const crashed = await spinning;
+    expect(crashed).toBeInstanceOf(AdapterFailure);
+    expect((crashed as AdapterFailure).kind).toBe('crashed');
+    expect((crashed as Error).message).toBe("bnEvalForward: the adapter's browser page crashed during the call (the next call starts a new one)");
+    const fine = (await host.call('bnEvalForward', args(1e-5), { timeoutMs: 30_000 })) as { y: Float32Array };
     expect(fine.y[3]).toBeCloseTo(4 / Math.sqrt(1 + 1e-5), 6);
     expect(host.stats.restarts).toBe(1);
   });

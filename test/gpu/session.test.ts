@@ -68,14 +68,25 @@ describe.skipIf(GPU_SKIP !== null)(gpuTitle('a GPU session on Dawn'), () => {
     s.device.destroy();
   });
 
-  it("refuses Dawn's null backend, whose buffers read back garbage, by name", async () => {
+  it("refuses Dawn's null backend, whose buffers read back garbage, by name: the adapter is unavailable", async () => {
     const s = await openDawnSession({ dawn: ['backend=null'] });
     expect(s).toBe("Dawn's null backend (backend=null): it executes nothing and reads back garbage");
+    const a = webgpuAdapter({ name: 'on-null', precision: 'float32', layout: 'NCHW', dawn: ['backend=null'], bnEvalForward: () => ({ y: new Float32Array(0) }) });
+    expect(await a.available()).toBe(s);
   });
 
-  it('names a Vulkan driver manifest that does not exist and says how to get SwiftShader', () => {
+  it('names a Vulkan driver manifest that does not exist and says how to get SwiftShader: the adapter is unavailable', async () => {
     const why = vulkanProblem({ ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '' });
     expect(why).toMatch(/^VK_ICD_FILENAMES\/VK_DRIVER_FILES names no existing driver manifest \(\/nonexistent\/icd\.json\); .*apt-get install -y chromium libvulkan1 and VK_ICD_FILENAMES=\/usr\/lib\/chromium\/vk_swiftshader_icd\.json/);
+    const saved = { VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES, VK_DRIVER_FILES: process.env.VK_DRIVER_FILES };
+    process.env.VK_ICD_FILENAMES = '/nonexistent/icd.json';
+    delete process.env.VK_DRIVER_FILES;
+    try {
+      const a = webgpuAdapter({ name: 'no-driver', precision: 'float32', layout: 'NCHW', bnEvalForward: () => ({ y: new Float32Array(0) }) });
+      expect(await a.available()).toBe(why);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
   });
 
   it('fails the call during which the device is lost, then opens a new device (running setup again) for the next call', async () => {
