@@ -83,14 +83,15 @@ export function withAccuracy(c: Comparison, j: Judged): Comparison {
  * A relation's comparison (metamorphic checks) made conclusive or not by the output it relates: the trivial
  * answer satisfies every relation the suite checks (shift, scale, permutation, independence, the eval-mode
  * affine map), so a case whose output is itself within the relation's bound of the trivial answer shows
- * nothing — the relation held vacuously. `output` is the adapter's output on the case, `trivial` that output's
+ * nothing — the relation held vacuously; so does one that relates no element at all. `output` is the adapter's output on the case, `trivial` that output's
  * trivial answer.
  */
 export function relationConclusive(
   c: Comparison, output: ArrayLike<number>, trivial: ArrayLike<number>, bound: ArrayLike<number> | number, precision: Precision,
   mask?: (i: number) => boolean,
 ): Comparison {
-  if (c.count === 0) return c;
+  // nothing related (one row, and it was the one replaced): vacuous as well
+  if (c.count === 0) return { ...c, conclusive: false };
   return { ...c, conclusive: !compare('trivial', trivial, output, bound, precision, mask).ok };
 }
 

@@ -84,6 +84,26 @@ export function realisticLnShapes(l: RealisticLimits): fc.Arbitrary<{ shape: num
     .filter(({ shape }) => size(shape) <= l.maxValues);
 }
 
+/**
+ * GroupNorm (N, C, H, W) with C ∈ {32, 64} channels in G ∈ {8, 16, 32} groups (the usual 32 groups of
+ * ResNet/UNet layers among them), H = W ∈ {7, 14, 28, 56}: a group holds (C/G)·H·W values, 98 to 25 088.
+ */
+export function realisticGnShapes(l: RealisticLimits): fc.Arbitrary<{ shape: number[]; numGroups: number }> {
+  return fc.record({ N: fc.constantFrom(1, 2), C: fc.constantFrom(32, 64), G: fc.constantFrom(8, 16, 32), H: fc.constantFrom(7, 14, 28, 56) })
+    .map(({ N, C, G, H }) => ({ shape: [N, C, H, H], numGroups: G }))
+    .filter(({ shape, numGroups }) => size(shape) <= l.maxValues && (shape[1]! / numGroups) * shape[2]! * shape[3]! <= l.maxM);
+}
+
+/**
+ * InstanceNorm: one plane per (sample, channel) of style-transfer and segmentation sizes, H = W ∈ {28, 56, 112}
+ * (M = 784 … 12 544), or a (1, C, M) row of M at a block or vector boundary up to 2^14 + 1.
+ */
+export function realisticInShapes(l: RealisticLimits): fc.Arbitrary<number[]> {
+  const planes = fc.record({ N: fc.constantFrom(1, 2), C: fc.integer({ min: 1, max: 4 }), H: fc.constantFrom(28, 56, 112) }).map(({ N, C, H }) => [N, C, H, H]);
+  const boundary = fc.tuple(boundarySize(1000, Math.min(l.maxM, 2 ** 14 + 1)), fc.integer({ min: 1, max: 2 })).map(([M, C]) => [1, C, M]);
+  return fc.oneof(planes, boundary).filter((s) => size(s) <= l.maxValues);
+}
+
 /** t ∈ [-1, 1] on the 2^-20 grid, n values from a seed. */
 export function seededUnitValues(seed: number, n: number): Float64Array {
   const next = mulberry32(seed);

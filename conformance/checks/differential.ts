@@ -4,12 +4,13 @@
  * norm gets its batch-statistics forward and backward, and, where it has them, its running statistics over
  * several steps and its eval mode. Tolerances: the norm's error model. Counterexamples: the shrunk case.
  */
-import type fc from 'fast-check';
+import fc from 'fast-check';
 import type { Check } from '../check.js';
 import { propertyCheck, skipped } from '../check.js';
 import type { Comparison } from '../compare.js';
 import { sortFeatures } from '../domain.js';
-import { caseWhere, describeCase, normCase, withTag } from '../generators.js';
+import { caseWhere, describeCase, fittedGeometries, normCase, withTag } from '../generators.js';
+import { REALISTIC, realisticCase } from '../accuracy/realistic.js';
 import type { CheckContext } from '../invoke.js';
 import { judgeBackward, judgeEval, judgeForward, judgeRunning } from '../judge.js';
 import type { NormCase, NormSpec } from '../norms/spec.js';
@@ -34,9 +35,26 @@ async function judgedBoth(ctx: CheckContext, c: NormCase, judge: (c: NormCase) =
   return [...withAffine, ...(await judge({ ...c, weight: null, bias: null })).map((k) => ({ ...k, quantity: `${k.quantity} (no affine)` }))];
 }
 
+/**
+ * The full profile's share of realistic cases (accuracy/realistic.ts: real layer shapes, M up to 2e5, block
+ * and vector boundaries): one draw in REALISTIC_ONE_IN, about 5 of a property's 50 runs. The quick profile
+ * draws only the small typical shapes (its cases stay those test/conformance/draws_unchanged.test.ts records).
+ */
+export const REALISTIC_ONE_IN = 10;
+
+/** Typical data on the norm's typical shapes, or, in the full profile, now and then on a realistic shape. */
+export function typicalOrRealistic(spec: NormSpec, ctx: CheckContext, label: string, affine: boolean | 'random'): fc.Arbitrary<NormCase> {
+  const typical = normCase(spec, ctx, spec.geometry.typical(ctx.quick), { label, kind: 'typical', affine });
+  if (ctx.quick) return typical;
+  // as normCase: without affine parameters excluded, every case has them
+  const realistic = realisticCase(spec, ctx.precision, fittedGeometries(spec, ctx, spec.geometry.realistic(REALISTIC)), {
+    label: `${label}_realistic`, kind: 'typical', affine: ctx.domain.excluded.has('no_affine') ? true : affine,
+  });
+  return fc.oneof({ weight: REALISTIC_ONE_IN - 1, arbitrary: typical }, { weight: 1, arbitrary: realistic });
+}
+
 export function differentialChecks(spec: NormSpec): Check[] {
-  const typical = (label: string, affine: boolean | 'random') => (ctx: CheckContext) =>
-    normCase(spec, ctx, spec.geometry.typical(ctx.quick), { label, kind: 'typical', affine });
+  const typical = (label: string, affine: boolean | 'random') => (ctx: CheckContext) => typicalOrRealistic(spec, ctx, label, affine);
   const base = { category: 'differential' as const, norm: spec.id, describe: describeCase, where: caseWhere };
   // a norm whose default has no running buffers (InstanceNorm) poses its running and eval cases with them: tagged
   const tracking = spec.running?.tracking;

@@ -22,6 +22,7 @@ import { batchNormBackward, batchNormEval, batchNormTrain } from '../../referenc
 import { fixtureRounding, fmtShape, nchwDims, unrepresentable } from './common.js';
 import type { Feature } from '../features.js';
 import type { EdgeSpec, Geometry, HygieneCall, NormCase, NormSpec } from './spec.js';
+import { realisticBnShapes } from '../accuracy/realistic.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // The capabilities, in the normal form (NCHW Float64Array in, validated NCHW Float64Array out)
@@ -309,6 +310,7 @@ export const BATCHNORM: NormSpec = {
   geometry: {
     typical: (quick) => geometry(typicalShapes(quick)),
     hygiene: () => geometry(oddShapes(true)),
+    realistic: (l) => geometry(realisticBnShapes(l)),
   },
 
   async forward(ctx, c, o) {

@@ -25,6 +25,7 @@ import { fixtureRounding, fmtShape, nchwDims, unrepresentable } from './common.j
 import { inForward } from './instancenorm.js';
 import type { Feature } from '../features.js';
 import type { EdgeSpec, Geometry, HygieneCall, NormCase, NormSpec } from './spec.js';
+import { realisticGnShapes } from '../accuracy/realistic.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // The capabilities, in the normal form (NCHW Float64Array in, validated NCHW Float64Array out)
@@ -247,6 +248,7 @@ export const GROUPNORM: NormSpec = {
   geometry: {
     typical: (quick) => gnShapes(limits(quick)),
     hygiene: () => oddShapes(true),
+    realistic: (l) => realisticGnShapes(l),
   },
 
   async forward(ctx, c, o) {

@@ -24,6 +24,7 @@ import { instanceNormBackward, instanceNormForward } from '../../reference/index
 import { fixtureRounding, fmtShape, nchwDims, unrepresentable } from './common.js';
 import type { Feature } from '../features.js';
 import type { EdgeSpec, Geometry, HygieneCall, NormCase, NormSpec, RunningBuffers } from './spec.js';
+import { realisticInShapes } from '../accuracy/realistic.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // The capabilities, in the normal form (NCHW Float64Array in, validated NCHW Float64Array out)
@@ -271,6 +272,7 @@ export const INSTANCENORM: NormSpec = {
   geometry: {
     typical: (quick) => geometry(typicalShapes(quick)),
     hygiene: () => oddShapes(true),
+    realistic: (l) => geometry(realisticInShapes(l)),
   },
 
   async forward(ctx, c, o) {

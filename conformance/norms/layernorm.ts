@@ -17,6 +17,7 @@ import { lowPrecisionNormForward } from '../reference_lowp.js';
 import { layerNormBackward, layerNormForward } from '../../reference/index.js';
 import { fixtureRounding, fmtShape, rowDims, unrepresentable } from './common.js';
 import type { EdgeSpec, Geometry, HygieneCall, NormSpec } from './spec.js';
+import { realisticLnShapes } from '../accuracy/realistic.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // The capabilities, in the normal form
@@ -159,6 +160,7 @@ export const LAYERNORM: NormSpec = {
   geometry: {
     typical: (quick) => lnShapes(quick),
     hygiene: () => lnShapes(true, true),
+    realistic: (l) => realisticLnShapes(l),
   },
 
   async forward(ctx, c, o) {

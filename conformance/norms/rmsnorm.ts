@@ -22,6 +22,7 @@ import { lowPrecisionRmsForward } from '../reference_lowp.js';
 import { rmsNormBackward, rmsNormDefaultEps, rmsNormForward } from '../../reference/index.js';
 import { fixtureRounding, fmtShape, rowDims, unrepresentable } from './common.js';
 import type { EdgeSpec, Geometry, HygieneCall, NormCase, NormSpec } from './spec.js';
+import { realisticLnShapes } from '../accuracy/realistic.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // The capabilities, in the normal form
@@ -183,6 +184,7 @@ export const RMSNORM: NormSpec = {
   geometry: {
     typical: (quick) => lnShapes(quick),
     hygiene: () => lnShapes(true, true),
+    realistic: (l) => realisticLnShapes(l),
   },
 
   async forward(ctx, c, o) {

@@ -23,6 +23,7 @@ import type { Feature } from '../features.js';
 import type { BackwardBounds, GroupStats, Grouping, NormForwardBounds, SumConstant } from '../error_model.js';
 import type { Fixture } from '../fixture_reader.js';
 import type { CheckContext, GradsOutput } from '../invoke.js';
+import type { RealisticLimits } from '../accuracy/realistic.js';
 
 export type NormId = 'bn' | 'ln' | 'gn' | 'in' | 'rms';
 
@@ -290,6 +291,11 @@ export interface NormSpec {
     typical(quick: boolean): fc.Arbitrary<Geometry>;
     /** the small shapes the hygiene checks use */
     hygiene(): fc.Arbitrary<Geometry>;
+    /**
+     * Real layer shapes and block/vector boundary sizes (accuracy/realistic.ts), drawn by the full profile's
+     * differential checks at a few cases per property (checks/differential.ts)
+     */
+    realistic(l: RealisticLimits): fc.Arbitrary<Geometry>;
   };
 
   forward(ctx: CheckContext, c: NormCase, o: ForwardOptions): Promise<ForwardOutput>;

@@ -57,9 +57,8 @@
  *                  "quantity": the deciding output, "caseUlps", "honestUlps": its ulps and the honest ones,
  *                  "label": the deciding case's input description, "path": its replay path (null: a fixed case),
  *                  "outputs": number of graded outputs } | null     (accuracy/grade.ts; null: nothing graded)
- *       "points": [ { "label", "path", "outcome": "pass" | "inconclusive" | "fail", "quantity", "kappa", "M",
- *                     "error", "bound", "ulps", "honest": [ { "name", "error", "bound", "ulps" } ] } ]
- *                                           one per graded output per case, at most 400 (accuracy/points.ts)
+ *       (the per-case points of the accuracy picture, CheckResult.points, are not written: up to 400 per check,
+ *        ~10 MB for a full run of one adapter; --html draws them from the run itself)
  *     } ]
  *   } ]
  * }
@@ -80,7 +79,7 @@ export function toJson(report: RunReport, extras?: JsonExtras): string {
   const out = extras
     ? { ...report, exitCode: extras.exitCode, baseline: extras.baseline ? { file: extras.baseline.file, ...extras.baseline.comparison } : null }
     : { ...report, baseline: null };
-  return JSON.stringify(out, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
+  return JSON.stringify(out, (k, v) => (k === 'points' ? undefined : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
 }
 
 export function jsonReportFile(report: RunReport, file: string, extras?: JsonExtras): ReportFile {
