@@ -4,10 +4,12 @@
  *
  *   form   C (M × cols)        A (M × K), strides (m, k)     B (K × cols)
  *   xwt    y  = x·Wᵀ  N × O    x,  (I, 1)                    Wᵀ, packed into 8-column panels by packT (in wasm)
- *   dytx   dW = dyᵀ·x O × I    dy, (1, O)  (dyᵀ in place)    x as it is, rows of I
+ *   dytx   dW = dyᵀ·x O × I    dyᵀ packed into 4-row tiles   x as it is, rows of I
+ *                             by packA4 (in wasm)
  *   dyw    dx = dy·W  N × I    dy, (O, 1)                    W as it is, rows of I
  * Operands that live in the kernels' memory (shared/wasm_arrays.ts) are read in place; others are copied into its
- * scratch block (a memcpy each). Only Wᵀ needs a transposing pass, done in wasm. Every form's inner loop reads 32
+ * scratch block (a memcpy each). Wᵀ and dyᵀ get a transposing pass each, done in wasm (dyᵀ read in place would
+ * put the K reads of a tile O·4 bytes apart, into a few L1 sets: wasm_module.ts). Every form's inner loop reads 32
  * contiguous bytes of B and four broadcast values of A per k, so none of them pays for a transposed operand.
  * Rows are padded to a multiple of 4 and columns to a multiple of 8 (padded rows and columns of C are discarded);
  * C is the output itself when the tiles cover it exactly and there is no epilogue (dW, dx), else the wasm epilogue
@@ -34,7 +36,7 @@ export function wasmSimdAvailable(): boolean {
   return gemmWasm() !== null;
 }
 
-type Gemm = WasmInstance<'gemm' | 'packT' | 'epilogue' | 'maskEpilogue'>;
+type Gemm = WasmInstance<'gemm' | 'gemmPacked' | 'packT' | 'packRows4' | 'packA4' | 'epilogue' | 'maskEpilogue'>;
 
 /** The module with `bytes` of scratch reserved (the version is listed only where the engine runs WebAssembly SIMD). */
 function instance(bytes: number): Gemm {
@@ -47,12 +49,13 @@ function instance(bytes: number): Gemm {
 
 /** C = A·B over K, one micro-kernel call per k-block (byte offsets and strides as wasm_module.ts). */
 function gemmBlocked(
-  rt: Gemm, a: number, sm4: number, sk4: number, b: number, pstride4: number, bk4: number, c: number, Mt: number, P: number,
-  K: number, ldc4: number,
+  rt: Gemm, a: number, ts4: number, sm4: number, sk4: number, b: number, pstride4: number, bk4: number, c: number, Mt: number,
+  P: number, K: number, ldc4: number,
 ): void {
+  const micro = sm4 === 4 && sk4 === 16 ? rt.fn.gemmPacked : rt.fn.gemm;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
-    rt.fn.gemm(a + k0 * sk4, sm4, sk4, b + k0 * bk4, pstride4, bk4, c, Mt, P, kc, ldc4, k0 > 0 ? 1 : 0);
+    micro(a + k0 * sk4, ts4, sm4, sk4, b + k0 * bk4, pstride4, bk4, c, Mt, P, kc, ldc4, k0 > 0 ? 1 : 0);
   }
 }
 
@@ -72,27 +75,34 @@ function operand(rt: Gemm, a: Float32Array, pad: number, inPlace: boolean): numb
 const operandBytes = (rt: Gemm, a: Float32Array, pad: number, inPlace: boolean): number =>
   inPlace && inHeap(rt.heap, a) ? 0 : slot(4 * (a.length + pad));
 
+/** The 4-row tiles (packRows4) of a row-major (rows, K) operand, read in place or from a copy; their address. */
+function packedRows(rt: Gemm, a: Float32Array, rows: number, K: number, Mt: number): number {
+  const src = operand(rt, a, 0, true);
+  const at = stageBytes(16 * Mt * K);
+  rt.fn.packRows4(src, K * 4, K, rows, Mt, at);
+  return at;
+}
+
 export function xwtWasm(
   x: Float32Array, w: Float32Array, bias: Float32Array | null, relu: boolean, y: Float32Array, { N, I, O }: GemmDims,
 ): void {
-  // A = x, its last tile's 3 spare rows zeros (in place when N is a multiple of 4); B[i, o] = W[o, i], packed into
-  // panels by packT (from W in place); C into y through the epilogue (bias and ReLU)
+  // A = x packed into 4-row tiles by packRows4 (from x in place); B[i, o] = W[o, i], packed into panels by packT
+  // (from W in place); C into y through the epilogue (bias and ReLU)
   const P = Math.ceil(O / 8);
   const Mt = Math.ceil(N / 4);
   const ldc = P * 8;
   const rt0 = gemmWasm();
   if (rt0 === null) throw new Error('GEMM version wasm-simd: this engine has no WebAssembly SIMD');
   const h = rt0.heap;
-  const aInPlace = N % 4 === 0;
-  const bytes = operandBytes(rt0, x, 3 * I, aInPlace) + operandBytes(rt0, w, 0, true) + slot(4 * P * I * 8) + slot(4 * Mt * 4 * ldc)
-    + stagedBytes(h, bias) + stagedBytes(h, y);
+  const bytes = operandBytes(rt0, x, 0, true) + slot(16 * Mt * I) + operandBytes(rt0, w, 0, true) + slot(4 * P * I * 8)
+    + slot(4 * Mt * 4 * ldc) + stagedBytes(h, bias) + stagedBytes(h, y);
   const rt = instance(bytes);
-  const a = operand(rt, x, 3 * I, aInPlace);
+  const a = packedRows(rt, x, N, I, Mt);
   const wa = operand(rt, w, 0, true);
   const b = stageBytes(4 * P * I * 8);
   rt.fn.packT(wa, I * 4, I, O, b, P);
   const c = stageBytes(4 * Mt * 4 * ldc);
-  gemmBlocked(rt, a, I * 4, 4, b, I * 32, 32, c, Mt, P, I, ldc * 4);
+  gemmBlocked(rt, a, 16 * I, 4, 16, b, I * 32, 32, c, Mt, P, I, ldc * 4);
   const ba = bias === null ? 0 : stageIn(h, bias);
   const ya = stageOut(h, y);
   rt.fn.epilogue(c, ldc * 4, N, O, ba, relu ? 1 : 0, ya, O * 4);
@@ -100,7 +110,8 @@ export function xwtWasm(
 }
 
 export function dytxWasm(dy: Float32Array, x: Float32Array, dw: Float32Array, { N, I, O }: GemmDims): void {
-  // A = dyᵀ read in place (strides 1, O): the last tile's spare rows read at most 3 values past dy's end.
+  // A = dyᵀ packed into 4-row tiles from dy (in place): the last tile's spare rows read at most 3 values past a
+  // row of dy, or past its end.
   // B = x as it is, row-major (N, I): the last partial panel reads at most 7 values past a row's end.
   // C straight into dW when its tiles cover it exactly (I a multiple of 8, O of 4), else through the epilogue.
   const P = Math.ceil(I / 8);
@@ -110,12 +121,15 @@ export function dytxWasm(dy: Float32Array, x: Float32Array, dw: Float32Array, { 
   if (rt0 === null) throw new Error('GEMM version wasm-simd: this engine has no WebAssembly SIMD');
   const h = rt0.heap;
   const direct = ldc === I && Mt * 4 === O && inHeap(h, dw);
-  const bytes = operandBytes(rt0, dy, 4, true) + operandBytes(rt0, x, 8, true) + (direct ? 0 : slot(4 * Mt * 4 * ldc) + stagedBytes(h, dw));
+  const bytes = operandBytes(rt0, dy, 4, true) + slot(16 * Mt * N) + operandBytes(rt0, x, 8, true)
+    + (direct ? 0 : slot(4 * Mt * 4 * ldc) + stagedBytes(h, dw));
   const rt = instance(bytes);
-  const a = operand(rt, dy, 4, true);
+  const dya = operand(rt, dy, 4, true);
+  const a = stageBytes(16 * Mt * N);
+  rt.fn.packA4(dya, O * 4, N, Mt, a);
   const b = operand(rt, x, 8, true);
   const c = direct ? dw.byteOffset : stageBytes(4 * Mt * 4 * ldc);
-  gemmBlocked(rt, a, 4, O * 4, b, 32, I * 4, c, Mt, P, N, ldc * 4);
+  gemmBlocked(rt, a, 16 * N, 4, 16, b, 32, I * 4, c, Mt, P, N, ldc * 4);
   if (direct) return;
   const out = stageOut(h, dw);
   rt.fn.epilogue(c, ldc * 4, O, I, 0, 0, out, I * 4);
@@ -125,23 +139,22 @@ export function dytxWasm(dy: Float32Array, x: Float32Array, dw: Float32Array, { 
 export function dywWasm(
   dy: Float32Array, w: Float32Array, mask: Float32Array | null, dx: Float32Array, { N, I, O }: GemmDims,
 ): void {
-  // A = dy, its last tile's 3 spare rows zeros (in place when N is a multiple of 4); B = W as it is, row-major
-  // (O, I); C straight into dx when there is no mask and the tiles cover it exactly, else through an epilogue
+  // A = dy packed into 4-row tiles by packRows4 (from dy in place); B = W as it is, row-major (O, I); C straight
+  // into dx when there is no mask and the tiles cover it exactly, else through an epilogue
   const P = Math.ceil(I / 8);
   const Mt = Math.ceil(N / 4);
   const ldc = P * 8;
   const rt0 = gemmWasm();
   if (rt0 === null) throw new Error('GEMM version wasm-simd: this engine has no WebAssembly SIMD');
   const h = rt0.heap;
-  const aInPlace = N % 4 === 0;
   const direct = mask === null && ldc === I && Mt * 4 === N && inHeap(h, dx);
-  const bytes = operandBytes(rt0, dy, 3 * O, aInPlace) + operandBytes(rt0, w, 8, true)
+  const bytes = operandBytes(rt0, dy, 0, true) + slot(16 * Mt * O) + operandBytes(rt0, w, 8, true)
     + (direct ? 0 : slot(4 * Mt * 4 * ldc) + stagedBytes(h, dx) + stagedBytes(h, mask));
   const rt = instance(bytes);
-  const a = operand(rt, dy, 3 * O, aInPlace);
+  const a = packedRows(rt, dy, N, O, Mt);
   const b = operand(rt, w, 8, true);
   const c = direct ? dx.byteOffset : stageBytes(4 * Mt * 4 * ldc);
-  gemmBlocked(rt, a, O * 4, 4, b, 32, I * 4, c, Mt, P, O, ldc * 4);
+  gemmBlocked(rt, a, 16 * O, 4, 16, b, 32, I * 4, c, Mt, P, O, ldc * 4);
   if (direct) return;
   const out = stageOut(h, dx);
   if (mask === null) rt.fn.epilogue(c, ldc * 4, N, I, 0, 0, out, I * 4);

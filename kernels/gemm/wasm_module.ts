@@ -3,8 +3,9 @@
  * toolchain, and a few dozen instructions do not need one).
  *
  * `gemm` computes C = A·B (or C += A·B) over K values of k, B read as P panels of 8 columns:
- *   gemm(a, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate)
- *     A  element (m, k) at byte a + m·sm4 + k·sk4 (any strides: A may be x, dy or dyᵀ in place)
+ *   gemm(a, ts4, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate)
+ *     A  element (4t + r, k) at byte a + t·ts4 + r·sm4 + k·sk4 (r < 4): a matrix in place (ts4 = 4·sm4: x or dy
+ *        with its rows, any strides) or packed 4-row tiles (packA4: ts4 = K·16, sm4 = 4, sk4 = 16)
  *     B  the 8 values B[k, 8p .. 8p+7] contiguous at byte b + p·pstride4 + k·bk4: either packed panels
  *        (pstride4 = K·32, bk4 = 32: the inner loop streams one panel) or a row-major matrix as it is
  *        (pstride4 = 32, bk4 = row bytes: 32 bytes of each row, one k-block of rows at a time)
@@ -13,6 +14,9 @@
  * Starting the accumulators from C continues each output's sum in the same k order, so blocking changes
  * which memory the operands come from, not the result.
  * `packT` writes the panels of Bᵀ for a B given as the transpose of a row-major matrix (W for x·Wᵀ).
+ * `packA4` writes the 4-row tiles of an A given as the transpose of a row-major matrix (dyᵀ for dyᵀ·x): read in
+ * place, each k of a tile would be a 16-byte read O·4 bytes from the last, and with O·4 a multiple of 1 KB the
+ * K reads of one tile fall into a few L1 sets and evict each other; packed, a tile is K·16 contiguous bytes.
  * Micro-tile 4 rows × 8 columns held in 8 f32x4 accumulators: per k, two vector loads of B, four
  * broadcast loads of A (v128.load32_splat), eight multiplies and eight adds — 64 flops for 6 loads.
  * Loop order: panels outer, row tiles inner, so one block of a B panel (≤ KC·32 bytes) stays in L1 while
@@ -24,14 +28,16 @@ import { F64, Func, I32, V128 } from '../shared/wasm_asm.js';
 import { wasmModule } from '../shared/wasm_runtime.js';
 
 // ---------------------------------------------------------------------------------------------------------
-// gemm(a, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate)
+// gemm(a, ts4, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate)
 
-function gemmFunction<N extends 'gemm' | 'gemmFma'>(name: N): Func<N> {
+function gemmFunction<N extends 'gemm' | 'gemmPacked' | 'gemmFma'>(name: N): Func<N> {
   const fma = name === 'gemmFma';
+  // packed A (packA4's tiles, sm4 = 4 and sk4 = 16 ignored): one pointer, the four rows at offsets 0, 4, 8, 12
+  const packed = name === 'gemmPacked';
   const f = new Func(name, {
-    a: I32, sm4: I32, sk4: I32, b: I32, pstride4: I32, bk4: I32, c: I32, Mt: I32, P: I32, K: I32, ldc4: I32, accumulate: I32,
+    a: I32, ts4: I32, sm4: I32, sk4: I32, b: I32, pstride4: I32, bk4: I32, c: I32, Mt: I32, P: I32, K: I32, ldc4: I32, accumulate: I32,
   });
-  const { a, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate } = f.params;
+  const { a, ts4, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate } = f.params;
   const p = f.local(I32), t = f.local(I32), bk = f.local(I32), k = f.local(I32), bp = f.local(I32), cp = f.local(I32);
   // the four rows of A the tile reads
   const rows = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)] as const;
@@ -49,8 +55,8 @@ function gemmFunction<N extends 'gemm' | 'gemmFma'>(name: N): Func<N> {
   f.i32(0).set(t);
   f.block().loop(); // row tiles
   f.get(t).get(Mt).geU().brIf(1);
-  //   a0 = a + 4t·sm4, a1 = a0 + sm4, …
-  f.get(t).get(sm4).mul().i32(2).shl().get(a).add().tee(a0);
+  //   a0 = a + t·ts4, a1 = a0 + sm4, …
+  f.get(t).get(ts4).mul().get(a).add().tee(a0);
   f.get(sm4).add().tee(a1).get(sm4).add().tee(a2).get(sm4).add().set(a3);
   //   cp = c + 4t·ldc4 + 32p: the tile's first row in C
   f.get(t).i32(2).shl().get(ldc4).mul().get(c).add().get(p).i32(5).shl().add().set(cp);
@@ -67,13 +73,15 @@ function gemmFunction<N extends 'gemm' | 'gemmFma'>(name: N): Func<N> {
   f.loop(); // k
   f.get(bk).v128Load(0).set(b0).get(bk).v128Load(16).set(b1);
   for (let r = 0; r < 4; r++) {
-    f.get(rows[r]!).load32Splat().set(s);
+    if (packed) f.get(a0).load32Splat(4 * r).set(s);
+    else f.get(rows[r]!).load32Splat().set(s);
     for (let j = 0; j < 2; j++) {
       if (fma) f.get(s).get(j === 0 ? b0 : b1).get(acc(r, j)).f32x4RelaxedMadd().set(acc(r, j));
       else f.get(acc(r, j)).get(s).get(j === 0 ? b0 : b1).f32x4Mul().f32x4Add().set(acc(r, j));
     }
-    f.get(rows[r]!).get(sk4).add().set(rows[r]!);
+    if (!packed) f.get(rows[r]!).get(sk4).add().set(rows[r]!);
   }
+  if (packed) f.get(a0).i32(16).add().set(a0);
   f.get(bk).get(bk4).add().set(bk);
   f.get(k).i32(1).sub().tee(k).brIf(0);
   f.end(); // k
@@ -128,6 +136,91 @@ function packTFunction(): Func<'packT'> {
   f.end().end(); // columns
   f.get(p).i32(1).add().set(p).br(0);
   f.end().end(); // panels (moduleBytes closes the function)
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// packA4(src, ld4, K, Mt, dst): 4-row tiles of Aᵀ from a row-major (K, ≥ 4·Mt) matrix src (dy for dyᵀ·x)
+//   dst[t][k][r] = src[k·ld + 4t + r]   (r < 4): one 16-byte copy per (t, k)
+// The last tile of an A whose row count is not a multiple of 4 reads up to 3 values past a row of src (the next
+// row's, or past src's end inside the memory: the rows they fill are discarded).
+
+function packA4Function(): Func<'packA4'> {
+  const f = new Func('packA4', { src: I32, ld4: I32, K: I32, Mt: I32, dst: I32 });
+  const { src, ld4, K, Mt, dst } = f.params;
+  const t = f.local(I32), s = f.local(I32), d = f.local(I32), k = f.local(I32);
+  f.get(dst).set(d);
+  f.i32(0).set(t);
+  f.block().loop(); // tiles
+  f.get(t).get(Mt).geU().brIf(1);
+  //   s = src + 16t; K rows of 16 bytes, ld4 apart, into K·16 contiguous bytes at d
+  f.get(t).i32(4).shl().get(src).add().set(s);
+  f.get(K).set(k);
+  f.loop();
+  f.get(d).get(s).v128Load().v128Store();
+  f.get(s).get(ld4).add().set(s).get(d).i32(16).add().set(d);
+  f.get(k).i32(1).sub().tee(k).brIf(0);
+  f.end();
+  f.get(t).i32(1).add().set(t).br(0);
+  f.end().end(); // tiles (moduleBytes closes the function)
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// packRows4(src, ld4, K, rows, Mt, dst): 4-row tiles of a row-major (rows, ≥ K) matrix src (x, dy)
+//   dst[t][k][r] = src[min(4t + r, rows - 1)·ld + k]   (r < 4): four rows' k-runs of 4 read as vectors and
+// transposed 4×4 by shuffles, a K not divisible by 4 finished value by value. Rows past the last repeat it (their
+// outputs are discarded), so nothing is read outside src.
+
+/** f32 lanes → the i8x16.shuffle byte lanes (0–3 from the first operand, 4–7 from the second) */
+const f32Lanes = (...lanes: number[]): number[] => lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
+
+function packRows4Function(): Func<'packRows4'> {
+  const f = new Func('packRows4', { src: I32, ld4: I32, K: I32, rows: I32, Mt: I32, dst: I32 });
+  const { src, ld4, K, rows, Mt, dst } = f.params;
+  const t = f.local(I32), d = f.local(I32), k = f.local(I32), r = f.local(I32);
+  const ptr = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)] as const;
+  const v = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)] as const;
+  const u = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)] as const;
+  f.get(dst).set(d);
+  f.i32(0).set(t);
+  f.block().loop(); // tiles
+  f.get(t).get(Mt).geU().brIf(1);
+  //   ptr[j] = src + min(4t + j, rows - 1)·ld4
+  for (let j = 0; j < 4; j++) {
+    f.get(t).i32(2).shl().i32(j).add().tee(r).get(rows).i32(1).sub().get(r).get(rows).ltU().select();
+    f.get(ld4).mul().get(src).add().set(ptr[j]);
+  }
+  //   k-runs of 4: v[j] = row j's 4 values; u = pairs interleaved; the four k's columns stored one after another
+  f.get(K).i32(2).shrU().set(k);
+  f.block().loop();
+  f.get(k).eqz().brIf(1);
+  for (let j = 0; j < 4; j++) f.get(ptr[j]).v128Load().set(v[j]);
+  f.get(v[0]).get(v[1]).shuffle(f32Lanes(0, 4, 1, 5)).set(u[0]);
+  f.get(v[0]).get(v[1]).shuffle(f32Lanes(2, 6, 3, 7)).set(u[1]);
+  f.get(v[2]).get(v[3]).shuffle(f32Lanes(0, 4, 1, 5)).set(u[2]);
+  f.get(v[2]).get(v[3]).shuffle(f32Lanes(2, 6, 3, 7)).set(u[3]);
+  f.get(d).get(u[0]).get(u[2]).shuffle(f32Lanes(0, 1, 4, 5)).v128Store(0);
+  f.get(d).get(u[0]).get(u[2]).shuffle(f32Lanes(2, 3, 6, 7)).v128Store(16);
+  f.get(d).get(u[1]).get(u[3]).shuffle(f32Lanes(0, 1, 4, 5)).v128Store(32);
+  f.get(d).get(u[1]).get(u[3]).shuffle(f32Lanes(2, 3, 6, 7)).v128Store(48);
+  for (let j = 0; j < 4; j++) f.get(ptr[j]).i32(16).add().set(ptr[j]);
+  f.get(d).i32(64).add().set(d);
+  f.get(k).i32(1).sub().set(k);
+  f.br(0).end().end();
+  //   the last K mod 4 values, one k at a time
+  f.get(K).i32(3).and().set(k);
+  f.block().loop();
+  f.get(k).eqz().brIf(1);
+  for (let j = 0; j < 4; j++) {
+    f.get(d).get(ptr[j]).f32Load().f32Store(4 * j);
+    f.get(ptr[j]).i32(4).add().set(ptr[j]);
+  }
+  f.get(d).i32(16).add().set(d);
+  f.get(k).i32(1).sub().set(k);
+  f.br(0).end().end();
+  f.get(t).i32(1).add().set(t).br(0);
+  f.end().end(); // tiles (moduleBytes closes the function)
   return f;
 }
 
@@ -205,7 +298,7 @@ function maskEpilogue(): Func<'maskEpilogue'> {
   return f;
 }
 
-/** The module: "gemm" and "packT" on the shared memory. */
-export const gemmWasm = wasmModule(() => [gemmFunction('gemm'), packTFunction(), epilogue(), maskEpilogue()]);
+/** The module: the micro-kernel, the two packing passes and the epilogues on the shared memory. */
+export const gemmWasm = wasmModule(() => [gemmFunction('gemm'), gemmFunction('gemmPacked'), packTFunction(), packRows4Function(), packA4Function(), epilogue(), maskEpilogue()]);
 /** The fused version, where the engine has relaxed SIMD. */
 export const gemmFmaWasm = wasmModule(() => [gemmFunction('gemmFma')]);
