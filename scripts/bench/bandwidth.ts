@@ -18,7 +18,7 @@ import { batchNormWasm } from '../../kernels/batchnorm/wasm_module.js';
 import { wasmFloat32Array, wasmFloat64Array, freeWasmArray } from '../../kernels/index.js';
 import { F32X4_STREAM, sums } from '../../kernels/shared/wasm_loops.js';
 import { wasmModule } from '../../kernels/shared/wasm_runtime.js';
-import { time } from './harness.js';
+import { time, type Clock } from './harness.js';
 
 export interface BandwidthResult {
   name: string;
@@ -48,7 +48,7 @@ function triadLoop(a: Float32Array, b: Float32Array, c: Float32Array): void {
 
 const sumsModule = wasmModule(() => [sums(), F32X4_STREAM()]);
 
-export function measureBandwidth(): BandwidthResult[] {
+export function measureBandwidth(clock: Clock): BandwidthResult[] {
   const a = new Float32Array(N).fill(1);
   const b = new Float32Array(N).fill(2);
   const c = new Float32Array(N).fill(3);
@@ -74,7 +74,7 @@ export function measureBandwidth(): BandwidthResult[] {
     );
   }
   const results = rows.map(([name, bytes, run, memcpy]) => {
-    const t = time(run, opts);
+    const t = time(run, opts, clock);
     return { name, gbPerS: bytes / (t.medianMs * 1e6), medianMs: t.medianMs, ...(memcpy ? { memcpy } : {}) };
   });
   for (const w of [wx, wy, param]) freeWasmArray(w);

@@ -13,8 +13,39 @@
  * a change in the machine's load (other processes share the cores) hits all of them alike and the ratios stay
  * fair; implementations capped at ≤ 3 runs (tfjs-cpu and the reference on big shapes) are timed on their own.
  * Everything runs in one process, one thread (tfjs-wasm is pinned to one thread).
+ *
+ * Clocks: every run is timed twice, wall time (performance.now) and the CPU time of the process that did the work
+ * (user + system, process.cpuUsage here, time.process_time in the PyTorch peer). On a machine whose cores other
+ * processes share, wall time counts the time the run spent waiting for a core; CPU time does not, so the bench
+ * reports CPU time by default (--clock wall for the other). Every implementation runs on one thread, so its CPU
+ * time is the time one core spends on it.
  */
 import { performance } from 'node:perf_hooks';
+
+/** The two clocks a run is timed with, in ms. */
+export interface Sample {
+  wall: number;
+  cpu: number;
+}
+
+export type Clock = keyof Sample;
+
+/** CPU time of this process so far (user + system, all threads), in ms; microsecond resolution on Linux. */
+export function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e3;
+}
+
+/** Both clocks now. */
+export function clocks(): Sample {
+  return { wall: performance.now(), cpu: cpuMs() };
+}
+
+/** The time from `start` to now on both clocks. */
+export function since(start: Sample): Sample {
+  const now = clocks();
+  return { wall: now.wall - start.wall, cpu: now.cpu - start.cpu };
+}
 
 export interface Validation {
   ok: boolean;
@@ -24,13 +55,13 @@ export interface Validation {
 
 export interface Prepared {
   run(): void;
-  /** For implementations whose API is asynchronous (ONNX Runtime's session.run): timed by `timeAsync` instead of `run`. */
+  /** For implementations whose API is asynchronous (ONNX Runtime's session.run): awaited and timed instead of `run`. */
   runAsync?(): Promise<void>;
   /**
-   * For implementations in another process (PyTorch): runs once and returns the milliseconds that process measured
-   * around its own work, so the pipe's latency is not counted.
+   * For implementations in another process (PyTorch): runs once and returns the wall and CPU milliseconds that
+   * process measured around its own work, so the pipe's latency is not counted.
    */
-  timedAsync?(): Promise<number>;
+  timedAsync?(): Promise<Sample>;
   validate(): Validation;
   teardown?(): void;
   /**
@@ -91,36 +122,23 @@ export interface Timing {
   reps: number;
 }
 
-/** Median wall time of `run` (after one warm-up call unless told otherwise). */
-export function time(run: () => void, { minReps, maxReps, budgetMs, warmup = true }: TimingOptions): Timing {
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Median time of `run` on `clock` (after one warm-up call unless told otherwise); the budget is wall time. */
+export function time(run: () => void, { minReps, maxReps, budgetMs, warmup = true }: TimingOptions, clock: Clock = 'wall'): Timing {
   if (warmup) run(); // JIT tiers, first-touch page faults of the outputs
   const samples: number[] = [];
   const start = performance.now();
   while (samples.length < maxReps && (samples.length < minReps || performance.now() - start < budgetMs)) {
-    const t0 = performance.now();
+    const t0 = clocks();
     run();
-    samples.push(performance.now() - t0);
+    samples.push(since(t0)[clock]);
   }
-  samples.sort((a, b) => a - b);
-  const mid = samples.length >> 1;
-  const medianMs = samples.length % 2 ? samples[mid]! : (samples[mid - 1]! + samples[mid]!) / 2;
-  return { medianMs, minMs: samples[0]!, reps: samples.length };
-}
-
-/** `time` for an asynchronous run: the same warm-up, stopping rule and median, awaiting each run. */
-export async function timeAsync(run: () => Promise<void>, { minReps, maxReps, budgetMs, warmup = true }: TimingOptions): Promise<Timing> {
-  if (warmup) await run();
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < maxReps && (samples.length < minReps || performance.now() - start < budgetMs)) {
-    const t0 = performance.now();
-    await run();
-    samples.push(performance.now() - t0);
-  }
-  samples.sort((a, b) => a - b);
-  const mid = samples.length >> 1;
-  const medianMs = samples.length % 2 ? samples[mid]! : (samples[mid - 1]! + samples[mid]!) / 2;
-  return { medianMs, minMs: samples[0]!, reps: samples.length };
+  return { medianMs: median(samples), minMs: Math.min(...samples), reps: samples.length };
 }
 
 // ---------------------------------------------------------------------------------------------------------

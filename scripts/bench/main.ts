@@ -1,7 +1,7 @@
 /**
  * `npm run bench` — kernels, the float64 reference and the peers on the same data, in one process, one thread.
  *
- *   node dist/scripts/bench/main.js [--json FILE] [--filter SUBSTRING] [--budget MS] [--no-peers]
+ *   node dist/scripts/bench/main.js [--json FILE] [--filter SUBSTRING] [--budget MS] [--no-peers] [--clock cpu|wall]
  *
  * First the machine's memory bandwidth (bandwidth.ts: TypedArray.set, the memcpy every memory-bound case is held
  * to, and the streaming wasm loops that show what float64 SIMD arithmetic alone reaches here), then per case:
@@ -12,6 +12,10 @@
  * two floors: bytes ÷ the bandwidth measured first (the issue's definition) and that interleaved memcpy (the
  * same ratio with the load of the moment in both terms). --json writes the same numbers.
  *
+ * Every run is timed on two clocks (harness.ts): CPU time of the process doing the work, the default, and wall
+ * time; the tables, ratios and floors use the chosen one (--clock), the JSON carries both medians. The load
+ * average is printed at the start and the end of the run.
+ *
  * The peers: tfjs (wasm, cpu, node: peers.ts), ONNX Runtime native and web (cases/ort.ts adds them to the cases
  * it has a model for), PyTorch in a subprocess (pytorch.ts; OpenBLAS when scripts/bench/fetch_openblas.sh has
  * fetched it). The case files are listed here explicitly; each exports `cases: BenchCase[]`.
@@ -20,14 +24,14 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import Table from 'cli-table3';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { measureBandwidth, type BandwidthResult } from './bandwidth.js';
 import { cases as batchNormCases } from './cases/batchnorm.js';
 import { cases as gemmCases } from './cases/gemm.js';
 import { cases as layerNormCases } from './cases/layernorm.js';
 import { cases as networkCases } from './cases/network.js';
 import { cases as ortCases, withOrtPeers } from './cases/ort.js';
-import type { BenchCase, Implementation, Prepared } from './harness.js';
+import { clocks, median, since, type BenchCase, type Clock, type Implementation, type Prepared, type Sample } from './harness.js';
 import { stopPytorch } from './pytorch.js';
 
 const ALL_CASES: BenchCase[] = withOrtPeers([...batchNormCases, ...layerNormCases, ...ortCases, ...gemmCases, ...networkCases]);
@@ -44,8 +48,11 @@ interface Row {
   kind: Implementation['kind'];
   status: 'ok' | 'failed validation' | 'unavailable' | 'error';
   validation: string;
+  /** on the run's clock */
   median_ms: number | null;
   min_ms: number | null;
+  median_wall_ms: number | null;
+  median_cpu_ms: number | null;
   reps: number;
   gb_per_s: number | null;
   gflop_per_s: number | null;
@@ -74,23 +81,17 @@ interface Entry {
   impl: Implementation;
   row: Row;
   prepared: Prepared;
-  samples: number[];
+  samples: Sample[];
 }
 
-/** One run of an implementation, timed; `select` (untimed) first. */
-async function sample(e: Entry): Promise<number> {
+/** One run of an implementation, timed on both clocks; `select` (untimed) first. */
+async function sample(e: Entry): Promise<Sample> {
   if (e.prepared.select) await e.prepared.select();
   if (e.prepared.timedAsync) return e.prepared.timedAsync();
-  const t0 = performance.now();
+  const t0 = clocks();
   if (e.prepared.runAsync) await e.prepared.runAsync();
   else e.prepared.run();
-  return performance.now() - t0;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return since(t0);
 }
 
 const memoryBound = (c: BenchCase): boolean => c.bytes !== undefined && c.flops === undefined;
@@ -115,14 +116,14 @@ function floorImplementation(bytes: number): Implementation {
  * implementation) is spent, at most 50 rounds; the slow ones (capped at ≤ 3 runs, or over a second per run) on
  * their own afterwards, at most 3 runs.
  */
-async function runCase(c: BenchCase, opts: { budgetMs: number; peers: boolean; memcpyGBps: number }): Promise<Row[]> {
+async function runCase(c: BenchCase, opts: { budgetMs: number; peers: boolean; memcpyGBps: number; clock: Clock }): Promise<Row[]> {
   const rows: Row[] = [];
   const entries: Entry[] = [];
   const implementations = memoryBound(c) ? [floorImplementation(c.bytes!), ...c.implementations] : c.implementations;
   for (const impl of implementations) {
     const row: Row = {
       case: c.name, shape: c.shape, implementation: impl.name, kind: impl.kind, status: 'ok', validation: '',
-      median_ms: null, min_ms: null, reps: 0, gb_per_s: null, gflop_per_s: null, ratios: {}, floor_ratio: null, floor_ratio_interleaved: null,
+      median_ms: null, min_ms: null, median_wall_ms: null, median_cpu_ms: null, reps: 0, gb_per_s: null, gflop_per_s: null, ratios: {}, floor_ratio: null, floor_ratio_interleaved: null,
     };
     rows.push(row);
     if (impl.kind === 'peer' && !opts.peers) {
@@ -166,7 +167,7 @@ async function runCase(c: BenchCase, opts: { budgetMs: number; peers: boolean; m
     // every round that slow, so it is timed on its own, like those capped at ≤ 3 runs
     const candidates = entries.filter((e) => cap(e) > 3);
     const warm = new Map<Entry, number>();
-    for (const e of candidates) warm.set(e, await sample(e));
+    for (const e of candidates) warm.set(e, (await sample(e)).wall);
     const fast = candidates.filter((e) => warm.get(e)! <= 1000);
     const slow = entries.filter((e) => !fast.includes(e));
     const start = performance.now();
@@ -185,9 +186,12 @@ async function runCase(c: BenchCase, opts: { budgetMs: number; peers: boolean; m
   }
   for (const e of entries) {
     if (e.samples.length === 0) continue;
-    const m = median(e.samples);
+    const times = e.samples.map((s) => s[opts.clock]);
+    const m = median(times);
     e.row.median_ms = m;
-    e.row.min_ms = Math.min(...e.samples);
+    e.row.min_ms = Math.min(...times);
+    e.row.median_wall_ms = median(e.samples.map((s) => s.wall));
+    e.row.median_cpu_ms = median(e.samples.map((s) => s.cpu));
     e.row.reps = e.samples.length;
     if (c.bytes) e.row.gb_per_s = c.bytes / (m * 1e6);
     if (c.flops) e.row.gflop_per_s = c.flops / (m * 1e6);
@@ -249,15 +253,16 @@ function implementationPeer(c: BenchCase, r: Row): string | undefined {
   return c.implementations.find((i) => i.name === r.implementation)?.peer;
 }
 
-function printCase(c: BenchCase, rows: Row[], memcpyGBps: number): void {
+function printCase(c: BenchCase, rows: Row[], memcpyGBps: number, clock: Clock): void {
   const rate = c.flops ? 'GFLOP/s' : 'GB/s';
   const floors = memoryBound(c) ? ['× floor', '× memcpy (same rounds)'] : [];
-  const head = ['implementation', 'median ms', rate, 'runs', ...floors, ...PEER_COLUMNS.map((p) => `vs ${p}`), 'validation'];
+  const other: Clock = clock === 'cpu' ? 'wall' : 'cpu';
+  const head = ['implementation', `median ${clock} ms`, `${other} ms`, rate, 'runs', ...floors, ...PEER_COLUMNS.map((p) => `vs ${p}`), 'validation'];
   const table = new Table({ head, style: { head: [], border: [] }, colWidths: head.map((_, i) => (i === head.length - 1 ? 60 : null)), wordWrap: true });
   for (const r of rows) {
     const rateValue = c.flops ? r.gflop_per_s : r.gb_per_s;
     table.push([
-      r.implementation, fmtMs(r.median_ms), rateValue === null ? '—' : rateValue.toFixed(2), r.reps ? String(r.reps) : '—',
+      r.implementation, fmtMs(r.median_ms), fmtMs(other === 'wall' ? r.median_wall_ms : r.median_cpu_ms), rateValue === null ? '—' : rateValue.toFixed(2), r.reps ? String(r.reps) : '—',
       ...(memoryBound(c) ? [fmtRatio(r.floor_ratio), fmtRatio(r.floor_ratio_interleaved)] : []),
       ...PEER_COLUMNS.map((p) => fmtRatio(r.ratios[p])),
       r.status === 'ok' ? r.validation : `${r.status}: ${r.validation}`,
@@ -277,13 +282,16 @@ async function main(): Promise<void> {
     .option('--filter <substring>', 'only cases whose name contains this')
     .option('--budget <ms>', 'time budget per implementation (after the minimum of 5 runs)', '2000')
     .option('--no-peers', 'skip the peers (tfjs, ONNX Runtime, PyTorch)')
+    .addOption(new Option('--clock <clock>', 'the clock of the tables and ratios: CPU time of the process doing the work, or wall time').choices(['cpu', 'wall']).default('cpu'))
     .parse();
-  const opts = program.opts<{ json?: string; filter?: string; budget: string; peers: boolean }>();
+  const opts = program.opts<{ json?: string; filter?: string; budget: string; peers: boolean; clock: Clock }>();
   const budgetMs = Number(opts.budget);
+  const clock = opts.clock;
+  const loadStart = os.loadavg();
 
   console.log(`normcheck bench — node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, one thread per implementation`);
-  console.log('Timings are medians of runs on a shared machine: other processes on the same cores add noise.');
-  const bandwidth: BandwidthResult[] = measureBandwidth();
+  console.log(`Timings are medians of ${clock === 'cpu' ? 'CPU time (user + system of the process doing the work)' : 'wall time'} on a shared machine; load average at the start ${fmtLoad(loadStart)}.`);
+  const bandwidth: BandwidthResult[] = measureBandwidth(clock);
   console.log('\nmemory bandwidth (64 MiB arrays, this process; bytes = read + written):');
   for (const b of bandwidth) console.log(`  ${b.name.padEnd(44)} ${b.gbPerS.toFixed(2)} GB/s  (${fmtMs(b.medianMs)} ms)`);
   const memcpyGBps = bandwidth.find((b) => b.memcpy)!.gbPerS;
@@ -293,20 +301,26 @@ async function main(): Promise<void> {
   try {
     for (const c of selected) {
       process.stderr.write(`${c.name}\n`);
-      const caseRows = await runCase(c, { budgetMs, peers: opts.peers, memcpyGBps });
-      printCase(c, caseRows, memcpyGBps);
+      const caseRows = await runCase(c, { budgetMs, peers: opts.peers, memcpyGBps, clock });
+      printCase(c, caseRows, memcpyGBps, clock);
       rows.push(...caseRows);
     }
   } finally {
     await stopPytorch();
   }
+  const loadEnd = os.loadavg();
+  console.log(`\nload average at the end ${fmtLoad(loadEnd)}`);
   if (opts.json) {
     const out = {
-      environment: { node: process.version, cpu: os.cpus()[0]?.model ?? null, cores: os.cpus().length, date: new Date().toISOString(), note: 'shared machine; medians are noisy' },
+      environment: {
+        node: process.version, cpu: os.cpus()[0]?.model ?? null, cores: os.cpus().length, date: new Date().toISOString(),
+        clock, load_average_start: loadStart, load_average_end: loadEnd, note: 'shared machine; medians of interleaved runs',
+      },
       bandwidth: bandwidth.map((b) => ({ name: b.name, gb_per_s: b.gbPerS, median_ms: b.medianMs })),
       memcpy_gb_per_s: memcpyGBps,
       results: rows.map((r) => ({
         name: r.case, shape: r.shape, implementation: r.implementation, kind: r.kind, status: r.status, median_ms: r.median_ms, min_ms: r.min_ms,
+        median_wall_ms: r.median_wall_ms, median_cpu_ms: r.median_cpu_ms,
         runs: r.reps, gb_per_s: r.gb_per_s, gflop_per_s: r.gflop_per_s, ratios: r.ratios, floor_ratio: r.floor_ratio,
         floor_ratio_interleaved: r.floor_ratio_interleaved, validation: r.validation,
       })),
@@ -314,6 +328,11 @@ async function main(): Promise<void> {
     writeFileSync(opts.json, `${JSON.stringify(out, null, 2)}\n`);
     console.log(`\nwrote ${opts.json}`);
   }
+}
+
+/** 1, 5 and 15 minute load averages. */
+function fmtLoad(l: number[]): string {
+  return l.map((x) => x.toFixed(2)).join(', ');
 }
 
 main().catch((err) => {

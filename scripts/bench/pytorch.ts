@@ -1,7 +1,8 @@
 /**
  * PyTorch as a peer measured in the same run (Debian's python3-torch, /usr/bin/python3): one long-lived
  * subprocess (pytorch_peer.py) that times each run itself with perf_counter, so the bench interleaves it with the
- * other implementations round by round and no pipe latency enters its figure.
+ * other implementations round by round and no pipe latency enters its figure (wall time and the process's CPU
+ * time, as harness.ts's two clocks).
  *
  * The subprocess runs single-threaded (OMP, MKL, OpenBLAS, torch.set_num_threads(1)) with glibc told to keep freed
  * memory (MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_ at glibc's maximum of 32 MiB, so a 25 MB output is not a
@@ -26,6 +27,7 @@ export const OPENBLAS_DIR = process.env['NORMCHECK_OPENBLAS_DIR'] ?? join(homedi
 interface Reply {
   ok?: boolean;
   ms?: number;
+  cpu_ms?: number;
   error?: string;
   torch?: string;
   blas?: string;
@@ -128,7 +130,7 @@ export function pytorchImplementation(spec: TorchCase): Implementation {
         timedAsync: async () => {
           const r = await p.request({ op: 'run', case: spec.case });
           check(r);
-          return r.ms!;
+          return { wall: r.ms!, cpu: r.cpu_ms! };
         },
         validate: () => validation,
         teardown: () => {

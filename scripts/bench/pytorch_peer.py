@@ -12,7 +12,8 @@ Requests, each answered by one line:
         reads the case's inputs from DIR/<name>.f32 (raw little-endian float32; targets .i32), builds the timed
         closure                                  -> {"ok": true}
   {"op": "validate", "case": NAME}              runs once, writes the outputs to DIR/out_<name>.f32 -> {"ok": true}
-  {"op": "run", "case": NAME}                   runs once, timed with perf_counter -> {"ms": ...}
+  {"op": "run", "case": NAME}                   runs once, timed with perf_counter and process_time
+                                                 -> {"ms": wall ms, "cpu_ms": CPU ms}
   {"op": "teardown", "case": NAME}              -> {"ok": true}
 Errors come back as {"error": "..."}. The case names and tensors are those of scripts/bench/cases/*.ts.
 """
@@ -79,7 +80,9 @@ class SeedNet(torch.nn.Module):
 
 
 def setup(req):
-    """The case's closure: run() does the timed work, outputs() the tensors validate writes."""
+    """The case's closure: run() does the timed work, outputs() the tensors validate writes, and for a case whose
+    run changes its own inputs (the network's SGD step) reset(), which validate calls first so that the outputs
+    it writes are those of one step from the initial state, as the bench's reference computes them."""
     d, name, shape, layout = req['dir'], req['case'], req.get('shape'), req.get('layout', 'NCHW')
     eps = 1e-5
     if name.startswith('bn') or name.startswith('ln'):
@@ -149,20 +152,28 @@ def setup(req):
         net = SeedNet()
         state = {k: load(d, k) for k in net.state_dict().keys() if not k.endswith('num_batches_tracked')}
         state = {k: v.reshape(net.state_dict()[k].shape) for k, v in state.items()}
-        net.load_state_dict(state, strict=False)
-        net.train()
         x = load(d, 'x').reshape(-1, 784)
         targets = load(d, 'targets', np.int32).long()
-        opt = torch.optim.SGD(net.parameters(), lr=req['lr'], momentum=req['momentum'], weight_decay=req['weightDecay'])
+        net.train()
+        opt = {}
+
+        def reset():
+            """The initial parameters and running buffers, and a fresh optimiser (no momentum buffers)."""
+            with torch.no_grad():
+                net.load_state_dict(state, strict=False)
+                net.bn1.num_batches_tracked.zero_()
+                net.bn2.num_batches_tracked.zero_()
+            opt['sgd'] = torch.optim.SGD(net.parameters(), lr=req['lr'], momentum=req['momentum'], weight_decay=req['weightDecay'])
+        reset()
         out = {}
 
         def run():
-            opt.zero_grad(set_to_none=True)
+            opt['sgd'].zero_grad(set_to_none=True)
             loss = F.cross_entropy(net(x), targets)
             loss.backward()
-            opt.step()
+            opt['sgd'].step()
             out['loss'] = loss
-        return run, lambda: {'loss': out['loss'].reshape(1), **{k: v for k, v in net.state_dict().items() if not k.endswith('num_batches_tracked')}}
+        return run, lambda: {'loss': out['loss'].reshape(1), **{k: v for k, v in net.state_dict().items() if not k.endswith('num_batches_tracked')}}, reset
     raise ValueError('unknown case ' + name)
 
 
@@ -175,21 +186,23 @@ def main():
             if op == 'hello':
                 reply = {'ok': True, 'torch': torch.__version__, 'blas': blas_in_use(), 'threads': torch.get_num_threads()}
             elif op == 'setup':
-                run, outputs = setup(req)
+                run, outputs, *reset = setup(req)
                 run()  # first call: allocations, autograd graph construction
-                cases[req['case']] = (run, outputs, req['dir'])
+                cases[req['case']] = (run, outputs, req['dir'], reset[0] if reset else None)
                 reply = {'ok': True}
             elif op == 'validate':
-                run, outputs, d = cases[req['case']]
+                run, outputs, d, reset = cases[req['case']]
+                if reset is not None:
+                    reset()
                 run()
                 for k, t in outputs().items():
                     save(d, k, t)
                 reply = {'ok': True}
             elif op == 'run':
                 run = cases[req['case']][0]
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 run()
-                reply = {'ms': (time.perf_counter() - t0) * 1e3}
+                reply = {'ms': (time.perf_counter() - t0) * 1e3, 'cpu_ms': (time.process_time() - c0) * 1e3}
             elif op == 'teardown':
                 cases.pop(req['case'], None)
                 reply = {'ok': True}
