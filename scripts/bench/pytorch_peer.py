@@ -79,6 +79,45 @@ class SeedNet(torch.nn.Module):
         return self.fc3(x)
 
 
+def rms_norm(x, w, eps):
+    """RMSNorm as a module computed it before F.rms_norm (torch 2.4): x·rsqrt(mean(x²) + eps)·w over the last dim."""
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+
+
+def family(name, d, shape, req):
+    """GroupNorm, InstanceNorm, RMSNorm (scripts/bench/cases/families.ts): forward alone, or forward and backward."""
+    kind, backward = name.split('_')[0], name.endswith('_bwd')
+    eps = req['eps']
+    x, w, b = load(d, 'x').reshape(shape), load(d, 'weight'), load(d, 'bias')
+    if kind == 'gn':
+        def f(x, w, b):
+            return F.group_norm(x, req['numGroups'], w, b, eps)
+    elif kind == 'in':
+        def f(x, w, b):
+            return F.instance_norm(x, weight=w, bias=b, use_input_stats=True, eps=eps)
+    else:
+        def f(x, w, b):
+            return rms_norm(x, w, eps)
+    out = {}
+    if not backward:
+        def run():
+            with torch.no_grad():
+                out['y'] = f(x, w, b)
+        return run, lambda: {'y': out['y']}
+    dy = load(d, 'dy').reshape(shape)
+    xg, wg = x.clone().requires_grad_(True), w.clone().requires_grad_(True)
+    bg = b.clone().requires_grad_(kind != 'rms')
+
+    def run():
+        for t in (xg, wg, bg):
+            t.grad = None
+        y = f(xg, wg, bg)
+        y.backward(dy)
+        out['y'] = y
+    grads = lambda: {'dx': xg.grad, 'dweight': wg.grad, **({'dbias': bg.grad} if kind != 'rms' else {})}
+    return run, lambda: {'y': out['y'], **grads()}
+
+
 def setup(req):
     """The case's closure: run() does the timed work, outputs() the tensors validate writes, and for a case whose
     run changes its own inputs (the network's SGD step) reset(), which validate calls first so that the outputs
@@ -148,6 +187,8 @@ def setup(req):
         def run():
             torch.mm(a, bt, out=out)
         return run, lambda: {'output': out}
+    if name.split('_')[0] in ('gn', 'in', 'rms'):
+        return family(name, d, shape, req)
     if name == 'network':
         net = SeedNet()
         state = {k: load(d, k) for k in net.state_dict().keys() if not k.endswith('num_batches_tracked')}

@@ -106,7 +106,8 @@ const lnReference = (): Float64Array => {
 
 type Feeds = Record<string, { data: Float32Array; dims: readonly number[] }>;
 
-interface OrtSpec {
+/** One ORT peer: its one-node model, inputs, outputs and how they are judged (families.ts has more). */
+export interface OrtSpec {
   model: (onnx: Onnx) => Uint8Array;
   feeds: () => Feeds;
   /** output name → dims */
@@ -208,7 +209,8 @@ const lnOrt: OrtSpec = {
   validate: (o) => normwise('y', o.Y!, lnReference(), PEER_TOL),
 };
 
-const ortPeers = (spec: OrtSpec): Implementation[] => [ortImplementation(ortNode, spec), ortImplementation(ortWeb, spec)];
+/** ort-node and ort-web on one model. */
+export const ortPeers = (spec: OrtSpec): Implementation[] => [ortImplementation(ortNode, spec), ortImplementation(ortWeb, spec)];
 
 // ---------------------------------------------------------------------------------------------------------
 // The cases of their own: kernels, reference and tfjs beside ORT
