@@ -1,27 +1,25 @@
 /**
  * GEMM version 3, WebAssembly SIMD: the three forms mapped onto one micro-kernel (wasm_module.ts) computing
- * C = A·B with A read in place through strides and B read 8 columns at a time.
+ * C = A·B with A in packed 4-row tiles and B read 8 columns at a time.
  *
- *   form   C (M × cols)        A (M × K), strides (m, k)     B (K × cols)
- *   xwt    y  = x·Wᵀ  N × O    x,  (I, 1)                    Wᵀ, packed into 8-column panels by packT (in wasm)
- *   dytx   dW = dyᵀ·x O × I    dyᵀ packed into 4-row tiles   x as it is, rows of I
- *                             by packA4 (in wasm)
- *   dyw    dx = dy·W  N × I    dy, (O, 1)                    W as it is, rows of I
- * Operands that live in the kernels' memory (shared/wasm_arrays.ts) are read in place; others are copied into its
- * scratch block (a memcpy each). Wᵀ and dyᵀ get a transposing pass each, done in wasm (dyᵀ read in place would
- * put the K reads of a tile O·4 bytes apart, into a few L1 sets: wasm_module.ts). Every form's inner loop reads 32
- * contiguous bytes of B and four broadcast values of A per k, so none of them pays for a transposed operand.
- * Rows are padded to a multiple of 4 and columns to a multiple of 8 (padded rows and columns of C are discarded);
- * C is the output itself when the tiles cover it exactly and there is no epilogue (dW, dx), else the wasm epilogue
- * writes the output from it, adding the bias and applying the ReLU or its mask on the way. k is blocked by KC so
- * a block of B stays in L1.
+ *   form   C (M × cols)        A (M × K), packed by               B (K × cols)
+ *   xwt    y  = x·Wᵀ  N × O    packRows4 from x (rows of I)       Wᵀ, packed into 8-column panels by packT
+ *   dytx   dW = dyᵀ·x O × I    packA4 from dy (dyᵀ: columns)      x as it is, rows of I
+ *   dyw    dx = dy·W  N × I    packRows4 from dy (rows of O)      W as it is, rows of I
+ * Operands that live in the kernels' memory (shared/wasm_arrays.ts) are read in place (the packing passes read
+ * them there); others are copied into its scratch block first (a memcpy each). The packing passes are wasm.
+ * Every form's inner loop reads 32 contiguous bytes of B and 16 of A per k, so none of them pays for a
+ * transposed operand. Rows are padded to a multiple of 4 and columns to a multiple of 8 (padded rows and columns
+ * of C are discarded); C is the output itself when the tiles cover it exactly and there is no epilogue (dW, dx),
+ * else the wasm epilogue writes the output from it, adding the bias and applying the ReLU or its mask on the way.
+ * k is blocked by KC so a block of B stays in L1.
  *
  * Accumulation is float32 (f32x4 lanes, k in order): |ŝ - s| ≤ γ_k(u32)·Σ|a||b|, u32 = 2⁻²⁴, with the bias as one
  * more term added in float64 and rounded once. The memory grows to the largest problem seen and is reused:
  * calls after the first at a given size allocate nothing.
  */
 import { beginStage, finishOut, slot, stageBytes, stagedBytes, stageIn, stageOut } from '../shared/stage.js';
-import { inHeap, type WasmInstance } from '../shared/wasm_runtime.js';
+import { inHeap } from '../shared/wasm_runtime.js';
 import type { GemmDims, GemmVersion } from './version.js';
 import { gemmWasm } from './wasm_module.js';
 
@@ -36,7 +34,8 @@ export function wasmSimdAvailable(): boolean {
   return gemmWasm() !== null;
 }
 
-type Gemm = WasmInstance<'gemm' | 'gemmPacked' | 'packT' | 'packRows4' | 'packA4' | 'epilogue' | 'maskEpilogue'>;
+/** The module's instance, its function names taken from wasm_module.ts's list (not repeated here). */
+type Gemm = NonNullable<ReturnType<typeof gemmWasm>>;
 
 /** The module with `bytes` of scratch reserved (the version is listed only where the engine runs WebAssembly SIMD). */
 function instance(bytes: number): Gemm {
@@ -47,15 +46,14 @@ function instance(bytes: number): Gemm {
   return rt;
 }
 
-/** C = A·B over K, one micro-kernel call per k-block (byte offsets and strides as wasm_module.ts). */
-function gemmBlocked(
-  rt: Gemm, a: number, ts4: number, sm4: number, sk4: number, b: number, pstride4: number, bk4: number, c: number, Mt: number,
-  P: number, K: number, ldc4: number,
-): void {
-  const micro = sm4 === 4 && sk4 === 16 ? rt.fn.gemmPacked : rt.fn.gemm;
+/**
+ * C = A·B over K, one micro-kernel call per k-block (byte offsets and strides as wasm_module.ts), A in packed
+ * 4-row tiles (packRows4, packA4: tile t at a + t·K·16, k at 16 bytes per step).
+ */
+function gemmPackedA(rt: Gemm, a: number, b: number, pstride4: number, bk4: number, c: number, Mt: number, P: number, K: number, ldc4: number): void {
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
-    micro(a + k0 * sk4, ts4, sm4, sk4, b + k0 * bk4, pstride4, bk4, c, Mt, P, kc, ldc4, k0 > 0 ? 1 : 0);
+    rt.fn.gemm(a + 16 * k0, 16 * K, b + k0 * bk4, pstride4, bk4, c, Mt, P, kc, ldc4, k0 > 0 ? 1 : 0);
   }
 }
 
@@ -102,7 +100,7 @@ export function xwtWasm(
   const b = stageBytes(4 * P * I * 8);
   rt.fn.packT(wa, I * 4, I, O, b, P);
   const c = stageBytes(4 * Mt * 4 * ldc);
-  gemmBlocked(rt, a, 16 * I, 4, 16, b, I * 32, 32, c, Mt, P, I, ldc * 4);
+  gemmPackedA(rt, a, b, I * 32, 32, c, Mt, P, I, ldc * 4);
   const ba = bias === null ? 0 : stageIn(h, bias);
   const ya = stageOut(h, y);
   rt.fn.epilogue(c, ldc * 4, N, O, ba, relu ? 1 : 0, ya, O * 4);
@@ -129,7 +127,7 @@ export function dytxWasm(dy: Float32Array, x: Float32Array, dw: Float32Array, { 
   rt.fn.packA4(dya, O * 4, N, Mt, a);
   const b = operand(rt, x, 8, true);
   const c = direct ? dw.byteOffset : stageBytes(4 * Mt * 4 * ldc);
-  gemmBlocked(rt, a, 16 * N, 4, 16, b, 32, I * 4, c, Mt, P, N, ldc * 4);
+  gemmPackedA(rt, a, b, 32, I * 4, c, Mt, P, N, ldc * 4);
   if (direct) return;
   const out = stageOut(h, dw);
   rt.fn.epilogue(c, ldc * 4, O, I, 0, 0, out, I * 4);
@@ -154,7 +152,7 @@ export function dywWasm(
   const a = packedRows(rt, dy, N, O, Mt);
   const b = operand(rt, w, 8, true);
   const c = direct ? dx.byteOffset : stageBytes(4 * Mt * 4 * ldc);
-  gemmBlocked(rt, a, 16 * O, 4, 16, b, 32, I * 4, c, Mt, P, O, ldc * 4);
+  gemmPackedA(rt, a, b, 32, I * 4, c, Mt, P, O, ldc * 4);
   if (direct) return;
   const out = stageOut(h, dx);
   if (mask === null) rt.fn.epilogue(c, ldc * 4, N, I, 0, 0, out, I * 4);

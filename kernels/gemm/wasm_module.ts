@@ -2,10 +2,11 @@
  * The WebAssembly SIMD micro-kernel of GEMM version 3, assembled by shared/wasm_asm.ts (no wat2wasm in the
  * toolchain, and a few dozen instructions do not need one).
  *
- * `gemm` computes C = A·B (or C += A·B) over K values of k, B read as P panels of 8 columns:
- *   gemm(a, ts4, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate)
- *     A  element (4t + r, k) at byte a + t·ts4 + r·sm4 + k·sk4 (r < 4): a matrix in place (ts4 = 4·sm4: x or dy
- *        with its rows, any strides) or packed 4-row tiles (packA4: ts4 = K·16, sm4 = 4, sk4 = 16)
+ * `gemm` computes C = A·B (or C += A·B) over K values of k, A in packed 4-row tiles, B read as P panels of 8
+ * columns:
+ *   gemm(a, ts4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate)
+ *     A  tile t (rows 4t .. 4t+3) at byte a + t·ts4, its 4 values of one k contiguous, k after k (16 bytes per
+ *        step): what packRows4 (x, dy) and packA4 (dyᵀ) write, ts4 = 16 × the full K of the product
  *     B  the 8 values B[k, 8p .. 8p+7] contiguous at byte b + p·pstride4 + k·bk4: either packed panels
  *        (pstride4 = K·32, bk4 = 32: the inner loop streams one panel) or a row-major matrix as it is
  *        (pstride4 = 32, bk4 = row bytes: 32 bytes of each row, one k-block of rows at a time)
@@ -13,10 +14,10 @@
  * The caller blocks k (wasm_impl.ts): a call per block of k, the first writing C and the rest accumulating.
  * Starting the accumulators from C continues each output's sum in the same k order, so blocking changes
  * which memory the operands come from, not the result.
+ * Packing A costs a pass over it (N·K floats, against the product's N·K·O multiply-adds) and buys a k step
+ * of one pointer (the four rows at offsets 0, 4, 8, 12) instead of four, and for dyᵀ contiguous reads instead of
+ * 16-byte reads O·4 bytes apart (with O·4 a multiple of 1 KB the K reads of one tile fall into a few L1 sets).
  * `packT` writes the panels of Bᵀ for a B given as the transpose of a row-major matrix (W for x·Wᵀ).
- * `packA4` writes the 4-row tiles of an A given as the transpose of a row-major matrix (dyᵀ for dyᵀ·x): read in
- * place, each k of a tile would be a 16-byte read O·4 bytes from the last, and with O·4 a multiple of 1 KB the
- * K reads of one tile fall into a few L1 sets and evict each other; packed, a tile is K·16 contiguous bytes.
  * Micro-tile 4 rows × 8 columns held in 8 f32x4 accumulators: per k, two vector loads of B, four
  * broadcast loads of A (v128.load32_splat), eight multiplies and eight adds — 64 flops for 6 loads.
  * Loop order: panels outer, row tiles inner, so one block of a B panel (≤ KC·32 bytes) stays in L1 while
@@ -28,20 +29,17 @@ import { F64, Func, I32, V128 } from '../shared/wasm_asm.js';
 import { wasmModule } from '../shared/wasm_runtime.js';
 
 // ---------------------------------------------------------------------------------------------------------
-// gemm(a, ts4, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate)
+// gemm(a, ts4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate)
 
-function gemmFunction<N extends 'gemm' | 'gemmPacked' | 'gemmFma'>(name: N): Func<N> {
+function gemmFunction<N extends 'gemm' | 'gemmFma'>(name: N): Func<N> {
   const fma = name === 'gemmFma';
-  // packed A (packA4's tiles, sm4 = 4 and sk4 = 16 ignored): one pointer, the four rows at offsets 0, 4, 8, 12
-  const packed = name === 'gemmPacked';
   const f = new Func(name, {
-    a: I32, ts4: I32, sm4: I32, sk4: I32, b: I32, pstride4: I32, bk4: I32, c: I32, Mt: I32, P: I32, K: I32, ldc4: I32, accumulate: I32,
+    a: I32, ts4: I32, b: I32, pstride4: I32, bk4: I32, c: I32, Mt: I32, P: I32, K: I32, ldc4: I32, accumulate: I32,
   });
-  const { a, ts4, sm4, sk4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate } = f.params;
+  const { a, ts4, b, pstride4, bk4, c, Mt, P, K, ldc4, accumulate } = f.params;
   const p = f.local(I32), t = f.local(I32), bk = f.local(I32), k = f.local(I32), bp = f.local(I32), cp = f.local(I32);
-  // the four rows of A the tile reads
-  const rows = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)] as const;
-  const [a0, a1, a2, a3] = rows;
+  // the tile's pointer into A
+  const ak = f.local(I32);
   // the broadcast, two B vectors, eight accumulators acc[r][j]
   const s = f.local(V128), b0 = f.local(V128), b1 = f.local(V128);
   const accs = Array.from({ length: 8 }, () => f.local(V128));
@@ -55,9 +53,8 @@ function gemmFunction<N extends 'gemm' | 'gemmPacked' | 'gemmFma'>(name: N): Fun
   f.i32(0).set(t);
   f.block().loop(); // row tiles
   f.get(t).get(Mt).geU().brIf(1);
-  //   a0 = a + t·ts4, a1 = a0 + sm4, …
-  f.get(t).get(ts4).mul().get(a).add().tee(a0);
-  f.get(sm4).add().tee(a1).get(sm4).add().tee(a2).get(sm4).add().set(a3);
+  //   ak = a + t·ts4
+  f.get(t).get(ts4).mul().get(a).add().set(ak);
   //   cp = c + 4t·ldc4 + 32p: the tile's first row in C
   f.get(t).i32(2).shl().get(ldc4).mul().get(c).add().get(p).i32(5).shl().add().set(cp);
   //   acc = 0, or C's current tile when accumulating over k-blocks (then the sums continue in the same order)
@@ -73,15 +70,13 @@ function gemmFunction<N extends 'gemm' | 'gemmPacked' | 'gemmFma'>(name: N): Fun
   f.loop(); // k
   f.get(bk).v128Load(0).set(b0).get(bk).v128Load(16).set(b1);
   for (let r = 0; r < 4; r++) {
-    if (packed) f.get(a0).load32Splat(4 * r).set(s);
-    else f.get(rows[r]!).load32Splat().set(s);
+    f.get(ak).load32Splat(4 * r).set(s);
     for (let j = 0; j < 2; j++) {
       if (fma) f.get(s).get(j === 0 ? b0 : b1).get(acc(r, j)).f32x4RelaxedMadd().set(acc(r, j));
       else f.get(acc(r, j)).get(s).get(j === 0 ? b0 : b1).f32x4Mul().f32x4Add().set(acc(r, j));
     }
-    if (!packed) f.get(rows[r]!).get(sk4).add().set(rows[r]!);
   }
-  if (packed) f.get(a0).i32(16).add().set(a0);
+  f.get(ak).i32(16).add().set(ak);
   f.get(bk).get(bk4).add().set(bk);
   f.get(k).i32(1).sub().tee(k).brIf(0);
   f.end(); // k
@@ -299,6 +294,6 @@ function maskEpilogue(): Func<'maskEpilogue'> {
 }
 
 /** The module: the micro-kernel, the two packing passes and the epilogues on the shared memory. */
-export const gemmWasm = wasmModule(() => [gemmFunction('gemm'), gemmFunction('gemmPacked'), packTFunction(), packRows4Function(), packA4Function(), epilogue(), maskEpilogue()]);
+export const gemmWasm = wasmModule(() => [gemmFunction('gemm'), packTFunction(), packRows4Function(), packA4Function(), epilogue(), maskEpilogue()]);
 /** The fused version, where the engine has relaxed SIMD. */
 export const gemmFmaWasm = wasmModule(() => [gemmFunction('gemmFma')]);

@@ -66,6 +66,9 @@ function validateStep(loss: number, after: Record<string, Float32Array>, before:
   checks.push({ ok: lossErr <= 1e-5, detail: `loss ${lossErr.toExponential(1)}·|loss|` });
   let worst = 0;
   let worstName = '';
+  // the plain normwise figure beside it: max |p_after - p_after_ref| / max |p_after_ref| over the tensors
+  let worstRel = 0;
+  let worstRelName = '';
   for (const [name, want] of Object.entries(ref.params)) {
     if (name.endsWith('num_batches_tracked') || !(name in after)) continue;
     const got = after[name]!;
@@ -78,6 +81,10 @@ function validateStep(loss: number, after: Record<string, Float32Array>, before:
       change = Math.max(change, Math.abs(want[i]! - prev[i]!));
       scale = Math.max(scale, Math.abs(want[i]!));
     }
+    if (!(err / scale <= worstRel)) {
+      worstRel = Number.isNaN(err / scale) ? Infinity : err / scale;
+      worstRelName = name;
+    }
     // err in units of the allowed error: ratio ≤ 1e-3 passes
     const ratio = (1e-3 * err) / (1e-3 * change + 2 * 2 ** -24 * scale);
     if (!(ratio <= worst)) {
@@ -85,7 +92,10 @@ function validateStep(loss: number, after: Record<string, Float32Array>, before:
       worstName = name;
     }
   }
-  checks.push({ ok: worst <= 1e-3, detail: `parameters ${worst.toExponential(1)}·(|update| + 2000·u32·|p|) (worst ${worstName})` });
+  checks.push({
+    ok: worst <= 1e-3,
+    detail: `parameters ${worst.toExponential(1)}·(|update| + 2000·u32·|p|) (worst ${worstName}), normwise ${worstRel.toExponential(1)}·max|ref| (worst ${worstRelName})`,
+  });
   return all(...checks);
 }
 
