@@ -27,15 +27,17 @@ import Table from 'cli-table3';
 import { Command, Option } from 'commander';
 import { measureBandwidth, type BandwidthResult } from './bandwidth.js';
 import { cases as batchNormCases } from './cases/batchnorm.js';
-import { cases as familyCases } from './cases/families.js';
 import { cases as gemmCases } from './cases/gemm.js';
+import { cases as groupNormCases } from './cases/groupnorm.js';
+import { cases as instanceNormCases } from './cases/instancenorm.js';
 import { cases as layerNormCases } from './cases/layernorm.js';
 import { cases as networkCases } from './cases/network.js';
 import { cases as ortCases, withOrtPeers } from './cases/ort.js';
+import { cases as rmsNormCases } from './cases/rmsnorm.js';
 import { clocks, median, since, type BenchCase, type Clock, type Implementation, type Prepared, type Sample } from './harness.js';
 import { stopPytorch } from './pytorch.js';
 
-const ALL_CASES: BenchCase[] = withOrtPeers([...batchNormCases, ...layerNormCases, ...ortCases, ...familyCases, ...gemmCases, ...networkCases]);
+const ALL_CASES: BenchCase[] = withOrtPeers([...batchNormCases, ...layerNormCases, ...ortCases, ...groupNormCases, ...instanceNormCases, ...rmsNormCases, ...gemmCases, ...networkCases]);
 
 const PEER_COLUMNS = ['tfjs-wasm', 'tfjs-cpu', 'tfjs-node', 'ort-node', 'ort-web', 'pytorch'] as const;
 

@@ -1,5 +1,6 @@
 /**
- * GroupNorm, InstanceNorm and RMSNorm benchmark cases (issue 16's kernels), in the harness of the other families:
+ * GroupNorm, InstanceNorm and RMSNorm benchmark cases (issue 16's kernels; cases/groupnorm.ts, instancenorm.ts and
+ * rmsnorm.ts list them), in the harness of the other families:
  * every kernel version validated against the float64 reference on the same float32 data, then timed beside it and
  * the peers that have the operation.
  *
@@ -17,16 +18,16 @@ import {
   freeWasmArray, GROUPNORM_BACKWARD_VERSIONS, GROUPNORM_FORWARD_VERSIONS, groupNormBackward, groupNormForward, GroupNormWorkspace,
   INSTANCENORM_BACKWARD_VERSIONS, INSTANCENORM_FORWARD_VERSIONS, instanceNormBackward, instanceNormForward, InstanceNormWorkspace,
   RMSNORM_BACKWARD_VERSIONS, RMSNORM_FORWARD_VERSIONS, rmsNormBackward, rmsNormForward, RmsNormWorkspace, wasmFloat32Array, wasmFloat64Array,
-} from '../../../kernels/index.js';
+} from '../../kernels/index.js';
 import {
   groupNormBackward as refGnBackward, groupNormForward as refGnForward, instanceNormBackward as refInBackward,
   instanceNormForward as refInForward, rmsNormBackward as refRmsBackward, rmsNormForward as refRmsForward,
-} from '../../../reference/index.js';
-import { groupNormModel, instanceNormModel, rmsNormModel } from '../../../conformance/adapters/ort/onnx_model.js';
-import { normalF32, uniformF32 } from '../data.js';
-import { all, KERNEL_TOL, normwise, PEER_TOL, type BenchCase, type Implementation, type Prepared, type Validation } from '../harness.js';
-import { pytorchImplementation } from '../pytorch.js';
-import { ortPeers } from './ort.js';
+} from '../../reference/index.js';
+import { groupNormModel, instanceNormModel, rmsNormModel } from '../../conformance/adapters/ort/onnx_model.js';
+import { normalF32, uniformF32 } from './data.js';
+import { all, KERNEL_TOL, normwise, PEER_TOL, type BenchCase, type Implementation, type Prepared, type Validation } from './harness.js';
+import { pytorchImplementation } from './pytorch.js';
+import { ortPeers } from './cases/ort.js';
 
 const EPS = 1e-5;
 
@@ -80,7 +81,7 @@ function reference(kind: Kind, backward: boolean): Ref {
   return r;
 }
 
-type Kind = 'gn' | 'in' | 'rms';
+export type Kind = 'gn' | 'in' | 'rms';
 
 function runReference(kind: Kind, backward: boolean): Ref {
   const shape = [...SHAPE];
@@ -281,4 +282,7 @@ function familyCase(kind: Kind, backward: boolean): BenchCase {
   };
 }
 
-export const cases: BenchCase[] = (['gn', 'in', 'rms'] as const).flatMap((kind) => [familyCase(kind, false), familyCase(kind, true)]);
+/** The forward case and the forward + backward case of one family. */
+export function familyCases(kind: Kind): BenchCase[] {
+  return [familyCase(kind, false), familyCase(kind, true)];
+}
