@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
+import { parseFeatureList, type Feature } from '../conformance/features.js';
 import { MAX_RUNS, MAX_TIMEOUT_MS, REPLAY_PATH, SEED_MAX, SEED_MIN } from '../conformance/run_limits.js';
 
 /** A mistake in how normcheck was called (the CLI prints its message and exits 2). */
@@ -57,11 +58,23 @@ export function parseReplayPath(v: string): string {
   return v;
 }
 
-/** The comma-separated patterns of --only; none is a usage error (an empty --only would otherwise select everything). */
-export function onlyPatterns(only: string): string[] {
+/**
+ * The comma-separated patterns of --only or --skip; none is a usage error (an empty --only would otherwise
+ * select everything, an empty --skip skip nothing while the user meant something).
+ */
+export function onlyPatterns(only: string, name = '--only'): string[] {
   const patterns = only.split(',').map((p) => p.trim()).filter(Boolean);
-  if (patterns.length === 0) throw new UsageError(`--only needs at least one check id or pattern, got "${only}"`);
+  if (patterns.length === 0) throw new UsageError(`${name} needs at least one check id or pattern, got "${only}"`);
   return patterns;
+}
+
+/** --without: comma-separated feature names (conformance/features.ts), each known; else a usage error naming the option. */
+export function parseWithout(v: string): Feature[] {
+  try {
+    return parseFeatureList(v);
+  } catch (e) {
+    throw new InvalidArgumentError(`--without: ${(e as Error).message}`);
+  }
 }
 
 /** Adapter arguments named twice (a path counts once however it is written): a usage error. */

@@ -2,7 +2,8 @@
  * normcheck — point it at a BatchNorm / LayerNorm implementation, get a verdict check by check.
  * The command-line program as a function (`runCli`), so tests can run it in-process; cli/main.ts is the bin.
  *
- *   normcheck check [ADAPTER…] [--profile NAME] [--quick] [--seed N] [--runs N] [--only PATTERN] [--norm IDS] [--path P] [--tolerance TIER]
+ *   normcheck check [ADAPTER…] [--profile NAME] [--quick] [--seed N] [--runs N] [--only PATTERN] [--skip PATTERN] [--norm IDS]
+ *                   [--without FEATURES] [--path P] [--tolerance TIER]
  *                   [--expect FILE [--strict-expect]] [--json FILE] [--junit FILE] [--timeout MS] [--check-timeout MS] [--in-process | --isolate]
  *                   [--load-timeout MS] [--memory-limit MB] [--no-progress] [--shard I/N]
  *                   [--write-baseline FILE] [--baseline FILE] [--growth-factor X] [--growth-floor R]
@@ -22,6 +23,9 @@ import { NOT_INSTALLED, type Adapter, type ProfileName } from '../conformance/ad
 import { TIERS, type Tier } from '../conformance/accuracy/probabilistic.js';
 import { BUILTIN_ADAPTERS } from '../conformance/adapters/index.js';
 import { CATEGORIES } from '../conformance/check.js';
+import { FEATURE_NAMES, FEATURES } from '../conformance/features.js';
+import { unsupportedOf } from '../conformance/domain.js';
+import { unsupportedLine } from '../conformance/report/exclusions.js';
 import { CHECKS, selectChecks } from '../conformance/catalog.js';
 import { NORMS, NORM_IDS, type NormId } from '../conformance/norms/index.js';
 import { loadExpectations, unmatchedExpectations, type Expectation } from '../conformance/expectations.js';
@@ -45,7 +49,7 @@ import { registerInitCommand } from './commands/init.js';
 import { registerMergeCommand } from './commands/merge.js';
 import { registerMutantsCommand } from './commands/mutants.js';
 import {
-  checkDistinctSpecs, onlyPatterns, parseMegabytes, parseMilliseconds, parseReplayPath, parseRuns, parseSeed, UsageError,
+  checkDistinctSpecs, onlyPatterns, parseMegabytes, parseMilliseconds, parseReplayPath, parseRuns, parseSeed, parseWithout, UsageError,
 } from './options.js';
 
 
@@ -89,7 +93,7 @@ function parseProfile(v: string): ProfileName {
 }
 
 /** commander's options of `normcheck check`: the run's own (as runConformance takes them) and the CLI's */
-interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'quick' | 'seed' | 'runs' | 'only' | 'path' | 'shard' | 'tolerance'> {
+interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'quick' | 'seed' | 'runs' | 'only' | 'skip' | 'without' | 'path' | 'shard' | 'tolerance'> {
   /** --norm (commander names it after the flag) */
   norm?: NormId[];
   expect?: string;
@@ -114,10 +118,18 @@ function checkSelection(o: CheckOptions): void {
       }
     }
   }
+  if (o.skip !== undefined) {
+    for (const p of onlyPatterns(o.skip, '--skip')) {
+      if (selectChecks(p, o.norm).length === 0) throw new UsageError(`--skip ${p}: no check matches (normcheck list shows the ids)`);
+    }
+    if (selectChecks(o.only, o.norm, o.skip).length === 0) {
+      throw new UsageError(`--skip ${o.skip} leaves no check${o.only ? ` of --only ${o.only}` : ''}${o.norm ? ` --norm ${o.norm.join(',')}` : ''} to run`);
+    }
+  }
   if (o.path === undefined) return;
   if (o.seed === undefined) throw new UsageError('--path replays one failure and needs the --seed it was found with');
   if (o.only === undefined) throw new UsageError('--path replays one case of one check: select exactly one check with --only (the replay line printed with the failure has it)');
-  const selected = selectChecks(o.only, o.norm);
+  const selected = selectChecks(o.only, o.norm, o.skip);
   if (selected.length !== 1) throw new UsageError(`--path replays one case of one check: --only ${o.only} selects ${selected.length} checks`);
   // fixture checks pose fixed, named cases: fast-check is not involved, and a path would be ignored
   if (selected[0]!.category === 'fixtures') throw new UsageError(`--path: ${selected[0]!.id} runs fixed cases, not generated ones, and has no replay path`);
@@ -220,7 +232,7 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
     throw e;
   }
   // (with a load failure the run is a loading error anyway, and its reports must list it: no early return then)
-  const uncovered = loadFailures.length ? null : checkBaselineCoverage(o, entries.map(entryName), selectChecks(o.only, o.norm).map((c) => c.id), io);
+  const uncovered = loadFailures.length ? null : checkBaselineCoverage(o, entries.map(entryName), selectChecks(o.only, o.norm, o.skip).map((c) => c.id), io);
   if (uncovered !== null) {
     await killAll();
     return uncovered;
@@ -237,6 +249,8 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(o.runs !== undefined ? { runs: o.runs } : {}),
     ...(o.only ? { only: o.only } : {}),
+    ...(o.skip ? { skip: o.skip } : {}),
+    ...(o.without ? { without: o.without } : {}),
     ...(o.norm ? { norms: o.norm } : {}),
     ...(o.path ? { path: o.path } : {}),
     ...(o.tolerance ? { tolerance: o.tolerance } : {}),
@@ -296,6 +310,13 @@ function checkTables(norms?: readonly NormId[]): string {
   }).join('\n');
 }
 
+/** The feature tags (features.ts): what an adapter's `unsupported`, --without and an expectation's features name. */
+function featureTable(): string {
+  const t = new Table({ head: ['feature', 'norms', 'a case with it has'], style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: [21, 17, 78] });
+  for (const f of FEATURE_NAMES) t.push([f, FEATURES[f].norms.join(' '), FEATURES[f].meaning]);
+  return `features (adapter.unsupported, --without, expectations' "features"): ${FEATURE_NAMES.length}\n${t.toString()}`;
+}
+
 async function runList(io: Io, o: { norm?: NormId[] }): Promise<number> {
   const adapters = new Table({ head: ['adapter', 'precision', 'layout', 'profile', 'availability'], style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: [18, 11, 8, 9, 70] });
   for (const name of Object.keys(BUILTIN_ADAPTERS)) {
@@ -308,10 +329,11 @@ async function runList(io: Io, o: { norm?: NormId[] }): Promise<number> {
     } catch (e) {
       availability = `fails to load: ${describeThrown(e)}`;
     }
-    adapters.push([name, a?.precision ?? '?', a?.layout ?? '?', a?.profile ?? (a ? 'pytorch' : '?'), availability]);
+    const unsupported = a ? unsupportedLine(unsupportedOf(a)) : '';
+    adapters.push([name, a?.precision ?? '?', a?.layout ?? '?', a?.profile ?? (a ? 'pytorch' : '?'), `${availability}${unsupported ? `; declares unsupported: ${unsupported}` : ''}`]);
   }
   const listed = selectChecks(undefined, o.norm).length;
-  io.stdout(`${checkTables(o.norm)}\n${listed === CHECKS.length ? `${listed} checks` : `${listed} of ${CHECKS.length} checks (--norm ${o.norm!.join(',')})`}\n\n${adapters.toString()}\n`);
+  io.stdout(`${checkTables(o.norm)}\n${listed === CHECKS.length ? `${listed} checks` : `${listed} of ${CHECKS.length} checks (--norm ${o.norm!.join(',')})`}\n\n${featureTable()}\n\n${adapters.toString()}\n`);
   io.stdout(`\nprofiles: ${Object.values(PROFILES).map((p) => `${p.name} (${p.description})`).join('; ')}\n`);
   return 0;
 }
@@ -332,6 +354,8 @@ function program(io: Io, result: { code: number }): Command {
     .option('--seed <n>', 'fast-check seed, an integer (default: from the clock; always printed)', parseSeed('--seed'))
     .option('--runs <n>', `fast-check runs per property, at most ${MAX_RUNS} (default 5 with --quick, 50 without)`, parseRuns('--runs'))
     .option('--only <pattern>', 'only checks matching: an id, a dotted prefix (bn.backward) or a glob (*.offset_*); comma-separated')
+    .option('--skip <pattern>', 'leave out checks matching, as --only matches (id, dotted prefix, glob); comma-separated')
+    .option('--without <features>', `leave out cases with these features on every adapter, comma-separated (${FEATURE_NAMES.length} features: rank5, no_affine, …; conformance/README.md lists them)`, parseWithout)
     .option('--path <path>', 'fast-check replay path of a failure (with --seed and an --only that selects one check)', parseReplayPath)
     .option('--tolerance <tier>', 'the differential checks\' bounds: worst-case (default: holds for any data and summation order) or strict (probabilistic λ·√n·u, Higham & Mary 2019; failure probability n·3.9e-22 per n-term sum)', parseTolerance)
     .option('--norm <ids>', `only the checks of these normalisations, comma-separated (${NORM_IDS.join(', ')}); the hygiene checks judge only their capabilities`, parseNorms)

@@ -43,9 +43,10 @@ export function matchesPattern(id: string, patterns: string | undefined): boolea
 }
 
 /**
- * The checks `--only` and `--norm` select. `norms`: ids of NORMS; a check of another norm is left out, and
- * the checks that span norms (hygiene, norm null) stay, judging only the selected norms' capabilities.
+ * The checks `--only`, `--norm` and `--skip` select. `norms`: ids of NORMS; a check of another norm is left
+ * out, and the checks that span norms (hygiene, norm null) stay, judging only the selected norms'
+ * capabilities. `skip`: patterns as `--only`'s (id, dotted prefix, glob); a check matching one is left out.
  */
-export function selectChecks(patterns?: string, norms?: readonly string[] | null): Check[] {
-  return CHECKS.filter((c) => matchesPattern(c.id, patterns) && (!norms || c.norm === null || norms.includes(c.norm)));
+export function selectChecks(patterns?: string, norms?: readonly string[] | null, skip?: string): Check[] {
+  return CHECKS.filter((c) => matchesPattern(c.id, patterns) && (!norms || c.norm === null || norms.includes(c.norm)) && !(skip && matchesPattern(c.id, skip)));
 }

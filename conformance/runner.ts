@@ -43,6 +43,8 @@ export interface RunOptions {
   runs?: number;
   /** `--only` patterns (catalog.ts `matchesPattern`). */
   only?: string;
+  /** `--skip` patterns: checks matching one are left out (the same patterns as `only`). */
+  skip?: string;
   /** `--norm`: only the checks of these norms (ids of NORMS: bn, ln, …); the hygiene checks judge only their capabilities. */
   norms?: readonly NormId[];
   /** `--without`: features no case of the run may carry, on every adapter (features.ts). */
@@ -248,7 +250,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
   const runs = options.runs ?? (quick ? 5 : 50);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const checkTimeoutMs = options.checkTimeoutMs ?? 300_000;
-  const checks = selectChecks(options.only, options.norms);
+  const checks = selectChecks(options.only, options.norms, options.skip);
   // the hygiene checks' cases depend on the norms judged, so a replay names them
   const replayFlags = [
     ...(options.norms ? ['--norm', options.norms.join(',')] : []),

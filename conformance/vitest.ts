@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, test, type TestContext } from 'vitest';
 import type { Adapter, ProfileName } from './adapter.js';
 import { selectChecks, CHECKS } from './catalog.js';
+import { isFeature, unknownFeatureMessage, type Feature } from './features.js';
 import { loadExpectations, unmatchedExpectations, type Expectation } from './expectations.js';
 import { openHost } from './hosts/open.js';
 import { isProfileName, PROFILES } from './profiles.js';
@@ -35,6 +36,10 @@ export interface ConformanceOptions {
   runs?: number;
   /** Only checks matching: an id, a dotted prefix or a glob, comma-separated, like `--only`. */
   only?: string;
+  /** Leave out checks matching: patterns as `only`'s, comma-separated, like `--skip`. */
+  skip?: string;
+  /** Leave out cases with these features (features.ts), like `--without`: `['rank5', 'no_affine']`. */
+  without?: readonly Feature[];
   /** Replays one failure: fast-check's path, with `seed` and `only`, like `--path`. */
   path?: string;
   /** Judge by this profile instead of the adapter's own, like `--profile`. */
@@ -50,7 +55,7 @@ export interface ConformanceOptions {
 }
 
 const OPTION_TYPES: Record<keyof ConformanceOptions, string> = {
-  quick: 'boolean', seed: 'integer', runs: 'positive integer', only: 'string', path: 'string', profile: 'profile',
+  quick: 'boolean', seed: 'integer', runs: 'positive integer', only: 'string', skip: 'string', without: 'features', path: 'string', profile: 'profile',
   expectations: 'file or list', timeoutMs: 'positive integer', checkTimeoutMs: 'positive integer', isolate: 'boolean',
 };
 
@@ -67,9 +72,16 @@ function validated(o: unknown): ConformanceOptions {
         : kind === 'integer' ? Number.isInteger(v)
           : kind === 'positive integer' ? Number.isInteger(v) && (v as number) >= 1
             : kind === 'profile' ? typeof v === 'string' && isProfileName(v)
-              : typeof v === 'string' || Array.isArray(v);
+              : kind === 'features' ? Array.isArray(v) && v.length > 0
+                : typeof v === 'string' || Array.isArray(v);
+    if (kind === 'features' && ok) {
+      // each name checked, with the closest names for a misspelt one
+      const bad = (v as unknown[]).find((f) => !isFeature(f));
+      if (bad !== undefined) throw new TypeError(`describeConformance: option without: ${typeof bad === 'string' ? unknownFeatureMessage(bad) : `expected feature names, got ${JSON.stringify(bad)}`}`);
+    }
     if (!ok) {
       const expected = kind === 'profile' ? `one of ${Object.keys(PROFILES).join(', ')}` : kind === 'file or list' ? 'a file name or an array of expectations'
+        : kind === 'features' ? 'a non-empty array of feature names (conformance/features.ts)'
         : `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
       throw new TypeError(`describeConformance: option ${k} must be ${expected}, got ${JSON.stringify(v)}`);
     }
@@ -146,8 +158,11 @@ export function describeConformance(adapter: Adapter | string | URL, options?: C
     throw new TypeError(`describeConformance: the first argument must be an adapter object, a built-in name, a module path or a file: URL, got ${adapter === null ? 'null' : typeof adapter}`);
   }
   if (o.isolate && spec === null) throw new TypeError('describeConformance: option isolate needs the adapter as a module path (a worker loads it by itself)');
-  const checks = selectChecks(o.only);
-  if (checks.length === 0) throw new TypeError(`describeConformance: option only ${JSON.stringify(o.only)}: no check matches (npx normcheck list shows the ids)`);
+  if (o.skip !== undefined && selectChecks(o.skip).length === 0) throw new TypeError(`describeConformance: option skip ${JSON.stringify(o.skip)}: no check matches (npx normcheck list shows the ids)`);
+  const checks = selectChecks(o.only, null, o.skip);
+  if (checks.length === 0) {
+    throw new TypeError(`describeConformance: option only ${JSON.stringify(o.only)}${o.skip ? ` with skip ${JSON.stringify(o.skip)}` : ''}: no check matches (npx normcheck list shows the ids)`);
+  }
   const expectations = expectationsOf(o);
   // One seed for the whole suite, chosen now so every test's replay names it.
   const seed = o.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 0;
@@ -167,7 +182,8 @@ export function describeConformance(adapter: Adapter | string | URL, options?: C
       name = 'host' in entry ? entry.host.meta.name : entry.adapter.name;
       const runOptions: RunOptions = {
         quick: o.quick ?? false, seed, timeoutMs, checkTimeoutMs, expectations,
-        ...(o.runs !== undefined ? { runs: o.runs } : {}), ...(o.only ? { only: o.only } : {}), ...(o.path ? { path: o.path } : {}),
+        ...(o.runs !== undefined ? { runs: o.runs } : {}), ...(o.only ? { only: o.only } : {}), ...(o.skip ? { skip: o.skip } : {}),
+        ...(o.without ? { without: [...new Set(o.without)] } : {}), ...(o.path ? { path: o.path } : {}),
         ...(o.profile ? { profile: o.profile } : {}),
         replayFlags: [...(o.runs !== undefined ? ['--runs', String(o.runs)] : []), ...(o.isolate ? ['--isolate'] : []), ...(o.timeoutMs !== undefined && o.timeoutMs !== 10_000 ? ['--timeout', String(o.timeoutMs)] : [])],
         required: [label],

@@ -39,6 +39,7 @@ describe.skipIf(BROWSER_SKIP !== null)(browserTitle('the browser host'), () => {
     opened.push(host);
     expect(host.kind).toBe('browser');
     expect(host.meta.capabilities).toEqual(['bnEvalForward']);
+    expect(host.meta.unsupported).toEqual({ bnEvalForward: ['rank5'] });
     const stuck = await host.call('bnEvalForward', args(0.75), { timeoutMs: 1500 }).catch((x: unknown) => x);
     expect(stuck).toBeInstanceOf(AdapterFailure);
     expect((stuck as AdapterFailure).kind).toBe('timeout');

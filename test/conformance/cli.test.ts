@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { FEATURE_NAMES } from '../../conformance/features.js';
 import { describe, expect, it } from 'vitest';
 import { CHECKS } from '../../conformance/catalog.js';
 import { passed } from '../../conformance/check.js';
@@ -219,6 +220,15 @@ describe('normcheck list', () => {
     for (const c of CHECKS) expect(r.stdout).toContain(c.id);
     expect(r.stdout).toMatch(/│ reference\s+│ float64\s+│ NCHW\s+│ pytorch\s+│ available/);
     expect(r.stdout).toMatch(/│ kernels\s+│ float32\s+│ NCHW\s+│ pytorch\s+│ available/);
+  }, 60_000);
+
+  it('prints every feature an adapter can declare unsupported, with the norms that have it, in lines of at most 120 columns', async () => {
+    const r = await run('list');
+    for (const f of FEATURE_NAMES) expect(r.stdout).toMatch(new RegExp(`│ ${f}\\s+│ [a-z ]+│ \\S`));
+    const start = r.stdout.indexOf('features (');
+    const section = r.stdout.slice(start, r.stdout.indexOf('\n\n', start));
+    const widths = section.split('\n').map((l) => [...l].length);
+    expect(Math.max(...widths)).toBeLessThanOrEqual(120);
   }, 60_000);
 });
 

@@ -4,7 +4,7 @@
  * --only patterns, run counts and timeouts beyond what Node or a CI job can honour, --expect lines for
  * adapters that are not in the run, the same adapter twice.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +51,12 @@ describe('usage errors of normcheck check', () => {
     [['--only', ''], /--only needs at least one check id or pattern, got ""/],
     [['--only', ' , '], /--only needs at least one check id or pattern, got " , "/],
     [['--only', 'ln.forward.odd_sizes,ln.froward'], /--only ln\.froward: no check matches/],
+    [['--skip', ''], /--skip needs at least one check id or pattern, got ""/],
+    [['--skip', 'ln.froward'], /--skip ln\.froward: no check matches/],
+    [['--only', 'ln.forward.odd_sizes', '--skip', 'ln.forward'], /--skip ln\.forward leaves no check of --only ln\.forward\.odd_sizes to run/],
+    [['--without', 'rank6'], /option '--without <features>' argument 'rank6' is invalid\. --without: unknown feature "rank6" \(did you mean rank2 or rank3 or rank4\?\)/],
+    [['--without', 'noaffine'], /--without: unknown feature "noaffine" \(did you mean no_affine\?\)/],
+    [['--without', ','], /--without: expected comma-separated feature names, got ","/],
     [['--runs', '1e9'], /--runs must be an integer from 1 to 10000, got "1e9"/],
     [['--runs', '10001'], /--runs must be an integer from 1 to 10000, got "10001"/],
     [['--runs', '0'], /--runs must be an integer from 1 to 10000, got "0"/],
@@ -82,6 +88,24 @@ describe('usage errors of normcheck check', () => {
     expect(same.stderr).toMatch(/two adapters are named "reference" \(reference and \S+alias\.mjs\)/);
     const byPath = await run('check', alias, join(dir, '.', 'alias.mjs'), '--quick', ...leaf);
     expect(byPath.stderr).toMatch(/adapter \S+alias\.mjs is named twice/);
+  });
+});
+
+describe('--skip and --without', () => {
+  it('--skip leaves out the checks --only would select: a dotted prefix, a glob, an id', async () => {
+    const r = await run('check', 'reference', '--quick', '--seed', '1', '--only', 'ln.forward', '--skip', 'ln.forward.odd_sizes,*.offset_*,ln.forward.multi_axis', '--json', join(dir, 'skip.json'));
+    expect(r.code).toBe(0);
+    const ids = (JSON.parse(readFileSync(join(dir, 'skip.json'), 'utf8')) as { adapters: { checks: { id: string }[] }[] }).adapters[0]!.checks.map((c) => c.id);
+    expect(ids).toContain('ln.forward');
+    expect(ids.filter((id) => id === 'ln.forward.odd_sizes' || id === 'ln.forward.multi_axis' || id.includes('.offset_'))).toEqual([]);
+  });
+
+  it('--without makes a check whose every case has the feature not applicable, and the replay line repeats it', async () => {
+    const r = await run('check', 'reference', '--quick', '--seed', '1', '--only', 'ln.forward.multi_axis,ln.forward.odd_sizes', '--without', 'multi_axis', '--json', join(dir, 'without.json'));
+    expect(r.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'without.json'), 'utf8')) as { selection: { without: string[] }; adapters: { checks: { id: string; status: string }[] }[] };
+    expect(report.selection.without).toEqual(['multi_axis']);
+    expect(Object.fromEntries(report.adapters[0]!.checks.map((c) => [c.id, c.status]))).toEqual({ 'ln.forward.odd_sizes': 'pass', 'ln.forward.multi_axis': 'not applicable' });
   });
 });
 

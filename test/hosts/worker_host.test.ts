@@ -57,6 +57,12 @@ async function expectBlamedAndReplayed(name: string, message: RegExp, options: {
 }
 
 describe('the worker host, against an adapter that', () => {
+  it('declares features unsupported: the declaration crosses the handshake and the report carries it', async () => {
+    const { report } = await check('declares_unsupported');
+    expect(report.adapters[0]!.unsupported).toEqual({ all: ['rank5'], byCapability: {} });
+    expect(report.adapters[0]!.checks.every((c) => c.status === 'pass')).toBe(true);
+  });
+
   it('calls process.exit(0) in a call: that call is an error, the run goes on', async () => {
     const { stats } = await expectBlamedAndReplayed('exit_in_call', /^bnEvalForward: the adapter's worker thread called process\.exit\(0\) during the call/);
     expect(stats.restarts).toBeGreaterThanOrEqual(1);

@@ -53,7 +53,7 @@ function stackOf(e: unknown): string | null {
   }
 }
 
-const DECLARED = new Set(['name', 'description', 'precision', 'layout', 'profile', 'conventions']);
+const DECLARED = new Set(['name', 'description', 'precision', 'layout', 'profile', 'conventions', 'unsupported']);
 const RESULT_FIELDS = ['y', 'runningMean', 'runningVar', 'mean', 'rstd', 'dx', 'dweight', 'dbias'];
 
 let adapter: Record<string, unknown> = {};
