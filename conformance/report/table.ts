@@ -60,7 +60,7 @@ export function cell(r: CheckResult | undefined): string {
   if (r.outcome === 'expected failure not reproduced') s = 'xfail?';
   if (r.excluded?.length && r.status !== 'not applicable') s += '*';
   // the accuracy grade (accuracy/grade.ts) does not fit a cell: only "worse than honest" is marked
-  if (r.grade?.class === 'worse than honest' && (r.status === 'pass' || r.status === 'robust' || r.status === 'fail')) s += '!';
+  if (r.grade?.class === 'worse than honest' && (r.status === 'pass' || r.status === 'robust')) s += '!';
   return s;
 }
 

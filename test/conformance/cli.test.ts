@@ -178,7 +178,7 @@ describe('normcheck check', () => {
     const r = await run('check', absent, 'reference', '--quick', '--seed', '42', '--only', 'ln.forward');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^absent: not installed: npm install some-backend@1\.2\.3$/m);
-    expect(r.stdout).toMatch(/\d+ passed, 0 failed, .* 1 adapter not installed/);
+    expect(r.stdout).toMatch(/\d+ passed, 0 failed, [^]*\b1 adapter not installed/);
   });
 
   it('still exits 2 for a named adapter that is unavailable for another reason than a missing package', async () => {
