@@ -280,7 +280,7 @@ export function formatFailures(report: RunReport, width = WIDTH): string {
   return out.join('\n');
 }
 
-export function formatSummary(report: RunReport, width = WIDTH): string {
+export function formatSummary(report: RunReport): string {
   const s = report.summary;
   const parts = [`${s.passed} passed`, `${s.failed} failed`, `${s.errors} errors`, `${s.skipped} skipped`, `${s.notProvided} not provided`];
   if (s.robust) parts.push(`${s.robust} robust (within bound, every case inconclusive)`);
@@ -299,7 +299,8 @@ export function formatSummary(report: RunReport, width = WIDTH): string {
   parts.push(`${report.runs} runs per property${report.quick ? ' (quick)' : ''}`);
   if (report.tolerance === 'strict') parts.push('strict tolerance');
   parts.push(`${(report.durationMs / 1000).toFixed(1)} s`);
-  return wrapJoined(parts, ', ', '', '', width).join('\n');
+  // one line, however long: CI logs and scripts grep it (a terminal folds it)
+  return parts.join(', ');
 }
 
 export function formatReport(report: RunReport): string {
