@@ -229,9 +229,18 @@ async function prefetch<T extends Described>(spec: PropertySpec<T>, ctx: CheckCo
   const cache = new CallCache(ctx.host, Date.now() + ctx.checkTimeoutMs);
   // a case out of the run's domain is not graded (propertyCheck), so its calls are not fetched either
   await Promise.all(values.map((value, run) => (value.unsupported?.length ? undefined
-    : spec.property({ ...ctx, origin: { run, value, shrinking: false }, host: cache.speculative() }, value).catch(() => undefined))));
+    : spec.property({ ...ctx, origin: { run, value, shrinking: false }, host: cache.speculative(run) }, value).then((r) => cache.keepOutcome(run, value, r), () => undefined))));
   return cache;
 }
+
+/** No late fault has reached the check (routing any that arrived): its next call would go to the host. */
+function noFault(ctx: CheckContext): boolean {
+  for (const orphan of routeFaults(ctx.host)) ctx.ledger.fault ??= orphan;
+  return ctx.ledger.fault === null;
+}
+
+/** The speculation's value and the real run's are drawn alike from one seed: equal labels, else not reused. */
+const sameCase = (a: unknown, b: unknown) => (a as Described).label === (b as Described).label;
 
 /** Lets the adapter's pending callbacks run and hands any late faults to their checks' ledgers. */
 export async function settleFaults(ctx: CheckContext): Promise<void> {
@@ -289,8 +298,10 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
         if (c.unsupported?.length) return;
         if (first === null) graded++;
         const origin: CallOrigin = { run: invocations++, value: c, shrinking: failedAt !== null };
-        const host = cache ? cache.cached() : ctx.host;
-        const comparisons = await spec.property({ ...ctx, origin, host }, c).catch((e: unknown) => {
+        // before any failure, a case the speculation ran to its end is taken as it returned (prefetch.ts)
+        const reused = cache && failedAt === null && noFault(ctx) ? cache.outcome<Comparison[]>(origin.run, c, sameCase) : undefined;
+        const host = cache ? cache.cached(failedAt === null ? origin.run : null) : ctx.host;
+        const comparisons = reused ?? await spec.property({ ...ctx, origin, host }, c).catch((e: unknown) => {
           failedAt ??= origin.run;
           if (e instanceof AdapterFailure && STOPS_THE_CHECK.has(e.kind) && firstFault === null) firstFault = (e.origin as CallTag | null)?.origin ?? origin;
           throw e;

@@ -11,11 +11,12 @@
  * statistics fed back into the next step) stays exact: each call is made with the real results of the
  * calls before it. Round trips per property: about the most calls any one case makes.
  *
- * Every answer is kept in a cache keyed by the capability, the exact bytes of its arguments and how many
- * identical calls its case had made before (so the "same call twice" of hygiene.deterministic stays two
- * calls). Then fast-check runs the property for real, sequentially as always, with each call answered from
- * the cache when it has the answer (once: an answer is used up) and from the host otherwise (shrinking,
- * and anything the speculation did not reach). The speculation changes nothing the real run decides:
+ * Every answer is kept in a cache keyed by its case (the run), the capability, the exact bytes of its
+ * arguments and how many identical calls its case had made before (so the "same call twice" of
+ * hygiene.deterministic stays two calls, and two cases asking the same question get their own answers).
+ * Then fast-check runs the property for real, sequentially as always, each case's calls answered from the
+ * cache when its speculative twin got the answer (once: an answer is used up) and from the host otherwise
+ * (shrinking, and anything the speculation did not reach). The speculation changes nothing the real run decides:
  *
  *   - a failed call (threw, timeout, crash, …) ends its speculative case at once, its failure cached: the
  *     real run meets it at the same call, in order, with the check's state (hygiene's record of what threw,
@@ -23,6 +24,14 @@
  *   - after a timeout, crash or broken channel the speculation stops sending (the real run would stop there);
  *   - a late fault of a speculative call carries that call's tag (its case and run), as in the real run;
  *   - an input the adapter wrote into is written again into the real run's arguments when the answer is used.
+ *
+ * A speculative case that ran to its end also keeps what the property returned (its comparisons). While the
+ * real run has not failed, its case i is the speculation's case i: the same value, the same answers in the
+ * same order, and the same check state — that state (hygiene's record of what threw, the ledger's fault)
+ * changes only when a call fails, so as long as no speculative call failed the real run takes the returned
+ * comparisons as they are instead of computing the reference and the comparisons a second time (for a worker
+ * or a subprocess that second pass cost more than the round trips saved). Once any speculative call failed
+ * or was abandoned, every case is run again for real, as described above.
  */
 import { createHash } from 'node:crypto';
 import type { Capability } from './adapter.js';
@@ -40,8 +49,8 @@ export class Abandoned extends Error {
 
 type Answer = { ok: true; value: unknown; mutated: [string, Uint8Array][] } | { ok: false; error: unknown };
 
-/** A call's identity: its capability, the bytes of every argument, and its occurrence in its case. */
-function callKey(cap: Capability, args: unknown, occurrence: Map<string, number>): string {
+/** A call's identity: its case (run), its capability, the bytes of every argument, and its occurrence in its case. */
+function callKey(run: number, cap: Capability, args: unknown, occurrence: Map<string, number>): string {
   const h = createHash('sha1');
   h.update(cap);
   if (args !== null && typeof args === 'object') {
@@ -56,7 +65,7 @@ function callKey(cap: Capability, args: unknown, occurrence: Map<string, number>
   const base = h.digest('base64');
   const n = occurrence.get(base) ?? 0;
   occurrence.set(base, n + 1);
-  return `${base}#${n}`;
+  return `${run}|${base}#${n}`;
 }
 
 /** The typed arrays of `args`, copied, to tell afterwards which ones a call wrote into. */
@@ -75,29 +84,58 @@ export interface PrefetchStats {
   batches: number;
   /** calls the real run took from the cache */
   hits: number;
+  /** cases whose speculative outcome the real run took as it was */
+  reused: number;
 }
 
 export class CallCache {
   private answers = new Map<string, Answer>();
-  readonly stats: PrefetchStats = { prefetched: 0, batches: 0, hits: 0 };
+  readonly stats: PrefetchStats = { prefetched: 0, batches: 0, hits: 0, reused: 0 };
   private queue: { call: Call; options: CallOptions; resolve(v: unknown): void; reject(e: unknown): void }[] = [];
   private flushing = false;
   /** set by a timeout, crash or broken channel: the speculation sends nothing more */
   private stopped = false;
+  /** what each speculative case that ran to its end returned, by run, with the value it was run on */
+  private outcomes = new Map<number, { value: unknown; result: unknown }>();
+  /** a speculative call failed or was abandoned: the check's state may differ, no outcome is reused */
+  private diverged = false;
 
   constructor(private readonly host: Host, private readonly deadline: number) {}
 
-  /** The host as a speculative case sees it: calls queue up and go out in batches. */
-  speculative(): Host {
+  /** The host as speculative case `run` sees it: calls queue up and go out in batches. */
+  speculative(run: number): Host {
     const occurrence = new Map<string, number>();
-    return this.view((cap, args, options) => this.speculate(cap, args, options, occurrence));
+    return this.view((cap, args, options) => this.speculate(callKey(run, cap, args, occurrence), cap, args, options));
   }
 
-  /** The host as the real run's case sees it: answers from the cache, else from the host. */
-  cached(): Host {
+  /** Keeps what speculative case `run` (on `value`) returned when it ran to its end. */
+  keepOutcome(run: number, value: unknown, result: unknown): void {
+    this.outcomes.set(run, { value, result });
+  }
+
+  /**
+   * What the speculation's case `run` returned, for the real run's case `run` on `value` (a value equal to
+   * the speculative one: `same` tells), or undefined when it must be run for real.
+   */
+  outcome<R>(run: number, value: unknown, same: (a: unknown, b: unknown) => boolean): R | undefined {
+    if (this.diverged) return undefined;
+    const o = this.outcomes.get(run);
+    if (!o || !same(o.value, value)) return undefined;
+    this.outcomes.delete(run);
+    this.stats.reused++;
+    this.host.stats.reused++;
+    return o.result as R;
+  }
+
+  /**
+   * The host as the real run's case `run` sees it: the answers speculative case `run` got, else the host's.
+   * While shrinking (run null) the cases are new ones: every call goes to the host.
+   */
+  cached(run: number | null): Host {
+    if (run === null) return this.host;
     const occurrence = new Map<string, number>();
     return this.view(async (cap, args, options) => {
-      const key = callKey(cap, args, occurrence);
+      const key = callKey(run, cap, args, occurrence);
       const answer = this.answers.get(key);
       if (!answer) return this.host.call(cap, args, options);
       this.answers.delete(key);
@@ -127,9 +165,11 @@ export class CallCache {
     };
   }
 
-  private speculate(cap: Capability, args: unknown, options: CallOptions, occurrence: Map<string, number>): Promise<unknown> {
-    if (this.stopped || Date.now() > this.deadline) return Promise.reject(new Abandoned());
-    const key = callKey(cap, args, occurrence);
+  private speculate(key: string, cap: Capability, args: unknown, options: CallOptions): Promise<unknown> {
+    if (this.stopped || Date.now() > this.deadline) {
+      this.diverged = true;
+      return Promise.reject(new Abandoned());
+    }
     const before = snapshot(args);
     return new Promise<unknown>((resolve, reject) => {
       this.queue.push({ call: { cap, args }, options, resolve, reject });
@@ -148,6 +188,7 @@ export class CallCache {
         return value;
       },
       (error: unknown) => {
+        this.diverged = true;
         if (error instanceof NotRun || error instanceof Abandoned) throw new Abandoned();
         this.answers.set(key, { ok: false, error });
         if (error instanceof AdapterFailure && STOPS_THE_CHECK.has(error.kind)) this.stopped = true;
@@ -162,6 +203,7 @@ export class CallCache {
     const batch = this.queue.splice(0);
     if (batch.length === 0) return;
     if (this.stopped) {
+      this.diverged = true;
       for (const q of batch) q.reject(new Abandoned());
       return;
     }

@@ -59,7 +59,7 @@ type Item = { what: string; args: unknown; cap?: Capability; hook?: Hook; settle
 export abstract class ChannelHost implements Host {
   abstract readonly kind: HostKind;
   readonly batches = true;
-  readonly stats: HostStats = { calls: 0, roundTrips: 0, restarts: 0 };
+  readonly stats: HostStats = { calls: 0, roundTrips: 0, restarts: 0, reused: 0 };
   meta!: HostMeta;
 
   /** whether a worker or child is running and has completed its handshake */

@@ -58,6 +58,8 @@ export interface HostStats {
   roundTrips: number;
   /** workers or child processes started after the first (after a timeout or crash) */
   restarts: number;
+  /** property cases taken as the speculation returned them, not evaluated twice (a batching host: prefetch.ts) */
+  reused: number;
 }
 
 export interface Host {

@@ -34,7 +34,7 @@ export class InProcessHost implements Host {
   readonly kind = 'in-process' as const;
   readonly batches = false;
   readonly meta: HostMeta;
-  readonly stats: HostStats = { calls: 0, roundTrips: 0, restarts: 0 };
+  readonly stats: HostStats = { calls: 0, roundTrips: 0, restarts: 0, reused: 0 };
 
   constructor(readonly adapter: Adapter, readonly spec: string) {
     this.meta = metaOf(adapter);

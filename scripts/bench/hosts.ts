@@ -13,6 +13,7 @@
  * Adapters whose Python (torch, numpy) is missing are left out, saying so.
  */
 import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { Command } from 'commander';
 import Table from 'cli-table3';
 import { packageFile } from '../../conformance/hosts/package_file.js';
@@ -33,6 +34,7 @@ interface Sample {
   calls: number;
   roundTrips: number;
   failures: number;
+  reused: number;
 }
 
 const median = (xs: number[]) => {
@@ -66,6 +68,7 @@ async function fullProfile(c: Candidate, quick: boolean): Promise<Sample> {
     calls: host.stats.calls,
     roundTrips: host.stats.roundTrips,
     failures: checks.filter((k) => k.status === 'fail' || k.status === 'error').length,
+    reused: host.stats.reused,
   };
 }
 
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
     .option('--json <file>', 'write the numbers as JSON')
     .parse()
     .opts<{ rounds: number; quick?: boolean; json?: string }>();
+  const loadBefore = loadavg().map((l) => l.toFixed(1)).join(' ');
   const { list, skipped } = candidates();
   for (const s of skipped) console.log(`left out: ${s}`);
   const samples = new Map<string, Sample[]>(list.map((c) => [c.label, []]));
@@ -98,21 +102,25 @@ async function main(): Promise<void> {
     process.stderr.write(`round ${r + 1}/${o.rounds}\n`);
   }
   const base = median(samples.get(list[0]!.label)!.map((s) => s.checksMs));
-  const table = new Table({ head: ['adapter', 'checks ms', '× in-process kernels', 'whole run ms', 'calls', 'round trips', 'calls/s', 'fail+error'] });
+  const baseWall = median(samples.get(list[0]!.label)!.map((s) => s.wallMs));
+  const style = { head: [], border: [] };
+  const table = new Table({ style, head: ['adapter', 'checks ms', '× in-process kernels', 'whole run ms', '× (whole run)', 'calls', 'round trips', 'cases reused', 'calls/s', 'fail+error'] });
   const rows = list.map((c) => {
     const s = samples.get(c.label)!;
     const checksMs = median(s.map((x) => x.checksMs));
     const row = {
-      adapter: c.label, checksMs, ratio: checksMs / base, wallMs: median(s.map((x) => x.wallMs)), calls: s[0]!.calls,
-      roundTrips: s[0]!.roundTrips, callsPerSecond: s[0]!.calls / (checksMs / 1000), failures: s[0]!.failures,
+      adapter: c.label, checksMs, ratio: checksMs / base, wallMs: median(s.map((x) => x.wallMs)), wallRatio: 0, calls: s[0]!.calls,
+      roundTrips: s[0]!.roundTrips, reused: s[0]!.reused, callsPerSecond: s[0]!.calls / (checksMs / 1000), failures: s[0]!.failures,
     };
-    table.push([row.adapter, row.checksMs.toFixed(0), `${row.ratio.toFixed(2)}×`, row.wallMs.toFixed(0), row.calls, row.roundTrips, row.callsPerSecond.toFixed(0), row.failures]);
+    row.wallRatio = row.wallMs / baseWall;
+    table.push([row.adapter, row.checksMs.toFixed(0), `${row.ratio.toFixed(2)}×`, row.wallMs.toFixed(0), `${row.wallRatio.toFixed(2)}×`, row.calls, row.roundTrips, row.reused, row.callsPerSecond.toFixed(0), row.failures]);
     return row;
   });
-  console.log(`${o.quick ? 'quick' : 'full'} profile, seed 1, median of ${o.rounds} interleaved rounds`);
+  console.log(`normcheck bench:hosts — node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}; load average ${loadBefore} before, ${loadavg().map((l) => l.toFixed(1)).join(' ')} after`);
+  console.log(`${o.quick ? 'quick' : 'full'} profile, seed 1, median of ${o.rounds} interleaved rounds (checks ms: the checks' own time; whole run: from opening the host, with starting the worker or Python and the handshake)`);
   console.log(table.toString());
 
-  const proto = new Table({ head: ['host', 'calls/s, one per round trip', 'calls/s, batches of 100', 'batching gains'] });
+  const proto = new Table({ style, head: ['host', 'calls/s, one per round trip', 'calls/s, batches of 100', 'batching gains'] });
   const protoRows: { host: string; single: number; batched: number }[] = [];
   const protoHosts: [string, string, OpenOptions][] = [['worker thread (kernels)', packageFile('dist/conformance/adapters/kernels.js'), {}]];
   const numpy = findPython(['numpy']);
@@ -130,7 +138,7 @@ async function main(): Promise<void> {
   }
   console.log('\nthe protocol: 1,000 LayerNorm calls of 2×8 values');
   console.log(proto.toString());
-  if (o.json) writeFileSync(o.json, `${JSON.stringify({ quick: o.quick ?? false, rounds: o.rounds, fullProfile: rows, protocol: protoRows, skipped }, null, 2)}\n`);
+  if (o.json) writeFileSync(o.json, `${JSON.stringify({ node: process.version, loadBefore, loadAfter: loadavg(), quick: o.quick ?? false, rounds: o.rounds, fullProfile: rows, protocol: protoRows, skipped }, null, 2)}\n`);
 }
 
 await main();
