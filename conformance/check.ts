@@ -225,8 +225,8 @@ function faultPath(ctx: CheckContext, origin: CallOrigin, failedAt: number | nul
  */
 async function prefetch<T extends Described>(spec: PropertySpec<T>, ctx: CheckContext, params: fc.Parameters<[T]>): Promise<CallCache> {
   const values: T[] = [];
-  await fc.check(fc.asyncProperty(spec.arbitrary(ctx), async (c) => void values.push(c)), params);
   const cache = new CallCache(ctx.host, Date.now() + ctx.checkTimeoutMs);
+  await fc.check(fc.asyncProperty(cache.record(spec.arbitrary(ctx)), async (c) => void values.push(c)), params);
   // a case out of the run's domain is not graded (propertyCheck), so its calls are not fetched either
   await Promise.all(values.map((value, run) => (value.unsupported?.length ? undefined
     : spec.property({ ...ctx, origin: { run, value, shrinking: false }, host: cache.speculative(run) }, value).then((r) => cache.keepOutcome(run, value, r), () => undefined))));
@@ -292,7 +292,14 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
       let first: { ratio: number; label: string } | null = null;
       const tally = new CaseTally();
       const bar = () => (first === null ? 1 : Math.max(1, ctx.path ? first.ratio : first.ratio / 10));
-      const prop = fc.asyncProperty(spec.arbitrary(ctx), async (c) => {
+      // unbiased: uniform draws from the first run on (fast-check's bias favours tiny and extreme values early,
+      // which with 5 quick runs would leave most cases near zero); shrinking still heads for small values.
+      // The per-check time limit stops between runs (a single hung call is the per-call timeout's job).
+      const params: fc.Parameters<[T]> = { seed: ctx.seed, numRuns, unbiased: true, plugins: [fc.interruptAfterTimeLimit(ctx.checkTimeoutMs)] };
+      if (ctx.path) params.path = ctx.path;
+      // an expensive round trip: every case's calls fetched first, in batches (prefetch.ts)
+      if (ctx.host.batches) cache = await prefetch(spec, ctx, params);
+      const prop = fc.asyncProperty(cache ? cache.replay(spec.arbitrary(ctx), params) : spec.arbitrary(ctx), async (c) => {
         if (first === null) for (const f of c.excluded ?? []) moved.set(f, (moved.get(f) ?? 0) + 1);
         // a case no projection could bring into the domain is not graded (domain.ts; counted, never failed)
         if (c.unsupported?.length) return;
@@ -321,13 +328,6 @@ export function propertyCheck<T extends Described>(spec: PropertySpec<T>): Check
           throw new PropertyFailure(comparisons, where(c));
         }
       });
-      // unbiased: uniform draws from the first run on (fast-check's bias favours tiny and extreme values early,
-      // which with 5 quick runs would leave most cases near zero); shrinking still heads for small values.
-      // The per-check time limit stops between runs (a single hung call is the per-call timeout's job).
-      const params: fc.Parameters<[T]> = { seed: ctx.seed, numRuns, unbiased: true, plugins: [fc.interruptAfterTimeLimit(ctx.checkTimeoutMs)] };
-      if (ctx.path) params.path = ctx.path;
-      // an expensive round trip: every case's calls fetched first, in batches (prefetch.ts)
-      if (ctx.host.batches) cache = await prefetch(spec, ctx, params);
       const details = await fc.check(prop, params);
       const excluded = exclusionsOf(ctx, moved);
       const base = { worst, runs: details.numRuns, seed: details.seed, path: null, counterexample: null, details: [] as string[], graded, excluded, ...tally.result() };

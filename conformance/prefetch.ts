@@ -34,6 +34,7 @@
  * or was abandoned, every case is run again for real, as described above.
  */
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import type { Capability } from './adapter.js';
 import { STOPS_THE_CHECK } from './hosts/failure.js';
 import { AdapterFailure, NotRun } from './hosts/failure.js';
@@ -76,6 +77,44 @@ function snapshot(args: unknown): [string, ArrayBufferView, Uint8Array][] {
     .map(([k, v]) => [k, v, new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice()]);
 }
 
+/**
+ * An arbitrary that keeps every value it generates, in order. fast-check generates run i's value from a
+ * random generator of its own (the seed's, jumped i times: its Tosser), so the i-th value generated is run
+ * i's, whatever the other runs drew.
+ */
+class Recording<T> extends fc.Arbitrary<T> {
+  readonly values: fc.Value<T>[] = [];
+  constructor(private readonly inner: fc.Arbitrary<T>) {
+    super();
+  }
+  generate(mrng: fc.Random, biasFactor: number | undefined): fc.Value<T> {
+    const v = this.inner.generate(mrng, biasFactor);
+    this.values.push(v);
+    return v;
+  }
+  canShrinkWithoutContext(value: unknown): value is T {
+    return this.inner.canShrinkWithoutContext(value);
+  }
+  shrink(value: T, context: unknown): fc.Stream<fc.Value<T>> {
+    return this.inner.shrink(value, context);
+  }
+}
+
+/**
+ * The real run's arbitrary: its i-th value is the one the recording generated i-th (the same seed and run,
+ * so the same value and shrinking context), without generating it again; past the recording, and for
+ * shrinking, the inner arbitrary's own.
+ */
+class Replaying<T> extends Recording<T> {
+  private next = 0;
+  constructor(inner: fc.Arbitrary<T>, private readonly recorded: readonly fc.Value<T>[]) {
+    super(inner);
+  }
+  override generate(mrng: fc.Random, biasFactor: number | undefined): fc.Value<T> {
+    return this.recorded[this.next++] ?? super.generate(mrng, biasFactor);
+  }
+}
+
 /** Counters of one property's prefetch, for benchmarks (bench/protocol). */
 export interface PrefetchStats {
   /** calls answered by the speculation */
@@ -106,6 +145,25 @@ export class CallCache {
   speculative(run: number): Host {
     const occurrence = new Map<string, number>();
     return this.view((cap, args, options) => this.speculate(callKey(run, cap, args, occurrence), cap, args, options));
+  }
+
+  /** the values the speculation generated, by run */
+  private recorded: fc.Value<unknown>[] = [];
+
+  /** `arbitrary`, keeping the values it generates for the speculation: `replay` gives them to the real run. */
+  record<T>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T> {
+    const r = new Recording(arbitrary);
+    this.recorded = r.values as fc.Value<unknown>[];
+    return r;
+  }
+
+  /**
+   * The real run's arbitrary: run i's value the one the speculation generated (generating a case costs as
+   * much as judging it). Replaying a path (params.path) generates only the runs the path names, not in order:
+   * then the arbitrary is left as it is.
+   */
+  replay<T>(arbitrary: fc.Arbitrary<T>, params: fc.Parameters<[T]>): fc.Arbitrary<T> {
+    return params.path ? arbitrary : new Replaying(arbitrary, this.recorded as fc.Value<T>[]);
   }
 
   /** Keeps what speculative case `run` (on `value`) returned when it ran to its end. */

@@ -101,6 +101,11 @@ export class SubprocessHost extends ChannelHost {
     return host;
   }
 
+  /** The running child's process id (benchmarks read its CPU time), null between children. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
   private tail(): string {
     return this.stderrTail.length ? `; the last lines of its stderr:\n  ${this.stderrTail.join('\n  ')}` : '';
   }

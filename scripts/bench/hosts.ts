@@ -10,9 +10,11 @@
  *    the handshake), its ratio to the in-process kernels, calls, round trips, calls/s.
  * 2. The protocol itself: 1,000 small calls (LayerNorm of 2×8 values) sent one per round trip and in
  *    batches of 100, to a worker and to a Python child: calls/s each way.
+ * Per adapter also the CPU time of the whole run (this process with its worker threads, plus the Python
+ * child from /proc): on a shared machine wall time includes waiting for the cores, CPU time does not.
  * Adapters whose Python (torch, numpy) is missing are left out, saying so.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Command } from 'commander';
 import Table from 'cli-table3';
@@ -20,6 +22,7 @@ import { packageFile } from '../../conformance/hosts/package_file.js';
 import type { Host } from '../../conformance/hosts/host.js';
 import { openHost, type OpenOptions } from '../../conformance/hosts/open.js';
 import { findPython } from '../../conformance/hosts/python.js';
+import { SubprocessHost } from '../../conformance/hosts/subprocess.js';
 import { runConformance } from '../../conformance/runner.js';
 
 interface Candidate {
@@ -30,6 +33,8 @@ interface Candidate {
 
 interface Sample {
   checksMs: number;
+  /** CPU time of this process (main thread and any worker) plus the child's, over the whole run */
+  cpuMs: number;
   wallMs: number;
   calls: number;
   roundTrips: number;
@@ -57,13 +62,32 @@ function candidates(): { list: Candidate[]; skipped: string[] } {
   return { list, skipped };
 }
 
+/** CPU time (user + system) of process `pid` so far, from /proc (clock ticks of 10 ms), or 0 where there is none. */
+function childCpuMs(pid: number | null): number {
+  if (pid === null) return 0;
+  try {
+    // the fields after the parenthesised command: state is field 3, utime 14 and stime 15
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 async function fullProfile(c: Candidate, quick: boolean): Promise<Sample> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const host = await openHost(c.spec, { ...c.options, log: () => undefined });
+  // the child's CPU time, sampled until it ends with the run
+  let child = 0;
+  const poll = setInterval(() => (child = Math.max(child, childCpuMs(host instanceof SubprocessHost ? host.pid : null))), 50);
   const report = await runConformance([{ host }], { seed: 1, quick });
+  clearInterval(poll);
+  const cpu = process.cpuUsage(cpu0);
   const checks = report.adapters[0]!.checks;
   return {
     checksMs: checks.reduce((s, k) => s + k.durationMs, 0),
+    cpuMs: (cpu.user + cpu.system) / 1000 + child,
     wallMs: performance.now() - t0,
     calls: host.stats.calls,
     roundTrips: host.stats.roundTrips,
@@ -103,21 +127,23 @@ async function main(): Promise<void> {
   }
   const base = median(samples.get(list[0]!.label)!.map((s) => s.checksMs));
   const baseWall = median(samples.get(list[0]!.label)!.map((s) => s.wallMs));
+  const baseCpu = median(samples.get(list[0]!.label)!.map((s) => s.cpuMs));
   const style = { head: [], border: [] };
-  const table = new Table({ style, head: ['adapter', 'checks ms', '× in-process kernels', 'whole run ms', '× (whole run)', 'calls', 'round trips', 'cases reused', 'calls/s', 'fail+error'] });
+  const table = new Table({ style, head: ['adapter', 'checks ms', '× in-process kernels', 'whole run ms', '× (whole run)', 'CPU ms', '× (CPU)', 'calls', 'round trips', 'cases reused', 'calls/s', 'fail+error'] });
   const rows = list.map((c) => {
     const s = samples.get(c.label)!;
     const checksMs = median(s.map((x) => x.checksMs));
     const row = {
-      adapter: c.label, checksMs, ratio: checksMs / base, wallMs: median(s.map((x) => x.wallMs)), wallRatio: 0, calls: s[0]!.calls,
+      adapter: c.label, checksMs, ratio: checksMs / base, wallMs: median(s.map((x) => x.wallMs)), wallRatio: 0, cpuMs: median(s.map((x) => x.cpuMs)), cpuRatio: 0, calls: s[0]!.calls,
       roundTrips: s[0]!.roundTrips, reused: s[0]!.reused, callsPerSecond: s[0]!.calls / (checksMs / 1000), failures: s[0]!.failures,
     };
     row.wallRatio = row.wallMs / baseWall;
-    table.push([row.adapter, row.checksMs.toFixed(0), `${row.ratio.toFixed(2)}×`, row.wallMs.toFixed(0), `${row.wallRatio.toFixed(2)}×`, row.calls, row.roundTrips, row.reused, row.callsPerSecond.toFixed(0), row.failures]);
+    row.cpuRatio = row.cpuMs / baseCpu;
+    table.push([row.adapter, row.checksMs.toFixed(0), `${row.ratio.toFixed(2)}×`, row.wallMs.toFixed(0), `${row.wallRatio.toFixed(2)}×`, row.cpuMs.toFixed(0), `${row.cpuRatio.toFixed(2)}×`, row.calls, row.roundTrips, row.reused, row.callsPerSecond.toFixed(0), row.failures]);
     return row;
   });
   console.log(`normcheck bench:hosts — node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}; load average ${loadBefore} before, ${loadavg().map((l) => l.toFixed(1)).join(' ')} after`);
-  console.log(`${o.quick ? 'quick' : 'full'} profile, seed 1, median of ${o.rounds} interleaved rounds (checks ms: the checks' own time; whole run: from opening the host, with starting the worker or Python and the handshake)`);
+  console.log(`${o.quick ? 'quick' : 'full'} profile, seed 1, median of ${o.rounds} interleaved rounds (checks ms: the checks' own time; whole run: from opening the host, with starting the worker or Python and the handshake; CPU: this process's threads plus the Python child's, over the whole run — what the load of other processes does not inflate)`);
   console.log(table.toString());
 
   const proto = new Table({ style, head: ['host', 'calls/s, one per round trip', 'calls/s, batches of 100', 'batching gains'] });
