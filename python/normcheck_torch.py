@@ -11,8 +11,13 @@ comparable with the other adapters'; multithreaded reductions are a separate que
 BatchNorm semantics are nn.BatchNorm1d/2d/3d's in training mode with track_running_stats=True: the running
 statistics move by `momentum`, or with momentum=None by the cumulative average 1/num_batches_tracked after
 its increment (nn.BatchNorm's exponential_average_factor), the running variance with the unbiased batch
-variance; eval mode normalises with the running statistics. RMSNorm is not provided: torch 1.13 has no
-rms_norm (torch.nn.RMSNorm arrived in PyTorch 2.4).
+variance; eval mode normalises with the running statistics.
+
+RMSNorm: torch 1.13 has no rms_norm (F.rms_norm and nn.RMSNorm arrived in PyTorch 2.4), so on an older torch
+it is computed with torch ops in the order of ATen's rms_norm composite (aten/src/ATen/native/layer_norm.cpp):
+rstd = rsqrt(mean(x², normalised dims) + eps), y = (x · rstd) · weight, eps None meaning the machine epsilon
+of the arithmetic's type (2^-23 for float32, 2^-52 for float64); gradients by autograd through those ops.
+Where F.rms_norm exists it is called instead. The handshake's description says which.
 """
 import argparse
 import os
@@ -33,8 +38,9 @@ torch.set_num_threads(1)
 DTYPE = torch.float32 if options.precision == 'float32' else torch.float64
 name = options.name or ('torch' if options.precision == 'float32' else 'torch-float64')
 adapter = Adapter(name=name, precision=options.precision, layout='NCHW', profile='pytorch',
-                  description='PyTorch %s CPU, %s: torch.nn.functional batch_norm, layer_norm, group_norm, instance_norm, '
-                              'gradients by autograd (no rms_norm before PyTorch 2.4)' % (torch.__version__, options.precision))
+                  description='PyTorch %s CPU, %s: torch.nn.functional batch_norm, layer_norm, group_norm, instance_norm, %s, '
+                              'gradients by autograd' % (torch.__version__, options.precision,
+                                                         'rms_norm' if hasattr(F, 'rms_norm') else 'RMSNorm from torch ops (no F.rms_norm before PyTorch 2.4)'))
 
 
 def tensor(a):
@@ -150,6 +156,33 @@ def in_backward(dy, x, weight, bias, use_input_stats, running_mean, running_var,
     rv = None if running_var is None else tensor(running_var.copy())
     y = F.instance_norm(xs, rm, rv, w, b, use_input_stats, 0.0, eps)
     return backward(y, dy, xs, w, b)
+
+
+def rms_norm(x, normalized_shape, weight, eps):
+    """y and rstd (keepdim) of RMSNorm over the last len(normalized_shape) dimensions."""
+    shape = list(normalized_shape)
+    e = torch.finfo(x.dtype).eps if eps is None else eps
+    dims = tuple(range(x.dim() - len(shape), x.dim()))
+    rstd = torch.rsqrt(x.pow(2).mean(dims, keepdim=True) + e)
+    if hasattr(F, 'rms_norm'):
+        return F.rms_norm(x, shape, None if weight is None else weight.reshape(shape), eps), rstd
+    y = x * rstd
+    return (y if weight is None else y * weight.reshape(shape)), rstd
+
+
+@adapter.capability('rmsForward')
+def rms_forward(x, normalized_shape, weight, eps):
+    with torch.no_grad():
+        y, rstd = rms_norm(tensor(x), normalized_shape, tensor(weight), eps)
+    return {'y': out(y), 'rstd': out(rstd).reshape(-1)}
+
+
+@adapter.capability('rmsBackward')
+def rms_backward(dy, x, normalized_shape, weight, eps):
+    xs, w = leaf(x), leaf(weight)
+    y, _ = rms_norm(xs, normalized_shape, w, eps)
+    y.backward(tensor(dy))
+    return {'dx': grad(xs), 'dweight': grad(w)}
 
 
 adapter.serve()
