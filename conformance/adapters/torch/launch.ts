@@ -17,7 +17,7 @@ export function torchAdapter(precision: 'float32' | 'float64'): { adapter: Adapt
   const name = precision === 'float32' ? 'torch' : 'torch-float64';
   const adapter = defineAdapter({
     name, precision, layout: 'NCHW', profile: 'pytorch',
-    description: `PyTorch CPU ${precision} (Python child process): F.batch_norm, layer_norm, group_norm, instance_norm, autograd gradients; no rms_norm before PyTorch 2.4`,
+    description: `PyTorch CPU ${precision} (Python child process): F.batch_norm, layer_norm, group_norm, instance_norm, RMSNorm (F.rms_norm, or before PyTorch 2.4 its composite from torch ops), autograd gradients`,
     available() {
       const found = findPython(['torch', 'numpy']);
       return 'python' in found ? true : `${NOT_INSTALLED}${TORCH_INSTALL} (or pip install torch numpy; ${found.missing})`;
