@@ -111,6 +111,11 @@ export interface Parts {
   inRunningVariance(variance: number, S: number, R: Round): number;
   /** InstanceNorm with useInputStats false normalises with the running statistics (or, a bug, the instance's) */
   inEvalStatistics: 'running' | 'instance';
+  /**
+   * InstanceNorm's running update: the batch average of the instances' statistics (PyTorch), or (a bug)
+   * BatchNorm's update from each channel's statistics pooled over the batch
+   */
+  inRunningStatistics: 'instances' | 'pooled';
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -235,6 +240,7 @@ export const DEFAULT_PARTS: Parts = {
   },
   inRunningVariance: (v, S, R) => R(R(v * S) / (S - 1)),
   inEvalStatistics: 'running',
+  inRunningStatistics: 'instances',
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -459,6 +465,14 @@ export function buildAdapter(b: Build): Adapter {
       // each instance blends its statistic into the old buffer (unbiased variance, S/(S-1)); the batch average is kept
       const rm = newArray(precision, C);
       const rv = newArray(precision, C);
+      if (p.inRunningStatistics === 'pooled') {
+        const perChannel = batchStats(x, p.bnGroups(shape, b.layout ?? 'NCHW'), eps, (v) => v);
+        for (let c = 0; c < C; c++) {
+          rm[c] = store(p.blend(runningMean[c]!, perChannel[c]!.mean, momentum, R));
+          rv[c] = store(p.blend(runningVar[c]!, p.inRunningVariance(perChannel[c]!.var, N * S, R), momentum, R));
+        }
+        return { y, runningMean: rm, runningVar: rv, ...saved(stats) };
+      }
       for (let c = 0; c < C; c++) {
         let sumMean = 0;
         let sumVar = 0;

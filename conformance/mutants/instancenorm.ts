@@ -19,6 +19,16 @@ export const IN_MUTANTS: readonly Mutant[] = [
     caughtBy: ['in.forward.running_var'],
     parts: { inRunningVariance: (v) => v },
   }),
+  // The running buffers updated as BatchNorm updates them, from each channel's mean and unbiased variance over
+  // all N·S values of the batch. The mean is the same as the average of the instance means, but the pooled
+  // variance also holds the spread of the instance means between samples (and divides by N·S - 1, not S - 1):
+  // the buffer then describes the batch, not the instances that eval mode normalises.
+  mutant({
+    name: 'in-running-stats-pooled', bugClass: 'InstanceNorm\'s running variance from the whole batch of each channel (BatchNorm\'s update), not the average of the instances\' variances',
+    seenIn: 'a plausible shortcut (the BatchNorm running update reused on the (N, C, ...) input; ATen runs it on the (1, N·C, ...) view)',
+    caughtBy: ['in.forward.running_var'],
+    parts: { inRunningStatistics: 'pooled' },
+  }),
   // With track_running_stats in eval, normalising with the instance's statistics anyway.
   mutant({
     name: 'in-eval-uses-instance-stats', bugClass: 'InstanceNorm in eval ignores the running statistics and uses the instance\'s own',
