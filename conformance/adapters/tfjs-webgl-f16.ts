@@ -3,6 +3,7 @@
  * render targets; judged as float16. Runs in headless Chromium (see tfjs-webgl.ts).
  */
 import { browserBuiltin } from '../hosts/browser.js';
+import { OPS_UNSUPPORTED } from './tfjs/ops.js';
 import { pageModule } from './tfjs-webgl.js';
 
 export default browserBuiltin({
@@ -10,4 +11,6 @@ export default browserBuiltin({
   description: 'TensorFlow.js ops on the WebGL backend with half-float textures forced, in headless Chromium; judged as float16',
   page: { file: pageModule('webgl_f16_page.js'), gpu: 'webgl' },
   capabilities: ['bnTrainForward', 'bnEvalForward', 'bnBackward', 'lnForward', 'lnBackward'],
+  // as the page module declares it (the host takes the page's declaration; this one is for normcheck list)
+  unsupported: OPS_UNSUPPORTED,
 });

@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { browserBuiltin } from '../hosts/browser.js';
+import { OPS_UNSUPPORTED } from './tfjs/ops.js';
 
 /** The compiled page module next to this file's compiled form (the page runs JavaScript only). */
 export function pageModule(name: string): string {
@@ -16,4 +17,6 @@ export default browserBuiltin({
   description: 'TensorFlow.js ops (tf.moments + tf.batchNorm, tf.grads) on the WebGL backend in headless Chromium (WebGL2 on ANGLE), PyTorch profile, NHWC',
   page: { file: pageModule('webgl_page.js'), gpu: 'webgl' },
   capabilities: ['bnTrainForward', 'bnEvalForward', 'bnBackward', 'lnForward', 'lnBackward'],
+  // as the page module declares it (the host takes the page's declaration; this one is for normcheck list)
+  unsupported: OPS_UNSUPPORTED,
 });

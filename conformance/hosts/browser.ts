@@ -42,8 +42,20 @@ const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 export interface PageTarget {
   /** the adapter module (an ES module; its relative imports are served from disk too) */
   file: string;
-  /** 'webgl': launched with --disable-gpu; 'webgpu': with --enable-unsafe-webgpu */
+  /** 'webgl': launched with --disable-gpu (unless NORMCHECK_BROWSER_GPU=hardware); 'webgpu': with --enable-unsafe-webgpu */
   gpu: 'webgl' | 'webgpu';
+}
+
+/**
+ * Chromium's flags for a page of `gpu`. WebGL pages get --disable-gpu, so WebGL2 runs on SwiftShader through
+ * ANGLE whatever the machine has; NORMCHECK_BROWSER_GPU=hardware leaves it out, for the machine's own GPU.
+ * WebGPU pages get --enable-unsafe-webgpu (headless Chromium on Linux exposes WebGPU only with it).
+ */
+export function chromiumArgs(gpu: PageTarget['gpu'], env: NodeJS.ProcessEnv = process.env): string[] {
+  const args = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+  if (gpu === 'webgpu') args.push('--enable-unsafe-webgpu');
+  else if (env.NORMCHECK_BROWSER_GPU !== 'hardware') args.push('--disable-gpu');
+  return args;
 }
 
 /** The Chromium executable: NORMCHECK_CHROMIUM, else Debian's /usr/bin/chromium. */
@@ -162,8 +174,7 @@ export class BrowserHost extends ChannelHost {
     if (!existsSync(RUNTIME)) throw new AdapterLoadError(`${this.source}: the browser host's page runtime is not built (${RUNTIME}): npm run build`);
     if (!existsSync(this.target.file)) throw new AdapterLoadError(`${this.source}: no such file ${this.target.file}`);
     const pw = ((await importEngines(['playwright-core'])) as unknown[])[0] as Playwright;
-    const args = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync',
-      this.target.gpu === 'webgpu' ? '--enable-unsafe-webgpu' : '--disable-gpu'];
+    const args = chromiumArgs(this.target.gpu);
     const t0 = Date.now();
     let browser: PwBrowser;
     try {
@@ -311,7 +322,7 @@ export interface BrowserBuiltin extends Adapter {
  * code that loads the adapter object itself (normcheck list, an adapter object passed to runConformance)
  * gets these methods, which open one host lazily and forward each call to it.
  */
-export function browserBuiltin(decl: Pick<Adapter, 'name' | 'description' | 'precision' | 'layout' | 'profile' | 'conventions'> & { page: PageTarget; capabilities: readonly Capability[] }): BrowserBuiltin {
+export function browserBuiltin(decl: Pick<Adapter, 'name' | 'description' | 'precision' | 'layout' | 'profile' | 'conventions' | 'unsupported'> & { page: PageTarget; capabilities: readonly Capability[] }): BrowserBuiltin {
   let host: Promise<BrowserHost> | null = null;
   const open = () => (host ??= BrowserHost.open(decl.name, decl.page, `built-in adapter ${decl.name}`));
   const adapter: Record<string | symbol, unknown> = {
@@ -319,6 +330,7 @@ export function browserBuiltin(decl: Pick<Adapter, 'name' | 'description' | 'pre
     ...(decl.description !== undefined ? { description: decl.description } : {}),
     ...(decl.profile !== undefined ? { profile: decl.profile } : {}),
     ...(decl.conventions !== undefined ? { conventions: decl.conventions } : {}),
+    ...(decl.unsupported !== undefined ? { unsupported: decl.unsupported } : {}),
     [PAGE_TARGET]: decl.page,
     // cheap: whether the browser can start at all (the page's own available() runs when the host opens)
     async available() {

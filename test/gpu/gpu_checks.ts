@@ -18,5 +18,5 @@ export async function outcomes(spec: string, only: string) {
   if (ready !== true) throw new Error(`${spec}: ${ready}`);
   const report = await runConformance([{ adapter, spec }], { quick: true, seed, only, expectations, timeoutMs: 30_000 });
   const a = report.adapters[0]!;
-  return { state: a.state, message: a.message, exitCode: report.exitCode, checks: Object.fromEntries(a.checks.map((c) => [c.id, `${c.status}/${c.outcome}`])) };
+  return { state: a.state, message: a.message, exitCode: report.exitCode, unsupported: a.unsupported, checks: Object.fromEntries(a.checks.map((c) => [c.id, `${c.status}/${c.outcome}`])) };
 }

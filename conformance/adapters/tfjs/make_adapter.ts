@@ -5,7 +5,7 @@
  */
 import type {
   Adapter, BatchNormBackwardArgs, BatchNormEvalArgs, BatchNormTrainArgs, BatchNormTrainResult, FloatArray, Grads,
-  LayerNormArgs, LayerNormBackwardArgs, LayerNormResult, MaybePromise, ProfileName,
+  LayerNormArgs, LayerNormBackwardArgs, LayerNormResult, MaybePromise, ProfileName, Unsupported,
 } from '../../adapter.js';
 import { disposeAbandonedTape, numTensors, useBackend, type BackendName, type TF } from './backend.js';
 
@@ -38,6 +38,8 @@ export interface TfjsAdapterOptions {
    * band, such as a GPU shader that did not compile), or null. The call then fails with that reason.
    */
   afterCall?: (tf: TF) => string | null;
+  /** The features it does not support (adapter.ts `Unsupported`), e.g. OPS_UNSUPPORTED. */
+  unsupported?: Unsupported;
 }
 
 /**
@@ -99,6 +101,7 @@ export function makeTfjsAdapter(opts: TfjsAdapterOptions, impl: TfjsImpl): Adapt
     precision: opts.precision ?? 'float32',
     layout: 'NHWC',
     profile: impl.profile,
+    ...(opts.unsupported ? { unsupported: opts.unsupported } : {}),
     async available() {
       const loaded = await opts.load();
       if (typeof loaded === 'string') return loaded;

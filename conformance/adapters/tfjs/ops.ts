@@ -35,7 +35,7 @@
 import type { Tensor } from '@tensorflow/tfjs';
 import type {
   BatchNormBackwardArgs, BatchNormEvalArgs, BatchNormTrainArgs, BatchNormTrainResult, Grads,
-  LayerNormArgs, LayerNormBackwardArgs, LayerNormResult,
+  LayerNormArgs, LayerNormBackwardArgs, LayerNormResult, Unsupported,
 } from '../../adapter.js';
 import { f32, readGraph, readGraphAsync, type Outputs, type TF } from './backend.js';
 import type { TfjsImpl } from './make_adapter.js';
@@ -140,6 +140,13 @@ export function lnBackwardGraph(tf: TF, args: LayerNormBackwardArgs): Outputs<Gr
 }
 
 /** Read synchronously (dataSync). */
+/**
+ * What these ops cannot do, on every backend: differentiate tf.batchNorm without scale and offset
+ * (docs/divergences.md#tfjs-grad-omitted-affine: cloning the absent scale throws) or at rank 5
+ * (#tfjs-rank5-backward: the gradient reshapes to a hard-coded rank 4).
+ */
+export const OPS_UNSUPPORTED: Unsupported = { bnBackward: ['no_affine', 'rank5'] };
+
 export const opsImpl: TfjsImpl = {
   profile: 'pytorch',
   bnTrainForward: (tf, a) => readGraph(tf, () => bnTrainForwardGraph(tf, a)),

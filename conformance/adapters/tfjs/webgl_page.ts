@@ -12,7 +12,7 @@
  */
 import { loadTf, type TF } from './backend.js';
 import { makeTfjsAdapter } from './make_adapter.js';
-import { opsImpl } from './ops.js';
+import { OPS_UNSUPPORTED, opsImpl } from './ops.js';
 
 export function webglAdapter(f16: boolean) {
   const load = async (): Promise<TF | string> => {
@@ -26,7 +26,7 @@ export function webglAdapter(f16: boolean) {
   };
   return makeTfjsAdapter(
     {
-      name: f16 ? 'tfjs-webgl-f16' : 'tfjs-webgl', backend: 'webgl', load, precision: f16 ? 'float16' : 'float32',
+      name: f16 ? 'tfjs-webgl-f16' : 'tfjs-webgl', backend: 'webgl', load, precision: f16 ? 'float16' : 'float32', unsupported: OPS_UNSUPPORTED,
       description: `TensorFlow.js ops on the WebGL backend in headless Chromium (WebGL2, ANGLE${f16 ? ', half-float textures forced' : ''}), PyTorch profile, NHWC`,
     },
     opsImpl,
