@@ -15,6 +15,7 @@
  * are noisy, so compare within one run.
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Command } from 'commander';
 import { nchwToNhwc } from '../../conformance/invoke.js';
 import type { Host } from '../../conformance/hosts/host.js';
@@ -25,7 +26,7 @@ const SHAPE = [8, 8, 16];
 
 const ROUTES: { spec: string; note: string }[] = [
   { spec: 'kernels', note: 'CPU, in-process (baseline)' },
-  { spec: 'dist/conformance/examples/wgsl-norms.js', note: 'your WGSL on Dawn in Node (worker thread)' },
+  { spec: 'dist/conformance/examples/wgsl-norms.js', note: 'your WGSL on Dawn in Node (a process of its own, as WebGPU paths run)' },
   { spec: 'tfjs-webgpu', note: 'tfjs WebGPU backend on Dawn, in-process' },
   { spec: 'ort-webgpu', note: 'ONNX Runtime WebGPU (JSEP) on Dawn, in-process; eval' },
   { spec: 'tfjs-webgl', note: 'tfjs WebGL in headless Chromium (browser host)' },
@@ -99,10 +100,15 @@ const program = new Command('gpu_routes').option('--json <file>').option('--call
 program.parse();
 const o = program.opts<{ json?: string; calls: number }>();
 const rows: Row[] = [];
+// the machine is shared: the load average says how much of it these numbers had
+const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+const loadBefore = load();
 for (const r of ROUTES) rows.push(await measure(r.spec, r.note, o.calls));
+const loadAfter = load();
 const f = (x: number | null, d = 0) => (x === null ? '—' : x.toFixed(d));
 console.log(`| route | host | startup (ms) | calls/s one by one | calls/s batched (${o.calls} per batch) | |`);
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| \`${r.route}\` | ${r.host ?? '—'} | ${f(r.startup_ms)} | ${f(r.one_by_one_per_s)} | ${f(r.batched_per_s)} | ${r.error ?? r.note} |`);
-if (o.json) writeFileSync(o.json, `${JSON.stringify({ calls: o.calls, shape: SHAPE, rows }, null, 2)}\n`);
+console.log(`\nload average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}; ${new Date().toISOString()}`);
+if (o.json) writeFileSync(o.json, `${JSON.stringify({ calls: o.calls, shape: SHAPE, loadBefore, loadAfter, rows }, null, 2)}\n`);
 process.exit(0);
