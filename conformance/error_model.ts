@@ -188,6 +188,15 @@ export function lnGrouping(R: number, D: number): Grouping {
   return { groups, param, numParams: D };
 }
 
+/**
+ * NaN entries of a bound made unbounded. γ_k is ∞ once k·u ≥ 1 (float16: groups of 2048 values and more), and
+ * ∞ times a factor that is exactly 0 (|x̂| of an element at the mean, the spread of a constant group) is NaN:
+ * the bound there says "anything", which is ∞, not a failure.
+ */
+export function unbounded<T extends Float64Array>(...bounds: T[]): void {
+  for (const b of bounds) for (let i = 0; i < b.length; i++) if (Number.isNaN(b[i]!)) b[i] = Infinity;
+}
+
 /** Exact-enough statistics of one group, computed in float64 by two passes. */
 export interface GroupStats {
   M: number;
@@ -295,6 +304,7 @@ export function normForwardBounds(
       }
     }
   });
+  unbounded(y, mean, rstd, variance);
   return { y, mean, rstd, var: variance, stats };
 }
 
@@ -316,6 +326,7 @@ export function runningStepBounds(
       runningVar[c]! += SAFETY * 4 * u * (Math.abs((1 - f) * oldVar[c]!) + Math.abs(f * beta * s.var));
     }
   }
+  unbounded(runningMean, runningVar);
   return { runningMean, runningVar };
 }
 
@@ -354,6 +365,7 @@ export function averagedRunningStepBounds(
     runningMean[c]! /= count[c]!;
     runningVar[c]! /= count[c]!;
   }
+  unbounded(runningMean, runningVar);
   return { runningMean, runningVar };
 }
 
@@ -478,5 +490,6 @@ export function normBackwardBounds(
       }
     }
   }
+  unbounded(dx, dweight, dbias);
   return { dx, dweight, dbias };
 }

@@ -34,7 +34,7 @@
  * There is no bias, so no dbias.
  */
 import {
-  epsRounding, gamma, SAFETY, termsKappa, underflow, type BackwardBounds, type SumConstant, type GroupStats, type Grouping, type NormForwardBounds,
+  epsRounding, gamma, SAFETY, termsKappa, unbounded, underflow, type BackwardBounds, type SumConstant, type GroupStats, type Grouping, type NormForwardBounds,
 } from './error_model.js';
 
 /**
@@ -95,6 +95,7 @@ export function rmsForwardBounds(
       }
     }
   });
+  unbounded(y, rstd, variance);
   return { y, mean, rstd, var: variance, stats };
 }
 
@@ -160,5 +161,6 @@ export function rmsBackwardBounds(
       }
     }
   }
+  unbounded(dx, dweight);
   return { dx, dweight, dbias };
 }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compare } from '../../conformance/compare.js';
-import { bnGrouping, lnGrouping, normForwardBounds } from '../../conformance/error_model.js';
+import { bnGrouping, lnGrouping, normBackwardBounds, normForwardBounds } from '../../conformance/error_model.js';
 import { rmsForwardBounds } from '../../conformance/error_model_rms.js';
 import { PRECISIONS, roundToFloat16, ulp } from '../../conformance/precision.js';
 
@@ -84,6 +84,15 @@ describe('the error model', () => {
     const b = boundAt(0);
     expect(b).toBeGreaterThan(PRECISIONS.float32.u);
     expect(b).toBeLessThan(100 * PRECISIONS.float32.u);
+  });
+
+  it('is unbounded, not NaN, where γ_M is infinite: a constant float16 channel of 4096 values (M·u ≥ 1)', () => {
+    const x = new Float64Array(4096).fill(512);
+    const g = bnGrouping(1, 1, 4096);
+    const b = normForwardBounds([PRECISIONS.float16.u], x, g, null, null, 1e-5);
+    for (const q of [b.y, b.mean, b.rstd, b.var]) expect(Array.from(q).every((v) => v === Infinity)).toBe(true);
+    const d = normBackwardBounds([PRECISIONS.float16.u], x, new Float64Array(4096).fill(0.5), g, null, 1e-5);
+    expect(Array.from(d.dx).every((v) => v === Infinity)).toBe(true);
   });
 });
 
