@@ -4,7 +4,7 @@
  *
  *   normcheck check [ADAPTER…] [--profile NAME] [--quick] [--seed N] [--runs N] [--only PATTERN] [--skip PATTERN] [--norm IDS]
  *                   [--without FEATURES] [--path P] [--tolerance TIER]
- *                   [--expect FILE [--strict-expect]] [--json FILE] [--junit FILE] [--timeout MS] [--check-timeout MS] [--in-process | --isolate]
+ *                   [--expect FILE [--strict-expect]] [--json FILE] [--junit FILE] [--html FILE] [--timeout MS] [--check-timeout MS] [--in-process | --isolate]
  *                   [--load-timeout MS] [--memory-limit MB] [--no-progress] [--shard I/N]
  *                   [--write-baseline FILE] [--baseline FILE] [--growth-factor X] [--growth-floor R]
  *   normcheck list
@@ -30,6 +30,7 @@ import { CHECKS, selectChecks } from '../conformance/catalog.js';
 import { NORMS, NORM_IDS, type NormId } from '../conformance/norms/index.js';
 import { loadExpectations, unmatchedExpectations, type Expectation } from '../conformance/expectations.js';
 import { isProfileName, PROFILES } from '../conformance/profiles.js';
+import { htmlReportFile, loadPlotting, type Plotting } from '../conformance/report/html.js';
 import { jsonReportFile } from '../conformance/report/json.js';
 import { junitReportFile } from '../conformance/report/junit.js';
 import {
@@ -100,6 +101,7 @@ interface CheckOptions extends BaselineOptions, Pick<RunOptions, 'profile' | 'qu
   strictExpect?: boolean;
   json?: string;
   junit?: string;
+  html?: string;
   timeout: number;
   checkTimeout: number;
   isolate?: boolean;
@@ -199,6 +201,7 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
   const targets: ReportTarget[] = [
     ...(o.json ? [{ option: '--json', file: o.json, kind: 'json' as const }] : []),
     ...(o.junit ? [{ option: '--junit', file: o.junit, kind: 'junit' as const }] : []),
+    ...(o.html ? [{ option: '--html', file: o.html, kind: 'html' as const }] : []),
     ...baselineTargets(o),
   ];
   const protect: ProtectedPath[] = [
@@ -206,6 +209,15 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
     ...(o.expect ? [{ file: o.expect, what: `the --expect file ${o.expect}` }] : []),
   ];
   checkReportTargets(targets, protect);
+  // the plots need the optional vega + vega-lite: a missing one is a usage error before the run, not after it
+  let plotting: Plotting | null = null;
+  if (o.html) {
+    try {
+      plotting = await loadPlotting();
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
 
   const entries: AdapterEntry[] = [];
   const loadFailures: { spec: string; message: string }[] = [];
@@ -290,6 +302,7 @@ async function runCheck(specs: string[], o: CheckOptions, io: Io): Promise<numbe
   const files: ReportFile[] = [
     ...(o.json ? [jsonReportFile(report, o.json, { exitCode, baseline: o.baseline && gate.comparison ? { file: o.baseline, comparison: gate.comparison } : null })] : []),
     ...(o.junit ? [junitReportFile(report, o.junit, exitCode)] : []),
+    ...(o.html && plotting ? [await htmlReportFile(report, o.html, plotting)] : []),
     ...baselineReportFiles(report, o, gate, exitCode),
   ];
   writeReportFiles(files, protect);
@@ -363,6 +376,7 @@ function program(io: Io, result: { code: number }): Command {
     .option('--strict-expect', 'with --expect: a line naming an adapter that is not in the run is an error (default: a warning)')
     .option('--json <file>', 'write the JSON report (schema normcheck-report/1)')
     .option('--junit <file>', 'write a JUnit XML report')
+    .option('--html <file>', 'write one self-contained HTML page: per adapter the verdict table, per check log-log plots of every case\'s error against its bound and against κ, honest algorithms beside (needs the optional vega and vega-lite)')
     .option('--timeout <ms>', `per-call timeout of adapter functions, 1 to ${MAX_TIMEOUT_MS} ms (setup() gets 3×)`, parseMilliseconds('--timeout'), 10_000)
     .option('--check-timeout <ms>', `time limit of one check, 1 to ${MAX_TIMEOUT_MS} ms: no new run starts after it`, parseMilliseconds('--check-timeout'), 300_000)
     .option('--in-process', 'run adapters given by path in this process instead of a worker thread (for debugging: breakpoints work, but a hang or process.exit takes the run down)')

@@ -11,22 +11,11 @@
  * a run. Rendering in the page instead would need the same two packages at view time, inlined (~900 kB).
  */
 import { NOT_INSTALLED } from '../adapter.js';
-import { describeGrade, gradeCell, type Grade } from '../accuracy/grade.js';
-import type { CaseCounts } from '../accuracy/inconclusive.js';
+import { describeGrade, gradeCell } from '../accuracy/grade.js';
 import type { CasePoint } from '../accuracy/points.js';
 import { fmtRatio } from '../compare.js';
 import type { AdapterReport, CheckResult, RunReport } from '../runner.js';
 import type { ReportFile } from './write_file.js';
-
-/** The accuracy fields a check result carries (runner.ts). */
-export interface AccuracyFields {
-  verdict: 'pass' | 'robust' | 'fail' | null;
-  cases: CaseCounts | null;
-  grade: Grade | null;
-  points: CasePoint[] | null;
-}
-
-type HtmlCheck = CheckResult & Partial<AccuracyFields>;
 
 /** A vega-lite spec (typed loosely here: vega-lite's own types are not installed without the optional peer). */
 export type PlotSpec = Record<string, unknown>;
@@ -56,10 +45,31 @@ export async function loadPlotting(): Promise<Plotting> {
       const view = new vega.View(vega.parse(vl.compile(spec as unknown as Parameters<typeof vl.compile>[0]).spec), { renderer: 'none' });
       const svg = await view.toSVG();
       view.finalize();
-      // coordinates to 0.1 px: the SVG shrinks by half and looks the same (text stays as it is)
-      return svg.replace(/ (transform|d|x|y|x1|x2|y1|y2)="([^"]*)"/g, (_m, k: string, v: string) => ` ${k}="${v.replace(/(\d\.\d)\d+/g, '$1')}"`);
+      return compactSvg(svg);
     },
   };
+}
+
+/**
+ * The same picture in fewer bytes: coordinates to 0.1 px, no accessibility roles and classes (a static page
+ * without script or style for them), and of several symbols drawn at the same position with the same shape
+ * only the last (the one on top: honest algorithms that agree to the pixel). Text stays as it is.
+ */
+export function compactSvg(svg: string): string {
+  const rounded = svg
+    .replace(/ (transform|d|x|y|x1|x2|y1|y2)="([^"]*)"/g, (_m, k: string, v: string) => ` ${k}="${v.replace(/(\d\.\d)\d+/g, '$1')}"`)
+    .replace(/ (class|role|aria-roledescription|aria-hidden|pointer-events)="[^"]*"/g, '')
+    .replace(/ opacity="1"| stroke-width="1"(?=[ />])| transform="translate\(0,0\)"| font-family="sans-serif"/g, '')
+    // invisible: tick labels vega hides to avoid overlap, empty paths, zero-area backgrounds (the root has fill none)
+    .replace(/<text [^>]*opacity="0"[^>]*>[^<]*<\/text>|<path d="" display="none"\/>|<path d="M0,0h0v(\d+|0)h0Z"\/>/g, '');
+  // <path transform="translate(x,y)" d="…" …/> of one mark group: keep the last at each (position, shape)
+  return rounded.replace(/(?:<path transform="translate\([^)]*\)" d="[^"]*"[^>]*\/>)+/g, (run) => {
+    const paths = run.match(/<path [^>]*\/>/g)!;
+    const key = (p: string) => /transform="([^"]*)" d="([^"]*)"/.exec(p)!.slice(1).join(' ');
+    const last = new Map<string, number>();
+    paths.forEach((p, i) => last.set(key(p), i));
+    return paths.filter((p, i) => last.get(key(p)) === i).join('');
+  });
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
@@ -74,7 +84,7 @@ function floorOf(values: number[], fallback: number): number {
 }
 
 /** The two panels of one check: error vs bound, ulps vs κ. */
-export function checkSpec(check: HtmlCheck, points: readonly CasePoint[]): PlotSpec {
+export function checkSpec(check: Pick<CheckResult, 'id'>, points: readonly CasePoint[]): PlotSpec {
   const rows: Record<string, unknown>[] = [];
   const errors = points.flatMap((p) => [p.error, ...p.honest.map((h) => h.error)]);
   const eFloor = floorOf(errors, 1e-12);
@@ -123,38 +133,28 @@ export function checkSpec(check: HtmlCheck, points: readonly CasePoint[]): PlotS
   };
 }
 
-function statusCell(c: HtmlCheck): string {
-  const verdict = c.verdict === 'robust' ? 'robust' : c.status;
-  const cls = verdict === 'pass' ? 'pass' : verdict === 'robust' ? 'robust' : verdict === 'fail' || verdict === 'error' ? 'fail' : 'other';
-  const ratio = c.worst && (c.status === 'pass' || c.status === 'fail') ? ` ${fmtRatio(c.worst.ratio)}` : '';
-  return `<td class="${cls}">${escapeHtml(verdict + ratio)}</td>`;
+function statusCell(c: CheckResult): string {
+  const cls = c.status === 'pass' ? 'pass' : c.status === 'robust' ? 'robust' : c.status === 'fail' || c.status === 'error' ? 'fail' : 'other';
+  const ratio = c.worst && (c.status === 'pass' || c.status === 'robust' || c.status === 'fail') ? ` ${fmtRatio(c.worst.ratio)}` : '';
+  return `<td class="${cls}">${escapeHtml(c.status + ratio)}</td>`;
 }
 
-function casesCell(c: HtmlCheck): string {
+function casesCell(c: CheckResult): string {
   return c.cases ? `<td>${c.cases.pass} / ${c.cases.inconclusive} / ${c.cases.fail}</td>` : '<td></td>';
-}
-
-function adapterGrade(a: AdapterReport): Grade | null {
-  let worst: Grade | null = null;
-  for (const c of a.checks as HtmlCheck[]) {
-    const g = c.grade;
-    if (g && (!worst || g.ratio > worst.ratio || (g.ratio === worst.ratio && g.ulps > worst.ulps))) worst = g;
-  }
-  return worst;
 }
 
 async function adapterSection(a: AdapterReport, plotting: Plotting): Promise<string> {
   const head = `<h2 id="${escapeHtml(a.name)}">${escapeHtml(a.name)} <small>${escapeHtml(`${a.precision} ${a.layout} ${a.profile}`)}</small></h2>`;
   if (a.state !== 'ran') return `${head}<p>${escapeHtml(`${a.state}: ${a.message ?? ''}`)}</p>`;
-  const grade = adapterGrade(a);
-  const parts = [head, `<p class="grade">accuracy: ${grade ? escapeHtml(describeGrade(grade)) : 'no graded outputs'}</p>`];
+  const grade = a.grade ?? null;
+  const parts = [head, `<p class="grade">accuracy: ${grade ? escapeHtml(`${describeGrade(grade)} (${grade.check}, worst of ${grade.checks} graded checks)`) : 'no graded outputs'}</p>`];
   parts.push('<table><thead><tr><th>check</th><th>category</th><th>verdict · worst/bound</th><th>cases pass / inconclusive / fail</th><th>grade</th><th>worst case</th></tr></thead><tbody>');
-  for (const c of a.checks as HtmlCheck[]) {
+  for (const c of a.checks) {
     const worstCase = c.grade ? `${c.grade.label}${c.grade.path !== null ? ` (path ${c.grade.path})` : ''}` : (c.counterexample ?? '');
     parts.push(`<tr><td><a href="#${escapeHtml(`${a.name}-${c.id}`)}">${escapeHtml(c.id)}</a></td><td>${escapeHtml(c.category)}</td>${statusCell(c)}${casesCell(c)}<td>${escapeHtml(gradeCell(c.grade ?? null))}</td><td class="case">${escapeHtml(worstCase)}</td></tr>`);
   }
   parts.push('</tbody></table>');
-  for (const c of a.checks as HtmlCheck[]) {
+  for (const c of a.checks) {
     if (!c.points?.length) continue;
     const svg = await plotting.render(checkSpec(c, c.points));
     parts.push(`<figure id="${escapeHtml(`${a.name}-${c.id}`)}">${svg}<figcaption>${escapeHtml(`${c.id} — ${c.description}`)}${c.replay ? `<br><code>${escapeHtml(c.replay)}</code>` : ''}</figcaption></figure>`);
@@ -165,7 +165,7 @@ async function adapterSection(a: AdapterReport, plotting: Plotting): Promise<str
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
 td,th{border-bottom:1px solid #eee;padding:2px 8px;text-align:left}th{background:#f6f6f6}
 td.pass{color:#1f77b4}td.robust{color:#ff7f0e}td.fail{color:#d62728;font-weight:bold}td.case{font-size:12px;color:#555}
-figure{margin:1.5em 0}figcaption{font-size:12px;color:#555}small{color:#777;font-weight:normal}p.grade{font-weight:bold}`;
+figure{margin:1.5em 0}svg text{font-family:sans-serif}figcaption{font-size:12px;color:#555}small{color:#777;font-weight:normal}p.grade{font-weight:bold}`;
 
 /** The page, as a string. */
 export async function buildHtml(report: RunReport, plotting: Plotting): Promise<string> {
@@ -176,7 +176,8 @@ export async function buildHtml(report: RunReport, plotting: Plotting): Promise<
 <html lang="en"><head><meta charset="utf-8"><meta name="generator" content="normcheck"><title>normcheck report</title><style>${STYLE}</style></head>
 <body>
 <h1>normcheck report</h1>
-<p>${escapeHtml(`seed ${report.seed}, ${report.runs} runs per property${report.quick ? ' (quick)' : ''}, started ${report.startedAt}, ${(report.durationMs / 1000).toFixed(1)} s — ${s.passed} passed, ${s.failed} failed, ${s.errors} errors, ${s.skipped} skipped, ${s.notProvided} not provided`)}</p>
+<p>${escapeHtml(`seed ${report.seed}, ${report.runs} runs per property${report.quick ? ' (quick)' : ''}, ${report.tolerance ?? 'worst-case'} tolerance, started ${report.startedAt}, ${(report.durationMs / 1000).toFixed(1)} s — ` +
+  `${s.passed} passed, ${s.robust ?? 0} robust, ${s.failed} failed, ${s.errors} errors, ${s.skipped} skipped, ${s.notProvided} not provided`)}</p>
 <p>Verdicts: <b>pass</b> every case within its bound and at least one case conclusive; <b>robust</b> every case within its bound but none could tell the right answer from a trivial one (y = bias); <b>fail</b> a case out of bound.
 Grades: <b>≤1 ulp</b> correctly rounded; <b>honest</b> within ×2 of the least accurate honest algorithm of the precision on the same cases; <b>×N</b> worse than honest by N (conformance/README.md, "Accuracy").</p>
 ${sections.join('\n')}
