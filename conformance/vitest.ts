@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, test, type TestContext } from 'vitest';
 import type { Adapter, ProfileName } from './adapter.js';
 import { selectChecks, CHECKS } from './catalog.js';
 import { isFeature, unknownFeatureMessage, type Feature } from './features.js';
+import { NORM_IDS, type NormId } from './norms/index.js';
 import { loadExpectations, unmatchedExpectations, type Expectation } from './expectations.js';
 import { openHost } from './hosts/open.js';
 import { isProfileName, PROFILES } from './profiles.js';
@@ -36,6 +37,8 @@ export interface ConformanceOptions {
   runs?: number;
   /** Only checks matching: an id, a dotted prefix or a glob, comma-separated, like `--only`. */
   only?: string;
+  /** Only the checks of these normalisations (`['rms']`), like `--norm`: the hygiene checks then judge only their capabilities. */
+  norms?: readonly NormId[];
   /** Leave out checks matching: patterns as `only`'s, comma-separated, like `--skip`. */
   skip?: string;
   /** Leave out cases with these features (features.ts), like `--without`: `['rank5', 'no_affine']`. */
@@ -55,7 +58,7 @@ export interface ConformanceOptions {
 }
 
 const OPTION_TYPES: Record<keyof ConformanceOptions, string> = {
-  quick: 'boolean', seed: 'integer', runs: 'positive integer', only: 'string', skip: 'string', without: 'features', path: 'string', profile: 'profile',
+  quick: 'boolean', seed: 'integer', runs: 'positive integer', only: 'string', norms: 'norms', skip: 'string', without: 'features', path: 'string', profile: 'profile',
   expectations: 'file or list', timeoutMs: 'positive integer', checkTimeoutMs: 'positive integer', isolate: 'boolean',
 };
 
@@ -73,6 +76,7 @@ function validated(o: unknown): ConformanceOptions {
           : kind === 'positive integer' ? Number.isInteger(v) && (v as number) >= 1
             : kind === 'profile' ? typeof v === 'string' && isProfileName(v)
               : kind === 'features' ? Array.isArray(v) && v.length > 0
+                : kind === 'norms' ? Array.isArray(v) && v.length > 0 && v.every((n) => NORM_IDS.includes(n as NormId))
                 : typeof v === 'string' || Array.isArray(v);
     if (kind === 'features' && ok) {
       // each name checked, with the closest names for a misspelt one
@@ -82,6 +86,7 @@ function validated(o: unknown): ConformanceOptions {
     if (!ok) {
       const expected = kind === 'profile' ? `one of ${Object.keys(PROFILES).join(', ')}` : kind === 'file or list' ? 'a file name or an array of expectations'
         : kind === 'features' ? 'a non-empty array of feature names (conformance/features.ts)'
+        : kind === 'norms' ? `a non-empty array of norm ids (${NORM_IDS.map((n) => `'${n}'`).join(', ')})`
         : `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
       throw new TypeError(`describeConformance: option ${k} must be ${expected}, got ${JSON.stringify(v)}`);
     }
@@ -103,8 +108,13 @@ function expectationsOf(o: ConformanceOptions): Expectation[] {
 
 /** How an adapter given as an object can be replayed: the same call with the failure's seed and path. */
 function vitestReplay(c: CheckResult, o: ConformanceOptions): string {
-  const opts = { ...(o.quick ? { quick: true } : {}), ...(o.runs !== undefined ? { runs: o.runs } : {}), ...(o.profile ? { profile: o.profile } : {}), only: c.id, seed: c.seed, ...(c.path ? { path: c.path } : {}) };
-  const literal = Object.entries(opts).map(([k, v]) => `${k}: ${typeof v === 'string' ? `'${v}'` : String(v)}`).join(', ');
+  // the hygiene checks' cases depend on the norms judged, so the replay keeps them
+  const opts = {
+    ...(o.quick ? { quick: true } : {}), ...(o.runs !== undefined ? { runs: o.runs } : {}), ...(o.profile ? { profile: o.profile } : {}),
+    ...(o.norms ? { norms: [...new Set(o.norms)] } : {}), only: c.id, seed: c.seed, ...(c.path ? { path: c.path } : {}),
+  };
+  const value = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : Array.isArray(v) ? `[${v.map(value).join(', ')}]` : String(v));
+  const literal = Object.entries(opts).map(([k, v]) => `${k}: ${value(v)}`).join(', ');
   return `describeConformance(adapter, { ${literal} })`;
 }
 
@@ -159,9 +169,9 @@ export function describeConformance(adapter: Adapter | string | URL, options?: C
   }
   if (o.isolate && spec === null) throw new TypeError('describeConformance: option isolate needs the adapter as a module path (a worker loads it by itself)');
   if (o.skip !== undefined && selectChecks(o.skip).length === 0) throw new TypeError(`describeConformance: option skip ${JSON.stringify(o.skip)}: no check matches (npx normcheck list shows the ids)`);
-  const checks = selectChecks(o.only, null, o.skip);
+  const checks = selectChecks(o.only, o.norms ?? null, o.skip);
   if (checks.length === 0) {
-    throw new TypeError(`describeConformance: option only ${JSON.stringify(o.only)}${o.skip ? ` with skip ${JSON.stringify(o.skip)}` : ''}: no check matches (npx normcheck list shows the ids)`);
+    throw new TypeError(`describeConformance: option only ${JSON.stringify(o.only)}${o.norms ? ` with norms ${JSON.stringify(o.norms)}` : ''}${o.skip ? ` with skip ${JSON.stringify(o.skip)}` : ''}: no check matches (npx normcheck list shows the ids)`);
   }
   const expectations = expectationsOf(o);
   // One seed for the whole suite, chosen now so every test's replay names it.
@@ -182,7 +192,7 @@ export function describeConformance(adapter: Adapter | string | URL, options?: C
       name = 'host' in entry ? entry.host.meta.name : entry.adapter.name;
       const runOptions: RunOptions = {
         quick: o.quick ?? false, seed, timeoutMs, checkTimeoutMs, expectations,
-        ...(o.runs !== undefined ? { runs: o.runs } : {}), ...(o.only ? { only: o.only } : {}), ...(o.skip ? { skip: o.skip } : {}),
+        ...(o.runs !== undefined ? { runs: o.runs } : {}), ...(o.only ? { only: o.only } : {}), ...(o.norms ? { norms: [...new Set(o.norms)] } : {}), ...(o.skip ? { skip: o.skip } : {}),
         ...(o.without ? { without: [...new Set(o.without)] } : {}), ...(o.path ? { path: o.path } : {}),
         ...(o.profile ? { profile: o.profile } : {}),
         replayFlags: [...(o.runs !== undefined ? ['--runs', String(o.runs)] : []), ...(o.isolate ? ['--isolate'] : []), ...(o.timeoutMs !== undefined && o.timeoutMs !== 10_000 ? ['--timeout', String(o.timeoutMs)] : [])],

@@ -40,6 +40,7 @@ writeFileSync(join(dir, 'expect.txt'), 'one-pass  bn.train.offset_1e4  one-pass 
 
 const FILES: Record<string, string> = {
   'builtin.test.mjs': `describeConformance('reference', { quick: true, seed: 7, only: 'ln.forward' });`,
+  'norms.test.mjs': `describeConformance('reference', { quick: true, seed: 7, norms: ['rms'] });`,
   'object.test.mjs': `describeConformance(${ONE_PASS}, { quick: true, seed: 42, runs: 5, only: 'bn.train.offset_1e4,ln.forward' });`,
   'path.test.mjs': `describeConformance(${JSON.stringify(onePassModule)}, { quick: true, seed: 42, only: 'bn.train.offset_1e4' });`,
   'expect.test.mjs': `describeConformance(new URL('./one-pass.mjs', import.meta.url), { quick: true, seed: 42, only: 'bn.train.offset_1e4', expectations: ${JSON.stringify(join(dir, 'expect.txt'))} });`,
@@ -75,6 +76,12 @@ describe('describeConformance in a vitest run', () => {
     expect(results['builtin.test.mjs']!.every((a) => a.fullName.startsWith('normcheck reference '))).toBe(true);
     expect(results['builtin.test.mjs']!.map((a) => a.status)).toContain('passed');
     expect(results['builtin.test.mjs']!.filter((a) => a.status === 'failed')).toEqual([]);
+  });
+
+  it('registers only the checks of the norms given (and the hygiene checks), as --norm selects them', () => {
+    expect(results['norms.test.mjs']!.map((a) => a.title)).toEqual(selectChecks(undefined, ['rms']).map((c) => c.id));
+    expect(results['norms.test.mjs']!.some((a) => a.title.startsWith('hygiene.'))).toBe(true);
+    expect(results['norms.test.mjs']!.filter((a) => a.status !== 'passed').map((a) => `${a.title}: ${a.status}`)).toEqual([]);
   });
 
   it('fails the check the CLI fails, with its counterexample and seed, and a replay that is the same call narrowed to the failure', async () => {
@@ -124,6 +131,9 @@ describe('describeConformance options', () => {
     [{ only: 'bn.nothing' }, /option only "bn.nothing": no check matches/],
     [{ skip: 'bn.nothing' }, /option skip "bn.nothing": no check matches/],
     [{ only: 'ln.forward.odd_sizes', skip: 'ln.forward' }, /option only "ln.forward.odd_sizes" with skip "ln.forward": no check matches/],
+    [{ norms: 'rms' }, /option norms must be a non-empty array of norm ids \('bn', 'ln', 'gn', 'in', 'rms'\), got "rms"/],
+    [{ norms: ['rms', 'rmsnorm'] }, /option norms must be a non-empty array of norm ids .*, got \["rms","rmsnorm"\]/],
+    [{ only: 'bn.train.forward', norms: ['ln'] }, /option only "bn.train.forward" with norms \["ln"\]: no check matches/],
     [{ without: 'rank5' }, /option without must be a non-empty array of feature names/],
     [{ without: ['rank6'] }, /option without: unknown feature "rank6" \(did you mean rank2 or rank3 or rank4\?\)/],
     [{ path: '1:2' }, /option path replays one failure and needs the seed/],
