@@ -20,7 +20,7 @@ import { passed, statusOfError } from './check.js';
 import { adapterGrade, type AdapterGrade } from './accuracy/grade.js';
 import { selectChecks } from './catalog.js';
 import { domainFor, FULL_DOMAIN, sortFeatures, unsupportedOf, type Domain, type UnsupportedFeatures } from './domain.js';
-import { findExpectation, type Expectation } from './expectations.js';
+import { expectationScope, findExpectation, type Expectation } from './expectations.js';
 import type { Feature } from './features.js';
 import type { NormId } from './norms/spec.js';
 import { describeThrown } from './error_text.js';
@@ -307,7 +307,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
     }
     const capabilities = new Set(host.meta.capabilities);
     // every finished check's ledger, with the fault its result reported: a later fault patches the result
-    const finished: { ledger: CheckLedger; reported: AdapterFailure | null; result: CheckResult }[] = [];
+    const finished: { ledger: CheckLedger; reported: AdapterFailure | null; result: CheckResult; expected: Expectation | null }[] = [];
     const patchLateFaults = () => {
       for (const f of finished) {
         const fault = f.ledger.fault;
@@ -316,12 +316,14 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
         // the check had already ended when the fault surfaced: its result becomes this error
         Object.assign(f.result, {
           status: 'error', message: `${fault.message} (surfaced after the check had ended)`,
-          outcome: outcomeOf('error', findExpectation(expectations, report.name, f.result.id), quick),
+          outcome: outcomeOf('error', f.expected, quick),
         });
       }
     };
     for (const check of mine) {
-      const domain = domainFor(report.unsupported, check.needs, options.without ?? []);
+      // an expectation confined to features leaves them out of the graded cases; one for the whole check does not
+      const scope = expectationScope(findExpectation(expectations, report.name, check.id), check.features);
+      const domain = domainFor(report.unsupported, check.needs, options.without ?? [], scope.confined);
       const ctx: CheckContext = {
         host, capabilities, precision: report.precision, layout: report.layout, profile: report.profile, conventions: report.conventions, quick,
         numRuns: runs, seed, timeoutMs, checkTimeoutMs, ledger: { fault: null }, origin: null,
@@ -348,7 +350,7 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
           run = emptyRun(status, message);
         }
       }
-      const expectation = findExpectation(expectations, report.name, check.id);
+      const expectation = scope.whole;
       const ran = passed(run.status) || run.status === 'fail' || run.status === 'error';
       const result: CheckResult = {
         ...run,
@@ -356,14 +358,14 @@ export async function runConformance(entries: readonly AdapterEntry[], options: 
         category: check.category,
         description: check.description,
         outcome: outcomeOf(run.status, expectation, quick),
-        expectedReason: expectation?.reason ?? null,
+        expectedReason: (expectation ?? findExpectation(expectations, report.name, check.id))?.reason ?? null,
         replay: ran && run.seed !== null ? replayCommand(report.spec, check.id, run.seed, run.path, options.profile ?? null, quick, replayFlags) : null,
         durationMs: Date.now() - t0,
       };
       // the deciding case of the grade replays like a failure: seed and its path (a passing path says so when replayed)
       if (result.grade) result.grade = { ...result.grade, replay: result.grade.path !== null ? replayCommand(report.spec, check.id, seed, result.grade.path, options.profile ?? null, quick, replayFlags) : null };
       report.checks.push(result);
-      finished.push({ ledger: ctx.ledger, reported: ctx.ledger.fault, result });
+      finished.push({ ledger: ctx.ledger, reported: ctx.ledger.fault, result, expected: expectation });
       for (const orphan of routeFaults(host)) result.message += `; then, between calls: ${orphan.message}`;
       patchLateFaults();
       options.onCheckEnd?.(report.name, result, index, total);

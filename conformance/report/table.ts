@@ -270,6 +270,8 @@ export function formatFailures(report: RunReport, width = WIDTH): string {
   for (const a of report.adapters) for (const c of a.checks) if (c.outcome === 'failed') out.push('', ...formatFailure(a.name, c));
   const xfail = groupedByReason(report, (c) => c.outcome === 'expected failure', width);
   if (xfail.length) out.push('', 'expected failures (from --expect), by reason:', ...xfail);
+  const confined = groupedByReason(report, (c) => c.outcome !== 'expected failure' && !isXpass(c) && c.expectedReason !== null, width);
+  if (confined.length) out.push('', 'known failures confined to features (from --expect; the check graded without them), by reason:', ...confined);
   const xpass = groupedByReason(report, isXpass, width);
   const head = (text: string) => wrapJoined(text.split(' '), ' ', '', '', width);
   if (xpass.length && report.quick) {

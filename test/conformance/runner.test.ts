@@ -193,7 +193,7 @@ describe('--only patterns and expectation files', () => {
     expect(json).toEqual([{ adapter: 'tfjs', check: 'bn.*', reason: 'r' }]);
     const lines = parseExpectations('# comment\n\ntfjs  bn.train.offset_1e6   one-pass moments  # why\n');
     expect(lines).toEqual([{ adapter: 'tfjs', check: 'bn.train.offset_1e6', reason: 'one-pass moments' }]);
-    expect(() => parseExpectations('tfjs bn.train\n', 'x.txt')).toThrow(/x.txt:1: expected "ADAPTER CHECK REASON/);
+    expect(() => parseExpectations('tfjs bn.train\n', 'x.txt')).toThrow(/x.txt:1: expected "ADAPTER CHECK \[features=F1,F2\] REASON/);
     expect(() => parseExpectations('[{"adapter": "a", "check": "b"}]', 'x.json')).toThrow(/x.json: expectation 0: needs/);
   });
 
