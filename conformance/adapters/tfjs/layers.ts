@@ -123,4 +123,17 @@ export function lnBackward(tf: TF, args: LayerNormBackwardArgs): Grads {
     layerGrads(tf, l, args.x, args.dy, args.shape, true, args.weight !== null, args.bias !== null));
 }
 
-export const layersImpl: TfjsImpl = { profile: 'keras', bnTrainForward, bnEvalForward, bnBackward, lnForward, lnBackward };
+/**
+ * What tf.layers cannot take (docs/divergences.md): batchNormalization is not implemented for rank-5 inputs
+ * (BatchNorm3d shapes; layerNormalization normalises through it, so a LayerNorm input of rank 5 too), its
+ * training mode throws with scale and center false, and the gradient through tf.batchNorm without scale or
+ * offset throws (tf-grad-omitted-affine). Declared, so each capability is graded on what it takes.
+ */
+const LAYERS_UNSUPPORTED = {
+  '*': ['rank5'],
+  bnTrainForward: ['no_affine'],
+  bnBackward: ['no_affine'],
+  lnBackward: ['no_affine'],
+} as const;
+
+export const layersImpl: TfjsImpl = { profile: 'keras', unsupported: LAYERS_UNSUPPORTED, bnTrainForward, bnEvalForward, bnBackward, lnForward, lnBackward };

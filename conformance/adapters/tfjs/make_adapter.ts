@@ -15,6 +15,8 @@ import { disposeAbandonedTape, numTensors, useBackend, type BackendName, type TF
  */
 export interface TfjsImpl {
   profile: ProfileName;
+  /** what these tfjs APIs cannot take (adapter.ts `unsupported`), on every backend; an adapter's own `unsupported` option wins */
+  unsupported?: Unsupported;
   bnTrainForward(tf: TF, args: BatchNormTrainArgs): MaybePromise<BatchNormTrainResult>;
   bnEvalForward(tf: TF, args: BatchNormEvalArgs): MaybePromise<{ y: FloatArray }>;
   bnBackward(tf: TF, args: BatchNormBackwardArgs): MaybePromise<Grads>;
@@ -101,7 +103,8 @@ export function makeTfjsAdapter(opts: TfjsAdapterOptions, impl: TfjsImpl): Adapt
     precision: opts.precision ?? 'float32',
     layout: 'NHWC',
     profile: impl.profile,
-    ...(opts.unsupported ? { unsupported: opts.unsupported } : {}),
+    // the adapter's own declaration, else the one of the tfjs APIs it calls (the same on every backend)
+    ...((opts.unsupported ?? impl.unsupported) ? { unsupported: opts.unsupported ?? impl.unsupported } : {}),
     async available() {
       const loaded = await opts.load();
       if (typeof loaded === 'string') return loaded;

@@ -149,6 +149,7 @@ export const OPS_UNSUPPORTED: Unsupported = { bnBackward: ['no_affine', 'rank5']
 
 export const opsImpl: TfjsImpl = {
   profile: 'pytorch',
+  unsupported: OPS_UNSUPPORTED,
   bnTrainForward: (tf, a) => readGraph(tf, () => bnTrainForwardGraph(tf, a)),
   bnEvalForward: (tf, a) => readGraph(tf, () => bnEvalForwardGraph(tf, a)),
   bnBackward: (tf, a) => readGraph(tf, () => bnBackwardGraph(tf, a)),
@@ -159,6 +160,7 @@ export const opsImpl: TfjsImpl = {
 /** Read asynchronously (await data()), for backends without a synchronous read. */
 export const opsImplAsync: TfjsImpl = {
   profile: 'pytorch',
+  unsupported: OPS_UNSUPPORTED,
   bnTrainForward: (tf, a) => readGraphAsync(tf, () => bnTrainForwardGraph(tf, a)),
   bnEvalForward: (tf, a) => readGraphAsync(tf, () => bnEvalForwardGraph(tf, a)),
   bnBackward: (tf, a) => readGraphAsync(tf, () => bnBackwardGraph(tf, a)),
