@@ -140,6 +140,12 @@ describe.skipIf('missing' in numpyPython)('a Python adapter (normcheck_adapter.p
     expect(again.byId['bn.eval.forward']).toMatchObject({ status: 'error', message: bad.message, counterexample: bad.counterexample });
   }
 
+  it('declares features unsupported (serve(unsupported=...)): the run carries the declaration and passes', async () => {
+    const { report, byId } = await check(py('declares'), only);
+    expect(report.adapters[0]!.unsupported).toEqual({ all: [], byCapability: { bnEvalForward: ['rank5'] } });
+    expect(byId['bn.eval.forward']!.status).toBe('pass');
+  });
+
   it('ends its process in a call (os._exit): that call crashed, a new process runs the next check', async () => {
     await expectBlamedAndReplayed('exit', /^bnEvalForward: the adapter's process exited with code 0 during the call/);
   });
