@@ -46,6 +46,7 @@ const FILES: Record<string, string> = {
   'expect.test.mjs': `describeConformance(new URL('./one-pass.mjs', import.meta.url), { quick: true, seed: 42, only: 'bn.train.offset_1e4', expectations: ${JSON.stringify(join(dir, 'expect.txt'))} });`,
   'absent.test.mjs': `describeConformance({ name: 'absent', precision: 'float32', layout: 'NCHW', available: () => 'not installed: npm install some-backend@1.2.3', lnForward() { throw new Error('never called'); } }, { quick: true, only: 'ln.forward' });`,
   'missing.test.mjs': `describeConformance('./no-such-adapter.mjs', { quick: true, only: 'ln.forward' });`,
+  'features.test.mjs': `describeConformance('reference', { quick: true, seed: 7, only: 'ln.forward', skip: 'ln.forward.odd_sizes', without: ['multi_axis'] });`,
 };
 
 interface Assertion { fullName: string; title: string; status: string; failureMessages: string[] }
@@ -71,6 +72,12 @@ beforeAll(() => {
 const byTitle = (file: string, title: string) => results[file]!.find((a) => a.title === title)!;
 
 describe('describeConformance in a vitest run', () => {
+  it('leaves out the checks of option skip and the cases of option without (a check with only those: skipped as not applicable)', () => {
+    expect(results['features.test.mjs']!.map((a) => a.title)).toEqual(selectChecks('ln.forward', null, 'ln.forward.odd_sizes').map((c) => c.id));
+    expect(byTitle('features.test.mjs', 'ln.forward.multi_axis').status).toBe('skipped');
+    expect(results['features.test.mjs']!.filter((a) => a.status === 'failed')).toEqual([]);
+  });
+
   it('registers one test per selected check, named by its id, under "normcheck <adapter>"', () => {
     expect(results['builtin.test.mjs']!.map((a) => a.title)).toEqual(selectChecks('ln.forward').map((c) => c.id));
     expect(results['builtin.test.mjs']!.every((a) => a.fullName.startsWith('normcheck reference '))).toBe(true);
