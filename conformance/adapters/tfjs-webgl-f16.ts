@@ -11,6 +11,7 @@ export default browserBuiltin({
   description: 'TensorFlow.js ops on the WebGL backend with half-float textures forced, in headless Chromium; judged as float16',
   page: { file: pageModule('webgl_f16_page.js'), gpu: 'webgl' },
   capabilities: ['bnTrainForward', 'bnEvalForward', 'bnBackward', 'lnForward', 'lnBackward'],
+  packages: ['@tensorflow/tfjs'],
   // as the page module declares it (the host takes the page's declaration; this one is for normcheck list)
   unsupported: OPS_UNSUPPORTED,
 });

@@ -17,6 +17,7 @@ export default browserBuiltin({
   description: 'TensorFlow.js ops (tf.moments + tf.batchNorm, tf.grads) on the WebGL backend in headless Chromium (WebGL2 on ANGLE), PyTorch profile, NHWC',
   page: { file: pageModule('webgl_page.js'), gpu: 'webgl' },
   capabilities: ['bnTrainForward', 'bnEvalForward', 'bnBackward', 'lnForward', 'lnBackward'],
+  packages: ['@tensorflow/tfjs'],
   // as the page module declares it (the host takes the page's declaration; this one is for normcheck list)
   unsupported: OPS_UNSUPPORTED,
 });

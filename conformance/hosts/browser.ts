@@ -23,8 +23,8 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Adapter, Capability } from '../adapter.js';
-import { CAPABILITIES } from '../adapter.js';
-import { importEngines } from '../adapters/engines.js';
+import { CAPABILITIES, NOT_INSTALLED } from '../adapter.js';
+import { importEngines, installCommand, type EnginePackage } from '../adapters/engines.js';
 import { describeThrown } from '../error_text.js';
 import { AdapterLoadError } from '../load.js';
 import { AdapterShapeError, validateAdapter } from '../validate_adapter.js';
@@ -63,10 +63,23 @@ export function chromiumPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.NORMCHECK_CHROMIUM || DEFAULT_CHROMIUM;
 }
 
-/** null when playwright-core and a Chromium are present, else why not (NOT_INSTALLED form for the package). */
-export async function browserProblem(): Promise<string | null> {
+/**
+ * null when playwright-core, the packages a page module imports (`packages`, served from this install: the
+ * page built-ins' @tensorflow/tfjs) and a Chromium are present, else why not (NOT_INSTALLED form, naming
+ * them all in one install command).
+ */
+export async function browserProblem(packages: readonly EnginePackage[] = []): Promise<string | null> {
   const mods = await importEngines(['playwright-core']);
-  if (typeof mods === 'string') return mods;
+  const missing = `${NOT_INSTALLED}${installCommand(['playwright-core', ...packages])}`;
+  if (typeof mods === 'string') return mods.startsWith(NOT_INSTALLED) ? missing : mods;
+  const req = createRequire(join(ROOT, 'package.json'));
+  for (const p of packages) {
+    try {
+      req.resolve(p);
+    } catch {
+      return missing;
+    }
+  }
   const exe = chromiumPath();
   if (!existsSync(exe)) return `no Chromium at ${exe}: apt-get install -y chromium (or set NORMCHECK_CHROMIUM to a Chromium or Chrome executable)`;
   return null;
@@ -322,7 +335,11 @@ export interface BrowserBuiltin extends Adapter {
  * code that loads the adapter object itself (normcheck list, an adapter object passed to runConformance)
  * gets these methods, which open one host lazily and forward each call to it.
  */
-export function browserBuiltin(decl: Pick<Adapter, 'name' | 'description' | 'precision' | 'layout' | 'profile' | 'conventions' | 'unsupported'> & { page: PageTarget; capabilities: readonly Capability[] }): BrowserBuiltin {
+export function browserBuiltin(decl: Pick<Adapter, 'name' | 'description' | 'precision' | 'layout' | 'profile' | 'conventions' | 'unsupported'> & {
+  page: PageTarget; capabilities: readonly Capability[];
+  /** the packages the page module imports (by the page's import map), checked by available() */
+  packages?: readonly EnginePackage[];
+}): BrowserBuiltin {
   let host: Promise<BrowserHost> | null = null;
   const open = () => (host ??= BrowserHost.open(decl.name, decl.page, `built-in adapter ${decl.name}`));
   const adapter: Record<string | symbol, unknown> = {
@@ -334,7 +351,7 @@ export function browserBuiltin(decl: Pick<Adapter, 'name' | 'description' | 'pre
     [PAGE_TARGET]: decl.page,
     // cheap: whether the browser can start at all (the page's own available() runs when the host opens)
     async available() {
-      const problem = await browserProblem();
+      const problem = await browserProblem(decl.packages);
       return problem ?? true;
     },
     async teardown() {

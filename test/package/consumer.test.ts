@@ -243,9 +243,9 @@ describe('the packed tarball in a fresh project', () => {
     expect(r.status).toBe(0);
   });
 
-  it('npx normcheck check ./adapter.mjs --quick exits 0: a correct adapter passes, the skeleton is all "not provided", each engine adapter "not installed" with its command', (ctx) => {
+  it('npx normcheck check ./adapter.mjs --quick exits 0: a correct adapter passes, the skeleton is all "not provided", each engine adapter (the GPU ones too) "not installed" with its command', (ctx) => {
     skipIfOffline(ctx);
-    const r = sh('npx', ['normcheck', 'check', './adapter.mjs', './my-adapter.mjs', 'tfjs-cpu', 'tfjs-wasm', 'ort-node', 'ort-web', 'tfjs-node', '--quick', '--seed', '1', '--json', 'report.json']);
+    const r = sh('npx', ['normcheck', 'check', './adapter.mjs', './my-adapter.mjs', 'tfjs-cpu', 'tfjs-wasm', 'ort-node', 'ort-web', 'tfjs-node', 'tfjs-webgpu', 'ort-webgpu', 'tfjs-webgl', '--quick', '--seed', '1', '--json', 'report.json']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const report = JSON.parse(readFileSync(join(project, 'report.json'), 'utf8')) as { adapters: { name: string; checks: { status: string }[] }[] };
@@ -259,7 +259,10 @@ describe('the packed tarball in a fresh project', () => {
     expect(r.stdout).toContain(`ort-node: not installed: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@${v['onnxruntime-node']} onnx-proto@${v['onnx-proto']}\n`);
     expect(r.stdout).toContain(`ort-web: not installed: npm install onnxruntime-web@${v['onnxruntime-web']} onnx-proto@${v['onnx-proto']}\n`);
     expect(r.stdout).toContain(`tfjs-node: not installed: npm install @tensorflow/tfjs-node@${v['@tensorflow/tfjs-node']}\n`);
-    expect(r.stdout).toMatch(/, 0 failed, 0 errors, .*5 adapters not installed/);
+    expect(r.stdout).toContain(`tfjs-webgpu: not installed: npm install @tensorflow/tfjs@${v['@tensorflow/tfjs']} @tensorflow/tfjs-backend-webgpu@${v['@tensorflow/tfjs-backend-webgpu']} webgpu@${v.webgpu}\n`);
+    expect(r.stdout).toContain(`ort-webgpu: not installed: npm install onnxruntime-web@${v['onnxruntime-web']} onnx-proto@${v['onnx-proto']} webgpu@${v.webgpu}\n`);
+    expect(r.stdout).toContain(`tfjs-webgl: not installed: npm install playwright-core@${v['playwright-core']} @tensorflow/tfjs@${v['@tensorflow/tfjs']}\n`);
+    expect(r.stdout).toMatch(/, 0 failed, 0 errors, .*8 adapters not installed/);
   });
 
   it('npx normcheck check ./buggy.mjs --quick: a buggy adapter exits 1 with its counterexample and a replay line', (ctx) => {

@@ -24,7 +24,8 @@ import type {
   Adapter, BatchNormEvalArgs, BatchNormTrainArgs, BatchNormTrainResult, FloatArray, GroupNormArgs, InstanceNormArgs, LayerNormArgs,
   LayerNormResult, RmsNormArgs,
 } from '../../adapter.js';
-import { importEngines } from '../engines.js';
+import { NOT_INSTALLED } from '../../adapter.js';
+import { importEngines, installCommand } from '../engines.js';
 import { batchNormModel, groupNormModel, instanceNormModel, layerNormModel, onnxNamespace, rmsNormModel, type Onnx } from './onnx_model.js';
 
 /** What both packages export and the adapter uses (onnxruntime-common's API). */
@@ -112,10 +113,13 @@ export function makeOrtAdapter(options: OrtAdapterOptions): OrtAdapter {
 
   /** The runtime and onnx-proto, or why not (`not installed: …` naming both packages when one is absent). */
   const load = () => (loaded ??= (async () => {
-    const mods = await importEngines(options.loadRuntime ? ['onnx-proto'] : [options.runtimePackage, 'onnx-proto']);
-    if (typeof mods === 'string') return mods;
-    const ort = options.loadRuntime ? await options.loadRuntime() : (mods[0] as OrtRuntime);
-    if (typeof ort === 'string') return ort;
+    // a runtime loaded its own way (the WebGPU build) names every package it needs when one is absent, so
+    // it goes first; onnx-proto missing after it is one command with the runtime package
+    const own = options.loadRuntime ? await options.loadRuntime() : null;
+    if (typeof own === 'string') return own;
+    const mods = await importEngines(own ? ['onnx-proto'] : [options.runtimePackage, 'onnx-proto']);
+    if (typeof mods === 'string') return own && mods.startsWith(NOT_INSTALLED) ? `${NOT_INSTALLED}${installCommand([options.runtimePackage, 'onnx-proto'])}` : mods;
+    const ort = own ?? (mods[0] as OrtRuntime);
     options.configure?.(ort);
     return { ort, onnx: onnxNamespace(mods[mods.length - 1]) };
   })());
