@@ -276,7 +276,8 @@ const sumDx: Relation = (ctx, spec, c, g, grouping) => {
   const sums = grouping.groups.map((idx) => idx.reduce((s, i) => s + g.dx[i]!, 0));
   // tolerance: the dx errors add up; the float64 sum of the adapter's dx adds γ_M(u64)·Σ|dx|
   const tol = grouping.groups.map((idx) => idx.reduce((s, i) => s + b.dx[i]! + gamma(idx.length, U64) * Math.abs(g.dx[i]!), 0));
-  return [compare('Σdx per group', sums, sums.map(() => 0), tol, ctx.precision)];
+  // a zero gradient (the trivial answer) satisfies this too: conclusive only where dx itself is not within its bound of 0
+  return [relationConclusive(compare('Σdx per group', sums, sums.map(() => 0), tol, ctx.precision), g.dx, new Float64Array(g.dx.length), b.dx, ctx.precision)];
 };
 
 /** Σ dx·x̂ = rstd·eps/(var + eps)·Σ g·x̂ per group (x̂, var, rstd from float64 statistics of the input). */
@@ -305,7 +306,7 @@ const sumDxXhat: Relation = (ctx, spec, c, g, grouping) => {
     // the float64 side (x̂ from two-pass float64 statistics, two sums) is accurate to a few γ_M(u64) of its magnitude
     tol.push(t + 8 * gamma(idx.length + 4, U64) * mag);
   }
-  return [compare('Σdx·x̂ per group', actual, expected, tol, ctx.precision)];
+  return [relationConclusive(compare('Σdx·x̂ per group', actual, expected, tol, ctx.precision), g.dx, new Float64Array(g.dx.length), b.dx, ctx.precision)];
 };
 
 /** dbias = Σ dy over every element sharing the bias. */
@@ -350,7 +351,9 @@ function linearityCheck(spec: NormSpec): Check {
         if (!a1 || !a2 || !a3) continue;
         const combo = Float64Array.from(a1, (v, i) => alpha * v + a2[i]!);
         const tol = Float64Array.from(b3![q], (v, i) => v + alpha * b1![q][i]! + b2![q][i]! + 4 * U64 * (Math.abs(alpha * a1[i]!) + Math.abs(a2[i]!)));
-        comps.push(compare(`${q}(α·dy₁ + dy₂)`, a3, combo, tol, ctx.precision));
+        const c3 = compare(`${q}(α·dy₁ + dy₂)`, a3, combo, tol, ctx.precision);
+        // zero gradients are linear too
+        comps.push(q === 'dx' ? relationConclusive(c3, a3, new Float64Array(a3.length), b3![q], ctx.precision) : c3);
       }
       return comps;
     },

@@ -5,6 +5,7 @@
  * case and the command that replays it; the full profile draws realistic sizes, the quick one does not.
  */
 import { describe, expect, it } from 'vitest';
+import type { Adapter } from '../../conformance/adapter.js';
 import { CHECKS } from '../../conformance/catalog.js';
 import { FULL_DOMAIN } from '../../conformance/domain.js';
 import { AT_SIZE_MUTANTS } from '../../conformance/mutants/at_size.js';
@@ -26,6 +27,16 @@ describe('three outcomes', () => {
     expect(robust.map((c) => c.id)).toEqual(expect.arrayContaining(['ln.forward.shift_invariance', 'ln.forward.constant_row', 'hygiene.deterministic']));
     for (const c of robust) expect(c.cases!.pass).toBe(0);
     expect(report.summary.robust).toBe(robust.length);
+  });
+
+  it('zero gradients satisfy Σdx = 0 and linearity only vacuously: robust there, failed by the differential backward', async () => {
+    const zeroGrad: Adapter = {
+      name: 'zero-grad', precision: 'float32', layout: 'NCHW', profile: 'pytorch',
+      bnBackward: ({ x, weight, bias, shape }) => ({ dx: new Float32Array(x.length), dweight: weight && new Float32Array(shape[1]!), dbias: bias && new Float32Array(shape[1]!) }),
+    };
+    const report = await runConformance([{ adapter: zeroGrad, spec: 'zero-grad' }], { quick: true, seed, only: 'bn.backward' });
+    const status = Object.fromEntries(report.adapters[0]!.checks.map((c) => [c.id, c.status]));
+    expect(status).toMatchObject({ 'bn.backward.sum_dx_zero': 'robust', 'bn.backward.linearity': 'robust', 'bn.backward.train': 'fail' });
   });
 });
 
