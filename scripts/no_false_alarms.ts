@@ -9,10 +9,12 @@
  *   npm run no-false-alarms                       20 seeds from 20261127, full profile
  *   npm run no-false-alarms -- --seeds 5 --first-seed 1 --quick
  *   npm run no-false-alarms -- --norm gn,in,rms   only these norms' checks (hygiene judges only their capabilities)
+ *   npm run no-false-alarms -- --tolerance strict the strict tier's bounds (accuracy/probabilistic.ts)
  * Prints one line per seed and adapter, the total wall time, and exits 1 on any failure or error.
  */
 import { parseArgs } from 'node:util';
 import type { Adapter } from '../conformance/adapter.js';
+import { TIERS, type Tier } from '../conformance/accuracy/probabilistic.js';
 import { BUILTIN_ADAPTERS } from '../conformance/adapters/index.js';
 import { CORRECT_VARIANTS } from '../conformance/mutants/gallery.js';
 import { NORM_IDS, type NormId } from '../conformance/norms/index.js';
@@ -26,8 +28,11 @@ const { values } = parseArgs({
     'first-seed': { type: 'string', default: '20261127' },
     quick: { type: 'boolean', default: false },
     norm: { type: 'string' },
+    tolerance: { type: 'string', default: 'worst-case' },
   },
 });
+if (!TIERS.includes(values.tolerance as Tier)) throw new Error(`--tolerance: expected one of ${TIERS.join(', ')}, got ${values.tolerance}`);
+const tolerance = values.tolerance as Tier;
 const numSeeds = Number(values.seeds);
 const firstSeed = Number(values['first-seed']);
 if (!Number.isInteger(numSeeds) || numSeeds < 1) throw new Error(`--seeds: expected a positive integer, got ${values.seeds}`);
@@ -49,12 +54,12 @@ const t0 = Date.now();
 const entries = await adapters();
 let failures = 0;
 let checksRun = 0;
-console.log(`no false alarms: ${entries.length} adapters × ${numSeeds} seeds (${firstSeed}…${firstSeed + numSeeds - 1}), ${values.quick ? 'quick' : 'full'} profile${norms ? `, norms ${norms.join(',')}` : ''}`);
+console.log(`no false alarms: ${entries.length} adapters × ${numSeeds} seeds (${firstSeed}…${firstSeed + numSeeds - 1}), ${values.quick ? 'quick' : 'full'} profile, ${tolerance} tolerance${norms ? `, norms ${norms.join(',')}` : ''}`);
 for (let k = 0; k < numSeeds; k++) {
   const seed = firstSeed + k;
   for (const entry of entries) {
     const t = Date.now();
-    const report = await runConformance([entry], { quick: values.quick, seed, required: [entry.spec], ...(norms ? { norms } : {}) });
+    const report = await runConformance([entry], { quick: values.quick, seed, required: [entry.spec], tolerance, ...(norms ? { norms } : {}) });
     const a = report.adapters[0]!;
     const bad = a.checks.filter((c) => c.status === 'fail' || c.status === 'error');
     const passed = a.checks.filter((c) => (c.status === 'pass' || c.status === 'robust')).length;
@@ -70,7 +75,7 @@ for (let k = 0; k < numSeeds; k++) {
       if (c.counterexample) console.log(`      counterexample: ${c.counterexample.slice(0, 300)}`);
       // built-ins replay through the CLI; a gallery variant is not a loadable spec, so give what replays it in code
       if (BUILTINS.includes(entry.spec)) console.log(`      replay: ${c.replay}`);
-      else console.log(`      replay: runConformance([{ adapter: CORRECT_VARIANTS '${entry.spec}' }], { only: '${c.id}', seed: ${seed}${c.path ? `, path: '${c.path}'` : ''}${values.quick ? ', quick: true' : ''}${norms ? `, norms: ${JSON.stringify(norms)}` : ''} })`);
+      else console.log(`      replay: runConformance([{ adapter: CORRECT_VARIANTS '${entry.spec}' }], { only: '${c.id}', seed: ${seed}${c.path ? `, path: '${c.path}'` : ''}${values.quick ? ', quick: true' : ''}${norms ? `, norms: ${JSON.stringify(norms)}` : ''}${tolerance === 'strict' ? ", tolerance: 'strict'" : ''} })`);
     }
   }
 }
