@@ -4,7 +4,8 @@
  * storage, tails in wasm). Addresses are byte offsets into the kernels' memory.
  *
  * NCHW, a whole call in one function: for each channel c, its N runs of S floats at stride C·S (401 KB for the
- * benchmark's (32, 64, 56, 56): the second pass over a channel reads it from L2, not from DRAM).
+ * benchmark's (32, 64, 56, 56): the second pass over a channel reads it from L2, not from DRAM; the training
+ * forward runs the second pass of channel c - 1 in the same loop as the first pass of channel c).
  *   nchwForward(x, y, N, C, S, w, b, eps, mean, rstd, variance)            (nchwForwardRelu: then max(·, 0))
  *     shifted sums Σ(x - K), Σ(x - K)² (K = the channel's first value), the one-pass variance with the
  *     cancellation test of shared/one_pass.ts (else the exact pass Σ((x - K) - dm)²), mean, rstd, variance, then
@@ -123,7 +124,9 @@ function nchwForward<N extends 'nchwForward' | 'nchwForwardRelu'>(name: N): Func
   const f = new Func(name, { x: I32, y: I32, N: I32, C: I32, S: I32, w: I32, b: I32, eps: F64, mean: I32, rstd: I32, variance: I32 });
   const P = f.params;
   const relu = name === 'nchwForwardRelu';
-  const c = f.local(I32), stride = f.local(I32), xb = f.local(I32), yb = f.local(I32), p = f.local(I32), q = f.local(I32);
+  // xb: channel c's first run; pb, yb: channel c - 1's first run in x and y (the channel being normalised)
+  const c = f.local(I32), stride = f.local(I32), xb = f.local(I32), pb = f.local(I32), yb = f.local(I32);
+  const p = f.local(I32), pp = f.local(I32), q = f.local(I32);
   const L = runLocals(f);
   const Mf = f.local(F64), gamma = f.local(F64), s1 = f.local(F64), s2 = f.local(F64), dm = f.local(F64), meanSq = f.local(F64);
   const v = f.local(F64), r = f.local(F64), mean = f.local(F64);
@@ -135,26 +138,43 @@ function nchwForward<N extends 'nchwForward' | 'nchwForwardRelu'>(name: N): Func
   f.get(Mf).f64(U64).f64Mul().f64(1).get(Mf).f64(U64).f64Mul().f64Sub().f64Div().set(gamma);
   f.f64(0);
   setConst(f, zero);
-  forRange(f, c, P.C, () => {
-    f.get(c).get(P.S).mul().i32(2).shl().tee(xb).get(P.x).add().set(xb);
-    f.get(c).get(P.S).mul().i32(2).shl().get(P.y).add().set(yb);
-    f.get(xb).f32Load().f64Promote();
+
+  // Σ(x - K), Σ(x - K)² of channel c, at pointer p
+  const sumsStep = (lane: Lane, o: number, j: number): void => {
+    f.get(p);
+    lane.loadF32(f, o);
+    get(f, K, lane);
+    lane.sub(f);
+    f.tee(lane === SINGLE ? d.s : d.v);
+    accumulate(f, A, lane, j);
+    get(f, d, lane);
+    get(f, d, lane);
+    lane.mul(f);
+    accumulate(f, Q, lane, j);
+  };
+  // y = (x - m1)·scale + t of the channel whose constants are set, from pointer pp into q
+  const normStep = (lane: Lane, o: number): void => {
+    f.get(q).get(pp);
+    lane.loadF32(f, o);
+    get(f, M1, lane);
+    lane.sub(f);
+    get(f, SC, lane);
+    lane.mul(f);
+    get(f, T, lane);
+    lane.add(f);
+    if (relu) lane.relu(f, lane === SINGLE ? d.s : d.v, lane === SINGLE ? zero.s : zero.v);
+    lane.storeF32(f, o);
+  };
+  // channel c's shift K = its first value, the accumulators zeroed
+  const startChannel = (): void => {
+    f.get(c).get(P.S).mul().i32(2).shl().get(P.x).add().tee(xb);
+    f.f32Load().f64Promote();
     setConst(f, K);
-    // Σ(x - K), Σ(x - K)²
     zeroAcc(f, A);
     zeroAcc(f, Q);
-    overRuns(f, P.N, P.S, stride, [[p, xb]], L, (lane, o, j) => {
-      f.get(p);
-      lane.loadF32(f, o);
-      get(f, K, lane);
-      lane.sub(f);
-      f.tee(lane === SINGLE ? d.s : d.v);
-      accumulate(f, A, lane, j);
-      get(f, d, lane);
-      get(f, d, lane);
-      lane.mul(f);
-      accumulate(f, Q, lane, j);
-    });
+  };
+  // channel c's statistics from its sums, then its normalisation constants M1, SC, T
+  const finishChannel = (): void => {
     total(f, A);
     f.set(s1);
     total(f, Q);
@@ -198,20 +218,33 @@ function nchwForward<N extends 'nchwForward' | 'nchwForwardRelu'>(name: N): Func
     f.get(c).i32(2).shl().get(P.b).add().f32Load().f64Promote();
     f.get(K.s).get(M1.s).f64Sub().get(dm).f64Add().get(SC.s).f64Mul().f64Sub();
     setConst(f, T);
-    // y = (x - m1)·scale + t
-    overRuns(f, P.N, P.S, stride, [[p, xb], [q, yb]], L, (lane, o) => {
-      f.get(q).get(p);
-      lane.loadF32(f, o);
-      get(f, M1, lane);
-      lane.sub(f);
-      get(f, SC, lane);
-      lane.mul(f);
-      get(f, T, lane);
-      lane.add(f);
-      if (relu) lane.relu(f, lane === SINGLE ? d.s : d.v, lane === SINGLE ? zero.s : zero.v);
-      lane.storeF32(f, o);
-    });
+    // channel c is the next to normalise
+    f.get(xb).set(pb);
+    f.get(c).get(P.S).mul().i32(2).shl().get(P.y).add().set(yb);
+  };
+
+  // Software-pipelined over channels: one loop reads channel c for its sums (from memory) while it normalises
+  // channel c - 1 (from L2, its 401 kB read by the loop before) into y, so reads and writes stream together as
+  // in a memcpy instead of a read-only pass and a write pass taking turns. Each channel's sums see the same
+  // values in the same order and accumulators as in a loop of their own, so the results are those of the plain
+  // two-pass order.
+  f.i32(0).set(c);
+  startChannel();
+  overRuns(f, P.N, P.S, stride, [[p, xb]], L, sumsStep);
+  finishChannel();
+  f.i32(1).set(c);
+  f.block().loop();
+  f.get(c).get(P.C).geU().brIf(1);
+  startChannel();
+  overRuns(f, P.N, P.S, stride, [[p, xb], [pp, pb], [q, yb]], L, (lane, o, j) => {
+    sumsStep(lane, o, j);
+    normStep(lane, o);
   });
+  finishChannel();
+  f.get(c).i32(1).add().set(c);
+  f.br(0).end().end();
+  // the last channel's normalisation
+  overRuns(f, P.N, P.S, stride, [[pp, pb], [q, yb]], L, (lane, o) => normStep(lane, o));
   return f;
 }
 
