@@ -9,6 +9,7 @@
  *     per row: shifted sums Σ(x - K), Σ(x - K)² (K = the row's first value), the one-pass variance with the
  *     cancellation test of shared/one_pass.ts (else the exact pass), mean, rstd, then
  *     y = (((x - K) - dm)·rstd)·w + b                                       (forward_impl.ts's expression)
+ *     in the same loop as the next row's sums
  *   lnBackward(dy, x, dx, R, D, w, mean, rstd, accW, accB)
  *     per row: Σg, Σg·(x - mean) with g = dy·w; k0 = rstd·Σg/D, k1 = rstd³·Σg·(x - mean)/D; then
  *     dx = rstd·(dy·w) - k0 - (x - mean)·k1,  accW += dy·(x - mean)·rstd,  accB += dy   (backward_impl.ts's)
@@ -85,10 +86,13 @@ const wide = (o: number): number => 2 * o;
 function lnForward(): Func<'lnForward'> {
   const f = new Func('lnForward', { x: I32, y: I32, R: I32, D: I32, w: I32, b: I32, eps: F64, mean: I32, rstd: I32 });
   const P = f.params;
-  const row = f.local(I32), p = f.local(I32), q = f.local(I32), pw = f.local(I32), pb = f.local(I32), rowBytes = f.local(I32);
+  const row = f.local(I32), p = f.local(I32), pp = f.local(I32), q = f.local(I32), pw = f.local(I32), pb = f.local(I32), rowBytes = f.local(I32);
+  // the row being normalised (the one before `row`) and its constants
+  const nrow = f.local(I32);
   const L = runLocals(f);
   const Df = f.local(F64), gamma = f.local(F64), s1 = f.local(F64), s2 = f.local(F64), dm = f.local(F64), meanSq = f.local(F64), v = f.local(F64);
   const K = both(f), DM = both(f), RS = both(f), d = both(f);
+  const NK = both(f), NDM = both(f), NRS = both(f);
   const A = acc(f), Q = acc(f);
   f.get(P.D).i32(2).shl().set(rowBytes);
   f.get(P.D).f64FromU32().set(Df);
@@ -96,26 +100,54 @@ function lnForward(): Func<'lnForward'> {
   const rowStart = (): void => {
     f.get(row).get(rowBytes).mul().get(P.x).add().set(p);
   };
-  forRange(f, row, P.R, () => {
+  // pointers of the row being normalised: pp into x, q into y, pw and pb at w and b
+  const normStart = (): void => {
+    f.get(nrow).get(rowBytes).mul().tee(pp).get(P.y).add().set(q);
+    f.get(pp).get(P.x).add().set(pp);
+    f.get(P.w).set(pw);
+    f.get(P.b).set(pb);
+  };
+  // Σ(x - K), Σ(x - K)² of `row`, at p
+  const shifted = (lane: Lane, o: number, j: number): void => {
+    f.get(p);
+    lane.loadF32(f, o);
+    get(f, K, lane);
+    lane.sub(f);
+    tee(f, d, lane);
+    accumulate(f, A, lane, j);
+    get(f, d, lane);
+    get(f, d, lane);
+    lane.mul(f);
+    accumulate(f, Q, lane, j);
+  };
+  // y = (((x - K) - dm)·rstd)·w + b of `nrow`, from pp into q
+  const normalize = (lane: Lane, o: number): void => {
+    f.get(q).get(pp);
+    lane.loadF32(f, o);
+    get(f, NK, lane);
+    lane.sub(f);
+    get(f, NDM, lane);
+    lane.sub(f);
+    get(f, NRS, lane);
+    lane.mul(f);
+    f.get(pw);
+    lane.loadF64(f, wide(o));
+    lane.mul(f);
+    f.get(pb);
+    lane.loadF64(f, wide(o));
+    lane.add(f);
+    lane.storeF32(f, o);
+  };
+  // `row`'s shift K = its first value, the accumulators zeroed
+  const startRow = (): void => {
     rowStart();
     f.get(p).f32Load().f64Promote();
     setBoth(f, K);
-    // Σ(x - K), Σ(x - K)²
     zeroAcc(f, A);
     zeroAcc(f, Q);
-    const shifted = (lane: Lane, o: number, j: number): void => {
-      f.get(p);
-      lane.loadF32(f, o);
-      get(f, K, lane);
-      lane.sub(f);
-      tee(f, d, lane);
-      accumulate(f, A, lane, j);
-      get(f, d, lane);
-      get(f, d, lane);
-      lane.mul(f);
-      accumulate(f, Q, lane, j);
-    };
-    runLoop(f, p, P.D, [], L, (offsets) => offsets.forEach((o, j) => shifted(PAIR, o, j)), (lane) => shifted(lane, 0, 0));
+  };
+  // `row`'s statistics from its sums; they become the constants of the next row normalised
+  const finishRow = (): void => {
     total(f, A);
     f.set(s1);
     total(f, Q);
@@ -150,34 +182,40 @@ function lnForward(): Func<'lnForward'> {
     // mean, rstd
     f.get(row).i32(3).shl().get(P.mean).add().get(K.s).get(dm).f64Add().f64Store();
     f.get(row).i32(3).shl().get(P.rstd).add().f64(1).get(v).get(P.eps).f64Add().f64Sqrt().f64Div();
-    f.tee(RS.s).f64Store();
-    f.get(RS.s).f64x2Splat().set(RS.v);
+    f.tee(NRS.s).f64Store();
+    f.get(NRS.s).f64x2Splat().set(NRS.v);
     f.get(dm);
-    setBoth(f, DM);
-    // y = (((x - K) - dm)·rstd)·w + b
-    rowStart();
-    f.get(row).get(rowBytes).mul().get(P.y).add().set(q);
-    f.get(P.w).set(pw);
-    f.get(P.b).set(pb);
-    const normalize = (lane: Lane, o: number): void => {
-      f.get(q).get(p);
-      lane.loadF32(f, o);
-      get(f, K, lane);
-      lane.sub(f);
-      get(f, DM, lane);
-      lane.sub(f);
-      get(f, RS, lane);
-      lane.mul(f);
-      f.get(pw);
-      lane.loadF64(f, wide(o));
-      lane.mul(f);
-      f.get(pb);
-      lane.loadF64(f, wide(o));
-      lane.add(f);
-      lane.storeF32(f, o);
-    };
-    runLoop(f, p, P.D, [[q, 4], [pw, 8], [pb, 8]], L, (offsets) => offsets.forEach((o) => normalize(PAIR, o)), (lane) => normalize(lane, 0));
+    setBoth(f, NDM);
+    f.get(K.s);
+    setBoth(f, NK);
+    f.get(row).set(nrow);
+  };
+
+  // Software-pipelined over rows: one loop reads row r for its sums (from memory) while it normalises row r - 1
+  // (from L1) into y, so the read stream and the write stream run together instead of taking turns. The sums of
+  // each row see the same values in the same order and accumulators as in a loop of their own.
+  f.i32(0).set(row);
+  startRow();
+  runLoop(f, p, P.D, [], L, (offsets) => offsets.forEach((o, j) => shifted(PAIR, o, j)), (lane) => shifted(lane, 0, 0));
+  finishRow();
+  f.i32(1).set(row);
+  f.block().loop();
+  f.get(row).get(P.R).geU().brIf(1);
+  startRow();
+  normStart();
+  runLoop(f, p, P.D, [[pp, 4], [q, 4], [pw, 8], [pb, 8]], L, (offsets) => offsets.forEach((o, j) => {
+    shifted(PAIR, o, j);
+    normalize(PAIR, o);
+  }), (lane) => {
+    shifted(lane, 0, 0);
+    normalize(lane, 0);
   });
+  finishRow();
+  f.get(row).i32(1).add().set(row);
+  f.br(0).end().end();
+  // the last row's normalisation
+  normStart();
+  runLoop(f, pp, P.D, [[q, 4], [pw, 8], [pb, 8]], L, (offsets) => offsets.forEach((o) => normalize(PAIR, o)), (lane) => normalize(lane, 0));
   return f;
 }
 
