@@ -13,7 +13,8 @@
  *   nchwEval(x, y, N, C, S, w, b, rm, rv, eps, mean, rstd)                 (nchwEvalRelu)
  *     y = (x - rm)·scale + b,  scale = w/sqrt(rv + eps)
  *   nchwBackward(dy, x, dx, N, C, S, w, mean, rstd, training, dw, db)
- *     Σ dy, Σ dy·(x - mean) → db, dw (float64), then dx = scale·dy - k0 - (x - mean)·k1
+ *     Σ dy, Σ dy·(x - mean) → db, dw (float64), then dx = scale·dy - k0 - (x - mean)·k1, in the same loop as the
+ *     next channel's sums
  * w, b, rm, rv are float32 arrays of C (the caller passes ones and zeros for affine = false); mean, rstd, variance,
  * dw, db float64 arrays of C.
  *
@@ -293,39 +294,63 @@ function nchwBackward(): Func<'nchwBackward'> {
     dy: I32, x: I32, dx: I32, N: I32, C: I32, S: I32, w: I32, mean: I32, rstd: I32, training: I32, dw: I32, db: I32,
   });
   const P = f.params;
-  const c = f.local(I32), stride = f.local(I32), gb = f.local(I32), xb = f.local(I32), ob = f.local(I32);
-  const pg = f.local(I32), px = f.local(I32), po = f.local(I32);
+  // channel c (reduced): gb, xb; channel c - 1 (its dx written): ngb, nxb, nob
+  const c = f.local(I32), stride = f.local(I32), gb = f.local(I32), xb = f.local(I32);
+  const ngb = f.local(I32), nxb = f.local(I32), nob = f.local(I32);
+  const pg = f.local(I32), px = f.local(I32), npg = f.local(I32), npx = f.local(I32), npo = f.local(I32);
   const L = runLocals(f);
   const Mf = f.local(F64), r = f.local(F64), sumDy = f.local(F64), sumDyXhat = f.local(F64);
-  const MEAN = constant(f), SC = constant(f), K0 = constant(f), K1 = constant(f), g = temp(f);
+  const MEAN = constant(f), g = temp(f);
+  const NMEAN = constant(f), NSC = constant(f), NK0 = constant(f), NK1 = constant(f);
   const A = acc(f), H = acc(f);
   f.get(P.C).get(P.S).mul().i32(2).shl().set(stride);
   f.get(P.N).get(P.S).mul().f64FromU32().set(Mf);
-  forRange(f, c, P.C, () => {
+
+  // reductions of channel c: Σ dy and Σ dy·(x - mean), at pg, px
+  const reduce = (lane: Lane, o: number, j: number): void => {
+    f.get(pg);
+    lane.loadF32(f, o);
+    f.tee(lane === SINGLE ? g.s : g.v);
+    accumulate(f, A, lane, j);
+    get(f, g, lane);
+    f.get(px);
+    lane.loadF32(f, o);
+    get(f, MEAN, lane);
+    lane.sub(f);
+    lane.mul(f);
+    accumulate(f, H, lane, j);
+  };
+  // dx = scale·dy - k0 - (x - mean)·k1 of the channel whose constants are set, from npg, npx into npo
+  const dxStep = (lane: Lane, o: number): void => {
+    f.get(npo);
+    get(f, NSC, lane);
+    f.get(npg);
+    lane.loadF32(f, o);
+    lane.mul(f);
+    get(f, NK0, lane);
+    lane.sub(f);
+    f.get(npx);
+    lane.loadF32(f, o);
+    get(f, NMEAN, lane);
+    lane.sub(f);
+    get(f, NK1, lane);
+    lane.mul(f);
+    lane.sub(f);
+    lane.storeF32(f, o);
+  };
+  const startChannel = (): void => {
     f.get(c).get(P.S).mul().i32(2).shl().tee(gb).get(P.x).add().set(xb);
-    f.get(gb).get(P.dx).add().set(ob);
     f.get(gb).get(P.dy).add().set(gb);
     f.get(c).i32(3).shl().get(P.mean).add().f64Load();
     setConst(f, MEAN);
-    f.get(c).i32(3).shl().get(P.rstd).add().f64Load().set(r);
-    f.get(c).i32(2).shl().get(P.w).add().f32Load().f64Promote().get(r).f64Mul();
-    setConst(f, SC);
-    // reductions: Σ dy and Σ dy·(x - mean)
     zeroAcc(f, A);
     zeroAcc(f, H);
-    overRuns(f, P.N, P.S, stride, [[pg, gb], [px, xb]], L, (lane, o, j) => {
-      f.get(pg);
-      lane.loadF32(f, o);
-      f.tee(lane === SINGLE ? g.s : g.v);
-      accumulate(f, A, lane, j);
-      get(f, g, lane);
-      f.get(px);
-      lane.loadF32(f, o);
-      get(f, MEAN, lane);
-      lane.sub(f);
-      lane.mul(f);
-      accumulate(f, H, lane, j);
-    });
+  };
+  // channel c's dw, db, and the constants of its dx pass (the next one run)
+  const finishChannel = (): void => {
+    f.get(c).i32(3).shl().get(P.rstd).add().f64Load().set(r);
+    f.get(c).i32(2).shl().get(P.w).add().f32Load().f64Promote().get(r).f64Mul();
+    setConst(f, NSC);
     total(f, A);
     f.set(sumDy);
     total(f, H);
@@ -333,29 +358,36 @@ function nchwBackward(): Func<'nchwBackward'> {
     f.get(c).i32(3).shl().get(P.db).add().get(sumDy).f64Store();
     f.get(c).i32(3).shl().get(P.dw).add().get(sumDyXhat).f64Store();
     // k0 = scale·Σdy/M, k1 = scale·rstd·Σdy·x̂/M in training; 0 in eval
-    f.get(SC.s).get(sumDy).f64Mul().get(Mf).f64Div().f64(0).get(P.training).select();
-    setConst(f, K0);
-    f.get(SC.s).get(r).f64Mul().get(sumDyXhat).f64Mul().get(Mf).f64Div().f64(0).get(P.training).select();
-    setConst(f, K1);
-    // dx = scale·dy - k0 - (x - mean)·k1
-    overRuns(f, P.N, P.S, stride, [[pg, gb], [px, xb], [po, ob]], L, (lane, o) => {
-      f.get(po);
-      get(f, SC, lane);
-      f.get(pg);
-      lane.loadF32(f, o);
-      lane.mul(f);
-      get(f, K0, lane);
-      lane.sub(f);
-      f.get(px);
-      lane.loadF32(f, o);
-      get(f, MEAN, lane);
-      lane.sub(f);
-      get(f, K1, lane);
-      lane.mul(f);
-      lane.sub(f);
-      lane.storeF32(f, o);
-    });
+    f.get(NSC.s).get(sumDy).f64Mul().get(Mf).f64Div().f64(0).get(P.training).select();
+    setConst(f, NK0);
+    f.get(NSC.s).get(r).f64Mul().get(sumDyXhat).f64Mul().get(Mf).f64Div().f64(0).get(P.training).select();
+    setConst(f, NK1);
+    f.get(MEAN.s);
+    setConst(f, NMEAN);
+    f.get(gb).set(ngb);
+    f.get(xb).set(nxb);
+    f.get(c).get(P.S).mul().i32(2).shl().get(P.dx).add().set(nob);
+  };
+
+  // Software-pipelined over channels as nchwForward: the reductions of channel c (reading dy, x from memory) in
+  // the same loop as the dx of channel c - 1 (reading them back from L2), each channel's sums in their own order.
+  f.i32(0).set(c);
+  startChannel();
+  overRuns(f, P.N, P.S, stride, [[pg, gb], [px, xb]], L, reduce);
+  finishChannel();
+  f.i32(1).set(c);
+  f.block().loop();
+  f.get(c).get(P.C).geU().brIf(1);
+  startChannel();
+  overRuns(f, P.N, P.S, stride, [[pg, gb], [px, xb], [npg, ngb], [npx, nxb], [npo, nob]], L, (lane, o, j) => {
+    reduce(lane, o, j);
+    dxStep(lane, o);
   });
+  finishChannel();
+  f.get(c).i32(1).add().set(c);
+  f.br(0).end().end();
+  // the last channel's dx
+  overRuns(f, P.N, P.S, stride, [[npg, ngb], [npx, nxb], [npo, nob]], L, (lane, o) => dxStep(lane, o));
   return f;
 }
 
