@@ -12,6 +12,8 @@ import type { Check } from '../../conformance/check.js';
 import { domainFor, fitGeometry, fixtureTags, FULL_DOMAIN, unsupportedOf, type Domain } from '../../conformance/domain.js';
 import { FEATURE_NAMES, FEATURES, offsetTags, parseFeatureList, type Feature } from '../../conformance/features.js';
 import { loadFixtures } from '../../conformance/fixture_reader.js';
+import { buildJunit } from '../../conformance/report/junit.js';
+import { formatReport } from '../../conformance/report/table.js';
 import { InProcessHost } from '../../conformance/hosts/in_process.js';
 import type { CheckContext } from '../../conformance/invoke.js';
 import { NORMS } from '../../conformance/norms/index.js';
@@ -168,6 +170,11 @@ describe('the runner, on adapters with declared limits', () => {
     // every case of the 'both' backward is judged with its affine parameters only: all moved off no_affine
     expect(train.excluded!.find((e) => e.feature === 'no_affine')!.cases).toBe(train.runs);
     expect(report.adapters[0]!.unsupported).toEqual({ all: [], byCapability: { bnBackward: ['rank5', 'no_affine'] } });
+    // every report says it: the JSON above, the table's footnote, JUnit's properties
+    expect(formatReport(report)).toMatch(/^\* grad-rank4: passes excluding rank-5 and non-affine cases \(declared unsupported\): /m);
+    const junit = buildJunit(report);
+    expect(junit).toMatch(/<property name="normcheck\.unsupported" value="bnBackward: rank5, no_affine"\/>/);
+    expect(junit).toMatch(/<property name="normcheck\.verdict" value="pass, excluding rank-5 and non-affine cases \(declared unsupported\)"\/>/);
   });
 
   it('reports a check whose every case has an excluded feature as not applicable, not passed', async () => {
