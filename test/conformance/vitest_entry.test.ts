@@ -47,6 +47,8 @@ const FILES: Record<string, string> = {
   'absent.test.mjs': `describeConformance({ name: 'absent', precision: 'float32', layout: 'NCHW', available: () => 'not installed: npm install some-backend@1.2.3', lnForward() { throw new Error('never called'); } }, { quick: true, only: 'ln.forward' });`,
   'missing.test.mjs': `describeConformance('./no-such-adapter.mjs', { quick: true, only: 'ln.forward' });`,
   'features.test.mjs': `describeConformance('reference', { quick: true, seed: 7, only: 'ln.forward', skip: 'ln.forward.odd_sizes', without: ['multi_axis'] });`,
+  // a child process speaking the wire protocol (a JavaScript one: node is all it needs)
+  'subprocess.test.mjs': `describeConformance(${JSON.stringify(`subprocess:node ${resolve('test/hosts/fixtures/wire_child.mjs')} ok`)}, { quick: true, seed: 7, only: 'ln.forward.row_independence,bn.train.forward' });`,
 };
 
 interface Assertion { fullName: string; title: string; status: string; failureMessages: string[] }
@@ -114,6 +116,11 @@ describe('describeConformance in a vitest run', () => {
 
   it('passes an expected failure from the expectations file (a file: URL works as the adapter)', () => {
     expect(byTitle('expect.test.mjs', 'bn.train.offset_1e4').status).toBe('passed');
+  });
+
+  it('runs a subprocess: adapter through the wire protocol: its checks pass, what it does not declare is skipped', () => {
+    expect(results['subprocess.test.mjs']!.map((a) => [a.title, a.status])).toEqual([['bn.train.forward', 'skipped'], ['ln.forward.row_independence', 'passed']]);
+    expect(results['subprocess.test.mjs']![1]!.fullName).toMatch(/^normcheck subprocess:node \S+wire_child\.mjs ok /);
   });
 
   it('skips every test of an adapter whose package is not installed', () => {

@@ -5,7 +5,11 @@
  * the child does, the run finishes, the failure names the call (or, before the handshake, the spec), and
  * nothing hangs. Quick runs, two checks each.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/program.js';
 import { splitCommandLine } from '../../conformance/hosts/command_line.js';
 import { openHost, type OpenOptions } from '../../conformance/hosts/open.js';
 import { findPython } from '../../conformance/hosts/python.js';
@@ -205,5 +209,30 @@ describe.skipIf('missing' in numpyPython)('a Python adapter (normcheck_adapter.p
     const checks = report.adapters[0]!.checks;
     expect(checks.filter((c) => c.status !== 'pass' && c.status !== 'robust' && c.status !== 'not provided').map((c) => `${c.id}: ${c.message}`)).toEqual([]);
     expect(checks.filter((c) => c.status === 'pass' || c.status === 'robust').length).toBeGreaterThanOrEqual(50);
+  });
+});
+
+describe('normcheck check on a subprocess: adapter', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'normcheck-subprocess-'));
+  async function cli(...argv: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stderrIsTTY: false });
+    return { code, stdout, stderr };
+  }
+
+  it('runs it as a child process: the table, the JSON report naming the host, exit 0', async () => {
+    const json = join(dir, 'ok.json');
+    const r = await cli('check', 'subprocess:node test/hosts/fixtures/wire_child.mjs ok', '--quick', '--seed', '7', '--only', 'ln.forward.row_independence', '--json', json);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/1 passed, 0 failed/);
+    const saved = JSON.parse(readFileSync(json, 'utf8'));
+    expect(saved.adapters[0]).toMatchObject({ name: 'wire', host: 'subprocess' });
+  });
+
+  it('a command that does not start is a loading error naming it: exit 2, nothing hangs', async () => {
+    const r = await cli('check', 'subprocess:/no/such/normcheck-adapter', '--quick', '--only', 'ln.forward.row_independence');
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).toMatch(/subprocess:\/no\/such\/normcheck-adapter: cannot start "\/no\/such\/normcheck-adapter": no such command/);
   });
 });
