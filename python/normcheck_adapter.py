@@ -35,7 +35,8 @@ dbias), or for a forward a single array (y), for a backward a tuple (dx, dweight
 the adapter's precision: a float32 adapter that returns float64 fails with a clear message, on purpose.
 Shapes are flattened in C order.
 
-Errors. Any exception becomes that call's error in the report, with its type, message and traceback.
+Errors. Any exception becomes that call's error in the report, with its type, message and traceback; so
+does an exception, or an os._exit, in a thread a call started, after the call returned (blamed on that call).
 What you print goes to normcheck's stderr as a log, never into the protocol (fds 3 and 4, see
 docs/protocol.md), so print freely.
 """
@@ -45,12 +46,17 @@ import json
 import os
 import struct
 import sys
+import threading
+import time
 import traceback
 
 import numpy as np
 
 PROTOCOL_VERSION = 1
 REQUESTS_FD, ANSWERS_FD = 3, 4
+
+# How long a ping waits, at most, for the threads calls left running.
+_SETTLE_S = 0.25
 
 # Which result names a positional return means, by kind of capability.
 _FORWARD_ORDER = ('y', 'runningMean', 'runningVar', 'mean', 'rstd')
@@ -243,16 +249,54 @@ def _encode_frame(header):
     return frame
 
 
-def _write_frame(fd, header):
+# Frames come from the serving loop and, for 'fault' and 'exiting', from threads calls started: one at a time.
+_write_lock = threading.Lock()
+
+
+def _write_frame(fd, header, lock_timeout=-1):
     try:
         frame = _encode_frame(header)
     except (TypeError, ValueError) as exc:
         # a result the protocol cannot carry (a NaN scalar, an object): that request's error
         frame = _encode_frame({'type': 'error', 'id': header.get('id', -1), 'error': _error(exc)})
-    view = memoryview(frame)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+    if not _write_lock.acquire(timeout=lock_timeout):
+        return
+    try:
+        view = memoryview(frame)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+    finally:
+        _write_lock.release()
+
+
+# Which call a thread belongs to: the call running in the serving thread, and for a thread a call started,
+# that call. A thread that raises, or that ends the process with os._exit, is then blamed on its call.
+_current_call = [None]
+_thread_call = {}
+_real_os_exit = os._exit
+
+
+def _call_of_this_thread():
+    return _thread_call.get(threading.get_ident(), _current_call[0])
+
+
+def _os_exit(code):
+    call = _call_of_this_thread()
+    if call is not None:
+        try:
+            # a thread may be cut off mid-write by the exit; never wait long for the lock
+            _write_frame(ANSWERS_FD, {'type': 'exiting', 'call': call, 'code': code}, lock_timeout=0.5)
+        except BaseException:  # noqa: B902 - the exit goes ahead whatever happens here
+            pass
+    _real_os_exit(code)
+
+
+def _thread_excepthook(args):
+    call = _thread_call.get(args.thread.ident if args.thread is not None else None)
+    if call is None or args.exc_type is SystemExit:
+        return threading.__excepthook__(args)
+    _write_frame(ANSWERS_FD, {'type': 'fault', 'call': call, 'error': _error(args.exc_value)})
 
 
 def _error(exc):
@@ -298,8 +342,14 @@ def serve(name=None, precision=None, layout=None, profile=None, conventions=None
         sys.stderr.write("%s is a normcheck adapter: run it through normcheck, e.g.\n"
                          "  npx normcheck check 'subprocess:%s %s'\n" % (sys.argv[0], os.path.basename(sys.executable), sys.argv[0]))
         sys.exit(2)
+    os._exit = _os_exit
+    threading.excepthook = _thread_excepthook
     _write_frame(ANSWERS_FD, {'type': 'hello', 'protocol': PROTOCOL_VERSION, 'adapter': adapter.declaration,
                               'capabilities': sorted(adapter.capabilities)})
+    # threads a call started that were still running when it returned (a timer, a background job): their
+    # call's answer says so ("running"), so that if one of them ends the process, normcheck blames that call;
+    # a ping (normcheck's settle, at the end of each check) gives them a moment to finish first
+    left_running = []
     while True:
         request = _read_frame(REQUESTS_FD)
         if request is None:
@@ -307,6 +357,8 @@ def serve(name=None, precision=None, layout=None, profile=None, conventions=None
         kind = request.get('type')
         if kind == 'call':
             for call in request['calls']:
+                threads = set(threading.enumerate())
+                _current_call[0] = call['id']
                 try:
                     value, mutated = _answer_call(adapter, call)
                     answer = {'type': 'result', 'id': call['id'], 'value': value}
@@ -314,6 +366,13 @@ def serve(name=None, precision=None, layout=None, profile=None, conventions=None
                         answer['mutated'] = mutated
                 except BaseException as exc:  # noqa: B902 - SystemExit in a capability is that call's error too
                     answer = {'type': 'error', 'id': call['id'], 'error': _error(exc)}
+                _current_call[0] = None
+                started = [t for t in threading.enumerate() if t not in threads and t.is_alive()]
+                for t in started:
+                    _thread_call[t.ident] = call['id']
+                if started:
+                    answer['running'] = len(started)
+                    left_running.extend(started)
                 _write_frame(ANSWERS_FD, answer)
         elif kind == 'hook':
             fn = adapter.hooks.get(request['hook'])
@@ -323,7 +382,14 @@ def serve(name=None, precision=None, layout=None, profile=None, conventions=None
             except BaseException as exc:  # noqa: B902
                 _write_frame(ANSWERS_FD, {'type': 'error', 'id': request['id'], 'error': _error(exc)})
         elif kind == 'ping':
-            _write_frame(ANSWERS_FD, {'type': 'result', 'id': request['id'], 'value': None})
+            deadline = time.monotonic() + _SETTLE_S
+            for t in left_running:
+                t.join(max(0.0, deadline - time.monotonic()))
+            left_running = [t for t in left_running if t.is_alive()]
+            alive = {t.ident for t in threading.enumerate()}
+            for ident in [i for i in _thread_call if i not in alive]:
+                del _thread_call[ident]
+            _write_frame(ANSWERS_FD, {'type': 'result', 'id': request['id'], 'value': None, 'running': len(left_running)})
         else:
             _write_frame(ANSWERS_FD, {'type': 'error', 'id': request.get('id', -1),
                                       'error': {'type': 'ProtocolError', 'message': 'unknown request type %r' % (kind,), 'traceback': ''}})

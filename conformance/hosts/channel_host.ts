@@ -76,6 +76,8 @@ export abstract class ChannelHost implements Host {
   private nextId = 1;
   private launches = 0;
   private setupTimeoutMs: number | null = null;
+  /** the last call whose answer said it left threads running in the adapter (subprocess), until a ping says none are */
+  private runner: number | null = null;
   private closed = false;
   /** serialises (re)starting and sending */
   private chain: Promise<void> = Promise.resolve();
@@ -137,15 +139,28 @@ export abstract class ChannelHost implements Host {
   protected died(how: string, culprit: number | null = null): void {
     this.live = false;
     clearTimeout(this.timer);
+    // no call running (idle, or a settle or hook in flight): a thread an earlier call left running did it
+    if (culprit === null && this.runner !== null && !(this.queue[0] && this.tags.has(this.queue[0].id))) culprit = this.runner;
+    this.runner = null;
     const scheduler = culprit === null ? undefined : this.tags.get(culprit);
     const [head, ...rest] = this.queue.splice(0);
     if (head && (!scheduler || culprit === head.id)) {
       head.reject(new AdapterFailure('crashed', `${head.what}: the adapter's ${this.noun} ${how} during the call (the next call starts a new one)`, null, head.tag));
     } else {
-      this.faults.push(new AdapterFailure('crashed', scheduler ? `${scheduler.what} returned, then the adapter's ${this.noun} ${how} from a callback it scheduled` : `the adapter's ${this.noun} ${how} between calls`, null, scheduler?.tag ?? null));
+      this.faults.push(new AdapterFailure('crashed', scheduler ? `${scheduler.what} returned, then the adapter's ${this.noun} ${how} from ${this.kind === 'subprocess' ? 'a thread it left running' : 'a callback it scheduled'}` : `the adapter's ${this.noun} ${how} between calls`, null, scheduler?.tag ?? null));
       if (head) rest.unshift(head);
     }
     for (const p of rest) p.reject(new NotRun(`${p.what} was not run: the ${this.noun} ended during an earlier call`));
+  }
+
+  /**
+   * Request `id` was answered and said whether it left threads running (a call: it did; a settle: some still
+   * are, or none). A death between calls is then blamed on the last call that left some (died()).
+   */
+  protected leftRunning(id: number, running: boolean): void {
+    if (this.tags.has(id)) {
+      if (running) this.runner = id;
+    } else if (!running) this.runner = null;
   }
 
   /** A callback scheduled by call `callId` threw (or a Promise it made rejected unhandled) after it returned. */

@@ -71,6 +71,8 @@ export class SubprocessHost extends ChannelHost {
   private child: ChildProcess | null = null;
   private requests: Writable | null = null;
   private stderrTail: string[] = [];
+  /** the call an 'exiting' frame named: the one that (or whose thread) is ending the process */
+  private exiting: number | null = null;
   private readonly argv: string[];
   private readonly source: string;
   private readonly env: Record<string, string>;
@@ -112,6 +114,7 @@ export class SubprocessHost extends ChannelHost {
 
   protected launch(): Promise<HostMeta> {
     this.stderrTail = [];
+    this.exiting = null;
     const [command, ...args] = this.argv as [string, ...string[]];
     const child = spawn(command, args, {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
@@ -192,7 +195,7 @@ export class SubprocessHost extends ChannelHost {
           err.end();
           const how = signal ? `was killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory? the kernel\'s OOM killer sends SIGKILL)' : ''}` : `exited with code ${code}`;
           if (loading) fail(`${this.source}: ${how} before completing the protocol's handshake${this.tail()}`);
-          else this.died(`${how}${this.tail()}`);
+          else this.died(`${how}${this.tail()}`, this.exiting);
         };
         if (answers.readableEnded || answers.destroyed) finish();
         else {
@@ -236,8 +239,21 @@ export class SubprocessHost extends ChannelHost {
   private onMessage(m: Record<string, unknown>): void {
     const id = m.id;
     if (m.type === 'result' && typeof id === 'number') {
+      // a call that left threads running (or a ping after which none are left): protocol.md, "running"
+      if (typeof m.running === 'number') this.leftRunning(id, m.running > 0);
       const mutated = m.mutated && typeof m.mutated === 'object' ? (m.mutated as Record<string, ArrayBufferView>) : undefined;
       return this.answered(id, { ok: true, value: m.value ?? null, ...(mutated ? { mutated } : {}) });
+    }
+    // what a client may say about a call after its answer (protocol.md, "After the answer"): a thread the
+    // call started raised, or is ending the process
+    if (m.type === 'fault' && typeof m.call === 'number') {
+      const e = (m.error ?? {}) as { type?: unknown; message?: unknown; traceback?: unknown };
+      const text = [typeof e.type === 'string' && e.type ? e.type : 'Error', typeof e.message === 'string' ? e.message : ''].filter(Boolean).join(': ');
+      return this.lateFault(m.call, `a thread it started raised ${text}`, typeof e.traceback === 'string' && e.traceback ? e.traceback : null);
+    }
+    if (m.type === 'exiting' && typeof m.call === 'number') {
+      this.exiting = m.call;
+      return;
     }
     if (m.type === 'error' && typeof id === 'number') {
       const e = (m.error ?? {}) as { type?: unknown; message?: unknown; traceback?: unknown };

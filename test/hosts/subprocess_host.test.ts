@@ -132,14 +132,14 @@ const only = 'bn.eval.forward,ln.forward.row_independence';
 
 describe.skipIf('missing' in numpyPython)('a Python adapter (normcheck_adapter.py) that', () => {
   /** The failing check's case trips the fixture (≥ 12 values), the check after it runs, a replay reproduces it. */
-  async function expectBlamedAndReplayed(mode: string, message: RegExp, timeoutMs = 5_000) {
+  async function expectBlamedAndReplayed(mode: string, message: RegExp, timeoutMs = 5_000, restarts = 1) {
     const { byId, stats } = await check(py(mode), only, { timeoutMs });
     const bad = byId['bn.eval.forward']!;
     expect(bad.status).toBe('error');
     expect(bad.message).toMatch(message);
     expect(/x: (\d+) values/.exec(bad.counterexample ?? '')?.[1] ?? (/x=\[([^\]]*)\]/.exec(bad.counterexample ?? '')?.[1]?.split(',').length)).toBeGreaterThanOrEqual(12);
     expect(byId['ln.forward.row_independence']!.status).toBe('pass');
-    expect(stats.restarts).toBe(1);
+    expect(stats.restarts).toBe(restarts);
     const again = await check(py(mode), 'bn.eval.forward', { timeoutMs, path: bad.path! });
     expect(again.byId['bn.eval.forward']).toMatchObject({ status: 'error', message: bad.message, counterexample: bad.counterexample });
   }
@@ -162,8 +162,23 @@ describe.skipIf('missing' in numpyPython)('a Python adapter (normcheck_adapter.p
     await expectBlamedAndReplayed('spin', /^bnEvalForward did not return within 1500 ms \(its process was stopped/, 1_500);
   });
 
+  it('sleeps forever (a hang that uses no CPU): the timeout kills the process', async () => {
+    await expectBlamedAndReplayed('sleep', /^bnEvalForward did not return within 1500 ms \(its process was stopped/, 1_500);
+  });
+
+  it('starts a thread that ends the process after the call returned: blamed on that call, not the next check', async () => {
+    await expectBlamedAndReplayed('exit-later', /^bnEvalForward returned, then the adapter's process exited with code 0 from a thread it left running/);
+  });
+
+  it('starts a thread that raises after the call returned: blamed on that call, with the thread\'s traceback', async () => {
+    await expectBlamedAndReplayed('thread-raises', /^bnEvalForward returned, then a thread it started raised RuntimeError: stream \d+ was destroyed$/, 5_000, 0);
+    const { byId } = await check(py('thread-raises'), only);
+    expect(byId['bn.eval.forward']!.details.join('\n')).toMatch(/adapter traceback:[\s\S]*in later/);
+  });
+
   it.each<[string, RegExp]>([
     ['raise', /^bnEvalForward threw ValueError: kernel not compiled for \d+ channels$/],
+    ['system-exit', /^bnEvalForward threw SystemExit: 4$/],
     ['memory', /^bnEvalForward threw MemoryError: Unable to allocate/],
   ])('raises (%s): that call\'s error, with the Python traceback under it', async (mode, message) => {
     const { byId } = await check(py(mode), only);
@@ -194,6 +209,18 @@ describe.skipIf('missing' in numpyPython)('a Python adapter (normcheck_adapter.p
     ['unknown-capability', /declares the capability "bnEvalFoward", which this normcheck does not know \(did you mean bnEvalForward\?\)/],
   ])('fails before serving (%s): a load error naming the spec', async (mode, message) => {
     await expect(openHost(py(mode), quiet)).rejects.toThrow(message);
+  });
+
+  it('never finishes importing: a load error after --load-timeout naming the spec, not a hang', async () => {
+    await expect(openHost(py('hang-at-import'), { ...quiet, loadTimeoutMs: 1_500 })).rejects.toThrow(/py_hostile\.py hang-at-import: did not complete the protocol's handshake within 1500 ms$/);
+  });
+
+  it.each<[string, object]>([
+    ['available-raises', { state: 'unavailable', message: 'available() threw: KeyError: \'NORMCHECK_DEVICE\'' }],
+    ['teardown-raises', { state: 'ran', message: 'teardown() threw: SystemExit: teardown gave up' }],
+  ])('raises in a hook (%s): reported for the adapter, the run finishes', async (mode, expected) => {
+    const { report } = await check(py(mode), only);
+    expect(report.adapters[0]).toMatchObject(expected);
   });
 
   it('raises in setup(): a setup error with the Python exception, the run finishes', async () => {
