@@ -252,7 +252,8 @@ export class SubprocessHost extends ChannelHost {
       return this.lateFault(m.call, `a thread it started raised ${text}`, typeof e.traceback === 'string' && e.traceback ? e.traceback : null);
     }
     if (m.type === 'exiting' && typeof m.call === 'number') {
-      this.exiting = m.call;
+      // the first to say so is the one whose exit ends it
+      this.exiting ??= m.call;
       return;
     }
     if (m.type === 'error' && typeof id === 'number') {
