@@ -64,7 +64,14 @@ _BACKWARD_ORDER = ('dx', 'dweight', 'dbias')
 _SHAPED_INPUTS = ('x', 'dy')
 
 
+_SNAKE = {}
+
+
 def _snake(name):
+    # argument names repeat on every call: computed once each
+    known = _SNAKE.get(name)
+    if known is not None:
+        return known
     out = []
     for ch in name:
         if ch.isupper():
@@ -72,7 +79,8 @@ def _snake(name):
             out.append(ch.lower())
         else:
             out.append(ch)
-    return ''.join(out)
+    _SNAKE[name] = ''.join(out)
+    return _SNAKE[name]
 
 
 def _camel(name):
@@ -169,6 +177,11 @@ def hook(name):
 # Frames: u32 LE length of the rest, u32 LE header length, JSON header, zero padding to a multiple of 8,
 # then the arrays' raw little-endian bytes, each at header.arrays[i].offset (a multiple of 8).
 
+# dtype.name is computed in Python on every access: the two dtypes the protocol carries are looked up instead
+_WIRE_DTYPES = {'float32': np.dtype('<f4'), 'float64': np.dtype('<f8')}
+_DTYPE_NAMES = {np.dtype('<f4'): 'float32', np.dtype('<f8'): 'float64'}
+
+
 def _align8(n):
     return (n + 7) & ~7
 
@@ -197,7 +210,7 @@ def _read_frame(fd):
     start = _align8(8 + h) - 4
     arrays = []
     for info in header.pop('arrays', []):
-        dtype = np.dtype(info['dtype']).newbyteorder('<')
+        dtype = _WIRE_DTYPES.get(info['dtype']) or np.dtype(info['dtype']).newbyteorder('<')
         count = int(np.prod(info['shape'], dtype=np.int64))
         offset = start + info['offset']
         # a writable copy: the function owns it (writing into it is a contract breach normcheck reports)
@@ -226,7 +239,7 @@ def _encode_frame(header):
             a = np.ascontiguousarray(v)
             if a.dtype.byteorder == '>':
                 a = a.astype(a.dtype.newbyteorder('<'))
-            arrays.append({'dtype': a.dtype.name, 'shape': list(a.shape), 'offset': size[0]})
+            arrays.append({'dtype': _DTYPE_NAMES.get(a.dtype) or a.dtype.name, 'shape': list(a.shape), 'offset': size[0]})
             data = a.tobytes()
             blobs.append((size[0], data))
             size[0] = _align8(size[0] + len(data))
