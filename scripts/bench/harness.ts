@@ -12,15 +12,26 @@
  * the median is reported. main.ts interleaves the implementations of a case run by run (round-robin), so that
  * a change in the machine's load (other processes share the cores) hits all of them alike and the ratios stay
  * fair; implementations capped at ≤ 3 runs (tfjs-cpu and the reference on big shapes) are timed on their own.
- * Everything runs in one process, one thread (tfjs-wasm is pinned to one thread).
+ * Everything runs in one process, one thread (tfjs-wasm is pinned to one thread); main.ts lets the runtimes settle between cases.
  *
- * Clocks: every run is timed twice, wall time (performance.now) and the CPU time of the process that did the work
- * (user + system, process.cpuUsage here, time.process_time in the PyTorch peer). On a machine whose cores other
+ * Clocks: every run is timed twice, wall time (performance.now) and CPU time. On a machine whose cores other
  * processes share, wall time counts the time the run spent waiting for a core; CPU time does not, so the bench
- * reports CPU time by default (--clock wall for the other). Every implementation runs on one thread, so its CPU
- * time is the time one core spends on it.
+ * reports CPU time by default (--clock wall for the other). Which CPU time (`CpuClock`, in every result row):
+ * - synchronous implementations (our kernels, the reference, tfjs-wasm and tfjs-cpu, the memcpy floor): the CPU
+ *   time of the calling thread (thread_clock.ts; process.cpuUsage where the kernel does not publish it). Their
+ *   work runs on this thread from the call to the return; the process's other threads are not theirs. The
+ *   process clock charged them for what other engines left running: V8's background compile and GC threads
+ *   after onnxruntime-web's cases (the GN fwd+bwd kernel measured 9.9-10.6 ms filtered, 20.3 ms in a full run).
+ *   It under-counts an implementation that hands work to other threads and waits for it; none of those timed
+ *   synchronously does (tfjs-wasm is pinned to one thread, so XNNPACK runs on the caller; tfjs-cpu is plain JS)
+ *   except tfjs-node, whose libtensorflow has its own pool: it sets `usesOtherThreads` and gets the process clock.
+ * - asynchronous ones (ONNX Runtime's session.run, runAsync): the process clock, since the awaited work may run
+ *   on a thread of the runtime's own; nothing else runs in between (main.ts runs one implementation at a time).
+ * - PyTorch in its subprocess (timedAsync): that process's own time.process_time around its work.
+ * Every implementation runs on one thread, so its CPU time is the time one core spends on it.
  */
 import { performance } from 'node:perf_hooks';
+import { haveThreadClock, threadCpuMs } from './thread_clock.js';
 
 /** The two clocks a run is timed with, in ms. */
 export interface Sample {
@@ -30,21 +41,33 @@ export interface Sample {
 
 export type Clock = keyof Sample;
 
+/** Which CPU time a sample's `cpu` is (see the file comment). */
+export type CpuClock = 'thread' | 'process' | 'subprocess';
+
+/** The CPU clock synchronous implementations are timed with here: the thread's where Linux publishes it. */
+export const SYNC_CPU_CLOCK: 'thread' | 'process' = haveThreadClock() ? 'thread' : 'process';
+
 /** CPU time of this process so far (user + system, all threads), in ms; microsecond resolution on Linux. */
 export function cpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e3;
 }
 
-/** Both clocks now. */
-export function clocks(): Sample {
-  return { wall: performance.now(), cpu: cpuMs() };
+function cpuNow(clock: 'thread' | 'process'): number {
+  return clock === 'thread' ? threadCpuMs()! : cpuMs();
 }
 
-/** The time from `start` to now on both clocks. */
-export function since(start: Sample): Sample {
-  const now = clocks();
-  return { wall: now.wall - start.wall, cpu: now.cpu - start.cpu };
+/** Both clocks now; CPU first, so that reading the thread clock (a 10 µs sleep) stays out of the wall interval. */
+export function clocks(clock: 'thread' | 'process' = SYNC_CPU_CLOCK): Sample {
+  const cpu = cpuNow(clock);
+  return { wall: performance.now(), cpu };
+}
+
+/** The time from `start` (taken by `clocks` with the same `clock`) to now on both clocks. */
+export function since(start: Sample, clock: 'thread' | 'process' = SYNC_CPU_CLOCK): Sample {
+  const wall = performance.now();
+  const cpu = cpuNow(clock);
+  return { wall: wall - start.wall, cpu: cpu - start.cpu };
 }
 
 export interface Validation {
@@ -85,6 +108,8 @@ export interface Implementation {
   setup(): Promise<Prepared> | Prepared;
   /** cap on timed runs for slow implementations (tfjs-cpu, the reference on big shapes) */
   maxReps?: number;
+  /** its synchronous run hands work to threads of its own (tfjs-node's libtensorflow): timed on the process clock */
+  usesOtherThreads?: boolean;
 }
 
 export interface BenchCase {

@@ -1,7 +1,7 @@
 /**
  * `npm run bench` — kernels, the float64 reference and the peers on the same data, in one process, one thread.
  *
- *   node dist/scripts/bench/main.js [--json FILE] [--filter SUBSTRING] [--budget MS] [--no-peers] [--clock cpu|wall]
+ *   node dist/scripts/bench/main.js [--json FILE] [--filter SUBSTRING[,SUBSTRING…]] [--budget MS] [--no-peers] [--clock cpu|wall]
  *
  * First the machine's memory bandwidth (bandwidth.ts: TypedArray.set, the memcpy every memory-bound case is held
  * to, and the streaming wasm loops that show what float64 SIMD arithmetic alone reaches here), then per case:
@@ -12,9 +12,10 @@
  * two floors: bytes ÷ the bandwidth measured first (the issue's definition) and that interleaved memcpy (the
  * same ratio with the load of the moment in both terms). --json writes the same numbers.
  *
- * Every run is timed on two clocks (harness.ts): CPU time of the process doing the work, the default, and wall
- * time; the tables, ratios and floors use the chosen one (--clock), the JSON carries both medians. The load
- * average is printed at the start and the end of the run.
+ * Every run is timed on two clocks (harness.ts): CPU time, the default (of the calling thread for synchronous
+ * implementations, of the process for asynchronous ones, PyTorch's own), and wall time; the tables, ratios and
+ * floors use the chosen one (--clock), the JSON carries both medians and each row's cpu_clock. The load average
+ * is printed at the start and the end of the run.
  *
  * The peers: tfjs (wasm, cpu, node: peers.ts), ONNX Runtime native and web (cases/ort.ts adds them to the cases
  * it has a model for), PyTorch in a subprocess (pytorch.ts; OpenBLAS when scripts/bench/fetch_openblas.sh has
@@ -34,7 +35,7 @@ import { cases as layerNormCases } from './cases/layernorm.js';
 import { cases as networkCases } from './cases/network.js';
 import { cases as ortCases, withOrtPeers } from './cases/ort.js';
 import { cases as rmsNormCases } from './cases/rmsnorm.js';
-import { clocks, median, since, type BenchCase, type Clock, type Implementation, type Prepared, type Sample } from './harness.js';
+import { clocks, median, since, SYNC_CPU_CLOCK, type BenchCase, type Clock, type CpuClock, type Implementation, type Prepared, type Sample } from './harness.js';
 import { stopPytorch } from './pytorch.js';
 
 const ALL_CASES: BenchCase[] = withOrtPeers([...batchNormCases, ...layerNormCases, ...ortCases, ...groupNormCases, ...instanceNormCases, ...rmsNormCases, ...gemmCases, ...networkCases]);
@@ -56,6 +57,8 @@ interface Row {
   min_ms: number | null;
   median_wall_ms: number | null;
   median_cpu_ms: number | null;
+  /** which CPU time median_cpu_ms is (harness.ts): this thread's, this process's, or PyTorch's subprocess's */
+  cpu_clock: CpuClock | null;
   reps: number;
   gb_per_s: number | null;
   gflop_per_s: number | null;
@@ -87,14 +90,34 @@ interface Entry {
   samples: Sample[];
 }
 
+/** The CPU clock an implementation is timed with (harness.ts says why). */
+function cpuClockOf(p: Prepared, impl: Implementation): CpuClock {
+  if (p.timedAsync) return 'subprocess';
+  return p.runAsync || impl.usesOtherThreads ? 'process' : SYNC_CPU_CLOCK;
+}
+
 /** One run of an implementation, timed on both clocks; `select` (untimed) first. */
 async function sample(e: Entry): Promise<Sample> {
   if (e.prepared.select) await e.prepared.select();
   if (e.prepared.timedAsync) return e.prepared.timedAsync();
-  const t0 = clocks();
+  const clock = cpuClockOf(e.prepared, e.impl) as 'thread' | 'process';
+  const t0 = clocks(clock);
   if (e.prepared.runAsync) await e.prepared.runAsync();
   else e.prepared.run();
-  return since(t0);
+  return since(t0, clock);
+}
+
+/**
+ * Between cases, after peers that own a runtime (tfjs, ONNX Runtime): half a second for V8's background compile
+ * and GC threads to finish what those left (the wasm tier-up of onnxruntime-web's module, their garbage), and a
+ * full GC where node runs with --expose-gc. The thread clock does not charge that work to the next case's kernels
+ * any more, but it competes with them for the two cores and the memory bus, which wall time and the shared
+ * caches do see.
+ */
+async function settle(entries: Entry[]): Promise<void> {
+  if (!entries.some((e) => e.impl.kind === 'peer' && !e.prepared.timedAsync)) return;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 const memoryBound = (c: BenchCase): boolean => c.bytes !== undefined && c.flops === undefined;
@@ -126,7 +149,7 @@ async function runCase(c: BenchCase, opts: { budgetMs: number; peers: boolean; m
   for (const impl of implementations) {
     const row: Row = {
       case: c.name, shape: c.shape, implementation: impl.name, kind: impl.kind, status: 'ok', validation: '',
-      median_ms: null, min_ms: null, median_wall_ms: null, median_cpu_ms: null, reps: 0, gb_per_s: null, gflop_per_s: null, ratios: {}, floor_ratio: null, floor_ratio_interleaved: null,
+      median_ms: null, min_ms: null, median_wall_ms: null, median_cpu_ms: null, cpu_clock: null, reps: 0, gb_per_s: null, gflop_per_s: null, ratios: {}, floor_ratio: null, floor_ratio_interleaved: null,
     };
     rows.push(row);
     if (impl.kind === 'peer' && !opts.peers) {
@@ -187,6 +210,7 @@ async function runCase(c: BenchCase, opts: { budgetMs: number; peers: boolean; m
   } finally {
     for (const e of entries) e.prepared.teardown?.();
   }
+  await settle(entries);
   for (const e of entries) {
     if (e.samples.length === 0) continue;
     const times = e.samples.map((s) => s[opts.clock]);
@@ -195,6 +219,7 @@ async function runCase(c: BenchCase, opts: { budgetMs: number; peers: boolean; m
     e.row.min_ms = Math.min(...times);
     e.row.median_wall_ms = median(e.samples.map((s) => s.wall));
     e.row.median_cpu_ms = median(e.samples.map((s) => s.cpu));
+    e.row.cpu_clock = cpuClockOf(e.prepared, e.impl);
     e.row.reps = e.samples.length;
     if (c.bytes) e.row.gb_per_s = c.bytes / (m * 1e6);
     if (c.flops) e.row.gflop_per_s = c.flops / (m * 1e6);
@@ -282,10 +307,10 @@ async function main(): Promise<void> {
     .name('bench')
     .description('normcheck benchmark: kernels vs the reference and the peers, one process, one thread')
     .option('--json <file>', 'write the results as JSON')
-    .option('--filter <substring>', 'only cases whose name contains this')
+    .option('--filter <substrings>', 'only cases whose name contains this (or one of these, comma-separated)')
     .option('--budget <ms>', 'time budget per implementation (after the minimum of 5 runs)', '2000')
     .option('--no-peers', 'skip the peers (tfjs, ONNX Runtime, PyTorch)')
-    .addOption(new Option('--clock <clock>', 'the clock of the tables and ratios: CPU time of the process doing the work, or wall time').choices(['cpu', 'wall']).default('cpu'))
+    .addOption(new Option('--clock <clock>', 'the clock of the tables and ratios: CPU time (of the calling thread for synchronous implementations) or wall time').choices(['cpu', 'wall']).default('cpu'))
     .parse();
   const opts = program.opts<{ json?: string; filter?: string; budget: string; peers: boolean; clock: Clock }>();
   const budgetMs = Number(opts.budget);
@@ -293,13 +318,14 @@ async function main(): Promise<void> {
   const loadStart = os.loadavg();
 
   console.log(`normcheck bench — node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, one thread per implementation`);
-  console.log(`Timings are medians of ${clock === 'cpu' ? 'CPU time (user + system of the process doing the work)' : 'wall time'} on a shared machine; load average at the start ${fmtLoad(loadStart)}.`);
+  console.log(`Timings are medians of ${clock === 'cpu' ? `CPU time (${CPU_CLOCK_NOTE})` : 'wall time'} on a shared machine; load average at the start ${fmtLoad(loadStart)}.`);
   const bandwidth: BandwidthResult[] = measureBandwidth(clock);
   console.log('\nmemory bandwidth (64 MiB arrays, this process; bytes = read + written):');
   for (const b of bandwidth) console.log(`  ${b.name.padEnd(44)} ${b.gbPerS.toFixed(2)} GB/s  (${fmtMs(b.medianMs)} ms)`);
   const memcpyGBps = bandwidth.find((b) => b.memcpy)!.gbPerS;
 
-  const selected = ALL_CASES.filter((c) => !opts.filter || c.name.includes(opts.filter));
+  const filters = opts.filter?.split(',').filter((f) => f !== '') ?? [];
+  const selected = ALL_CASES.filter((c) => filters.length === 0 || filters.some((f) => c.name.includes(f)));
   const rows: Row[] = [];
   try {
     for (const c of selected) {
@@ -317,13 +343,13 @@ async function main(): Promise<void> {
     const out = {
       environment: {
         node: process.version, cpu: os.cpus()[0]?.model ?? null, cores: os.cpus().length, date: new Date().toISOString(),
-        clock, load_average_start: loadStart, load_average_end: loadEnd, note: 'shared machine; medians of interleaved runs',
+        clock, cpu_clock: CPU_CLOCK_NOTE, load_average_start: loadStart, load_average_end: loadEnd, note: 'shared machine; medians of interleaved runs',
       },
       bandwidth: bandwidth.map((b) => ({ name: b.name, gb_per_s: b.gbPerS, median_ms: b.medianMs })),
       memcpy_gb_per_s: memcpyGBps,
       results: rows.map((r) => ({
         name: r.case, shape: r.shape, implementation: r.implementation, kind: r.kind, status: r.status, median_ms: r.median_ms, min_ms: r.min_ms,
-        median_wall_ms: r.median_wall_ms, median_cpu_ms: r.median_cpu_ms,
+        median_wall_ms: r.median_wall_ms, median_cpu_ms: r.median_cpu_ms, cpu_clock: r.cpu_clock,
         runs: r.reps, gb_per_s: r.gb_per_s, gflop_per_s: r.gflop_per_s, ratios: r.ratios, floor_ratio: r.floor_ratio,
         floor_ratio_interleaved: r.floor_ratio_interleaved, validation: r.validation,
       })),
@@ -332,6 +358,10 @@ async function main(): Promise<void> {
     console.log(`\nwrote ${opts.json}`);
   }
 }
+
+/** Which CPU time the run's `cpu` numbers are, per kind of implementation (rows carry theirs as cpu_clock). */
+const CPU_CLOCK_NOTE = `synchronous implementations: ${SYNC_CPU_CLOCK === 'thread' ? 'CPU time of the calling thread (/proc/thread-self/schedstat)' : 'user + system of this process (no thread clock here)'}; `
+  + 'asynchronous ones (ONNX Runtime) and tfjs-node: user + system of this process; PyTorch: its own process time';
 
 /** 1, 5 and 15 minute load averages. */
 function fmtLoad(l: number[]): string {

@@ -64,6 +64,8 @@ export function tfjsImplementations(
         return prepared;
       },
     };
+    // libtensorflow runs ops on its own thread pool, which the calling thread's CPU clock would not see
+    if (peer.backend === 'tensorflow') impl.usesOtherThreads = true;
     const cap = maxReps[peer.name];
     if (cap !== undefined) impl.maxReps = cap;
     return impl;
