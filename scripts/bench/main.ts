@@ -1,7 +1,18 @@
 /**
- * `npm run bench` — kernels, the float64 reference and the peers on the same data, in one process, one thread.
+ * `npm run bench` — kernels, the float64 reference and the peers on the same data, one process per case, one thread.
  *
  *   node dist/scripts/bench/main.js [--json FILE] [--filter SUBSTRING[,SUBSTRING…]] [--budget MS] [--no-peers] [--clock cpu|wall]
+ *                                   [--one-process]
+ *
+ * Each case runs in a fresh Node process of its own (forked, this same file with --case): every implementation
+ * of a case, kernels and peers alike, in that process and in the same interleaved rounds, so the ratios are
+ * same-process, same-moment ratios as before; what the process per case removes is one case's peers slowing the
+ * kernels of later cases. Measured in one process: after onnxruntime-web had run BatchNorm on the (32,64,56,56)
+ * tensors, the kernels' LayerNorm forward+backward in the next cases took 19.7-20.7 ms instead of 10.3-10.6 ms
+ * and the BN eval forward 10.0 ms instead of 5.4 ms (wall time too, not only the thread clock); skipping the
+ * ort-web peer alone removed it, onnxruntime-node, tfjs and PyTorch did not cause it, and a trivial ort-web model
+ * did not either. The mechanism was not found (not GC: a 60 MB heap; not liftoff: --no-liftoff kept it; not
+ * thread affinity). --one-process keeps the old single process (for profiling one process).
  *
  * First the machine's memory bandwidth (bandwidth.ts: TypedArray.set, the memcpy every memory-bound case is held
  * to, and the streaming wasm loops that show what float64 SIMD arithmetic alone reaches here), then per case:
@@ -21,6 +32,7 @@
  * it has a model for), PyTorch in a subprocess (pytorch.ts; OpenBLAS when scripts/bench/fetch_openblas.sh has
  * fetched it). The case files are listed here explicitly; each exports `cases: BenchCase[]`.
  */
+import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -305,16 +317,25 @@ function printCase(c: BenchCase, rows: Row[], memcpyGBps: number, clock: Clock):
 async function main(): Promise<void> {
   const program = new Command()
     .name('bench')
-    .description('normcheck benchmark: kernels vs the reference and the peers, one process, one thread')
+    .description('normcheck benchmark: kernels vs the reference and the peers, one process per case, one thread')
     .option('--json <file>', 'write the results as JSON')
     .option('--filter <substrings>', 'only cases whose name contains this (or one of these, comma-separated)')
     .option('--budget <ms>', 'time budget per implementation (after the minimum of 5 runs)', '2000')
     .option('--no-peers', 'skip the peers (tfjs, ONNX Runtime, PyTorch)')
+    .option('--one-process', 'run every case in this process (default: a fresh process per case)')
+    .addOption(new Option('--case <name>', 'run only this case, in this process, and send its rows to the parent (internal)').hideHelp())
+    .addOption(new Option('--memcpy <GBps>', 'the memcpy bandwidth the parent measured (internal, with --case)').hideHelp())
     .addOption(new Option('--clock <clock>', 'the clock of the tables and ratios: CPU time (of the calling thread for synchronous implementations) or wall time').choices(['cpu', 'wall']).default('cpu'))
     .parse();
-  const opts = program.opts<{ json?: string; filter?: string; budget: string; peers: boolean; clock: Clock }>();
+  const opts = program.opts<{ json?: string; filter?: string; budget: string; peers: boolean; clock: Clock; oneProcess?: boolean; case?: string; memcpy?: string }>();
   const budgetMs = Number(opts.budget);
   const clock = opts.clock;
+  if (!Number.isFinite(budgetMs) || budgetMs < 0) throw new Error(`--budget: expected a non-negative number of ms, got ${JSON.stringify(opts.budget)}`);
+  if (opts.case !== undefined) {
+    await runChild(opts.case, { budgetMs, peers: opts.peers, memcpyGBps: Number(opts.memcpy), clock });
+    // the runtimes' handles (ONNX Runtime, tfjs) need not keep it alive; stdout to a file or pipe is written synchronously
+    process.exit(0);
+  }
   const loadStart = os.loadavg();
 
   console.log(`normcheck bench — node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, one thread per implementation`);
@@ -330,9 +351,13 @@ async function main(): Promise<void> {
   try {
     for (const c of selected) {
       process.stderr.write(`${c.name}\n`);
-      const caseRows = await runCase(c, { budgetMs, peers: opts.peers, memcpyGBps, clock });
-      printCase(c, caseRows, memcpyGBps, clock);
-      rows.push(...caseRows);
+      if (opts.oneProcess) {
+        const caseRows = await runCase(c, { budgetMs, peers: opts.peers, memcpyGBps, clock });
+        printCase(c, caseRows, memcpyGBps, clock);
+        rows.push(...caseRows);
+      } else {
+        rows.push(...await runInChild(c.name, [`--budget=${budgetMs}`, `--clock=${clock}`, `--memcpy=${memcpyGBps}`, ...(opts.peers ? [] : ['--no-peers'])]));
+      }
     }
   } finally {
     await stopPytorch();
@@ -344,6 +369,7 @@ async function main(): Promise<void> {
       environment: {
         node: process.version, cpu: os.cpus()[0]?.model ?? null, cores: os.cpus().length, date: new Date().toISOString(),
         clock, cpu_clock: CPU_CLOCK_NOTE, load_average_start: loadStart, load_average_end: loadEnd, note: 'shared machine; medians of interleaved runs',
+        process_per_case: !opts.oneProcess,
       },
       bandwidth: bandwidth.map((b) => ({ name: b.name, gb_per_s: b.gbPerS, median_ms: b.medianMs })),
       memcpy_gb_per_s: memcpyGBps,
@@ -357,6 +383,36 @@ async function main(): Promise<void> {
     writeFileSync(opts.json, `${JSON.stringify(out, null, 2)}\n`);
     console.log(`\nwrote ${opts.json}`);
   }
+}
+
+/** The child's side of --case: runs that one case, prints its table, sends its rows over IPC. */
+async function runChild(name: string, opts: { budgetMs: number; peers: boolean; memcpyGBps: number; clock: Clock }): Promise<void> {
+  const c = ALL_CASES.find((k) => k.name === name);
+  if (!c) throw new Error(`--case: no case named ${JSON.stringify(name)} (cases: ${ALL_CASES.map((k) => k.name).join(', ')})`);
+  if (!(opts.memcpyGBps > 0)) throw new Error('--case needs --memcpy=<GB/s> (the parent passes it)');
+  try {
+    const caseRows = await runCase(c, opts);
+    printCase(c, caseRows, opts.memcpyGBps, opts.clock);
+    await new Promise<void>((resolve, reject) => process.send!({ rows: caseRows }, (e: Error | null) => (e ? reject(e) : resolve())));
+  } finally {
+    await stopPytorch();
+  }
+}
+
+/** Runs case `name` in a fresh process (this file with --case), its output inherited; resolves with its rows. */
+function runInChild(name: string, args: string[]): Promise<Row[]> {
+  return new Promise((resolve, reject) => {
+    const child = fork(process.argv[1]!, [`--case=${name}`, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: process.execArgv });
+    let rows: Row[] | null = null;
+    child.on('message', (m: { rows?: Row[] }) => {
+      if (Array.isArray(m.rows)) rows = m.rows;
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (rows !== null && code === 0) resolve(rows);
+      else reject(new Error(`bench case ${name}: its process ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${rows === null ? ' before sending its results' : ''}`));
+    });
+  });
 }
 
 /** Which CPU time the run's `cpu` numbers are, per kind of implementation (rows carry theirs as cpu_clock). */
