@@ -1,8 +1,10 @@
 /**
  * GroupNorm versions "wasm": the loops of forward_impl.ts and backward_impl.ts in WebAssembly SIMD (wasm_module.ts),
- * two float64 lanes per instruction, the same expressions; only the order of the sums differs, and the forward's
- * variance is the checked one-pass one (shared/one_pass.ts) instead of the two-pass one.
- *   NCHW  one wasm call over all groups, group by group.
+ * two float64 lanes per instruction, the same expressions; only the order of the sums differs, the forward's
+ * variance is the checked one-pass one (shared/one_pass.ts) instead of the two-pass one, and the NCHW forward
+ * normalises about fl32(mean) (wasm_module.ts says why that is as accurate).
+ *   NCHW  one wasm call over all groups, group by group, software-pipelined (each group's reading pass beside the
+ *         previous group's writing pass).
  *   NHWC  per sample: a wasm pass gathers per-channel sums, JavaScript turns the C channel sums into G groups'
  *         statistics and per-channel constants (and, in the rare case the one-pass variance may have cancelled,
  *         runs the group's exact second pass), a second wasm pass normalises (or writes dx).
@@ -95,7 +97,7 @@ function forwardNhwc(
 
 export const GN_FORWARD_WASM: GroupNormForwardVersion = {
   name: 'wasm',
-  description: 'one-pass shifted sums (checked), WebAssembly SIMD (f64x2): NCHW one call group by group, NHWC per-channel tables per sample; in place on wasm arrays',
+  description: 'one-pass shifted sums (checked), WebAssembly SIMD (f64x2): NCHW one call, pipelined over groups, NHWC per-channel tables per sample; in place on wasm arrays',
   nchw: forwardNchw,
   nhwc: forwardNhwc,
 };
@@ -166,7 +168,7 @@ function backwardNhwc(
 
 export const GN_BACKWARD_WASM: GroupNormBackwardVersion = {
   name: 'wasm',
-  description: 'per-channel reductions and dx in WebAssembly SIMD (f64x2): NCHW one call group by group, NHWC per-channel tables per sample; in place on wasm arrays',
+  description: 'per-channel reductions and dx in WebAssembly SIMD (f64x2): NCHW one call, pipelined over groups, NHWC per-channel tables per sample; in place on wasm arrays',
   nchw: backwardNchw,
   nhwc: backwardNhwc,
 };

@@ -5,14 +5,23 @@
  * arrays of C (the caller passes ones and zeros for affine = false).
  *
  * NCHW, a whole call in one function, group by group: a group is D = Cg·S contiguous values (25 kB for the
- * benchmark's (32, 64, 56, 56) with G = 32), so its second pass reads it from L1/L2.
+ * benchmark's (16, 64, 56, 56) with G = 32, 50 kB of x and dy in the backward), so its second pass reads it back
+ * from L1/L2. Both functions are software-pipelined over groups as BatchNorm's NCHW ones are over channels: one
+ * loop per channel run j reads run j of group ng from memory for its sums while it writes y (dx) of run j of group
+ * ng - 1, so the read of the next group and the write of the last stream together instead of taking turns.
  *   gnForwardNchw(x, y, NG, G, Cg, S, w, b, eps, mean, rstd, variance)
  *     shifted sums Σ(x - K), Σ(x - K)² over the group (K its first value), the one-pass variance with the
  *     cancellation test of shared/one_pass.ts (else the exact pass Σ((x - K) - dm)²), mean, rstd, variance, then
- *     per channel run  y = ((x - K) - dm)·(w·rstd) + b                       (forward_impl.ts's expression)
+ *     per channel run  y = (x - m1)·scale + t,  m1 = fl32(mean), scale = w·rstd, t = b - ((K - m1) + dm)·scale
  *   gnBackwardNchw(dy, x, dx, NG, G, Cg, S, w, mean, rstd, inputStats, accW, accB)
  *     per channel run Σ dy, Σ dy·(x - mean) → accW += rstd·Σ dy·(x - mean), accB += Σ dy, the group's Σg, Σg·(x - mean);
  *     k0, k1 (0 without inputStats); per channel run  dx = (w·rstd)·dy - k0 - (x - mean)·k1   (backward_impl.ts's)
+ *
+ * The forward centres on m1 = fl32(mean), as batchnorm/wasm_module.ts does, so the normalisation is one
+ * subtraction, not two: x - m1 is a difference of two float32, exact in float64, and the rest of the mean,
+ * (K - m1) + dm (K - m1 exact, then one rounding), moves into the per-channel constant t. The result differs from
+ * forward_impl.ts's ((x - K) - dm)·scale + b by a few float64 roundings of terms no larger than
+ * |scale·(x - mean)| + |b|, far inside the forward bound (a few 2⁻⁵³ against the float32 rounding's 2⁻²⁴).
  *
  * NHWC, (rows, C) row-major, one sample's S rows per call (the group statistics between the calls are C values
  * of JavaScript): each row visits every channel, so the per-channel values are float64 tables of C, read and
@@ -41,12 +50,13 @@ function gnForwardNchw(): Func<'gnForwardNchw'> {
     x: I32, y: I32, NG: I32, G: I32, Cg: I32, S: I32, w: I32, b: I32, eps: F64, mean: I32, rstd: I32, variance: I32,
   });
   const P = f.params;
-  const ng = f.local(I32), j = f.local(I32), c = f.local(I32), c0 = f.local(I32), C = f.local(I32), D = f.local(I32);
-  const p = f.local(I32), q = f.local(I32), xg = f.local(I32), yg = f.local(I32), groupBytes = f.local(I32), runBytes = f.local(I32);
+  // c0, xg: group ng's first channel and first value; pc0: the first channel of group ng - 1 (being normalised)
+  const ng = f.local(I32), j = f.local(I32), c = f.local(I32), c0 = f.local(I32), pc0 = f.local(I32), C = f.local(I32), D = f.local(I32);
+  const p = f.local(I32), pp = f.local(I32), q = f.local(I32), xg = f.local(I32), off = f.local(I32), groupBytes = f.local(I32), runBytes = f.local(I32);
   const L = runLocals(f);
   const Df = f.local(F64), gamma = f.local(F64), s1 = f.local(F64), s2 = f.local(F64), dm = f.local(F64), meanSq = f.local(F64);
-  const v = f.local(F64), r = f.local(F64);
-  const K = both(f), DM = both(f), SC = both(f), OFF = both(f), dev = both(f);
+  const v = f.local(F64), r = f.local(F64), mean = f.local(F64), pr = f.local(F64), prest = f.local(F64);
+  const K = both(f), DM = both(f), M1 = both(f), SC = both(f), T = both(f), dev = both(f);
   const A = acc(f), Q = acc(f);
   f.get(P.G).get(P.Cg).mul().set(C);
   f.get(P.Cg).get(P.S).mul().tee(D).i32(2).shl().set(groupBytes);
@@ -55,28 +65,57 @@ function gnForwardNchw(): Func<'gnForwardNchw'> {
   pushGamma(f, Df);
   f.set(gamma);
   f.i32(0).set(c0);
-  forRange(f, ng, P.NG, () => {
-    f.get(ng).get(groupBytes).mul().tee(xg).get(P.x).add().set(xg);
-    f.get(ng).get(groupBytes).mul().get(P.y).add().set(yg);
-    f.get(xg).f32Load().f64Promote();
+
+  // Σ(x - K), Σ(x - K)² of group ng, at pointer p
+  const shifted = (lane: Lane, o: number, k: number): void => {
+    f.get(p);
+    lane.loadF32(f, o);
+    getBoth(f, K, lane);
+    lane.sub(f);
+    teeLane(f, dev, lane);
+    accumulate(f, A, lane, k);
+    getBoth(f, dev, lane);
+    getBoth(f, dev, lane);
+    lane.mul(f);
+    accumulate(f, Q, lane, k);
+  };
+  // y = (x - m1)·scale + t of group ng - 1, from pointer pp into q
+  const normalize = (lane: Lane, o: number): void => {
+    f.get(q).get(pp);
+    lane.loadF32(f, o);
+    getBoth(f, M1, lane);
+    lane.sub(f);
+    getBoth(f, SC, lane);
+    lane.mul(f);
+    getBoth(f, T, lane);
+    lane.add(f);
+    lane.storeF32(f, o);
+  };
+  // group ng: its shift K = its first value, the accumulators zeroed
+  const startGroup = (): void => {
+    f.get(ng).get(groupBytes).mul().get(P.x).add().tee(xg);
+    f.f32Load().f64Promote();
     setBoth(f, K);
-    // Σ(x - K), Σ(x - K)² over the group
     zeroAcc(f, A);
     zeroAcc(f, Q);
-    const shifted = (lane: Lane, o: number, k: number): void => {
-      f.get(p);
-      lane.loadF32(f, o);
-      getBoth(f, K, lane);
-      lane.sub(f);
-      teeLane(f, dev, lane);
-      accumulate(f, A, lane, k);
-      getBoth(f, dev, lane);
-      getBoth(f, dev, lane);
-      lane.mul(f);
-      accumulate(f, Q, lane, k);
-    };
-    f.get(xg).set(p);
-    runLoop(f, p, D, [], L, (offsets) => offsets.forEach((o, k) => shifted(PAIR, o, k)), (lane) => shifted(lane, 0, 0));
+  };
+  // channel run j of group ng (for its sums)
+  const sumsRun = (): void => {
+    f.get(j).get(runBytes).mul().get(xg).add().set(p);
+  };
+  // channel run j of group ng - 1 (to normalise): pp, q, and its constants scale = w·rstd, t = b - rest·scale
+  const normRun = (): void => {
+    f.get(ng).i32(1).sub().get(groupBytes).mul().get(j).get(runBytes).mul().add().set(off);
+    f.get(off).get(P.x).add().set(pp);
+    f.get(off).get(P.y).add().set(q);
+    f.get(pc0).get(j).add().i32(3).shl().set(c);
+    f.get(c).get(P.w).add().f64Load().get(pr).f64Mul();
+    setBoth(f, SC);
+    f.get(c).get(P.b).add().f64Load().get(prest).get(SC.s).f64Mul().f64Sub();
+    setBoth(f, T);
+  };
+  // group ng's statistics from its sums; it becomes the group to normalise
+  const finishGroup = (): void => {
     total(f, A);
     f.set(s1);
     total(f, Q);
@@ -109,37 +148,55 @@ function gnForwardNchw(): Func<'gnForwardNchw'> {
     f.get(Df).f64Div().set(v);
     f.end();
     // mean, rstd, variance
-    f.get(ng).i32(3).shl().get(P.mean).add().get(K.s).get(dm).f64Add().f64Store();
+    f.get(K.s).get(dm).f64Add().set(mean);
+    f.get(ng).i32(3).shl().get(P.mean).add().get(mean).f64Store();
     f.f64(1).get(v).get(P.eps).f64Add().f64Sqrt().f64Div().set(r);
     f.get(ng).i32(3).shl().get(P.rstd).add().get(r).f64Store();
     f.get(ng).i32(3).shl().get(P.variance).add().get(v).f64Store();
-    f.get(dm);
-    setBoth(f, DM);
-    // per channel run: y = ((x - K) - dm)·(w·rstd) + b
-    const normalize = (lane: Lane, o: number): void => {
-      f.get(q).get(p);
-      lane.loadF32(f, o);
-      getBoth(f, K, lane);
-      lane.sub(f);
-      getBoth(f, DM, lane);
-      lane.sub(f);
-      getBoth(f, SC, lane);
-      lane.mul(f);
-      getBoth(f, OFF, lane);
-      lane.add(f);
-      lane.storeF32(f, o);
-    };
-    forRange(f, j, P.Cg, () => {
-      f.get(c0).get(j).add().i32(3).shl().set(c);
-      f.get(c).get(P.w).add().f64Load().get(r).f64Mul();
-      setBoth(f, SC);
-      f.get(c).get(P.b).add().f64Load();
-      setBoth(f, OFF);
-      f.get(j).get(runBytes).mul().tee(p).get(yg).add().set(q);
-      f.get(p).get(xg).add().set(p);
-      runLoop(f, p, P.S, [[q, 4]], L, (offsets) => offsets.forEach((o) => normalize(PAIR, o)), (lane) => normalize(lane, 0));
-    });
+    // group ng is the next to normalise: m1 = fl32(mean), rest = (K - m1) + dm, rstd
+    f.get(mean).f32Demote().f64Promote();
+    setBoth(f, M1);
+    f.get(K.s).get(M1.s).f64Sub().get(dm).f64Add().set(prest);
+    f.get(r).set(pr);
+    f.get(c0).set(pc0);
     nextGroup(f, c0, P.Cg, C);
+  };
+
+  // Software-pipelined over groups, as BatchNorm's NCHW forward over channels: channel run j of group ng is read
+  // for the sums (from memory) in the same loop that normalises run j of group ng - 1 (read back from L1/L2, its
+  // D values read by the loop before) into y, so the read of the next group and the write of the last stream
+  // together. A group's sums accumulate run by run into the same accumulators, in the order of one loop over
+  // the group whenever S is a multiple of 8 (runLoop's block), another order of the same D terms otherwise:
+  // the same recursive-sum bound γ_D either way.
+  f.i32(0).set(ng);
+  startGroup();
+  forRange(f, j, P.Cg, () => {
+    sumsRun();
+    runLoop(f, p, P.S, [], L, (offsets) => offsets.forEach((o, k) => shifted(PAIR, o, k)), (lane) => shifted(lane, 0, 0));
+  });
+  finishGroup();
+  f.i32(1).set(ng);
+  f.block().loop();
+  f.get(ng).get(P.NG).geU().brIf(1);
+  startGroup();
+  forRange(f, j, P.Cg, () => {
+    sumsRun();
+    normRun();
+    runLoop(f, p, P.S, [[pp, 4], [q, 4]], L, (offsets) => offsets.forEach((o, k) => {
+      shifted(PAIR, o, k);
+      normalize(PAIR, o);
+    }), (lane) => {
+      shifted(lane, 0, 0);
+      normalize(lane, 0);
+    });
+  });
+  finishGroup();
+  f.get(ng).i32(1).add().set(ng);
+  f.br(0).end().end();
+  // the last group's normalisation (ng = NG)
+  forRange(f, j, P.Cg, () => {
+    normRun();
+    runLoop(f, pp, P.S, [[q, 4]], L, (offsets) => offsets.forEach((o) => normalize(PAIR, o)), (lane) => normalize(lane, 0));
   });
   return f;
 }
@@ -149,61 +206,93 @@ function gnBackwardNchw(): Func<'gnBackwardNchw'> {
     dy: I32, x: I32, dx: I32, NG: I32, G: I32, Cg: I32, S: I32, w: I32, mean: I32, rstd: I32, inputStats: I32, accW: I32, accB: I32,
   });
   const P = f.params;
-  const ng = f.local(I32), j = f.local(I32), c = f.local(I32), c0 = f.local(I32), C = f.local(I32), D = f.local(I32);
-  const pg = f.local(I32), px = f.local(I32), po = f.local(I32), off = f.local(I32), groupBytes = f.local(I32), runBytes = f.local(I32);
+  // c0: group ng's first channel (being reduced); pc0: group ng - 1's (getting its dx)
+  const ng = f.local(I32), j = f.local(I32), c = f.local(I32), c0 = f.local(I32), pc0 = f.local(I32), C = f.local(I32);
+  const pg = f.local(I32), px = f.local(I32), qg = f.local(I32), qx = f.local(I32), qo = f.local(I32), off = f.local(I32);
+  const groupBytes = f.local(I32), runBytes = f.local(I32);
   const L = runLocals(f);
-  const Df = f.local(F64), r = f.local(F64), wc = f.local(F64), sDy = f.local(F64), sDyXc = f.local(F64), sumG = f.local(F64), sumGXc = f.local(F64);
-  const MEAN = both(f), SC = both(f), K0 = both(f), K1 = both(f), xc = both(f);
+  const Df = f.local(F64), r = f.local(F64), pr = f.local(F64), wc = f.local(F64), sDy = f.local(F64), sDyXc = f.local(F64);
+  const sumG = f.local(F64), sumGXc = f.local(F64);
+  const MEAN = both(f), PMEAN = both(f), SC = both(f), K0 = both(f), K1 = both(f), xc = both(f);
   const A = acc(f), H = acc(f);
   f.get(P.G).get(P.Cg).mul().set(C);
-  f.get(P.Cg).get(P.S).mul().tee(D).i32(2).shl().set(groupBytes);
+  f.get(P.Cg).get(P.S).mul().tee(off).i32(2).shl().set(groupBytes);
+  f.get(off).f64FromU32().set(Df);
   f.get(P.S).i32(2).shl().set(runBytes);
-  f.get(D).f64FromU32().set(Df);
   f.i32(0).set(c0);
-  /** pg, px (and po) at channel run j of the group */
-  const runStart = (): void => {
-    f.get(ng).get(groupBytes).mul().get(j).get(runBytes).mul().add().set(off);
-    f.get(off).get(P.dy).add().set(pg);
-    f.get(off).get(P.x).add().set(px);
-    f.get(off).get(P.dx).add().set(po);
+
+  // Σ dy, Σ dy·(x - mean) of a channel run of group ng, at pg, px
+  const reduce = (lane: Lane, o: number, k: number): void => {
+    f.get(pg);
+    lane.loadF32(f, o);
+    teeLane(f, xc, lane); // dy, briefly
+    accumulate(f, A, lane, k);
+    getBoth(f, xc, lane);
+    f.get(px);
+    lane.loadF32(f, o);
+    getBoth(f, MEAN, lane);
+    lane.sub(f);
+    lane.mul(f);
+    accumulate(f, H, lane, k);
   };
-  forRange(f, ng, P.NG, () => {
+  // dx = (w·rstd)·dy - k0 - (x - mean)·k1 of a channel run of group ng - 1, at qg, qx into qo
+  const dxStep = (lane: Lane, o: number): void => {
+    f.get(qo);
+    getBoth(f, SC, lane);
+    f.get(qg);
+    lane.loadF32(f, o);
+    lane.mul(f);
+    getBoth(f, K0, lane);
+    lane.sub(f);
+    f.get(qx);
+    lane.loadF32(f, o);
+    getBoth(f, PMEAN, lane);
+    lane.sub(f);
+    getBoth(f, K1, lane);
+    lane.mul(f);
+    lane.sub(f);
+    lane.storeF32(f, o);
+  };
+  // group ng: its mean and rstd, the group sums zeroed
+  const startGroup = (): void => {
     f.get(ng).i32(3).shl().get(P.mean).add().f64Load();
     setBoth(f, MEAN);
     f.get(ng).i32(3).shl().get(P.rstd).add().f64Load().set(r);
     f.f64(0).set(sumG);
     f.f64(0).set(sumGXc);
-    // per channel run: Σ dy, Σ dy·(x - mean); parameter gradients; the group's Σg, Σg·(x - mean)
-    const reduce = (lane: Lane, o: number, k: number): void => {
-      f.get(pg);
-      lane.loadF32(f, o);
-      teeLane(f, xc, lane); // dy, briefly
-      accumulate(f, A, lane, k);
-      getBoth(f, xc, lane);
-      f.get(px);
-      lane.loadF32(f, o);
-      getBoth(f, MEAN, lane);
-      lane.sub(f);
-      lane.mul(f);
-      accumulate(f, H, lane, k);
-    };
-    forRange(f, j, P.Cg, () => {
-      runStart();
-      zeroAcc(f, A);
-      zeroAcc(f, H);
-      runLoop(f, pg, P.S, [[px, 4]], L, (offsets) => offsets.forEach((o, k) => reduce(PAIR, o, k)), (lane) => reduce(lane, 0, 0));
-      total(f, A);
-      f.set(sDy);
-      total(f, H);
-      f.set(sDyXc);
-      f.get(c0).get(j).add().i32(3).shl().set(c);
-      f.get(c).get(P.accW).add().get(c).get(P.accW).add().f64Load().get(r).get(sDyXc).f64Mul().f64Add().f64Store();
-      f.get(c).get(P.accB).add().get(c).get(P.accB).add().f64Load().get(sDy).f64Add().f64Store();
-      f.get(c).get(P.w).add().f64Load().set(wc);
-      f.get(sumG).get(wc).get(sDy).f64Mul().f64Add().set(sumG);
-      f.get(sumGXc).get(wc).get(sDyXc).f64Mul().f64Add().set(sumGXc);
-    });
-    // k0 = rstd·Σg/D, k1 = rstd³·Σg·(x - mean)/D, or 0 and 0 for constant statistics
+  };
+  // channel run j of group ng: pg, px, the run's accumulators zeroed
+  const reduceRun = (): void => {
+    f.get(ng).get(groupBytes).mul().get(j).get(runBytes).mul().add().set(off);
+    f.get(off).get(P.dy).add().set(pg);
+    f.get(off).get(P.x).add().set(px);
+    zeroAcc(f, A);
+    zeroAcc(f, H);
+  };
+  // the run's sums: parameter gradients, and the group's Σg, Σg·(x - mean) (g = w·dy)
+  const finishReduceRun = (): void => {
+    total(f, A);
+    f.set(sDy);
+    total(f, H);
+    f.set(sDyXc);
+    f.get(c0).get(j).add().i32(3).shl().set(c);
+    f.get(c).get(P.accW).add().get(c).get(P.accW).add().f64Load().get(r).get(sDyXc).f64Mul().f64Add().f64Store();
+    f.get(c).get(P.accB).add().get(c).get(P.accB).add().f64Load().get(sDy).f64Add().f64Store();
+    f.get(c).get(P.w).add().f64Load().set(wc);
+    f.get(sumG).get(wc).get(sDy).f64Mul().f64Add().set(sumG);
+    f.get(sumGXc).get(wc).get(sDyXc).f64Mul().f64Add().set(sumGXc);
+  };
+  // channel run j of group ng - 1: qg, qx, qo and its slope w·rstd
+  const dxRun = (): void => {
+    f.get(ng).i32(1).sub().get(groupBytes).mul().get(j).get(runBytes).mul().add().set(off);
+    f.get(off).get(P.dy).add().set(qg);
+    f.get(off).get(P.x).add().set(qx);
+    f.get(off).get(P.dx).add().set(qo);
+    f.get(pc0).get(j).add().i32(3).shl().get(P.w).add().f64Load().get(pr).f64Mul();
+    setBoth(f, SC);
+  };
+  // group ng's k0 = rstd·Σg/D, k1 = rstd³·Σg·(x - mean)/D (0 and 0 for constant statistics); it gets its dx next
+  const finishGroup = (): void => {
     f.f64(0);
     setBoth(f, K0);
     f.f64(0);
@@ -214,31 +303,47 @@ function gnBackwardNchw(): Func<'gnBackwardNchw'> {
     f.get(r).get(r).f64Mul().get(r).f64Mul().get(sumGXc).f64Mul().get(Df).f64Div();
     setBoth(f, K1);
     f.end();
-    // per channel run: dx = (w·rstd)·dy - k0 - (x - mean)·k1
-    const dxStep = (lane: Lane, o: number): void => {
-      f.get(po);
-      getBoth(f, SC, lane);
-      f.get(pg);
-      lane.loadF32(f, o);
-      lane.mul(f);
-      getBoth(f, K0, lane);
-      lane.sub(f);
-      f.get(px);
-      lane.loadF32(f, o);
-      getBoth(f, MEAN, lane);
-      lane.sub(f);
-      getBoth(f, K1, lane);
-      lane.mul(f);
-      lane.sub(f);
-      lane.storeF32(f, o);
-    };
-    forRange(f, j, P.Cg, () => {
-      runStart();
-      f.get(c0).get(j).add().i32(3).shl().get(P.w).add().f64Load().get(r).f64Mul();
-      setBoth(f, SC);
-      runLoop(f, pg, P.S, [[px, 4], [po, 4]], L, (offsets) => offsets.forEach((o) => dxStep(PAIR, o)), (lane) => dxStep(lane, 0));
-    });
+    f.get(MEAN.s);
+    setBoth(f, PMEAN);
+    f.get(r).set(pr);
+    f.get(c0).set(pc0);
     nextGroup(f, c0, P.Cg, C);
+  };
+
+  // Software-pipelined over groups, as BatchNorm's NCHW backward over channels: the reductions of channel run j
+  // of group ng (dy and x from memory) in the same loop as dx of run j of group ng - 1 (dy, x back from L1/L2).
+  // Each run's sums see the same values in the same order and accumulators as in a loop of their own.
+  f.i32(0).set(ng);
+  startGroup();
+  forRange(f, j, P.Cg, () => {
+    reduceRun();
+    runLoop(f, pg, P.S, [[px, 4]], L, (offsets) => offsets.forEach((o, k) => reduce(PAIR, o, k)), (lane) => reduce(lane, 0, 0));
+    finishReduceRun();
+  });
+  finishGroup();
+  f.i32(1).set(ng);
+  f.block().loop();
+  f.get(ng).get(P.NG).geU().brIf(1);
+  startGroup();
+  forRange(f, j, P.Cg, () => {
+    reduceRun();
+    dxRun();
+    runLoop(f, pg, P.S, [[px, 4], [qg, 4], [qx, 4], [qo, 4]], L, (offsets) => offsets.forEach((o, k) => {
+      reduce(PAIR, o, k);
+      dxStep(PAIR, o);
+    }), (lane) => {
+      reduce(lane, 0, 0);
+      dxStep(lane, 0);
+    });
+    finishReduceRun();
+  });
+  finishGroup();
+  f.get(ng).i32(1).add().set(ng);
+  f.br(0).end().end();
+  // the last group's dx (ng = NG)
+  forRange(f, j, P.Cg, () => {
+    dxRun();
+    runLoop(f, qg, P.S, [[qx, 4], [qo, 4]], L, (offsets) => offsets.forEach((o) => dxStep(PAIR, o)), (lane) => dxStep(lane, 0));
   });
   return f;
 }
