@@ -20,7 +20,10 @@
  *
  * NHWC, (M, C) row-major: each row visits every channel, so the per-channel values live in a small table of
  * float64 fields, one 16-byte slot per channel pair (two lanes; an odd last channel uses lane 0 of its slot),
- * `fields` slots per pair, read and written in L1 while x streams once:
+ * `fields` slots per pair. The reductions (sums, sqDev, bSums) stream x in blocks of a few rows; within a block
+ * the channels go by groups of four pairs whose fields sit in locals for the block's rows (overBlocks), so the
+ * accumulators are loaded and stored once per group and block, not per element. The elementwise passes (norm,
+ * dx) only read their constants and stream whole rows (overRows), so their stores fill each line in order:
  *   nhwcSums(x, M, C, table)        table [shift, a1, a2]:  a1 += x - shift, a2 += (x - shift)²
  *   nhwcSqDev(x, M, C, table)       table [shift, dm, a2]:  a2 += ((x - shift) - dm)²
  *   nhwcNorm(x, y, M, C, table)     table [m1, scale, t]:   y = (x - m1)·scale + t        (nhwcNormRelu)
@@ -392,7 +395,89 @@ function nchwBackward(): Func<'nchwBackward'> {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// NHWC: rows, channel pairs through the table
+// NHWC: the reductions by blocks of rows with their table fields in locals, the elementwise passes row by row
+
+/**
+ * Rows per block of the reductions: 8 rows of 64 channels are 2 KB per array, so a block's later channel groups
+ * read it from L1 while the array itself is read from memory once, in order.
+ */
+const BLOCK_ROWS = 8;
+
+/** A table field a loop keeps in a local: read before each block's rows, stored back after them if `out`. */
+interface FieldUse {
+  k: number;
+  out: boolean;
+}
+
+/**
+ * For each block of `blockRows` rows (the last may be shorter), for each group of channels: `G` pairs at a time,
+ * then single pairs, then an odd last channel (lane 0 of its slot). A group's `use`d table fields are loaded
+ * into locals, its rows run through `step(lane, q, xOff, v)` (q the row pointers, xOff the pair's byte offset in
+ * the row, v(k) the local holding field k of the pair), and the accumulating fields stored back. Every channel
+ * still sees rows 0, 1, …, M - 1 in order with one accumulator each, so the sums are those of a row-by-row loop
+ * over the table; only the loads and stores of the table leave the per-element steps. Reading a block once per
+ * group costs L1 hits: each array is read from memory once per pass, in order.
+ */
+function overBlocks(
+  f: Func, M: number, C: number, table: number, fields: number, rows: readonly number[], use: readonly FieldUse[], G: number, blockRows: number,
+  step: (lane: Lane, q: readonly number[], xOff: number, v: (k: number) => number) => void,
+): void {
+  const slot = 16 * fields;
+  const vec = Array.from({ length: G }, () => new Map(use.map((u) => [u.k, f.local(V128)] as const)));
+  const sca = new Map(use.map((u) => [u.k, f.local(F64)] as const));
+  const stride = f.local(I32), left = f.local(I32), blockBytes = f.local(I32), t = f.local(I32), co = f.local(I32);
+  const cnt = f.local(I32), end = f.local(I32);
+  const base = rows.map(() => f.local(I32)), q = rows.map(() => f.local(I32));
+  const group = (lane: Lane, k: number): void => {
+    const local = (j: number, key: number): number => (lane === SINGLE ? sca.get(key)! : vec[j]!.get(key)!);
+    for (let j = 0; j < k; j++) for (const u of use) {
+      f.get(t);
+      lane.loadF64(f, j * slot + 16 * u.k);
+      f.set(local(j, u.k));
+    }
+    base.forEach((b, i) => f.get(b).get(co).add().set(q[i]!));
+    f.get(q[0]!).get(blockBytes).add().set(end);
+    f.loop();
+    for (let j = 0; j < k; j++) step(lane, q, 8 * j, (key) => local(j, key));
+    for (const qi of q) f.get(qi).get(stride).add().set(qi);
+    f.get(q[0]!).get(end).ltU().brIf(0);
+    f.end();
+    for (let j = 0; j < k; j++) for (const u of use) {
+      if (!u.out) continue;
+      f.get(t).get(local(j, u.k));
+      lane.storeF64(f, j * slot + 16 * u.k);
+    }
+    f.get(t).i32(k * slot).add().set(t);
+    f.get(co).i32(8 * k).add().set(co);
+  };
+  const groups = (count: () => void, lane: Lane, k: number): void => {
+    count();
+    f.set(cnt);
+    f.block().loop();
+    f.get(cnt).eqz().brIf(1);
+    group(lane, k);
+    f.get(cnt).i32(1).sub().set(cnt);
+    f.br(0).end().end();
+  };
+  f.get(C).i32(2).shl().set(stride);
+  rows.forEach((r, i) => f.get(r).set(base[i]!));
+  f.get(M).set(left);
+  f.block().loop();
+  f.get(left).eqz().brIf(1);
+  // this block's rows: min(left, blockRows)
+  f.get(left).i32(blockRows).get(left).i32(blockRows).ltU().select().tee(cnt);
+  f.get(stride).mul().set(blockBytes);
+  f.get(left).get(cnt).sub().set(left);
+  f.get(table).set(t);
+  f.i32(0).set(co);
+  groups(() => void f.get(C).i32(1).shrU().i32(Math.log2(G)).shrU(), PAIR, G);
+  groups(() => void f.get(C).i32(1).shrU().i32(G - 1).and(), PAIR, 1);
+  f.get(C).i32(1).and().ifElse();
+  group(SINGLE, 1);
+  f.end();
+  for (const b of base) f.get(b).get(blockBytes).add().set(b);
+  f.br(0).end().end();
+}
 
 /**
  * For each of the M rows: each channel pair (unrolled by four), then an odd last channel, with `step(lane, xOff,
@@ -443,31 +528,30 @@ const field = (f: Func, lane: Lane, t: number, tOff: number, k: number): void =>
   lane.loadF64(f, tOff + 16 * k);
 };
 
-/** table field k += the value on the stack (kept in `tmp` meanwhile) */
-function addToField(f: Func, lane: Lane, t: number, tOff: number, k: number, tmp: Const): void {
-  f.set(lane === SINGLE ? tmp.s : tmp.v);
-  f.get(t);
-  field(f, lane, t, tOff, k);
-  get(f, tmp, lane);
+const tempOf = (lane: Lane, k: Const): number => (lane === SINGLE ? k.s : k.v);
+
+/** local v += the value on the stack */
+function addTo(f: Func, lane: Lane, v: number): void {
+  f.get(v);
   lane.add(f);
-  lane.storeF64(f, tOff + 16 * k);
+  f.set(v);
 }
 
 function nhwcSums(): Func<'nhwcSums'> {
   const f = new Func('nhwcSums', { x: I32, M: I32, C: I32, table: I32 });
   const P = f.params;
-  const d = temp(f), tmp = temp(f);
-  overRows(f, P.M, P.C, P.table, 3, [P.x], (lane, [qx], t, xOff, tOff) => {
+  const d = temp(f);
+  overBlocks(f, P.M, P.C, P.table, 3, [P.x], [{ k: 0, out: false }, { k: 1, out: true }, { k: 2, out: true }], 4, BLOCK_ROWS, (lane, [qx], xOff, v) => {
     f.get(qx!);
     lane.loadF32(f, xOff);
-    field(f, lane, t, tOff, 0);
+    f.get(v(0));
     lane.sub(f);
-    f.tee(lane === SINGLE ? d.s : d.v);
-    addToField(f, lane, t, tOff, 1, tmp);
+    f.tee(tempOf(lane, d));
+    addTo(f, lane, v(1));
     get(f, d, lane);
     get(f, d, lane);
     lane.mul(f);
-    addToField(f, lane, t, tOff, 2, tmp);
+    addTo(f, lane, v(2));
   });
   return f;
 }
@@ -475,18 +559,18 @@ function nhwcSums(): Func<'nhwcSums'> {
 function nhwcSqDev(): Func<'nhwcSqDev'> {
   const f = new Func('nhwcSqDev', { x: I32, M: I32, C: I32, table: I32 });
   const P = f.params;
-  const d = temp(f), tmp = temp(f);
-  overRows(f, P.M, P.C, P.table, 3, [P.x], (lane, [qx], t, xOff, tOff) => {
+  const d = temp(f);
+  overBlocks(f, P.M, P.C, P.table, 3, [P.x], [{ k: 0, out: false }, { k: 1, out: false }, { k: 2, out: true }], 4, BLOCK_ROWS, (lane, [qx], xOff, v) => {
     f.get(qx!);
     lane.loadF32(f, xOff);
-    field(f, lane, t, tOff, 0);
+    f.get(v(0));
     lane.sub(f);
-    field(f, lane, t, tOff, 1);
+    f.get(v(1));
     lane.sub(f);
-    f.tee(lane === SINGLE ? d.s : d.v);
+    f.tee(tempOf(lane, d));
     get(f, d, lane);
     lane.mul(f);
-    addToField(f, lane, t, tOff, 2, tmp);
+    addTo(f, lane, v(2));
   });
   return f;
 }
@@ -516,19 +600,19 @@ function nhwcNorm<N extends 'nhwcNorm' | 'nhwcNormRelu'>(name: N): Func<N> {
 function nhwcBSums(): Func<'nhwcBSums'> {
   const f = new Func('nhwcBSums', { dy: I32, x: I32, M: I32, C: I32, table: I32 });
   const P = f.params;
-  const g = temp(f), tmp = temp(f);
-  overRows(f, P.M, P.C, P.table, 3, [P.dy, P.x], (lane, [qg, qx], t, xOff, tOff) => {
+  const g = temp(f);
+  overBlocks(f, P.M, P.C, P.table, 3, [P.dy, P.x], [{ k: 0, out: false }, { k: 1, out: true }, { k: 2, out: true }], 4, BLOCK_ROWS, (lane, [qg, qx], xOff, v) => {
     f.get(qg!);
     lane.loadF32(f, xOff);
-    f.tee(lane === SINGLE ? g.s : g.v);
-    addToField(f, lane, t, tOff, 1, tmp);
+    f.tee(tempOf(lane, g));
+    addTo(f, lane, v(1));
     get(f, g, lane);
     f.get(qx!);
     lane.loadF32(f, xOff);
-    field(f, lane, t, tOff, 0);
+    f.get(v(0));
     lane.sub(f);
     lane.mul(f);
-    addToField(f, lane, t, tOff, 2, tmp);
+    addTo(f, lane, v(2));
   });
   return f;
 }
