@@ -184,3 +184,28 @@ export function F32X4_STREAM(): Func<'f32x4Stream'> {
   f.end();
   return f;
 }
+
+/**
+ * n iterations of acc_j = acc_j·0.5 + 0.5 on 12 independent f32x4 accumulators held in locals (registers): no
+ * memory traffic, 96 flops per iteration, the accumulators converging to 1 (no overflow, no subnormals). The
+ * benchmark's ceiling for a float32 compute-bound wasm loop (the GEMM cases): WebAssembly SIMD is 128 bits wide
+ * and Node 20 has no fused multiply-add (relaxed SIMD is behind a flag), so a multiply and an add are two
+ * instructions on four lanes, where a native BLAS issues 8- or 16-lane FMAs. Sums the accumulators into out.
+ */
+export function F32X4_PEAK(): Func<'f32x4Peak'> {
+  const f = new Func('f32x4Peak', { n: I32, out: I32 });
+  const { n, out } = f.params;
+  const i = f.local(I32), s = f.local(V128);
+  const acc = Array.from({ length: 12 }, () => f.local(V128));
+  f.f64(0.5).f32Demote().f32x4Splat().set(s);
+  for (const a of acc) f.get(s).set(a);
+  f.i32(0).set(i);
+  f.block().loop();
+  f.get(i).get(n).geU().brIf(1);
+  for (const a of acc) f.get(a).get(s).f32x4Mul().get(s).f32x4Add().set(a);
+  f.get(i).i32(1).add().set(i);
+  f.br(0).end().end();
+  for (let j = 1; j < acc.length; j++) f.get(acc[0]!).get(acc[j]!).f32x4Add().set(acc[0]!);
+  f.get(out).get(acc[0]!).v128Store(0);
+  return f;
+}

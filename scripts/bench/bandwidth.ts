@@ -11,12 +11,14 @@
  *   wasm f32x4 stream  y = x·s + t, float32      bytes = 8·n   the cheapest streaming wasm loop that writes
  *   wasm normalise   y = fl32((x - m)·s + t)   bytes = 8·n   (batchnorm/wasm_module.ts's nchwEval on one channel)
  *   wasm shifted sums  Σ(x - K), Σ(x - K)²     bytes = 4·n   (shared/wasm_loops.ts's sums)
+ * and one loop without memory traffic, the float32 compute ceiling of the GEMM cases (GFLOP/s, not GB/s):
+ *   wasm f32x4 peak  acc = acc·s + t on 12 accumulators in registers   (shared/wasm_loops.ts's F32X4_PEAK)
  * memcpy writes with non-temporal stores; wasm has none, so every cache line a wasm loop writes is first read
  * (read for ownership): a streaming wasm loop moves 1.5× the bytes of the memcpy it is compared with.
  */
 import { batchNormWasm } from '../../kernels/batchnorm/wasm_module.js';
 import { wasmFloat32Array, wasmFloat64Array, freeWasmArray } from '../../kernels/index.js';
-import { F32X4_STREAM, sums } from '../../kernels/shared/wasm_loops.js';
+import { F32X4_PEAK, F32X4_STREAM, sums } from '../../kernels/shared/wasm_loops.js';
 import { wasmModule } from '../../kernels/shared/wasm_runtime.js';
 import { time, type Clock } from './harness.js';
 
@@ -26,6 +28,8 @@ export interface BandwidthResult {
   medianMs: number;
   /** the TypedArray.set row: the memcpy floor */
   memcpy?: boolean;
+  /** the compute row (no memory traffic): its rate in GFLOP/s; gbPerS is 0 */
+  gflopPerS?: number;
 }
 
 const N = 16 * 1024 * 1024; // 16 Mi floats = 64 MiB per array
@@ -46,7 +50,10 @@ function triadLoop(a: Float32Array, b: Float32Array, c: Float32Array): void {
   for (let i = 0; i < a.length; i++) c[i] = a[i]! + 0.5 * b[i]!;
 }
 
-const sumsModule = wasmModule(() => [sums(), F32X4_STREAM()]);
+const sumsModule = wasmModule(() => [sums(), F32X4_STREAM(), F32X4_PEAK()]);
+
+/** Iterations of the compute row: 96 flops each, ~20 ms at 40 GFLOP/s. */
+const PEAK_ITERATIONS = 8_000_000;
 
 export function measureBandwidth(clock: Clock): BandwidthResult[] {
   const a = new Float32Array(N).fill(1);
@@ -73,10 +80,14 @@ export function measureBandwidth(clock: Clock): BandwidthResult[] {
       ['wasm f64x2 shifted sums Σ(x-K), Σ(x-K)²', 4 * N, () => sm.fn.sums(wx.byteOffset, N, 0.5, out.byteOffset)],
     );
   }
-  const results = rows.map(([name, bytes, run, memcpy]) => {
+  const results: BandwidthResult[] = rows.map(([name, bytes, run, memcpy]) => {
     const t = time(run, opts, clock);
     return { name, gbPerS: bytes / (t.medianMs * 1e6), medianMs: t.medianMs, ...(memcpy ? { memcpy } : {}) };
   });
+  if (sm !== null) {
+    const t = time(() => sm.fn.f32x4Peak(PEAK_ITERATIONS, out.byteOffset), opts, clock);
+    results.push({ name: 'wasm f32x4 multiply + add, registers only', gbPerS: 0, medianMs: t.medianMs, gflopPerS: (96 * PEAK_ITERATIONS) / (t.medianMs * 1e6) });
+  }
   for (const w of [wx, wy, param]) freeWasmArray(w);
   freeWasmArray(out);
   if (sink === -1) console.log(sink);

@@ -57,6 +57,13 @@ const PEER_COLUMNS = ['tfjs-wasm', 'tfjs-cpu', 'tfjs-node', 'ort-node', 'ort-web
 /** The within-2×-of-memcpy goal of every memory-bound case (issue 17). */
 const FLOOR_GOAL = 2;
 
+/**
+ * The float32 compute ceiling of a wasm loop on this machine (bandwidth.ts's registers-only f32x4 multiply + add),
+ * measured first by the parent and passed to each case's process (--peak): compute-bound cases print their best
+ * kernel's share of it and the fastest peer's rate against it. null where it was not measured.
+ */
+let computeCeilingGflops: number | null = null;
+
 interface Row {
   case: string;
   shape: string;
@@ -279,6 +286,13 @@ function goals(c: BenchCase, rows: Row[], memcpyGBps: number): string[] {
       lines.push(`  goal: vs ${c.goal.peer}: not measured`);
     }
   }
+  if (c.flops && computeCeilingGflops !== null && best.gflop_per_s !== null) {
+    const peerRate = fastest?.gflop_per_s ?? null;
+    lines.push(
+      `  limit: best kernel ${best.gflop_per_s.toFixed(1)} GFLOP/s = ${(100 * best.gflop_per_s / computeCeilingGflops).toFixed(0)}% of the wasm f32x4 multiply + add ceiling `
+      + `(${computeCeilingGflops.toFixed(1)} GFLOP/s, registers only)${peerRate === null ? '' : `; the fastest peer's ${peerRate.toFixed(1)} GFLOP/s is ${fmtNum(peerRate / computeCeilingGflops)}× that ceiling`}`,
+    );
+  }
   if (memoryBound(c)) {
     const floorMs = c.bytes! / (memcpyGBps * 1e6);
     lines.push(
@@ -325,13 +339,15 @@ async function main(): Promise<void> {
     .option('--one-process', 'run every case in this process (default: a fresh process per case)')
     .addOption(new Option('--case <name>', 'run only this case, in this process, and send its rows to the parent (internal)').hideHelp())
     .addOption(new Option('--memcpy <GBps>', 'the memcpy bandwidth the parent measured (internal, with --case)').hideHelp())
+    .addOption(new Option('--peak <GFLOPs>', 'the wasm f32x4 compute ceiling the parent measured (internal, with --case)').hideHelp())
     .addOption(new Option('--clock <clock>', 'the clock of the tables and ratios: CPU time (of the calling thread for synchronous implementations) or wall time').choices(['cpu', 'wall']).default('cpu'))
     .parse();
-  const opts = program.opts<{ json?: string; filter?: string; budget: string; peers: boolean; clock: Clock; oneProcess?: boolean; case?: string; memcpy?: string }>();
+  const opts = program.opts<{ json?: string; filter?: string; budget: string; peers: boolean; clock: Clock; oneProcess?: boolean; case?: string; memcpy?: string; peak?: string }>();
   const budgetMs = Number(opts.budget);
   const clock = opts.clock;
   if (!Number.isFinite(budgetMs) || budgetMs < 0) throw new Error(`--budget: expected a non-negative number of ms, got ${JSON.stringify(opts.budget)}`);
   if (opts.case !== undefined) {
+    if (opts.peak !== undefined) computeCeilingGflops = Number(opts.peak);
     await runChild(opts.case, { budgetMs, peers: opts.peers, memcpyGBps: Number(opts.memcpy), clock });
     // the runtimes' handles (ONNX Runtime, tfjs) need not keep it alive; stdout to a file or pipe is written synchronously
     process.exit(0);
@@ -342,8 +358,12 @@ async function main(): Promise<void> {
   console.log(`Timings are medians of ${clock === 'cpu' ? `CPU time (${CPU_CLOCK_NOTE})` : 'wall time'} on a shared machine; load average at the start ${fmtLoad(loadStart)}.`);
   const bandwidth: BandwidthResult[] = measureBandwidth(clock);
   console.log('\nmemory bandwidth (64 MiB arrays, this process; bytes = read + written):');
-  for (const b of bandwidth) console.log(`  ${b.name.padEnd(44)} ${b.gbPerS.toFixed(2)} GB/s  (${fmtMs(b.medianMs)} ms)`);
+  for (const b of bandwidth) {
+    const rate = b.gflopPerS === undefined ? `${b.gbPerS.toFixed(2)} GB/s` : `${b.gflopPerS.toFixed(1)} GFLOP/s`;
+    console.log(`  ${b.name.padEnd(44)} ${rate}  (${fmtMs(b.medianMs)} ms)`);
+  }
   const memcpyGBps = bandwidth.find((b) => b.memcpy)!.gbPerS;
+  computeCeilingGflops = bandwidth.find((b) => b.gflopPerS !== undefined)?.gflopPerS ?? null;
 
   const filters = opts.filter?.split(',').filter((f) => f !== '') ?? [];
   const selected = ALL_CASES.filter((c) => filters.length === 0 || filters.some((f) => c.name.includes(f)));
@@ -356,7 +376,7 @@ async function main(): Promise<void> {
         printCase(c, caseRows, memcpyGBps, clock);
         rows.push(...caseRows);
       } else {
-        rows.push(...await runInChild(c.name, [`--budget=${budgetMs}`, `--clock=${clock}`, `--memcpy=${memcpyGBps}`, ...(opts.peers ? [] : ['--no-peers'])]));
+        rows.push(...await runInChild(c.name, [`--budget=${budgetMs}`, `--clock=${clock}`, `--memcpy=${memcpyGBps}`, ...(computeCeilingGflops === null ? [] : [`--peak=${computeCeilingGflops}`]), ...(opts.peers ? [] : ['--no-peers'])]));
       }
     }
   } finally {
@@ -371,8 +391,9 @@ async function main(): Promise<void> {
         clock, cpu_clock: CPU_CLOCK_NOTE, load_average_start: loadStart, load_average_end: loadEnd, note: 'shared machine; medians of interleaved runs',
         process_per_case: !opts.oneProcess,
       },
-      bandwidth: bandwidth.map((b) => ({ name: b.name, gb_per_s: b.gbPerS, median_ms: b.medianMs })),
+      bandwidth: bandwidth.map((b) => ({ name: b.name, gb_per_s: b.gbPerS, median_ms: b.medianMs, ...(b.gflopPerS === undefined ? {} : { gflop_per_s: b.gflopPerS }) })),
       memcpy_gb_per_s: memcpyGBps,
+      compute_ceiling_gflop_per_s: computeCeilingGflops,
       results: rows.map((r) => ({
         name: r.case, shape: r.shape, implementation: r.implementation, kind: r.kind, status: r.status, median_ms: r.median_ms, min_ms: r.min_ms,
         median_wall_ms: r.median_wall_ms, median_cpu_ms: r.median_cpu_ms, cpu_clock: r.cpu_clock,
