@@ -23,7 +23,8 @@
  * `fields` slots per pair. The reductions (sums, sqDev, bSums) stream x in blocks of a few rows; within a block
  * the channels go by groups of four pairs whose fields sit in locals for the block's rows (overBlocks), so the
  * accumulators are loaded and stored once per group and block, not per element. The elementwise passes (norm,
- * dx) only read their constants and stream whole rows (overRows), so their stores fill each line in order:
+ * dx) only read their constants and go row by row, so their stores fill each line in order, the rows of the two
+ * halves of the array side by side (overRows):
  *   nhwcSums(x, M, C, table)        table [shift, a1, a2]:  a1 += x - shift, a2 += (x - shift)²
  *   nhwcSqDev(x, M, C, table)       table [shift, dm, a2]:  a2 += ((x - shift) - dm)²
  *   nhwcNorm(x, y, M, C, table)     table [m1, scale, t]:   y = (x - m1)·scale + t        (nhwcNormRelu)
@@ -480,21 +481,29 @@ function overBlocks(
 }
 
 /**
- * For each of the M rows: each channel pair (unrolled by four), then an odd last channel, with `step(lane, xOff,
- * tOff)` given the byte offsets of the pair in the row arrays and of its slot in the table. `rows` are the row
- * pointers (params, advanced by C floats per row); the table pointer restarts at `table` each row.
+ * For each of the M rows: each channel pair (unrolled by four), then an odd last channel, with `step(lane, q, t,
+ * xOff, tOff)` given the row pointers q, the byte offsets of the pair in the row arrays and of its slot in the
+ * table. `rows` are the arrays' first rows. The rows go as two halves side by side, row i of [0, M/2) then row i of
+ * [M/2, M) (M odd: the last row after them): two streams per array instead of one, which the memory serves
+ * concurrently; each element's step is independent of the others, so the order changes no result.
  */
 function overRows(
   f: Func, M: number, C: number, table: number, fields: number, rows: readonly number[],
   step: (lane: Lane, q: readonly number[], t: number, xOff: number, tOff: number) => void,
 ): void {
   const slot = 16 * fields;
-  const row = f.local(I32), cnt = f.local(I32), t = f.local(I32), groups = f.local(I32), pairs = f.local(I32);
+  const row = f.local(I32), half = f.local(I32), cnt = f.local(I32), t = f.local(I32), groups = f.local(I32), pairs = f.local(I32);
+  const stride = f.local(I32);
   const q = rows.map(() => f.local(I32));
+  const second = rows.map(() => f.local(I32));
   f.get(C).i32(3).shrU().set(groups);
   f.get(C).i32(1).shrU().i32(3).and().set(pairs);
-  forRange(f, row, M, () => {
-    rows.forEach((r, i) => f.get(r).set(q[i]!));
+  f.get(C).i32(2).shl().set(stride);
+  f.get(M).i32(1).shrU().set(half);
+  rows.forEach((r, i) => f.get(r).get(half).get(stride).mul().add().set(second[i]!));
+  // one row at the pointers `at`, which then move on by a row
+  const oneRow = (at: readonly number[]): void => {
+    at.forEach((r, i) => f.get(r).set(q[i]!));
     f.get(table).set(t);
     // groups of four pairs
     f.get(groups).set(cnt);
@@ -518,8 +527,15 @@ function overRows(
     f.get(C).i32(1).and().ifElse();
     step(SINGLE, q, t, 0, 0);
     f.end();
-    for (const r of rows) f.get(r).get(C).i32(2).shl().add().set(r);
+    for (const r of at) f.get(r).get(stride).add().set(r);
+  };
+  forRange(f, row, half, () => {
+    oneRow(rows);
+    oneRow(second);
   });
+  f.get(M).i32(1).and().ifElse();
+  oneRow(second);
+  f.end();
 }
 
 /** field k of the table slot at local t + tOff, for the lane */
