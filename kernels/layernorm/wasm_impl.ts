@@ -1,8 +1,9 @@
 /**
  * LayerNorm versions "wasm": the onePass forward (forward_impl.ts) and the row-by-row backward (backward_impl.ts)
  * with their loops in WebAssembly SIMD (wasm_module.ts), two float64 lanes per instruction, the same expressions;
- * only the order of the sums differs. A call is one wasm function over all rows; weight and bias go in as float64
- * arrays of D (converted here, D values), dweight and dbias accumulate in float64 arrays of the memory.
+ * only the order of the sums differs. A call is one wasm function over all rows; the forward's weight and bias go in
+ * as float64 arrays of D, the backward's weight as lane 0/1 of a float64 table beside the float64 sums of dweight
+ * and dbias (converted here, D values each).
  *
  * Operands that live in the kernels' memory (shared/wasm_arrays.ts) are used in place; any other array is copied
  * into the scratch block and outputs copied back (shared/stage.ts). Falls back to the TypeScript versions where
@@ -13,7 +14,7 @@ import type { WasmHeap } from '../shared/wasm_runtime.js';
 import { LN_BACKWARD_FOUR_ROWS } from './backward_impl.js';
 import { LN_FORWARD_ONE_PASS } from './forward_impl.js';
 import type { LayerNormBackwardVersion, LayerNormForwardVersion } from './version.js';
-import { layerNormWasm } from './wasm_module.js';
+import { layerNormWasm, SCRATCH_ROW, SLOT } from './wasm_module.js';
 
 /** D float64 values of `a` (or `fill` everywhere when a is null) at a fresh scratch slot; returns its address. */
 function stageWide(h: WasmHeap, a: Float32Array | null, D: number, fill: number): number {
@@ -50,6 +51,9 @@ export const LN_FORWARD_WASM: LayerNormForwardVersion = {
   forward,
 };
 
+/** float64 index, from the table's first, of field k (0 w, 1 accW, 2 accB) of column i (wasm_module.ts's SLOT) */
+const field = (i: number, k: number): number => 6 * (i >> 1) + 2 * k + (i & 1);
+
 function backward(
   dy: Float32Array, x: Float32Array, R: number, D: number, weight: Float32Array,
   mean: Float64Array, rstd: Float64Array, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
@@ -57,25 +61,28 @@ function backward(
 ): void {
   const wasm = layerNormWasm();
   const h = wasm?.heap;
+  const tableBytes = 2 * SLOT * ((D + 1) >> 1), rowsBytes = 4 * SCRATCH_ROW * ((D + 1) >> 1);
   const bytes = h === undefined ? 0
-    : stagedBytes(h, dy) + stagedBytes(h, x) + stagedBytes(h, dx) + 3 * (8 * D + 64) + stagedBytes(h, mean) + stagedBytes(h, rstd);
+    : stagedBytes(h, dy) + stagedBytes(h, x) + stagedBytes(h, dx) + tableBytes + rowsBytes + 128 + stagedBytes(h, mean) + stagedBytes(h, rstd);
   if (wasm === null || h === undefined || !beginStage(h, bytes)) {
     LN_BACKWARD_FOUR_ROWS.backward(dy, x, R, D, weight, mean, rstd, dx, dweight, dbias, accWeight, accBias);
     return;
   }
-  const dya = stageIn(h, dy), xa = stageIn(h, x), dxa = stageOut(h, dx), wa = stageWide(h, weight, D, 1);
+  const dya = stageIn(h, dy), xa = stageIn(h, x), dxa = stageOut(h, dx);
   const ma = stageIn(h, mean), ra = stageIn(h, rstd);
-  const awa = stageWide(h, null, D, 0), aba = stageWide(h, null, D, 0);
-  wasm.fn.lnBackward(dya, xa, dxa, R, D, wa, ma, ra, awa, aba);
+  // the [w, accW, accB] table: w as float64, the column sums zeroed
+  const ta = stageBytes(tableBytes), t = ta >> 3, f64 = h.f64;
+  f64.fill(0, t, t + (tableBytes >> 3));
+  for (let i = 0; i < D; i++) f64[t + field(i, 0)] = weight[i]!;
+  wasm.fn.lnBackward(dya, xa, dxa, R, D, ta, ma, ra, stageBytes(rowsBytes));
   finishOut(h, dx, dxa);
-  const f64 = h.f64;
-  if (dweight !== null) for (let i = 0; i < D; i++) dweight[i] = f64[(awa >> 3) + i]!;
-  if (dbias !== null) for (let i = 0; i < D; i++) dbias[i] = f64[(aba >> 3) + i]!;
+  if (dweight !== null) for (let i = 0; i < D; i++) dweight[i] = f64[t + field(i, 1)]!;
+  if (dbias !== null) for (let i = 0; i < D; i++) dbias[i] = f64[t + field(i, 2)]!;
 }
 
 export const LN_BACKWARD_WASM: LayerNormBackwardVersion = {
   name: 'wasm',
-  description: 'row by row, all rows in one WebAssembly SIMD (f64x2) call, dweight/dbias in float64; in place on wasm arrays',
+  description: 'one pass over dy, x per row with the column sums, pipelined with the last row\'s dx; all rows in one WebAssembly SIMD (f64x2) call; in place on wasm arrays',
   backward,
 };
 

@@ -2,23 +2,39 @@
  * The WebAssembly SIMD loops of the LayerNorm "wasm" versions (wasm_impl.ts), assembled by shared/wasm_asm.ts
  * with the lanes and loops of shared/wasm_loops.ts (float64 arithmetic in the TypeScript versions' expressions,
  * float32 storage, tails in wasm). A whole call is one function, row by row: a row of the benchmark's
- * (4096, 768) is 3 kB, so its second pass reads it from L1. w, b (and accW, accB) are float64 arrays of D, so a
- * pair of them is one v128.load.
+ * (4096, 768) is 3 kB, so its second pass reads it from L1. The forward's w, b are float64 arrays of D, so a
+ * pair of them is one v128.load; the backward's w, accW, accB are one interleaved float64 table (SLOT below).
  *
  *   lnForward(x, y, R, D, w, b, eps, mean, rstd)
  *     per row: shifted sums Σ(x - K), Σ(x - K)² (K = the row's first value), the one-pass variance with the
  *     cancellation test of shared/one_pass.ts (else the exact pass), mean, rstd, then
  *     y = (((x - K) - dm)·rstd)·w + b                                       (forward_impl.ts's expression)
  *     in the same loop as the next row's sums
- *   lnBackward(dy, x, dx, R, D, w, mean, rstd, accW, accB)
- *     per row: Σg, Σg·(x - mean) with g = dy·w; k0 = rstd·Σg/D, k1 = rstd³·Σg·(x - mean)/D; then
- *     dx = rstd·(dy·w) - k0 - (x - mean)·k1,  accW += dy·(x - mean)·rstd,  accB += dy   (backward_impl.ts's)
+ *   lnBackward(dy, x, dx, R, D, table, mean, rstd, rows)
+ *     per row, one pass over dy, x (llm.c's layernorm_backward, with the column sums in the same pass):
+ *     g = dy·w, xc = x - mean (kept in float64 in `rows`), Σg, Σg·xc, accW += dy·xc·rstd, accB += dy;
+ *     k0 = rstd·Σg/D, k1 = rstd³·Σg·xc/D; then from the kept row
+ *     dx = rstd·g - k0 - xc·k1                                              (backward_impl.ts's expression)
+ *     in chunks between the next row's pass. R ≥ 1 (api.ts checks).
  */
 import { F64, Func, I32, V128 } from '../shared/wasm_asm.js';
 import { laneSum, PAIR, runLoop, SINGLE, type Lane } from '../shared/wasm_loops.js';
 import { wasmModule } from '../shared/wasm_runtime.js';
 
 const U64 = 2 ** -53;
+
+/** columns per chunk of the pipelined backward: a multiple of runLoop's 8-value step */
+const CHUNK = 128;
+/**
+ * The backward's column table: per pair of columns, [w, w'][accW, accW'][accB, accB'] (float64), so one pointer
+ * reaches all three; SLOT bytes per column, an odd last column in lane 0 of its slot. slot(o, k) is field k of
+ * the column at float32 byte offset o in a row.
+ */
+export const SLOT = 24;
+const slot = (o: number, k: number): number => 6 * o + 16 * k;
+/** The backward's float64 rows, per pair of columns [g, g'][xc, xc']: SCRATCH_ROW bytes per column. */
+export const SCRATCH_ROW = 16;
+const scratch = (o: number, k: number): number => 4 * o + 16 * k;
 
 /** A value in both lane kinds: a scalar f64 local and a v128 one. */
 interface Both {
@@ -220,104 +236,145 @@ function lnForward(): Func<'lnForward'> {
 }
 
 function lnBackward(): Func<'lnBackward'> {
-  const f = new Func('lnBackward', {
-    dy: I32, x: I32, dx: I32, R: I32, D: I32, w: I32, mean: I32, rstd: I32, accW: I32, accB: I32,
-  });
+  const f = new Func('lnBackward', { dy: I32, x: I32, dx: I32, R: I32, D: I32, table: I32, mean: I32, rstd: I32, rows: I32 });
   const P = f.params;
-  const row = f.local(I32), pg = f.local(I32), px = f.local(I32), po = f.local(I32), pw = f.local(I32), paw = f.local(I32), pab = f.local(I32);
-  const rowBytes = f.local(I32);
+  // row `row` (read from memory): pg, px, its [g, xc] row at ps; row `row` - 1 (its dx written): po, its row at
+  // nps; the [w, accW, accB] table at pt
+  const row = f.local(I32), pg = f.local(I32), px = f.local(I32), pt = f.local(I32), ps = f.local(I32), po = f.local(I32), nps = f.local(I32);
+  const rowBytes = f.local(I32), cur = f.local(I32), prev = f.local(I32), left = f.local(I32), count = f.local(I32);
   const L = runLocals(f);
   const Df = f.local(F64), r = f.local(F64), sumG = f.local(F64), sumGXc = f.local(F64);
-  const MEAN = both(f), RS = both(f), K0 = both(f), K1 = both(f), g = both(f), dd = both(f), xc = both(f);
+  const MEAN = both(f), RS = both(f), g = both(f), dd = both(f), xc = both(f);
+  const NRS = both(f), NK0 = both(f), NK1 = both(f);
   const A = acc(f), H = acc(f);
   f.get(P.D).i32(2).shl().set(rowBytes);
   f.get(P.D).f64FromU32().set(Df);
-  const rowStart = (): void => {
+  // the two [g, xc] rows (SCRATCH_ROW bytes per value each, rounded up to a whole pair), swapped every row
+  f.get(P.rows).set(cur);
+  f.get(P.D).i32(1).add().i32(-2).and().i32(SCRATCH_ROW).mul().get(P.rows).add().set(prev);
+
+  // `row`'s pointers, mean and rstd; the accumulators zeroed
+  const startRow = (): void => {
     f.get(row).get(rowBytes).mul().tee(pg).get(P.x).add().set(px);
-    f.get(pg).get(P.dx).add().set(po);
     f.get(pg).get(P.dy).add().set(pg);
-    f.get(P.w).set(pw);
-  };
-  forRange(f, row, P.R, () => {
-    rowStart();
+    f.get(P.table).set(pt);
+    f.get(cur).set(ps);
     f.get(row).i32(3).shl().get(P.mean).add().f64Load();
     setBoth(f, MEAN);
     f.get(row).i32(3).shl().get(P.rstd).add().f64Load().tee(r);
     f.f64x2Splat().set(RS.v);
     f.get(r).set(RS.s);
-    // reductions over the row: Σg and Σg·(x - mean), g = dy·w
     zeroAcc(f, A);
     zeroAcc(f, H);
-    const reduce = (lane: Lane, o: number, j: number): void => {
-      f.get(pg);
-      lane.loadF32(f, o);
-      f.get(pw);
-      lane.loadF64(f, wide(o));
-      lane.mul(f);
-      tee(f, g, lane);
-      accumulate(f, A, lane, j);
-      get(f, g, lane);
-      f.get(px);
-      lane.loadF32(f, o);
-      get(f, MEAN, lane);
-      lane.sub(f);
-      lane.mul(f);
-      accumulate(f, H, lane, j);
-    };
-    runLoop(f, pg, P.D, [[px, 4], [pw, 8]], L, (offsets) => offsets.forEach((o, j) => reduce(PAIR, o, j)), (lane) => reduce(lane, 0, 0));
+  };
+  // pointers of the row whose dx is written (`row` - 1): po into dx, nps at its [g, xc] row
+  const dxStart = (): void => {
+    f.get(row).i32(1).sub().get(rowBytes).mul().get(P.dx).add().set(po);
+    f.get(prev).set(nps);
+  };
+  // The one pass over `row` from memory: g = dy·w and xc = x - mean (kept in float64, in L1, for its dx), the
+  // reductions Σg, Σg·xc, and the column sums accW += dy·xc·rstd, accB += dy.
+  const reduce = (lane: Lane, o: number, j: number): void => {
+    f.get(pg);
+    lane.loadF32(f, o);
+    f.set(lane === SINGLE ? dd.s : dd.v);
+    f.get(ps);
+    f.get(px);
+    lane.loadF32(f, o);
+    get(f, MEAN, lane);
+    lane.sub(f);
+    tee(f, xc, lane);
+    lane.storeF64(f, scratch(o, 1));
+    f.get(ps);
+    get(f, dd, lane);
+    f.get(pt);
+    lane.loadF64(f, slot(o, 0));
+    lane.mul(f);
+    tee(f, g, lane);
+    lane.storeF64(f, scratch(o, 0));
+    get(f, g, lane);
+    accumulate(f, A, lane, j);
+    get(f, g, lane);
+    get(f, xc, lane);
+    lane.mul(f);
+    accumulate(f, H, lane, j);
+    f.get(pt).get(pt);
+    lane.loadF64(f, slot(o, 1));
+    get(f, dd, lane);
+    get(f, xc, lane);
+    lane.mul(f);
+    get(f, RS, lane);
+    lane.mul(f);
+    lane.add(f);
+    lane.storeF64(f, slot(o, 1));
+    f.get(pt).get(pt);
+    lane.loadF64(f, slot(o, 2));
+    get(f, dd, lane);
+    lane.add(f);
+    lane.storeF64(f, slot(o, 2));
+  };
+  // dx = rstd·g - k0 - xc·k1 of the row whose constants are set, from its [g, xc] row
+  const dxStep = (lane: Lane, o: number): void => {
+    f.get(po);
+    get(f, NRS, lane);
+    f.get(nps);
+    lane.loadF64(f, scratch(o, 0));
+    lane.mul(f);
+    get(f, NK0, lane);
+    lane.sub(f);
+    f.get(nps);
+    lane.loadF64(f, scratch(o, 1));
+    get(f, NK1, lane);
+    lane.mul(f);
+    lane.sub(f);
+    lane.storeF32(f, o);
+  };
+  // `row`'s dx constants from its sums, k0 = rstd·Σg/D, k1 = rstd³·Σg·(x - mean)/D; its row becomes `prev`
+  const finishRow = (): void => {
     total(f, A);
     f.set(sumG);
     total(f, H);
     f.set(sumGXc);
-    // k0 = rstd·Σg/D, k1 = rstd³·Σg·(x - mean)/D
     f.get(r).get(sumG).f64Mul().get(Df).f64Div();
-    setBoth(f, K0);
+    setBoth(f, NK0);
     f.get(r).get(r).f64Mul().get(r).f64Mul().get(sumGXc).f64Mul().get(Df).f64Div();
-    setBoth(f, K1);
-    // dx = rstd·(dy·w) - k0 - (x - mean)·k1; accW += dy·(x - mean)·rstd; accB += dy
-    rowStart();
-    f.get(P.accW).set(paw);
-    f.get(P.accB).set(pab);
-    const dxStep = (lane: Lane, o: number): void => {
-      f.get(pg);
-      lane.loadF32(f, o);
-      f.set(lane === SINGLE ? dd.s : dd.v);
-      f.get(px);
-      lane.loadF32(f, o);
-      get(f, MEAN, lane);
-      lane.sub(f);
-      f.set(lane === SINGLE ? xc.s : xc.v);
-      f.get(po);
-      get(f, RS, lane);
-      get(f, dd, lane);
-      f.get(pw);
-      lane.loadF64(f, wide(o));
-      lane.mul(f);
-      lane.mul(f);
-      get(f, K0, lane);
-      lane.sub(f);
-      get(f, xc, lane);
-      get(f, K1, lane);
-      lane.mul(f);
-      lane.sub(f);
-      lane.storeF32(f, o);
-      f.get(paw).get(paw);
-      lane.loadF64(f, wide(o));
-      get(f, dd, lane);
-      get(f, xc, lane);
-      lane.mul(f);
-      get(f, RS, lane);
-      lane.mul(f);
-      lane.add(f);
-      lane.storeF64(f, wide(o));
-      f.get(pab).get(pab);
-      lane.loadF64(f, wide(o));
-      get(f, dd, lane);
-      lane.add(f);
-      lane.storeF64(f, wide(o));
-    };
-    runLoop(f, pg, P.D, [[px, 4], [po, 4], [pw, 8], [paw, 8], [pab, 8]], L, (offsets) => offsets.forEach((o) => dxStep(PAIR, o)), (lane) => dxStep(lane, 0));
-  });
+    setBoth(f, NK1);
+    f.get(r);
+    setBoth(f, NRS);
+    f.get(cur).get(prev).set(cur).set(prev);
+  };
+  const reduceRun = (n: number): void => runLoop(f, pg, n, [[px, 4], [pt, SLOT], [ps, SCRATCH_ROW]], L,
+    (offsets) => offsets.forEach((o, j) => reduce(PAIR, o, j)), (lane) => reduce(lane, 0, 0));
+  const dxRun = (n: number): void => runLoop(f, po, n, [[nps, SCRATCH_ROW]], L,
+    (offsets) => offsets.forEach((o) => dxStep(PAIR, o)), (lane) => dxStep(lane, 0));
+
+  // Software-pipelined over rows, as the forward, in chunks of CHUNK columns: row r's pass (dy, x from memory),
+  // then row r - 1's dx over the same columns (from L1), so the read streams and the dx stream run together.
+  // Chunks are whole multiples of the 8-value step, so each row's sums see the same values in the same
+  // accumulators and order as one loop over the row, and each column's accW, accB add the rows in order.
+  f.i32(0).set(row);
+  startRow();
+  reduceRun(P.D);
+  finishRow();
+  f.i32(1).set(row);
+  f.block().loop();
+  f.get(row).get(P.R).geU().brIf(1);
+  startRow();
+  dxStart();
+  f.get(P.D).set(left);
+  f.block().loop();
+  f.get(left).eqz().brIf(1);
+  f.i32(CHUNK).get(left).get(left).i32(CHUNK).gtU().select().set(count);
+  reduceRun(count);
+  dxRun(count);
+  f.get(left).get(count).sub().set(left);
+  f.br(0).end().end();
+  finishRow();
+  f.get(row).i32(1).add().set(row);
+  f.br(0).end().end();
+  // the last row's dx
+  dxStart();
+  dxRun(P.D);
   return f;
 }
 
