@@ -258,10 +258,12 @@ function nchwEval<N extends 'nchwEval' | 'nchwEvalRelu'>(name: N): Func<N> {
   const P = f.params;
   const relu = name === 'nchwEvalRelu';
   const c = f.local(I32), stride = f.local(I32), xb = f.local(I32), yb = f.local(I32), p = f.local(I32), q = f.local(I32);
+  const p2 = f.local(I32), q2 = f.local(I32), half = f.local(I32), halfBytes = f.local(I32);
   const L = runLocals(f);
   const r = f.local(F64);
   const M1 = constant(f), SC = constant(f), T = constant(f), d = temp(f), zero = constant(f);
   f.get(P.C).get(P.S).mul().i32(2).shl().set(stride);
+  f.get(P.N).i32(1).shrU().tee(half).get(stride).mul().set(halfBytes);
   f.f64(0);
   setConst(f, zero);
   forRange(f, c, P.C, () => {
@@ -277,8 +279,9 @@ function nchwEval<N extends 'nchwEval' | 'nchwEvalRelu'>(name: N): Func<N> {
     setConst(f, SC);
     f.get(c).i32(2).shl().get(P.b).add().f32Load().f64Promote();
     setConst(f, T);
-    overRuns(f, P.N, P.S, stride, [[p, xb], [q, yb]], L, (lane, o) => {
-      f.get(q).get(p);
+    // y = (x - rm)·scale + b (then ReLU) of the value(s) at `from` into `to`
+    const step = (lane: Lane, o: number, from: number, to: number): void => {
+      f.get(to).get(from);
       lane.loadF32(f, o);
       get(f, M1, lane);
       lane.sub(f);
@@ -288,7 +291,30 @@ function nchwEval<N extends 'nchwEval' | 'nchwEvalRelu'>(name: N): Func<N> {
       lane.add(f);
       if (relu) lane.relu(f, lane === SINGLE ? d.s : d.v, lane === SINGLE ? zero.s : zero.v);
       lane.storeF32(f, o);
+    };
+    // Runs n and n + N/2 side by side (N odd: the last run after the loop), so x and y are each two streams of
+    // misses instead of one; every element's result is independent of the order.
+    f.i32(0).set(L.n);
+    f.block().loop();
+    f.get(L.n).get(half).geU().brIf(1);
+    f.get(L.n).get(stride).mul().set(L.run);
+    f.get(xb).get(L.run).add().tee(p).get(halfBytes).add().set(p2);
+    f.get(yb).get(L.run).add().tee(q).get(halfBytes).add().set(q2);
+    runLoop(f, p, P.S, [[q, 4], [p2, 4], [q2, 4]], L, (offsets) => offsets.forEach((o) => {
+      step(PAIR, o, p, q);
+      step(PAIR, o, p2, q2);
+    }), (lane) => {
+      step(lane, 0, p, q);
+      step(lane, 0, p2, q2);
     });
+    f.get(L.n).i32(1).add().set(L.n);
+    f.br(0).end().end();
+    f.get(P.N).i32(1).and().ifElse();
+    f.get(P.N).i32(1).sub().get(stride).mul().set(L.run);
+    f.get(xb).get(L.run).add().set(p);
+    f.get(yb).get(L.run).add().set(q);
+    runLoop(f, p, P.S, [[q, 4]], L, (offsets) => offsets.forEach((o) => step(PAIR, o, p, q)), (lane) => step(lane, 0, p, q));
+    f.end();
   });
   return f;
 }
