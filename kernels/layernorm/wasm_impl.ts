@@ -14,7 +14,7 @@ import type { WasmHeap } from '../shared/wasm_runtime.js';
 import { LN_BACKWARD_FOUR_ROWS } from './backward_impl.js';
 import { LN_FORWARD_ONE_PASS } from './forward_impl.js';
 import type { LayerNormBackwardVersion, LayerNormForwardVersion } from './version.js';
-import { layerNormWasm, SCRATCH_ROW, SLOT } from './wasm_module.js';
+import { layerNormWasm, PAIR_ROWS, SLOT } from './wasm_module.js';
 
 /** D float64 values of `a` (or `fill` everywhere when a is null) at a fresh scratch slot; returns its address. */
 function stageWide(h: WasmHeap, a: Float32Array | null, D: number, fill: number): number {
@@ -61,7 +61,7 @@ function backward(
 ): void {
   const wasm = layerNormWasm();
   const h = wasm?.heap;
-  const tableBytes = 2 * SLOT * ((D + 1) >> 1), rowsBytes = 4 * SCRATCH_ROW * ((D + 1) >> 1);
+  const tableBytes = 2 * SLOT * ((D + 1) >> 1), rowsBytes = 2 * PAIR_ROWS * ((D + 1) >> 1);
   const bytes = h === undefined ? 0
     : stagedBytes(h, dy) + stagedBytes(h, x) + stagedBytes(h, dx) + tableBytes + rowsBytes + 128 + stagedBytes(h, mean) + stagedBytes(h, rstd);
   if (wasm === null || h === undefined || !beginStage(h, bytes)) {
@@ -82,7 +82,7 @@ function backward(
 
 export const LN_BACKWARD_WASM: LayerNormBackwardVersion = {
   name: 'wasm',
-  description: 'one pass over dy, x per row with the column sums, pipelined with the last row\'s dx; all rows in one WebAssembly SIMD (f64x2) call; in place on wasm arrays',
+  description: 'one pass over dy, x per pair of rows (r, r + R/2) with the column sums, pipelined with the last pair\'s dx; all rows in one WebAssembly SIMD (f64x2) call; in place on wasm arrays',
   backward,
 };
 

@@ -11,11 +11,12 @@
  *     y = (((x - K) - dm)·rstd)·w + b                                       (forward_impl.ts's expression)
  *     in the same loop as the next row's sums
  *   lnBackward(dy, x, dx, R, D, table, mean, rstd, rows)
- *     per row, one pass over dy, x (llm.c's layernorm_backward, with the column sums in the same pass):
- *     g = dy·w, xc = x - mean (kept in float64 in `rows`), Σg, Σg·xc, accW += dy·xc·rstd, accB += dy;
- *     k0 = rstd·Σg/D, k1 = rstd³·Σg·xc/D; then from the kept row
+ *     per pair of rows (r, r + floor(R/2)), one pass over their dy, x (llm.c's layernorm_backward, with the
+ *     column sums in the same pass): g = dy·w, xc = x - mean (kept in float64 in `rows`), Σg, Σg·xc,
+ *     accW += dy·xc·rstd, accB += dy (one table load and store for both rows); k0 = rstd·Σg/D,
+ *     k1 = rstd³·Σg·xc/D; then from the kept rows
  *     dx = rstd·g - k0 - xc·k1                                              (backward_impl.ts's expression)
- *     in chunks between the next row's pass. R ≥ 1 (api.ts checks).
+ *     in chunks before the next pair's pass. R ≥ 1 (api.ts checks).
  */
 import { F64, Func, I32, V128 } from '../shared/wasm_asm.js';
 import { laneSum, PAIR, runLoop, SINGLE, type Lane } from '../shared/wasm_loops.js';
@@ -32,9 +33,12 @@ const CHUNK = 128;
  */
 export const SLOT = 24;
 const slot = (o: number, k: number): number => 6 * o + 16 * k;
-/** The backward's float64 rows, per pair of columns [g, g'][xc, xc']: SCRATCH_ROW bytes per column. */
-export const SCRATCH_ROW = 16;
-const scratch = (o: number, k: number): number => 4 * o + 16 * k;
+/**
+ * The backward's float64 rows of a pair of rows a, b: per pair of columns [g, g'][xc, xc'] of a, then of b,
+ * PAIR_ROWS bytes per column; scratch(o, k) is field k (0, 1 of a; 2, 3 of b) at float32 byte offset o.
+ */
+export const PAIR_ROWS = 32;
+const scratch = (o: number, k: number): number => 8 * o + 16 * k;
 
 /** A value in both lane kinds: a scalar f64 local and a v128 one. */
 interface Both {
@@ -54,14 +58,14 @@ function setBoth(f: Func, k: Both): void {
 const get = (f: Func, k: Both, lane: Lane): void => void f.get(lane === SINGLE ? k.s : k.v);
 const tee = (f: Func, k: Both, lane: Lane): void => void f.tee(lane === SINGLE ? k.s : k.v);
 
-/** Four pair accumulators and a scalar one. */
+/** n pair accumulators (4 or 1) and a scalar one. */
 interface Acc {
   v: readonly number[];
   s: number;
 }
 
-function acc(f: Func): Acc {
-  return { v: [f.local(V128), f.local(V128), f.local(V128), f.local(V128)], s: f.local(F64) };
+function acc(f: Func, n = 4): Acc {
+  return { v: Array.from({ length: n }, () => f.local(V128)), s: f.local(F64) };
 }
 
 function zeroAcc(f: Func, a: Acc): void {
@@ -70,14 +74,14 @@ function zeroAcc(f: Func, a: Acc): void {
 }
 
 function accumulate(f: Func, a: Acc, lane: Lane, j: number): void {
-  const target = lane === SINGLE ? a.s : a.v[j]!;
+  const target = lane === SINGLE ? a.s : a.v[j % a.v.length]!;
   f.get(target);
   lane.add(f);
   f.set(target);
 }
 
 function total(f: Func, a: Acc): void {
-  f.get(a.v[0]!).get(a.v[1]!).f64x2Add().get(a.v[2]!).get(a.v[3]!).f64x2Add().f64x2Add().set(a.v[0]!);
+  if (a.v.length === 4) f.get(a.v[0]!).get(a.v[1]!).f64x2Add().get(a.v[2]!).get(a.v[3]!).f64x2Add().f64x2Add().set(a.v[0]!);
   laneSum(f, a.v[0]!);
   f.get(a.s).f64Add();
 }
@@ -238,143 +242,189 @@ function lnForward(): Func<'lnForward'> {
 function lnBackward(): Func<'lnBackward'> {
   const f = new Func('lnBackward', { dy: I32, x: I32, dx: I32, R: I32, D: I32, table: I32, mean: I32, rstd: I32, rows: I32 });
   const P = f.params;
-  // row `row` (read from memory): pg, px, its [g, xc] row at ps; row `row` - 1 (its dx written): po, its row at
-  // nps; the [w, accW, accB] table at pt
-  const row = f.local(I32), pg = f.local(I32), px = f.local(I32), pt = f.local(I32), ps = f.local(I32), po = f.local(I32), nps = f.local(I32);
-  const rowBytes = f.local(I32), cur = f.local(I32), prev = f.local(I32), left = f.local(I32), count = f.local(I32);
+  // Rows go in pairs (a, b) = (row, row + H), H = floor(R/2), row < H; an odd R's last row alone after them. Rows
+  // r and r + 1 side by side would put two read streams of each array in one 4 kB page; rows H apart keep each
+  // page to one stream (as the BatchNorm NCHW eval's runs n, n + N/2). The pair read from memory: pg, pgb into dy,
+  // px, pxb into x, its kept rows at ps; the pair whose dx is written (`last`): po, pob into dx, its kept rows at
+  // nps (the same buffer: each chunk's dx reads the last pair's columns before the pass overwrites them); the
+  // [w, accW, accB] table at pt.
+  const row = f.local(I32), pg = f.local(I32), pgb = f.local(I32), px = f.local(I32), pxb = f.local(I32), pt = f.local(I32), ps = f.local(I32);
+  const po = f.local(I32), pob = f.local(I32), nps = f.local(I32), havePrev = f.local(I32), H = f.local(I32), hb = f.local(I32), last = f.local(I32);
+  const rowBytes = f.local(I32), left = f.local(I32), count = f.local(I32);
   const L = runLocals(f);
   const Df = f.local(F64), r = f.local(F64), sumG = f.local(F64), sumGXc = f.local(F64);
-  const MEAN = both(f), RS = both(f), g = both(f), dd = both(f), xc = both(f);
-  const NRS = both(f), NK0 = both(f), NK1 = both(f);
-  const A = acc(f), H = acc(f);
+  const mk = () => ({ MEAN: both(f), RS: both(f), A: acc(f, 1), H: acc(f, 1), NRS: both(f), NK0: both(f), NK1: both(f), dd: both(f), t: both(f) });
+  const RA = mk(), RB = mk();
+  const g = both(f), xc = both(f), wv = both(f);
   f.get(P.D).i32(2).shl().set(rowBytes);
   f.get(P.D).f64FromU32().set(Df);
-  // the two [g, xc] rows (SCRATCH_ROW bytes per value each, rounded up to a whole pair), swapped every row
-  f.get(P.rows).set(cur);
-  f.get(P.D).i32(1).add().i32(-2).and().i32(SCRATCH_ROW).mul().get(P.rows).add().set(prev);
+  f.i32(0).set(havePrev);
+  f.get(P.R).i32(1).shrU().tee(H).get(rowBytes).mul().set(hb);
 
-  // `row`'s pointers, mean and rstd; the accumulators zeroed
-  const startRow = (): void => {
-    f.get(row).get(rowBytes).mul().tee(pg).get(P.x).add().set(px);
-    f.get(pg).get(P.dy).add().set(pg);
+  // row `row` (b: `row` + H)'s mean and rstd into S, its accumulators zeroed
+  const rowConsts = (S: typeof RA, b: boolean): void => {
+    for (const [arr, both_] of [[P.mean, S.MEAN], [P.rstd, S.RS]] as const) {
+      f.get(row).i32(3).shl().get(arr).add();
+      if (b) f.get(H).i32(3).shl().add();
+      f.f64Load();
+      setBoth(f, both_);
+    }
+    zeroAcc(f, S.A);
+    zeroAcc(f, S.H);
+  };
+  const start = (pair: boolean): void => {
+    f.get(row).get(rowBytes).mul().tee(pg).get(P.x).add().tee(px).get(hb).add().set(pxb);
+    f.get(pg).get(P.dy).add().tee(pg).get(hb).add().set(pgb);
     f.get(P.table).set(pt);
-    f.get(cur).set(ps);
-    f.get(row).i32(3).shl().get(P.mean).add().f64Load();
-    setBoth(f, MEAN);
-    f.get(row).i32(3).shl().get(P.rstd).add().f64Load().tee(r);
-    f.f64x2Splat().set(RS.v);
-    f.get(r).set(RS.s);
-    zeroAcc(f, A);
-    zeroAcc(f, H);
+    f.get(P.rows).set(ps);
+    rowConsts(RA, false);
+    if (pair) rowConsts(RB, true);
   };
-  // pointers of the row whose dx is written (`row` - 1): po into dx, nps at its [g, xc] row
+  // pointers of the pair whose dx is written (rows `last`, `last` + H)
   const dxStart = (): void => {
-    f.get(row).i32(1).sub().get(rowBytes).mul().get(P.dx).add().set(po);
-    f.get(prev).set(nps);
+    f.get(last).get(rowBytes).mul().get(P.dx).add().tee(po).get(hb).add().set(pob);
+    f.get(P.rows).set(nps);
   };
-  // The one pass over `row` from memory: g = dy·w and xc = x - mean (kept in float64, in L1, for its dx), the
-  // reductions Σg, Σg·xc, and the column sums accW += dy·xc·rstd, accB += dy.
-  const reduce = (lane: Lane, o: number, j: number): void => {
-    f.get(pg);
+  // One row's part of the pass (llm.c's layernorm_backward, with the column sums in the same pass): g = dy·w and
+  // xc = x - mean kept in float64 in fields kg, kg + 1 at ps (in L1, for its dx), Σg, Σg·xc (one accumulator
+  // each: two rows' four sums in four registers, not sixteen, so nothing spills), and its column terms dy (left
+  // in S.dd) and dy·xc·rstd (left in S.t). w is in wv.
+  const rowPart = (S: typeof RA, lane: Lane, o: number, j: number, dyp: number, xp: number, kg: number): void => {
+    f.get(dyp);
     lane.loadF32(f, o);
-    f.set(lane === SINGLE ? dd.s : dd.v);
+    f.set(lane === SINGLE ? S.dd.s : S.dd.v);
     f.get(ps);
-    f.get(px);
+    f.get(xp);
     lane.loadF32(f, o);
-    get(f, MEAN, lane);
+    get(f, S.MEAN, lane);
     lane.sub(f);
     tee(f, xc, lane);
-    lane.storeF64(f, scratch(o, 1));
+    lane.storeF64(f, scratch(o, kg + 1));
     f.get(ps);
-    get(f, dd, lane);
-    f.get(pt);
-    lane.loadF64(f, slot(o, 0));
+    get(f, S.dd, lane);
+    get(f, wv, lane);
     lane.mul(f);
     tee(f, g, lane);
-    lane.storeF64(f, scratch(o, 0));
+    lane.storeF64(f, scratch(o, kg));
     get(f, g, lane);
-    accumulate(f, A, lane, j);
+    accumulate(f, S.A, lane, j);
     get(f, g, lane);
     get(f, xc, lane);
     lane.mul(f);
-    accumulate(f, H, lane, j);
+    accumulate(f, S.H, lane, j);
+    get(f, S.dd, lane);
+    get(f, xc, lane);
+    lane.mul(f);
+    get(f, S.RS, lane);
+    lane.mul(f);
+    f.set(lane === SINGLE ? S.t.s : S.t.v);
+  };
+  // The pass over a pair (or the lone row): one load and one store of each table entry serve both rows. Each
+  // column sum adds row a's term, then row b's: rows in the fixed order 0, H, 1, H + 1, …, H - 1, 2H - 1 (, 2H).
+  const reduce = (pair: boolean, lane: Lane, o: number, j: number): void => {
+    f.get(pt);
+    lane.loadF64(f, slot(o, 0));
+    f.set(lane === SINGLE ? wv.s : wv.v);
+    rowPart(RA, lane, o, j, pg, px, 0);
+    if (pair) rowPart(RB, lane, o, j, pgb, pxb, 2);
     f.get(pt).get(pt);
     lane.loadF64(f, slot(o, 1));
-    get(f, dd, lane);
-    get(f, xc, lane);
-    lane.mul(f);
-    get(f, RS, lane);
-    lane.mul(f);
+    get(f, RA.t, lane);
     lane.add(f);
+    if (pair) {
+      get(f, RB.t, lane);
+      lane.add(f);
+    }
     lane.storeF64(f, slot(o, 1));
     f.get(pt).get(pt);
     lane.loadF64(f, slot(o, 2));
-    get(f, dd, lane);
+    get(f, RA.dd, lane);
     lane.add(f);
+    if (pair) {
+      get(f, RB.dd, lane);
+      lane.add(f);
+    }
     lane.storeF64(f, slot(o, 2));
   };
-  // dx = rstd·g - k0 - xc·k1 of the row whose constants are set, from its [g, xc] row
-  const dxStep = (lane: Lane, o: number): void => {
-    f.get(po);
-    get(f, NRS, lane);
+  // dx = rstd·g - k0 - xc·k1 of one row (S's constants) of the pair at nps, from its fields kg, kg + 1, into `out`
+  const dxStep = (S: typeof RA, out: number, lane: Lane, o: number, kg: number): void => {
+    f.get(out);
+    get(f, S.NRS, lane);
     f.get(nps);
-    lane.loadF64(f, scratch(o, 0));
+    lane.loadF64(f, scratch(o, kg));
     lane.mul(f);
-    get(f, NK0, lane);
+    get(f, S.NK0, lane);
     lane.sub(f);
     f.get(nps);
-    lane.loadF64(f, scratch(o, 1));
-    get(f, NK1, lane);
+    lane.loadF64(f, scratch(o, kg + 1));
+    get(f, S.NK1, lane);
     lane.mul(f);
     lane.sub(f);
     lane.storeF32(f, o);
   };
-  // `row`'s dx constants from its sums, k0 = rstd·Σg/D, k1 = rstd³·Σg·(x - mean)/D; its row becomes `prev`
-  const finishRow = (): void => {
-    total(f, A);
+  // a row's dx constants from its sums, k0 = rstd·Σg/D, k1 = rstd³·Σg·(x - mean)/D
+  const finish = (S: typeof RA): void => {
+    total(f, S.A);
     f.set(sumG);
-    total(f, H);
+    total(f, S.H);
     f.set(sumGXc);
+    f.get(S.RS.s).set(r);
     f.get(r).get(sumG).f64Mul().get(Df).f64Div();
-    setBoth(f, NK0);
+    setBoth(f, S.NK0);
     f.get(r).get(r).f64Mul().get(r).f64Mul().get(sumGXc).f64Mul().get(Df).f64Div();
-    setBoth(f, NK1);
+    setBoth(f, S.NK1);
     f.get(r);
-    setBoth(f, NRS);
-    f.get(cur).get(prev).set(cur).set(prev);
+    setBoth(f, S.NRS);
   };
-  const reduceRun = (n: number): void => runLoop(f, pg, n, [[px, 4], [pt, SLOT], [ps, SCRATCH_ROW]], L,
-    (offsets) => offsets.forEach((o, j) => reduce(PAIR, o, j)), (lane) => reduce(lane, 0, 0));
-  const dxRun = (n: number): void => runLoop(f, po, n, [[nps, SCRATCH_ROW]], L,
-    (offsets) => offsets.forEach((o) => dxStep(PAIR, o)), (lane) => dxStep(lane, 0));
+  const reduceRun = (pair: boolean, n: number): void => runLoop(f, pg, n,
+    pair ? [[pgb, 4], [px, 4], [pxb, 4], [pt, SLOT], [ps, PAIR_ROWS]] : [[px, 4], [pt, SLOT], [ps, PAIR_ROWS]], L,
+    (offsets) => offsets.forEach((o, j) => reduce(pair, PAIR, o, j)), (lane) => reduce(pair, lane, 0, 0));
+  const dxRun = (n: number): void => runLoop(f, po, n, [[pob, 4], [nps, PAIR_ROWS]], L,
+    (offsets) => offsets.forEach((o) => {
+      dxStep(RA, po, PAIR, o, 0);
+      dxStep(RB, pob, PAIR, o, 2);
+    }), (lane) => {
+      dxStep(RA, po, lane, 0, 0);
+      dxStep(RB, pob, lane, 0, 2);
+    });
+  // The pass over the pair (or lone row) at `row`, in chunks of CHUNK columns, each after the last pair's dx over
+  // the same columns (from L1), so the read streams and the dx streams run together.
+  const pass = (pair: boolean): void => {
+    start(pair);
+    dxStart();
+    f.get(P.D).set(left);
+    f.block().loop();
+    f.get(left).eqz().brIf(1);
+    f.i32(CHUNK).get(left).get(left).i32(CHUNK).gtU().select().set(count);
+    f.get(havePrev).ifElse();
+    dxRun(count);
+    f.end();
+    reduceRun(pair, count);
+    f.get(left).get(count).sub().set(left);
+    f.br(0).end().end();
+    finish(RA);
+    if (pair) finish(RB);
+  };
 
-  // Software-pipelined over rows, as the forward, in chunks of CHUNK columns: row r's pass (dy, x from memory),
-  // then row r - 1's dx over the same columns (from L1), so the read streams and the dx stream run together.
-  // Chunks are whole multiples of the 8-value step, so each row's sums see the same values in the same
-  // accumulators and order as one loop over the row, and each column's accW, accB add the rows in order.
   f.i32(0).set(row);
-  startRow();
-  reduceRun(P.D);
-  finishRow();
-  f.i32(1).set(row);
   f.block().loop();
-  f.get(row).get(P.R).geU().brIf(1);
-  startRow();
-  dxStart();
-  f.get(P.D).set(left);
-  f.block().loop();
-  f.get(left).eqz().brIf(1);
-  f.i32(CHUNK).get(left).get(left).i32(CHUNK).gtU().select().set(count);
-  reduceRun(count);
-  dxRun(count);
-  f.get(left).get(count).sub().set(left);
-  f.br(0).end().end();
-  finishRow();
+  f.get(row).get(H).geU().brIf(1);
+  pass(true);
+  f.i32(1).set(havePrev);
+  f.get(row).set(last);
   f.get(row).i32(1).add().set(row);
   f.br(0).end().end();
-  // the last row's dx
+  // an odd R's last row alone (its kept row in fields 0, 1), then its dx; else the last pair's dx
+  f.get(P.R).i32(1).and().ifElse();
+  f.get(P.R).i32(1).sub().set(row);
+  pass(false);
+  f.get(row).get(rowBytes).mul().get(P.dx).add().set(po);
+  f.get(P.rows).set(nps);
+  runLoop(f, po, P.D, [[nps, PAIR_ROWS]], L, (offsets) => offsets.forEach((o) => dxStep(RA, po, PAIR, o, 0)), (lane) => dxStep(RA, po, lane, 0, 0));
+  f.else();
   dxStart();
   dxRun(P.D);
+  f.end();
   return f;
 }
 
