@@ -9,7 +9,7 @@
  *     per row: shifted sums Σ(x - K), Σ(x - K)² (K = the row's first value), the one-pass variance with the
  *     cancellation test of shared/one_pass.ts (else the exact pass), mean, rstd, then
  *     y = (((x - K) - dm)·rstd)·w + b                                       (forward_impl.ts's expression)
- *     in the same loop as the next row's sums
+ *     per pair of rows (r, r + floor(R/2)), in the same loop as the next pair's sums (an odd R's last row alone)
  *   lnBackward(dy, x, dx, R, D, table, mean, rstd, rows)
  *     per pair of rows (r, r + floor(R/2)), one pass over their dy, x (llm.c's layernorm_backward, with the
  *     column sums in the same pass): g = dy·w, xc = x - mean (kept in float64 in `rows`), Σg, Σg·xc,
@@ -58,7 +58,7 @@ function setBoth(f: Func, k: Both): void {
 const get = (f: Func, k: Both, lane: Lane): void => void f.get(lane === SINGLE ? k.s : k.v);
 const tee = (f: Func, k: Both, lane: Lane): void => void f.tee(lane === SINGLE ? k.s : k.v);
 
-/** n pair accumulators (4 or 1) and a scalar one. */
+/** n pair accumulators (4, 2 or 1) and a scalar one. */
 interface Acc {
   v: readonly number[];
   s: number;
@@ -82,6 +82,7 @@ function accumulate(f: Func, a: Acc, lane: Lane, j: number): void {
 
 function total(f: Func, a: Acc): void {
   if (a.v.length === 4) f.get(a.v[0]!).get(a.v[1]!).f64x2Add().get(a.v[2]!).get(a.v[3]!).f64x2Add().f64x2Add().set(a.v[0]!);
+  if (a.v.length === 2) f.get(a.v[0]!).get(a.v[1]!).f64x2Add().set(a.v[0]!);
   laneSum(f, a.v[0]!);
   f.get(a.s).f64Add();
 }
@@ -103,52 +104,67 @@ function runLocals(f: Func) {
 /** float64 offset of the element at float32 byte offset o (w, b, accW, accB beside x) */
 const wide = (o: number): number => 2 * o;
 
+/**
+ * Accumulator pairs per row of the forward's sums: a pair of rows with four each (16 v128 accumulators beside the
+ * shifts and constants) spills in V8's ~15 xmm registers; two each is the most that fits. Either is a fixed-order
+ * float64 sum of D terms, within the γ_D of the cancellation test below.
+ */
+const FWD_ACC = 2;
 function lnForward(): Func<'lnForward'> {
   const f = new Func('lnForward', { x: I32, y: I32, R: I32, D: I32, w: I32, b: I32, eps: F64, mean: I32, rstd: I32 });
   const P = f.params;
-  const row = f.local(I32), p = f.local(I32), pp = f.local(I32), q = f.local(I32), pw = f.local(I32), pb = f.local(I32), rowBytes = f.local(I32);
-  // the row being normalised (the one before `row`) and its constants
-  const nrow = f.local(I32);
+  // Rows go in pairs (r, r + H), H = floor(R/2), r < H; an odd R's last row alone after them. Rows r and r + 1
+  // side by side would put two read streams of x (and two write streams of y) in one 4 kB page; rows H apart
+  // keep each page to one stream (as the backward and the BatchNorm NCHW eval). One load of w and b serves both.
+  const pw = f.local(I32), pb = f.local(I32), rowBytes = f.local(I32), H = f.local(I32), hb = f.local(I32);
   const L = runLocals(f);
   const Df = f.local(F64), gamma = f.local(F64), s1 = f.local(F64), s2 = f.local(F64), dm = f.local(F64), meanSq = f.local(F64), v = f.local(F64);
-  const K = both(f), DM = both(f), RS = both(f), d = both(f);
-  const NK = both(f), NDM = both(f), NRS = both(f);
-  const A = acc(f), Q = acc(f);
+  const DM = both(f), d = both(f);
+  // per row of a pair: `row` read for its sums at p; `nrow` normalised from pp into q with its constants N*
+  const mk = () => ({
+    row: f.local(I32), p: f.local(I32), nrow: f.local(I32), pp: f.local(I32), q: f.local(I32),
+    K: both(f), NK: both(f), NDM: both(f), NRS: both(f), A: acc(f, FWD_ACC), Q: acc(f, FWD_ACC),
+  });
+  type Row = ReturnType<typeof mk>;
+  const RA = mk(), RB = mk();
   f.get(P.D).i32(2).shl().set(rowBytes);
   f.get(P.D).f64FromU32().set(Df);
   f.get(Df).f64(U64).f64Mul().f64(1).get(Df).f64(U64).f64Mul().f64Sub().f64Div().set(gamma);
-  const rowStart = (): void => {
-    f.get(row).get(rowBytes).mul().get(P.x).add().set(p);
+  f.get(P.R).i32(1).shrU().tee(H).get(rowBytes).mul().set(hb);
+  const rowStart = (S: Row): void => {
+    f.get(S.row).get(rowBytes).mul().get(P.x).add().set(S.p);
   };
-  // pointers of the row being normalised: pp into x, q into y, pw and pb at w and b
-  const normStart = (): void => {
-    f.get(nrow).get(rowBytes).mul().tee(pp).get(P.y).add().set(q);
-    f.get(pp).get(P.x).add().set(pp);
+  // pointers of the row being normalised: pp into x, q into y
+  const normStart = (S: Row): void => {
+    f.get(S.nrow).get(rowBytes).mul().tee(S.pp).get(P.y).add().set(S.q);
+    f.get(S.pp).get(P.x).add().set(S.pp);
+  };
+  const wbStart = (): void => {
     f.get(P.w).set(pw);
     f.get(P.b).set(pb);
   };
-  // Σ(x - K), Σ(x - K)² of `row`, at p
-  const shifted = (lane: Lane, o: number, j: number): void => {
-    f.get(p);
+  // Σ(x - K), Σ(x - K)² of S.row, at S.p
+  const shifted = (S: Row, lane: Lane, o: number, j: number): void => {
+    f.get(S.p);
     lane.loadF32(f, o);
-    get(f, K, lane);
+    get(f, S.K, lane);
     lane.sub(f);
     tee(f, d, lane);
-    accumulate(f, A, lane, j);
+    accumulate(f, S.A, lane, j);
     get(f, d, lane);
     get(f, d, lane);
     lane.mul(f);
-    accumulate(f, Q, lane, j);
+    accumulate(f, S.Q, lane, j);
   };
-  // y = (((x - K) - dm)·rstd)·w + b of `nrow`, from pp into q
-  const normalize = (lane: Lane, o: number): void => {
-    f.get(q).get(pp);
+  // y = (((x - K) - dm)·rstd)·w + b of S.nrow, from S.pp into S.q
+  const normalize = (S: Row, lane: Lane, o: number): void => {
+    f.get(S.q).get(S.pp);
     lane.loadF32(f, o);
-    get(f, NK, lane);
+    get(f, S.NK, lane);
     lane.sub(f);
-    get(f, NDM, lane);
+    get(f, S.NDM, lane);
     lane.sub(f);
-    get(f, NRS, lane);
+    get(f, S.NRS, lane);
     lane.mul(f);
     f.get(pw);
     lane.loadF64(f, wide(o));
@@ -158,19 +174,19 @@ function lnForward(): Func<'lnForward'> {
     lane.add(f);
     lane.storeF32(f, o);
   };
-  // `row`'s shift K = its first value, the accumulators zeroed
-  const startRow = (): void => {
-    rowStart();
-    f.get(p).f32Load().f64Promote();
-    setBoth(f, K);
-    zeroAcc(f, A);
-    zeroAcc(f, Q);
+  // S.row's shift K = its first value, the accumulators zeroed
+  const startRow = (S: Row): void => {
+    rowStart(S);
+    f.get(S.p).f32Load().f64Promote();
+    setBoth(f, S.K);
+    zeroAcc(f, S.A);
+    zeroAcc(f, S.Q);
   };
-  // `row`'s statistics from its sums; they become the constants of the next row normalised
-  const finishRow = (): void => {
-    total(f, A);
+  // S.row's statistics from its sums; they become the constants of the next row normalised
+  const finishRow = (S: Row): void => {
+    total(f, S.A);
     f.set(s1);
-    total(f, Q);
+    total(f, S.Q);
     f.set(s2);
     // variance, biased; the exact second pass when the shifted formula may have cancelled
     f.get(s1).get(Df).f64Div().set(dm);
@@ -181,61 +197,102 @@ function lnForward(): Func<'lnForward'> {
     f.and().eqz().ifElse();
     f.get(dm);
     setBoth(f, DM);
-    zeroAcc(f, Q);
-    rowStart();
+    zeroAcc(f, S.Q);
+    rowStart(S);
     const deviations = (lane: Lane, o: number, j: number): void => {
-      f.get(p);
+      f.get(S.p);
       lane.loadF32(f, o);
-      get(f, K, lane);
+      get(f, S.K, lane);
       lane.sub(f);
       get(f, DM, lane);
       lane.sub(f);
       tee(f, d, lane);
       get(f, d, lane);
       lane.mul(f);
-      accumulate(f, Q, lane, j);
+      accumulate(f, S.Q, lane, j);
     };
-    runLoop(f, p, P.D, [], L, (offsets) => offsets.forEach((o, j) => deviations(PAIR, o, j)), (lane) => deviations(lane, 0, 0));
-    total(f, Q);
+    runLoop(f, S.p, P.D, [], L, (offsets) => offsets.forEach((o, j) => deviations(PAIR, o, j)), (lane) => deviations(lane, 0, 0));
+    total(f, S.Q);
     f.get(Df).f64Div().set(v);
     f.end();
     // mean, rstd
-    f.get(row).i32(3).shl().get(P.mean).add().get(K.s).get(dm).f64Add().f64Store();
-    f.get(row).i32(3).shl().get(P.rstd).add().f64(1).get(v).get(P.eps).f64Add().f64Sqrt().f64Div();
-    f.tee(NRS.s).f64Store();
-    f.get(NRS.s).f64x2Splat().set(NRS.v);
+    f.get(S.row).i32(3).shl().get(P.mean).add().get(S.K.s).get(dm).f64Add().f64Store();
+    f.get(S.row).i32(3).shl().get(P.rstd).add().f64(1).get(v).get(P.eps).f64Add().f64Sqrt().f64Div();
+    f.tee(S.NRS.s).f64Store();
+    f.get(S.NRS.s).f64x2Splat().set(S.NRS.v);
     f.get(dm);
-    setBoth(f, NDM);
-    f.get(K.s);
-    setBoth(f, NK);
-    f.get(row).set(nrow);
+    setBoth(f, S.NDM);
+    f.get(S.K.s);
+    setBoth(f, S.NK);
+    f.get(S.row).set(S.nrow);
+  };
+  const setRows = (): void => {
+    f.get(RA.row).get(H).add().set(RB.row);
   };
 
-  // Software-pipelined over rows: one loop reads row r for its sums (from memory) while it normalises row r - 1
-  // (from L1) into y, so the read stream and the write stream run together instead of taking turns. The sums of
-  // each row see the same values in the same order and accumulators as in a loop of their own.
-  f.i32(0).set(row);
-  startRow();
-  runLoop(f, p, P.D, [], L, (offsets) => offsets.forEach((o, j) => shifted(PAIR, o, j)), (lane) => shifted(lane, 0, 0));
-  finishRow();
-  f.i32(1).set(row);
-  f.block().loop();
-  f.get(row).get(P.R).geU().brIf(1);
-  startRow();
-  normStart();
-  runLoop(f, p, P.D, [[pp, 4], [q, 4], [pw, 8], [pb, 8]], L, (offsets) => offsets.forEach((o, j) => {
-    shifted(PAIR, o, j);
-    normalize(PAIR, o);
+  // Software-pipelined over pairs: one loop reads pair r for its sums (from memory) while it normalises pair
+  // r - 1 (from L1) into y, so the read streams and the write streams run together instead of taking turns. The
+  // sums of each row see the same values in the same order and accumulators as in a loop of their own.
+  f.get(H).ifElse();
+  f.i32(0).set(RA.row);
+  setRows();
+  startRow(RA);
+  startRow(RB);
+  runLoop(f, RA.p, P.D, [[RB.p, 4]], L, (offsets) => offsets.forEach((o, j) => {
+    shifted(RA, PAIR, o, j);
+    shifted(RB, PAIR, o, j);
   }), (lane) => {
-    shifted(lane, 0, 0);
-    normalize(lane, 0);
+    shifted(RA, lane, 0, 0);
+    shifted(RB, lane, 0, 0);
   });
-  finishRow();
-  f.get(row).i32(1).add().set(row);
+  finishRow(RA);
+  finishRow(RB);
+  f.i32(1).set(RA.row);
+  f.block().loop();
+  f.get(RA.row).get(H).geU().brIf(1);
+  setRows();
+  startRow(RA);
+  startRow(RB);
+  normStart(RA);
+  normStart(RB);
+  wbStart();
+  runLoop(f, RA.p, P.D, [[RB.p, 4], [RA.pp, 4], [RA.q, 4], [RB.pp, 4], [RB.q, 4], [pw, 8], [pb, 8]], L, (offsets) => offsets.forEach((o, j) => {
+    shifted(RA, PAIR, o, j);
+    shifted(RB, PAIR, o, j);
+    normalize(RA, PAIR, o);
+    normalize(RB, PAIR, o);
+  }), (lane) => {
+    shifted(RA, lane, 0, 0);
+    shifted(RB, lane, 0, 0);
+    normalize(RA, lane, 0);
+    normalize(RB, lane, 0);
+  });
+  finishRow(RA);
+  finishRow(RB);
+  f.get(RA.row).i32(1).add().set(RA.row);
   f.br(0).end().end();
-  // the last row's normalisation
-  normStart();
-  runLoop(f, pp, P.D, [[q, 4], [pw, 8], [pb, 8]], L, (offsets) => offsets.forEach((o) => normalize(PAIR, o)), (lane) => normalize(lane, 0));
+  // the last pair's normalisation
+  normStart(RA);
+  normStart(RB);
+  wbStart();
+  runLoop(f, RA.pp, P.D, [[RA.q, 4], [RB.pp, 4], [RB.q, 4], [pw, 8], [pb, 8]], L, (offsets) => offsets.forEach((o) => {
+    normalize(RA, PAIR, o);
+    normalize(RB, PAIR, o);
+  }), (lane) => {
+    normalize(RA, lane, 0);
+    normalize(RB, lane, 0);
+  });
+  f.end();
+  // an odd R's last row, 2H, alone
+  f.get(P.R).i32(1).and().ifElse();
+  f.get(H).i32(1).shl().set(RA.row);
+  startRow(RA);
+  runLoop(f, RA.p, P.D, [], L, (offsets) => offsets.forEach((o, j) => shifted(RA, PAIR, o, j)), (lane) => shifted(RA, lane, 0, 0));
+  finishRow(RA);
+  normStart(RA);
+  wbStart();
+  runLoop(f, RA.pp, P.D, [[RA.q, 4], [pw, 8], [pb, 8]], L, (offsets) => offsets.forEach((o) => normalize(RA, PAIR, o)), (lane) => normalize(RA, lane, 0));
+  f.end();
   return f;
 }
 
