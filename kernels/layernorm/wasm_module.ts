@@ -384,24 +384,18 @@ function lnBackward(): Func<'lnBackward'> {
     f.set(lane === SINGLE ? wv.s : wv.v);
     rowPart(RA, lane, o, j, pg, px, 0);
     if (pair) rowPart(RB, lane, o, j, pgb, pxb, 2);
-    f.get(pt).get(pt);
-    lane.loadF64(f, slot(o, 1));
-    get(f, RA.t, lane);
-    lane.add(f);
-    if (pair) {
-      get(f, RB.t, lane);
+    // table field k += row A's term (+ row B's): k = 1 the dweight column sums (t), k = 2 the dbias ones (dd)
+    for (const [k, term] of [[1, 't'], [2, 'dd']] as const) {
+      f.get(pt).get(pt);
+      lane.loadF64(f, slot(o, k));
+      get(f, RA[term], lane);
       lane.add(f);
+      if (pair) {
+        get(f, RB[term], lane);
+        lane.add(f);
+      }
+      lane.storeF64(f, slot(o, k));
     }
-    lane.storeF64(f, slot(o, 1));
-    f.get(pt).get(pt);
-    lane.loadF64(f, slot(o, 2));
-    get(f, RA.dd, lane);
-    lane.add(f);
-    if (pair) {
-      get(f, RB.dd, lane);
-      lane.add(f);
-    }
-    lane.storeF64(f, slot(o, 2));
   };
   // dx = rstd·g - k0 - xc·k1 of one row (S's constants) of the pair at nps, from its fields kg, kg + 1, into `out`
   const dxStep = (S: typeof RA, out: number, lane: Lane, o: number, kg: number): void => {
