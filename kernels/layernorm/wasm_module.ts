@@ -18,9 +18,12 @@
  *     dx = rstd·g - k0 - xc·k1                                              (backward_impl.ts's expression)
  *     in chunks before the next pair's pass. R ≥ 1 (api.ts checks).
  */
-import { F64, Func, I32, V128 } from '../shared/wasm_asm.js';
-import { laneSum, PAIR, runLoop, SINGLE, type Lane } from '../shared/wasm_loops.js';
+import { F64, Func, I32 } from '../shared/wasm_asm.js';
+import { PAIR, runLoop, SINGLE, type Lane } from '../shared/wasm_loops.js';
 import { wasmModule } from '../shared/wasm_runtime.js';
+import {
+  acc, accumulate, both, forRange, getBoth, runLocals, setBoth, teeLane, total, wide, zeroAcc,
+} from '../shared/wasm_steps.js';
 
 const U64 = 2 ** -53;
 
@@ -40,69 +43,8 @@ const slot = (o: number, k: number): number => 6 * o + 16 * k;
 export const PAIR_ROWS = 32;
 const scratch = (o: number, k: number): number => 8 * o + 16 * k;
 
-/** A value in both lane kinds: a scalar f64 local and a v128 one. */
-interface Both {
-  s: number;
-  v: number;
-}
-
-function both(f: Func): Both {
-  return { s: f.local(F64), v: f.local(V128) };
-}
-
-/** Sets both forms from the f64 on the stack. */
-function setBoth(f: Func, k: Both): void {
-  f.tee(k.s).f64x2Splat().set(k.v);
-}
-
-const get = (f: Func, k: Both, lane: Lane): void => void f.get(lane === SINGLE ? k.s : k.v);
-const tee = (f: Func, k: Both, lane: Lane): void => void f.tee(lane === SINGLE ? k.s : k.v);
-
-/** n pair accumulators (4, 2 or 1) and a scalar one. */
-interface Acc {
-  v: readonly number[];
-  s: number;
-}
-
-function acc(f: Func, n = 4): Acc {
-  return { v: Array.from({ length: n }, () => f.local(V128)), s: f.local(F64) };
-}
-
-function zeroAcc(f: Func, a: Acc): void {
-  for (const v of a.v) f.v128Zero().set(v);
-  f.f64(0).set(a.s);
-}
-
-function accumulate(f: Func, a: Acc, lane: Lane, j: number): void {
-  const target = lane === SINGLE ? a.s : a.v[j % a.v.length]!;
-  f.get(target);
-  lane.add(f);
-  f.set(target);
-}
-
-function total(f: Func, a: Acc): void {
-  if (a.v.length === 4) f.get(a.v[0]!).get(a.v[1]!).f64x2Add().get(a.v[2]!).get(a.v[3]!).f64x2Add().f64x2Add().set(a.v[0]!);
-  if (a.v.length === 2) f.get(a.v[0]!).get(a.v[1]!).f64x2Add().set(a.v[0]!);
-  laneSum(f, a.v[0]!);
-  f.get(a.s).f64Add();
-}
-
-/** for (i = 0; i < n; i++) body() */
-function forRange(f: Func, i: number, n: number, body: () => void): void {
-  f.i32(0).set(i);
-  f.block().loop();
-  f.get(i).get(n).geU().brIf(1);
-  body();
-  f.get(i).i32(1).add().set(i);
-  f.br(0).end().end();
-}
-
-function runLocals(f: Func) {
-  return { end: f.local(I32), end8: f.local(I32), end2: f.local(I32) };
-}
-
-/** float64 offset of the element at float32 byte offset o (w, b, accW, accB beside x) */
-const wide = (o: number): number => 2 * o;
+const get = getBoth;
+const tee = teeLane;
 
 /**
  * Accumulator pairs per row of the forward's sums: a pair of rows with four each (16 v128 accumulators beside the

@@ -39,14 +39,17 @@ export function teeLane(f: Func, k: Both, lane: Lane): void {
   f.tee(lane === SINGLE ? k.s : k.v);
 }
 
-/** The accumulators of one reduction: four pairs for the 8-wide main loop, one scalar for the odd tail. */
+/**
+ * The accumulators of one reduction: n pairs (four, one per pair of the 8-wide main loop; two or one where
+ * registers are short, pair j then adds into pair j mod n) and one scalar for the odd tail.
+ */
 export interface Acc {
   v: readonly number[];
   s: number;
 }
 
-export function acc(f: Func): Acc {
-  return { v: [f.local(V128), f.local(V128), f.local(V128), f.local(V128)], s: f.local(F64) };
+export function acc(f: Func, n: 1 | 2 | 4 = 4): Acc {
+  return { v: Array.from({ length: n }, () => f.local(V128)), s: f.local(F64) };
 }
 
 export function zeroAcc(f: Func, a: Acc): void {
@@ -56,7 +59,7 @@ export function zeroAcc(f: Func, a: Acc): void {
 
 /** a.v[j] (a.s for a single value) += the step value on the stack. */
 export function accumulate(f: Func, a: Acc, lane: Lane, j: number): void {
-  const target = lane === SINGLE ? a.s : a.v[j]!;
+  const target = lane === SINGLE ? a.s : a.v[j % a.v.length]!;
   f.get(target);
   lane.add(f);
   f.set(target);
@@ -64,7 +67,8 @@ export function accumulate(f: Func, a: Acc, lane: Lane, j: number): void {
 
 /** Pushes the reduction's total as one f64 (see the header for the order). */
 export function total(f: Func, a: Acc): void {
-  f.get(a.v[0]!).get(a.v[1]!).f64x2Add().get(a.v[2]!).get(a.v[3]!).f64x2Add().f64x2Add().set(a.v[0]!);
+  if (a.v.length === 4) f.get(a.v[0]!).get(a.v[1]!).f64x2Add().get(a.v[2]!).get(a.v[3]!).f64x2Add().f64x2Add().set(a.v[0]!);
+  if (a.v.length === 2) f.get(a.v[0]!).get(a.v[1]!).f64x2Add().set(a.v[0]!);
   laneSum(f, a.v[0]!);
   f.get(a.s).f64Add();
 }
